@@ -1,0 +1,85 @@
+# xdpct: one build for the BPF object, its skeleton, the CLI and the tests.
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+CC       ?= gcc
+PKGS     := libbpf libxdp libmnl
+BUILD    := build
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+CFLAGS   ?= -O2 -g
+USER_CFLAGS := $(CFLAGS) -Wall -Wextra -Werror -std=gnu11 -Iinclude -I$(BUILD) \
+               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+USER_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+              -Wno-unused-function -Ivmlinux -Iinclude -Ibpf
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_HDRS := $(wildcard bpf/*.h) include/xdpct.h
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+USER_SRCS := $(wildcard user/*.c)
+USER_HDRS := $(wildcard user/*.h) include/xdpct.h
+XDPCT    := $(BUILD)/xdpct
+
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/%,$(wildcard tests/tools/*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/test_*.c))
+UNIT_LIB   := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
+
+.PHONY: all deps test demo clean install check-deps
+all: $(XDPCT) $(TEST_TOOLS) $(UNIT_TESTS)
+
+# Every Debian package the build, tests and demo need.
+DEB_PKGS := clang llvm libbpf-dev libxdp-dev bpftool libmnl-dev libelf-dev \
+            zlib1g-dev pkg-config make gcc iproute2 curl ethtool procps \
+            coreutils util-linux
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+# Install the packages only when a build tool or library is missing.
+check-deps:
+	@command -v $(CLANG) >/dev/null && command -v $(BPFTOOL) >/dev/null && \
+	 pkg-config --exists $(PKGS) || $(MAKE) --no-print-directory deps
+
+$(BUILD):
+	mkdir -p $@
+
+vmlinux/vmlinux.h:
+	@if [ -r /sys/kernel/btf/vmlinux ]; then \
+		$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@; \
+	else echo "error: /sys/kernel/btf/vmlinux missing: this kernel has no BTF" >&2; exit 1; fi
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) vmlinux/vmlinux.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@.tmp && mv $@.tmp $@
+
+$(XDPCT): $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
+	$(CC) $(USER_CFLAGS) $(USER_SRCS) -o $@ $(USER_LIBS)
+
+$(BUILD)/%: tests/tools/%.c | $(BUILD)
+	$(CC) $(USER_CFLAGS) $< -o $@ $(USER_LIBS)
+
+$(BUILD)/test_%: tests/unit/test_%.c $(UNIT_LIB) $(wildcard tests/unit/*.h) $(SKELS) | $(BUILD)
+	$(CC) $(USER_CFLAGS) -Itests/unit $< $(UNIT_LIB) -o $@ $(USER_LIBS)
+
+test: check-deps
+	@$(MAKE) --no-print-directory all
+	@tests/run
+
+demo: check-deps
+	@$(MAKE) --no-print-directory all
+	@tests/e2e/demo.sh
+
+install: $(XDPCT)
+	install -D -m 0755 $(XDPCT) $(DESTDIR)/usr/local/sbin/xdpct
+	install -D -m 0644 $(BUILD)/xdpct.bpf.o $(DESTDIR)/usr/local/lib/xdpct/xdpct.bpf.o
+
+clean:
+	rm -rf $(BUILD) vmlinux/vmlinux.h

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The one definition of everything the BPF programs and userspace share:
+ * map keys and values, enums, counter ids, the config struct.
+ * Fixed-width types and explicit padding only: both sides see the same bytes.
+ */
+#ifndef XDPCT_H
+#define XDPCT_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define XDPCT_PIN_ROOT "/sys/fs/bpf/xdpct"
+
+/* Map names (also the pin file names under the pin directory). */
+#define XDPCT_MAP_CONFIG "xdpct_config"
+#define XDPCT_MAP_PORTS  "xdpct_ports"
+#define XDPCT_MAP_FLOWS  "xdpct_flows"
+#define XDPCT_MAP_STATS  "xdpct_stats"
+
+#define XDPCT_FLOWS_DEFAULT 1048576
+
+/* xdpct_ports: ARRAY indexed by host-order port, value = these bits. */
+enum xdpct_port_flags {
+	XDPCT_PORT_PROTECT = 1, /* SYN cookies + drop of untracked non-SYN */
+	XDPCT_PORT_OBSERVE = 2, /* track without cookies */
+};
+
+/* xdpct_config.flags */
+enum xdpct_config_flags {
+	XDPCT_CFG_ENABLED = 1 << 0,    /* key written: answer SYNs. Off = pass all */
+	XDPCT_CFG_SACK = 1 << 1,       /* net.ipv4.tcp_sack */
+	XDPCT_CFG_TIMESTAMPS = 1 << 2, /* net.ipv4.tcp_timestamps */
+	XDPCT_CFG_WSCALE = 1 << 3,     /* net.ipv4.tcp_window_scaling */
+	XDPCT_CFG_ECN = 1 << 4,        /* net.ipv4.tcp_ecn != 0 */
+	XDPCT_CFG_PREV_KEY = 1 << 5,   /* key_prev is valid (after a rotation) */
+};
+
+/* SipHash-2-4 key: two 64-bit halves (k0, k1). */
+struct xdpct_siphash_key {
+	__u64 k0;
+	__u64 k1;
+};
+
+/* xdpct_config: ARRAY with one entry (key 0). Written by the loader. */
+struct xdpct_config {
+	struct xdpct_siphash_key key_cur;
+	struct xdpct_siphash_key key_prev;
+	__u32 flags;      /* enum xdpct_config_flags */
+	__u16 mss4;       /* MSS we advertise over IPv4 (MTU - 40) */
+	__u16 mss6;       /* MSS we advertise over IPv6 (MTU - 60) */
+	__u8 wscale;      /* window shift we advertise: the kernel's own choice */
+	__u8 ttl;         /* TTL / hop limit of our SYN-ACKs */
+	__u16 pad0;
+	__u32 key_epoch;  /* bumped on every key rotation */
+	__u64 key_set_ns; /* CLOCK_MONOTONIC (== bpf_ktime_get_ns) of last rotation */
+};
+
+/*
+ * Cookie layout (ISN of our SYN-ACK, cookie = ACK's ack_seq - 1):
+ *   SYN with timestamps:    hash:27 | slot:2 | mss:3, and the option bits
+ *                           (ecn:1 sack:1 wscale:4) in the low 6 bits of TSval.
+ *   SYN without timestamps: hash:21 | opts:6 | slot:2 | mss:3
+ * hash = low bits of SipHash-2-4(key, words), words = little-endian u64s:
+ *   IPv4: w0 = saddr | daddr << 32 (raw network-order u32s as loaded)
+ *         w1 = sport | dport << 16 (raw network-order u16s) | client_isn << 32
+ *         w2 = data
+ *   IPv6: w0,w1 = saddr, w2,w3 = daddr (raw 8-byte loads), w4 as w1, w5 = data
+ *   data = mss | slot << 3 | opts << 5 | has_ts << 11   (host order)
+ * client_isn = the SYN's seq (host order). Addresses/ports are the SYN's
+ * (client -> server) direction. slot = (ktime_ns >> 36) & 3 (~68.7 s);
+ * a cookie is valid for slot ages 0 and 1, "stale" for ages 2 and 3.
+ */
+#define XDPCT_SLOT_SHIFT 36
+#define XDPCT_OPT_WSCALE_NONE 0xf
+#define XDPCT_OPT_SACK (1 << 4)
+#define XDPCT_OPT_ECN (1 << 5)
+#define XDPCT_MSS_TABLE_LEN 8
+#define XDPCT_MSS4_TABLE { 536, 1200, 1300, 1360, 1400, 1440, 1460, 8960 }
+#define XDPCT_MSS6_TABLE { 1220, 1280, 1300, 1360, 1400, 1420, 1440, 8940 }
+
+/* Same layout as the kernel's struct bpf_tcp_req_attrs (20 bytes). */
+struct xdpct_req_attrs {
+	__u32 rcv_tsval;
+	__u32 rcv_tsecr;
+	__u16 mss;
+	__u8 rcv_wscale;
+	__u8 snd_wscale;
+	__u8 ecn_ok;
+	__u8 wscale_ok;
+	__u8 sack_ok;
+	__u8 tstamp_ok;
+	__u8 usec_ts_ok;
+	__u8 reserved[3];
+};
+
+/* XDP metadata in front of a validated cookie ACK, read by TC ingress. */
+#define XDPCT_META_MAGIC 0x58445043u /* "XDPC" */
+struct xdpct_meta {
+	__u32 magic;
+	struct xdpct_req_attrs attrs;
+};
+
+/* Connection states: netfilter conntrack's model. */
+enum xdpct_ct_state {
+	XDPCT_CT_NONE = 0,
+	XDPCT_CT_SYN_SENT,
+	XDPCT_CT_SYN_RECV,
+	XDPCT_CT_ESTABLISHED,
+	XDPCT_CT_FIN_WAIT,
+	XDPCT_CT_CLOSE_WAIT,
+	XDPCT_CT_LAST_ACK,
+	XDPCT_CT_TIME_WAIT,
+	XDPCT_CT_CLOSE,
+	XDPCT_CT_SYN_SENT2,
+	XDPCT_CT_MAX,
+};
+
+/* xdpct_flow.flags */
+enum xdpct_flow_flags {
+	XDPCT_FLOW_PENDING = 1 << 0, /* cookie ACK handed over, child not seen yet */
+	XDPCT_FLOW_COOKIE = 1 << 1,  /* entered through a valid cookie */
+	XDPCT_FLOW_REMOTE_OPENED = 1 << 2, /* the remote side sent the first SYN */
+};
+
+/* Flow key, seen from this host: remote = the far side of the interface.
+ * XDP (ingress) takes remote = source; TC egress takes remote = destination,
+ * so both directions find one entry without comparing addresses.
+ * IPv4 addresses sit in word 0, the other words are zero. */
+struct xdpct_flow_key {
+	__u8 family; /* 4 or 6 */
+	__u8 pad0;
+	__be16 rport;
+	__be16 lport;
+	__u16 pad1;
+	__be32 raddr[4];
+	__be32 laddr[4];
+};
+
+struct xdpct_flow {
+	__u64 created_ns;
+	__u64 last_ns;
+	__u8 state; /* enum xdpct_ct_state */
+	__u8 flags; /* enum xdpct_flow_flags */
+	__u16 pad0;
+	__u32 pad1;
+	struct xdpct_req_attrs attrs; /* kept while PENDING, re-attached per packet */
+	__u32 pad2;
+};
+
+/* xdpct_stats: PERCPU_ARRAY indexed by these ids. Each packet XDP sees ends
+ * in exactly one XDPCT_STAT_V_* verdict counter; other counters add detail. */
+#define XDPCT_STATS_LIST(X)                                                   \
+	X(XDP_PACKETS, "xdp_packets", "packets seen by XDP")                  \
+	X(V_PASS_NOT_TCP, "pass_not_tcp", "passed: not IPv4/IPv6 TCP")        \
+	X(V_PASS_UNPROTECTED, "pass_unprotected", "passed: port not protected") \
+	X(V_PASS_DISABLED, "pass_disabled", "passed: no config/key loaded yet") \
+	X(V_PASS_FLOW, "pass_flow", "passed: packet of a tracked flow")       \
+	X(V_PASS_COOKIE, "pass_cookie", "passed: valid cookie ACK, to listener") \
+	X(V_PASS_SYN_TRACKED, "pass_syn_tracked", "passed: SYN of an established flow") \
+	X(V_TX_SYNACK, "tx_synack", "SYN answered with a cookie SYN-ACK")     \
+	X(V_DROP_COOKIE_BAD, "drop_cookie_bad", "dropped: ACK with a bad cookie") \
+	X(V_DROP_COOKIE_STALE, "drop_cookie_stale", "dropped: ACK with an expired cookie") \
+	X(V_DROP_NO_FLOW, "drop_no_flow", "dropped: non-SYN, no flow, not a cookie ACK") \
+	X(V_DROP_BAD_FLAGS, "drop_bad_flags", "dropped: invalid TCP flag combination") \
+	X(V_DROP_MALFORMED, "drop_malformed", "dropped: malformed headers")   \
+	X(V_DROP_FRAGMENT, "drop_fragment", "dropped: TCP fragment")          \
+	X(V_DROP_ERROR, "drop_error", "dropped: internal error (adjust/meta)") \
+	X(SYN_SEEN, "syn_seen", "SYNs to protected ports")                    \
+	X(COOKIE_GOOD, "cookie_good", "valid cookies")                        \
+	X(COOKIE_PREV_KEY, "cookie_prev_key", "valid cookies under the previous key") \
+	X(ERR_ETH, "err_eth", "truncated Ethernet header")                    \
+	X(ERR_VLAN, "err_vlan", "truncated or too many VLAN tags")            \
+	X(ERR_IPV4, "err_ipv4", "bad IPv4 header (truncated, ihl, length)")  \
+	X(ERR_IPV6, "err_ipv6", "bad IPv6 header (truncated, length)")        \
+	X(ERR_IPV6_EXT, "err_ipv6_ext", "bad or too many IPv6 extension headers") \
+	X(ERR_TCP, "err_tcp", "bad TCP header (truncated, doff)")             \
+	X(ERR_TCP_OPT, "err_tcp_opt", "bad TCP option")                      \
+	X(TC_META, "tc_meta", "TC: packets with cookie metadata")             \
+	X(TC_HANDOFF, "tc_handoff", "TC: handed to the listener (reqsk)")     \
+	X(TC_HANDOFF_FAIL, "tc_handoff_fail", "TC: bpf_sk_assign_tcp_reqsk failed") \
+	X(TC_NO_LISTENER, "tc_no_listener", "TC: no listener for a cookie ACK") \
+	X(TC_CHILD_SEEN, "tc_child_seen", "TC: child socket exists, flow established")
+
+#define XDPCT_STAT_ENUM(id, name, help) XDPCT_STAT_##id,
+enum xdpct_stat {
+	XDPCT_STATS_LIST(XDPCT_STAT_ENUM)
+	XDPCT_STAT_MAX
+};
+#undef XDPCT_STAT_ENUM
+
+#ifndef __bpf__
+#include <assert.h>
+static_assert(sizeof(struct xdpct_req_attrs) == 20, "reqsk attrs layout");
+static_assert(sizeof(struct xdpct_meta) == 24, "meta fits 32 bytes, 4-aligned");
+static_assert(sizeof(struct xdpct_flow_key) == 40, "flow key layout");
+static_assert(sizeof(struct xdpct_config) % 8 == 0, "config padding");
+#endif
+
+#endif /* XDPCT_H */
