@@ -27,6 +27,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/test_*.
 UNIT_LIB   := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
 
 .PHONY: all deps test demo clean install check-deps
+.SECONDARY:
 all: $(XDPCT) $(TEST_TOOLS) $(UNIT_TESTS)
 
 # Every Debian package the build, tests and demo need.

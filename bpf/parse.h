@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Header parsers shared by the XDP and TC programs: Ethernet, up to two VLAN
+ * tags, IPv4 (with options), IPv6 (with extension headers), TCP. */
+#ifndef XDPCT_PARSE_H
+#define XDPCT_PARSE_H
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define ETH_P_8021Q 0x8100
+#define ETH_P_8021AD 0x88A8
+#define IPPROTO_TCP 6
+
+#define TCP_FLAG_FIN 0x01
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_RST 0x04
+#define TCP_FLAG_PSH 0x08
+#define TCP_FLAG_ACK 0x10
+#define TCP_FLAG_URG 0x20
+#define TCP_FLAG_ECE 0x40
+#define TCP_FLAG_CWR 0x80
+
+#define XDPCT_MAX_VLANS 2
+#define XDPCT_MAX_IPV6_EXT 6
+
+enum parse_result {
+	PARSE_TCP = 0,   /* p fully filled */
+	PARSE_NOT_TCP,   /* not IPv4/IPv6 TCP: not ours */
+	PARSE_MALFORMED, /* p->err holds the ERR_* counter */
+	PARSE_FRAGMENT,  /* a TCP fragment */
+};
+
+struct vlan_tag {
+	__be16 tci;
+	__be16 proto;
+};
+
+struct pkt {
+	struct ethhdr *eth;
+	struct iphdr *ip4;
+	struct ipv6hdr *ip6;
+	struct tcphdr *tcp;
+	__u32 l3_off;   /* from data: Ethernet + VLAN tags */
+	__u32 tcp_len;  /* TCP header + payload, from the IP length fields */
+	__u8 family;    /* 4 or 6 */
+	__u8 flags;     /* TCP flags byte */
+	__u8 err;       /* enum xdpct_stat for PARSE_MALFORMED */
+};
+
+static __always_inline __u8 tcp_flags(const struct tcphdr *tcp)
+{
+	return ((const __u8 *)tcp)[13];
+}
+
+static __always_inline int parse_tcp(void *l4, void *data_end, __u32 l4_len,
+				     struct pkt *p)
+{
+	struct tcphdr *tcp = l4;
+	__u32 hl;
+
+	if ((void *)(tcp + 1) > data_end || l4_len < sizeof(*tcp))
+		goto bad;
+	hl = tcp->doff * 4;
+	if (hl < sizeof(*tcp) || hl > l4_len || l4 + hl > data_end)
+		goto bad;
+	p->tcp = tcp;
+	p->tcp_len = l4_len;
+	p->flags = tcp_flags(tcp);
+	return PARSE_TCP;
+bad:
+	p->err = XDPCT_STAT_ERR_TCP;
+	return PARSE_MALFORMED;
+}
+
+static __always_inline int parse_ipv4(void *l3, void *data_end, struct pkt *p)
+{
+	struct iphdr *ip = l3;
+	__u32 ihl, tot;
+
+	p->err = XDPCT_STAT_ERR_IPV4;
+	if ((void *)(ip + 1) > data_end || ip->version != 4)
+		return PARSE_MALFORMED;
+	ihl = ip->ihl * 4;
+	tot = bpf_ntohs(ip->tot_len);
+	if (ihl < sizeof(*ip) || tot < ihl || l3 + ihl > data_end ||
+	    l3 + tot > data_end)
+		return PARSE_MALFORMED;
+	p->ip4 = ip;
+	p->family = 4;
+	if (ip->protocol != IPPROTO_TCP)
+		return PARSE_NOT_TCP;
+	if (ip->frag_off & bpf_htons(0x3fff)) /* MF or an offset */
+		return PARSE_FRAGMENT;
+	return parse_tcp(l3 + ihl, data_end, tot - ihl, p);
+}
+
+enum {
+	NEXTHDR_HOP = 0,
+	NEXTHDR_TCP_ = 6,
+	NEXTHDR_ROUTING = 43,
+	NEXTHDR_FRAGMENT = 44,
+	NEXTHDR_AUTH = 51,
+	NEXTHDR_DEST = 60,
+};
+
+static __always_inline int parse_ipv6(void *l3, void *data_end, struct pkt *p)
+{
+	struct ipv6hdr *ip6 = l3;
+	__u32 off = sizeof(*ip6), end;
+	__u8 nh;
+
+	p->err = XDPCT_STAT_ERR_IPV6;
+	if ((void *)(ip6 + 1) > data_end || ip6->version != 6)
+		return PARSE_MALFORMED;
+	end = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	/* payload_len 0 (jumbogram) is rejected too */
+	if (end == sizeof(*ip6) || l3 + end > data_end)
+		return PARSE_MALFORMED;
+	p->ip6 = ip6;
+	p->family = 6;
+	nh = ip6->nexthdr;
+
+	p->err = XDPCT_STAT_ERR_IPV6_EXT;
+#pragma unroll
+	for (int i = 0; i < XDPCT_MAX_IPV6_EXT; i++) {
+		__u8 *h;
+		__u32 len;
+
+		if (nh == NEXTHDR_TCP_)
+			return parse_tcp(l3 + off, data_end, end - off, p);
+		if (off > 0x7ff) /* keeps the offset small for the verifier */
+			return PARSE_MALFORMED;
+		h = l3 + off;
+		if (nh == NEXTHDR_FRAGMENT) {
+			if ((void *)(h + 8) > data_end || off + 8 > end)
+				return PARSE_MALFORMED;
+			return h[0] == NEXTHDR_TCP_ ? PARSE_FRAGMENT : PARSE_NOT_TCP;
+		}
+		if (nh != NEXTHDR_HOP && nh != NEXTHDR_ROUTING &&
+		    nh != NEXTHDR_DEST && nh != NEXTHDR_AUTH)
+			return PARSE_NOT_TCP; /* UDP, ICMPv6, ESP, no-next ... */
+		if ((void *)(h + 2) > data_end)
+			return PARSE_MALFORMED;
+		len = nh == NEXTHDR_AUTH ? (h[1] + 2) * 4 : (h[1] + 1) * 8;
+		nh = h[0];
+		off += len;
+		if (off > end)
+			return PARSE_MALFORMED;
+	}
+	if (nh == NEXTHDR_TCP_ && off <= 0x7ff)
+		return parse_tcp(l3 + off, data_end, end - off, p);
+	return PARSE_MALFORMED; /* too many extension headers */
+}
+
+/* Fills p from the frame. Works for XDP and TC (where the VLAN tag may
+ * already be stripped to skb->vlan_tci: then there is simply no tag). */
+static __always_inline int parse_pkt(void *data, void *data_end, struct pkt *p)
+{
+	struct ethhdr *eth = data;
+	__u32 off = sizeof(*eth);
+	__be16 proto;
+
+	if ((void *)(eth + 1) > data_end) {
+		p->err = XDPCT_STAT_ERR_ETH;
+		return PARSE_MALFORMED;
+	}
+	p->eth = eth;
+	proto = eth->h_proto;
+#pragma unroll
+	for (int i = 0; i < XDPCT_MAX_VLANS; i++) {
+		struct vlan_tag *tag = data + off;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(tag + 1) > data_end) {
+			p->err = XDPCT_STAT_ERR_VLAN;
+			return PARSE_MALFORMED;
+		}
+		proto = tag->proto;
+		off += sizeof(*tag);
+	}
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+		p->err = XDPCT_STAT_ERR_VLAN; /* a third tag */
+		return PARSE_MALFORMED;
+	}
+	p->l3_off = off;
+	if (proto == bpf_htons(ETH_P_IP))
+		return parse_ipv4(data + off, data_end, p);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return parse_ipv6(data + off, data_end, p);
+	return PARSE_NOT_TCP;
+}
+
+#endif

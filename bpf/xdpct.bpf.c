@@ -1,0 +1,671 @@
+// SPDX-License-Identifier: GPL-2.0
+/* xdpct data path: XDP answers SYNs with cookie SYN-ACKs and checks cookie
+ * ACKs; TC ingress hands validated ACKs to the local listener. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "xdpct.h"
+#include "parse.h"
+#include "csum.h"
+#include "cookie.h"
+
+#define TC_ACT_OK 0
+
+extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
+				   struct bpf_tcp_req_attrs *attrs,
+				   int attrs__sz) __ksym;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdpct_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XDPCT_FLOWS_DEFAULT);
+	__type(key, struct xdpct_flow_key);
+	__type(value, struct xdpct_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDPCT_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_stats SEC(".maps");
+
+/* Keeps the enums in the object's BTF, so bpftool can print names. */
+enum xdpct_ct_state xdpct_btf_ct_state __attribute__((unused));
+enum xdpct_stat xdpct_btf_stat __attribute__((unused));
+
+static __always_inline void count(__u32 id)
+{
+	__u64 *v = bpf_map_lookup_elem(&xdpct_stats, &id);
+
+	if (v)
+		*v += 1;
+}
+
+/* ---- TCP options ---- */
+
+struct tcp_opts {
+	__u32 tsval;
+	__u32 tsecr;
+	__u16 mss;
+	__u8 wscale; /* 0xff: none */
+	__u8 sack;
+	__u8 ts;
+	__u8 err;
+};
+
+/* Options are copied to the stack and walked by bpf_loop() with a scalar
+ * index: an open-coded loop, or packet pointers that move by a different
+ * amount each round, never let the verifier merge states (DESIGN.md s.5). */
+#define OPT_BUF 64
+
+struct opt_walk {
+	__u8 buf[OPT_BUF];
+	__u32 i;
+	__u32 optlen;
+	struct tcp_opts o;
+};
+
+static __always_inline __u8 opt_byte(const __u8 *buf, __u32 i)
+{
+	asm volatile("%0 &= 63" : "+r"(i)); /* clang drops a plain mask */
+	return buf[i];
+}
+
+struct opt_walk_ref {
+	struct opt_walk *w; /* bpf_loop() wants a stack pointer */
+};
+
+static long opt_step(__u32 n, struct opt_walk_ref *ref)
+{
+	struct opt_walk *w = ref->w;
+	__u32 i, kind, len;
+
+	if (!w)
+		return 1;
+	i = w->i;
+
+	if (i >= w->optlen || i >= 40)
+		return 1;
+	kind = opt_byte(w->buf, i);
+	if (kind == 0) /* end of list */
+		return 1;
+	if (kind == 1) { /* NOP */
+		w->i = i + 1;
+		return 0;
+	}
+	if (i + 1 >= w->optlen)
+		goto bad;
+	len = opt_byte(w->buf, i + 1);
+	if (len < 2 || i + len > w->optlen)
+		goto bad;
+	/* Known options with a wrong length are ignored, as Linux does. */
+	if (kind == 2 && len == 4) {
+		w->o.mss = opt_byte(w->buf, i + 2) << 8 | opt_byte(w->buf, i + 3);
+	} else if (kind == 3 && len == 3) {
+		w->o.wscale = opt_byte(w->buf, i + 2);
+	} else if (kind == 4 && len == 2) {
+		w->o.sack = 1;
+	} else if (kind == 8 && len == 10) {
+		w->o.tsval = (__u32)opt_byte(w->buf, i + 2) << 24 |
+			     (__u32)opt_byte(w->buf, i + 3) << 16 |
+			     (__u32)opt_byte(w->buf, i + 4) << 8 | opt_byte(w->buf, i + 5);
+		w->o.tsecr = (__u32)opt_byte(w->buf, i + 6) << 24 |
+			     (__u32)opt_byte(w->buf, i + 7) << 16 |
+			     (__u32)opt_byte(w->buf, i + 8) << 8 | opt_byte(w->buf, i + 9);
+		w->o.ts = 1;
+	}
+	w->i = i + len;
+	return 0;
+bad:
+	w->o.err = 1;
+	return 1;
+}
+
+/* Per-CPU scratch for the walk: the stack is too small for it (512 bytes
+ * across the global subprograms). XDP does not nest on one CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct opt_walk);
+} xdpct_scratch SEC(".maps");
+
+/* A global subprogram: verified once, callers only see "o was written". */
+__noinline int parse_opts(struct xdp_md *ctx, __u32 tcp_off, struct tcp_opts *o)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct tcphdr *tcp = data + (tcp_off & 0xfff);
+	struct opt_walk *wp;
+	__u32 zero = 0;
+
+	if (!o)
+		return -1;
+	wp = bpf_map_lookup_elem(&xdpct_scratch, &zero);
+	if (!wp)
+		goto bad;
+	__builtin_memset(wp, 0, sizeof(*wp));
+	wp->o.wscale = 0xff;
+	if ((void *)(tcp + 1) > data_end)
+		goto bad;
+	wp->optlen = tcp->doff * 4 - sizeof(*tcp);
+	if (wp->optlen > 40)
+		goto bad;
+	if (wp->optlen &&
+	    bpf_xdp_load_bytes(ctx, (tcp_off & 0xfff) + sizeof(*tcp), wp->buf, wp->optlen))
+		goto bad;
+	if (wp->optlen) {
+		struct opt_walk_ref ref = { .w = wp };
+
+		bpf_loop(40, opt_step, &ref, 0);
+	}
+	*o = wp->o;
+	return o->err ? -1 : 0;
+bad:
+	__builtin_memset(o, 0, sizeof(*o));
+	o->err = 1;
+	return -1;
+}
+
+/* ---- helpers on the parsed packet ---- */
+
+static __always_inline void pkt_tuple(const struct pkt *p, struct tuple *t)
+{
+	__builtin_memset(t, 0, sizeof(*t));
+	t->family = p->family;
+	t->sport = p->tcp->source;
+	t->dport = p->tcp->dest;
+	if (p->family == 4) {
+		t->saddr[0] = p->ip4->saddr;
+		t->daddr[0] = p->ip4->daddr;
+	} else {
+		__builtin_memcpy(t->saddr, &p->ip6->saddr, 16);
+		__builtin_memcpy(t->daddr, &p->ip6->daddr, 16);
+	}
+}
+
+/* Ingress view: the remote end is the packet's source. */
+static __always_inline void flow_key_in(const struct tuple *t,
+					struct xdpct_flow_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = t->family;
+	k->rport = t->sport;
+	k->lport = t->dport;
+	__builtin_memcpy(k->raddr, t->saddr, 16);
+	__builtin_memcpy(k->laddr, t->daddr, 16);
+}
+
+static __always_inline __u32 cookie_slot(__u64 now)
+{
+	return (now >> XDPCT_SLOT_SHIFT) & 3;
+}
+
+/* ---- SYN -> SYN-ACK ---- */
+
+static __always_inline int put_opt(__u32 **op, void *data_end, __u32 word,
+				   __u64 *sum)
+{
+	__u32 *o = *op;
+
+	if ((void *)(o + 1) > data_end)
+		return -1;
+	*o = word;
+	*sum += word;
+	*op = o + 1;
+	return 0;
+}
+
+/* Re-derives the tuple and TCP header from offsets found by parse_pkt():
+ * the global subprograms below are verified on their own, with no
+ * knowledge of the caller's parse, which keeps verification small. */
+static __always_inline __u32 pkt_where(const struct pkt *p, void *data)
+{
+	return p->l3_off | (__u32)((void *)p->tcp - data) << 8 | (__u32)p->family << 24;
+}
+
+static __always_inline struct tcphdr *load_tuple(void *data, void *data_end,
+						 __u32 where, struct tuple *t)
+{
+	__u32 l3_off = where & 0x1f, l4_off = (where >> 8) & 0xfff;
+	__u32 family = where >> 24;
+	struct tcphdr *tcp;
+
+	__builtin_memset(t, 0, sizeof(*t));
+	if (family == 4) {
+		struct iphdr *ip = data + l3_off;
+
+		if ((void *)(ip + 1) > data_end)
+			return NULL;
+		t->saddr[0] = ip->saddr;
+		t->daddr[0] = ip->daddr;
+	} else {
+		struct ipv6hdr *ip6 = data + l3_off;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return NULL;
+		__builtin_memcpy(t->saddr, &ip6->saddr, 16);
+		__builtin_memcpy(t->daddr, &ip6->daddr, 16);
+	}
+	tcp = data + l4_off;
+	if ((void *)(tcp + 1) > data_end)
+		return NULL;
+	t->family = family;
+	t->sport = tcp->source;
+	t->dport = tcp->dest;
+	return tcp;
+}
+
+/* where = pkt_where(): l3 offset, l4 offset and family in one argument */
+__noinline int answer_syn(struct xdp_md *ctx, __u32 where,
+			  struct xdpct_config *cfg)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct tcp_opts o;
+	struct tuple t;
+	__u32 client_isn, mss_idx, opts, slot, cookie, tsval = 0, optlen, iphl;
+	__u32 win, eff_mss, new_len;
+	struct tcphdr *syn;
+	__u8 syn_flags;
+	bool has_ts, has_sack, has_ws, ecn;
+	__u16 our_mss;
+	__u64 now, sum;
+	struct ethhdr *eth;
+	struct tcphdr *tcp;
+	__u32 *op;
+	__u8 mac[6];
+
+	if (!cfg) /* arguments of global functions may be NULL */
+		goto err;
+	syn = load_tuple(data, data_end, where, &t);
+	if (!syn)
+		goto err;
+	if (parse_opts(ctx, (void *)syn - data, &o) < 0) {
+		count(XDPCT_STAT_ERR_TCP_OPT);
+		count(XDPCT_STAT_V_DROP_MALFORMED);
+		return XDP_DROP;
+	}
+	client_isn = bpf_ntohl(syn->seq);
+	syn_flags = tcp_flags(syn);
+	ecn = (syn_flags & (TCP_FLAG_ECE | TCP_FLAG_CWR)) ==
+		      (TCP_FLAG_ECE | TCP_FLAG_CWR) && (cfg->flags & XDPCT_CFG_ECN);
+	has_ts = o.ts && (cfg->flags & XDPCT_CFG_TIMESTAMPS);
+	has_sack = o.sack && (cfg->flags & XDPCT_CFG_SACK);
+	has_ws = o.wscale != 0xff && (cfg->flags & XDPCT_CFG_WSCALE);
+
+	opts = has_ws ? (o.wscale > 14 ? 14 : o.wscale) : XDPCT_OPT_WSCALE_NONE;
+	if (has_sack)
+		opts |= XDPCT_OPT_SACK;
+	if (ecn)
+		opts |= XDPCT_OPT_ECN;
+	mss_idx = mss_to_idx(t.family, o.mss ? o.mss : 536);
+	now = bpf_ktime_get_ns();
+	slot = cookie_slot(now);
+	cookie = cookie_make(&cfg->key_cur, &t, client_isn, mss_idx, slot, opts,
+			     has_ts);
+	if (has_ts)
+		/* a millisecond clock, never ahead of it, low 6 bits = options */
+		tsval = (((__u32)(now / 1000000) - 64) & ~0x3fu) | opts;
+
+	our_mss = t.family == 4 ? cfg->mss4 : cfg->mss6;
+	optlen = 4 + (has_ts ? 12 : (has_sack ? 4 : 0)) + (has_ws ? 4 : 0);
+	iphl = t.family == 4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	new_len = (where & 0x1f) + iphl + sizeof(struct tcphdr) + optlen;
+	eff_mss = our_mss - (has_ts ? 12 : 0);
+	win = eff_mss ? 65535 / eff_mss * eff_mss : 65535;
+
+	if (bpf_xdp_adjust_tail(ctx, (int)new_len - (int)(data_end - data)))
+		goto err;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		goto err;
+	__builtin_memcpy(mac, eth->h_dest, 6);
+	__builtin_memcpy(eth->h_dest, eth->h_source, 6);
+	__builtin_memcpy(eth->h_source, mac, 6);
+
+	if (t.family == 4) {
+		struct iphdr *ip = data + (where & 0x1f);
+		__u32 *w = (__u32 *)ip;
+
+		if ((void *)(ip + 1) > data_end)
+			goto err;
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->tos = 0;
+		ip->tot_len = bpf_htons(sizeof(*ip) + sizeof(*tcp) + optlen);
+		ip->id = 0;
+		ip->frag_off = bpf_htons(0x4000); /* DF */
+		ip->ttl = cfg->ttl;
+		ip->protocol = IPPROTO_TCP;
+		ip->check = 0;
+		ip->saddr = t.daddr[0];
+		ip->daddr = t.saddr[0];
+		sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
+		ip->check = csum_fold64(sum);
+		tcp = (void *)(ip + 1);
+	} else {
+		struct ipv6hdr *ip6 = data + (where & 0x1f);
+
+		if ((void *)(ip6 + 1) > data_end)
+			goto err;
+		*(__be32 *)ip6 = bpf_htonl(0x60000000);
+		ip6->payload_len = bpf_htons(sizeof(*tcp) + optlen);
+		ip6->nexthdr = IPPROTO_TCP;
+		ip6->hop_limit = cfg->ttl;
+		__builtin_memcpy(&ip6->saddr, t.daddr, 16);
+		__builtin_memcpy(&ip6->daddr, t.saddr, 16);
+		tcp = (void *)(ip6 + 1);
+	}
+	if ((void *)(tcp + 1) > data_end)
+		goto err;
+	tcp->source = t.dport;
+	tcp->dest = t.sport;
+	tcp->seq = bpf_htonl(cookie);
+	tcp->ack_seq = bpf_htonl(client_isn + 1);
+	((__u8 *)tcp)[12] = (sizeof(*tcp) + optlen) / 4 << 4;
+	((__u8 *)tcp)[13] = TCP_FLAG_SYN | TCP_FLAG_ACK | (ecn ? TCP_FLAG_ECE : 0);
+	tcp->window = bpf_htons(win);
+	tcp->check = 0;
+	tcp->urg_ptr = 0;
+
+	sum = csum_pseudo(t.daddr, t.saddr, t.family, sizeof(*tcp) + optlen);
+	{
+		__u32 *w = (__u32 *)tcp;
+
+		sum += (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
+	}
+	op = (__u32 *)(tcp + 1);
+	if (put_opt(&op, data_end, bpf_htonl(0x02040000 | our_mss), &sum))
+		goto err;
+	if (has_ts) {
+		if (put_opt(&op, data_end, bpf_htonl(has_sack ? 0x0402080a : 0x0101080a), &sum) ||
+		    put_opt(&op, data_end, bpf_htonl(tsval), &sum) ||
+		    put_opt(&op, data_end, bpf_htonl(o.tsval), &sum))
+			goto err;
+	} else if (has_sack) {
+		if (put_opt(&op, data_end, bpf_htonl(0x01010402), &sum))
+			goto err;
+	}
+	if (has_ws && put_opt(&op, data_end, bpf_htonl(0x01030300 | cfg->wscale), &sum))
+		goto err;
+	tcp->check = csum_fold64(sum);
+
+	count(XDPCT_STAT_V_TX_SYNACK);
+	return XDP_TX;
+err:
+	count(XDPCT_STAT_V_DROP_ERROR);
+	return XDP_DROP;
+}
+
+/* ---- cookie ACK ---- */
+
+enum cookie_verdict { COOKIE_BAD, COOKIE_STALE, COOKIE_GOOD };
+
+__noinline int check_cookie(struct xdp_md *ctx, __u32 where,
+			    struct xdpct_config *cfg, struct xdpct_req_attrs *a)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct tcphdr *tcp;
+	struct tcp_opts o;
+	struct tuple t;
+	__u32 cookie, isn, opts, ws, age;
+	bool has_ts;
+
+	if (!cfg || !a)
+		return COOKIE_BAD;
+	tcp = load_tuple(data, data_end, where, &t);
+	if (!tcp || parse_opts(ctx, (void *)tcp - data, &o) < 0)
+		return COOKIE_BAD;
+	cookie = bpf_ntohl(tcp->ack_seq) - 1;
+	isn = bpf_ntohl(tcp->seq) - 1;
+	has_ts = o.ts;
+	opts = has_ts ? (o.tsecr & 0x3f) : (cookie >> 5) & 0x3f;
+	ws = opts & 0xf;
+	if (ws > 14 && ws != XDPCT_OPT_WSCALE_NONE)
+		return COOKIE_BAD;
+
+	if (!cookie_match(&cfg->key_cur, &t, isn, cookie, opts, has_ts)) {
+		if (!(cfg->flags & XDPCT_CFG_PREV_KEY) ||
+		    !cookie_match(&cfg->key_prev, &t, isn, cookie, opts, has_ts))
+			return COOKIE_BAD;
+		count(XDPCT_STAT_COOKIE_PREV_KEY);
+	}
+	age = (cookie_slot(bpf_ktime_get_ns()) - ((cookie >> 3) & 3)) & 3;
+	if (age > 1)
+		return COOKIE_STALE;
+
+	__builtin_memset(a, 0, sizeof(*a));
+	a->mss = mss_from_idx(t.family, cookie & 7);
+	if (ws != XDPCT_OPT_WSCALE_NONE) {
+		a->wscale_ok = 1;
+		a->snd_wscale = ws;
+		a->rcv_wscale = cfg->wscale;
+	}
+	a->sack_ok = !!(opts & XDPCT_OPT_SACK);
+	a->ecn_ok = !!(opts & XDPCT_OPT_ECN);
+	if (has_ts) {
+		a->tstamp_ok = 1;
+		a->rcv_tsval = o.tsval;
+		a->rcv_tsecr = o.tsecr;
+	}
+	return COOKIE_GOOD;
+}
+
+/* Prepends the handover attributes as XDP metadata for TC ingress. */
+static __always_inline int attach_meta(struct xdp_md *ctx,
+				       const struct xdpct_req_attrs *a)
+{
+	struct xdpct_meta *m;
+	void *data;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return -1;
+	data = (void *)(long)ctx->data;
+	m = (void *)(long)ctx->data_meta;
+	if ((void *)(m + 1) > data)
+		return -1;
+	m->magic = XDPCT_META_MAGIC;
+	m->attrs = *a;
+	return 0;
+}
+
+SEC("xdp")
+int xdpct_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct xdpct_config *cfg;
+	struct xdpct_flow_key key;
+	struct xdpct_flow *f;
+	struct pkt p = {};
+	struct tuple t;
+	__u32 zero = 0, port;
+	__u8 *pflags;
+	int r;
+
+	count(XDPCT_STAT_XDP_PACKETS);
+	cfg = bpf_map_lookup_elem(&xdpct_config, &zero);
+	if (!cfg || !(cfg->flags & XDPCT_CFG_ENABLED)) {
+		count(XDPCT_STAT_V_PASS_DISABLED);
+		return XDP_PASS;
+	}
+
+	r = parse_pkt(data, data_end, &p);
+	if (r == PARSE_NOT_TCP) {
+		count(XDPCT_STAT_V_PASS_NOT_TCP);
+		return XDP_PASS;
+	}
+	if (r == PARSE_FRAGMENT) {
+		count(XDPCT_STAT_V_DROP_FRAGMENT);
+		return XDP_DROP;
+	}
+	if (r != PARSE_TCP || !p.tcp) {
+		count(p.err);
+		count(XDPCT_STAT_V_DROP_MALFORMED);
+		return XDP_DROP;
+	}
+
+	port = bpf_ntohs(p.tcp->dest);
+	pflags = bpf_map_lookup_elem(&xdpct_ports, &port);
+	if (!pflags || !(*pflags & XDPCT_PORT_PROTECT)) {
+		count(XDPCT_STAT_V_PASS_UNPROTECTED);
+		return XDP_PASS;
+	}
+
+	if ((p.flags & (TCP_FLAG_SYN | TCP_FLAG_RST)) == (TCP_FLAG_SYN | TCP_FLAG_RST) ||
+	    (p.flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) == (TCP_FLAG_SYN | TCP_FLAG_FIN)) {
+		count(XDPCT_STAT_V_DROP_BAD_FLAGS);
+		return XDP_DROP;
+	}
+
+	pkt_tuple(&p, &t);
+	flow_key_in(&t, &key);
+	f = bpf_map_lookup_elem(&xdpct_flows, &key);
+
+	if ((p.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN) {
+		count(XDPCT_STAT_SYN_SEEN);
+		/* A live connection's SYN goes to the kernel (challenge ACK);
+		 * a pending one gets its cookie again. */
+		if (f && !(f->flags & XDPCT_FLOW_PENDING)) {
+			count(XDPCT_STAT_V_PASS_SYN_TRACKED);
+			return XDP_PASS;
+		}
+		return answer_syn(ctx, pkt_where(&p, data), cfg);
+	}
+
+	if (f) {
+		struct xdpct_req_attrs a;
+		bool pending = f->flags & XDPCT_FLOW_PENDING;
+
+		f->last_ns = bpf_ktime_get_ns();
+		if (pending && (p.flags & (TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_SYN)) ==
+				       TCP_FLAG_ACK) {
+			/* until TC sees the child socket, every ACK carries the
+			 * attributes again: the first one may have been dropped
+			 * by a full accept queue */
+			a = f->attrs;
+			if (attach_meta(ctx, &a)) {
+				count(XDPCT_STAT_V_DROP_ERROR);
+				return XDP_DROP;
+			}
+		}
+		count(XDPCT_STAT_V_PASS_FLOW);
+		return XDP_PASS;
+	}
+
+	if ((p.flags & (TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_SYN)) == TCP_FLAG_ACK) {
+		struct xdpct_flow nf = {};
+		__u64 now;
+
+		r = check_cookie(ctx, pkt_where(&p, data), cfg, &nf.attrs);
+		if (r == COOKIE_BAD) {
+			count(XDPCT_STAT_V_DROP_COOKIE_BAD);
+			return XDP_DROP;
+		}
+		if (r == COOKIE_STALE) {
+			count(XDPCT_STAT_V_DROP_COOKIE_STALE);
+			return XDP_DROP;
+		}
+		count(XDPCT_STAT_COOKIE_GOOD);
+		now = bpf_ktime_get_ns();
+		nf.created_ns = now;
+		nf.last_ns = now;
+		nf.state = XDPCT_CT_SYN_RECV;
+		nf.flags = XDPCT_FLOW_PENDING | XDPCT_FLOW_COOKIE | XDPCT_FLOW_REMOTE_OPENED;
+		bpf_map_update_elem(&xdpct_flows, &key, &nf, BPF_NOEXIST);
+		if (attach_meta(ctx, &nf.attrs)) {
+			count(XDPCT_STAT_V_DROP_ERROR);
+			return XDP_DROP;
+		}
+		count(XDPCT_STAT_V_PASS_COOKIE);
+		return XDP_PASS;
+	}
+
+	count(XDPCT_STAT_V_DROP_NO_FLOW);
+	return XDP_DROP;
+}
+
+SEC("tc")
+int xdpct_tc_in(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	struct xdpct_meta *m = (void *)(long)skb->data_meta;
+	struct bpf_tcp_req_attrs attrs;
+	struct bpf_sock_tuple bt = {};
+	struct xdpct_flow_key key;
+	struct bpf_sock *skc;
+	struct xdpct_flow *f;
+	struct pkt p = {};
+	struct tuple t;
+	__u32 tlen;
+
+	if ((void *)(m + 1) > data || m->magic != XDPCT_META_MAGIC)
+		return TC_ACT_OK;
+	count(XDPCT_STAT_TC_META);
+	__builtin_memcpy(&attrs, &m->attrs, sizeof(attrs));
+
+	if (parse_pkt(data, data_end, &p) != PARSE_TCP || !p.tcp)
+		return TC_ACT_OK;
+	pkt_tuple(&p, &t);
+	if (t.family == 4) {
+		bt.ipv4.saddr = t.saddr[0];
+		bt.ipv4.daddr = t.daddr[0];
+		bt.ipv4.sport = t.sport;
+		bt.ipv4.dport = t.dport;
+		tlen = sizeof(bt.ipv4);
+	} else {
+		__builtin_memcpy(bt.ipv6.saddr, t.saddr, 16);
+		__builtin_memcpy(bt.ipv6.daddr, t.daddr, 16);
+		bt.ipv6.sport = t.sport;
+		bt.ipv6.dport = t.dport;
+		tlen = sizeof(bt.ipv6);
+	}
+
+	skc = bpf_skc_lookup_tcp(skb, &bt, tlen, BPF_F_CURRENT_NETNS, 0);
+	if (!skc) {
+		count(XDPCT_STAT_TC_NO_LISTENER);
+		return TC_ACT_OK; /* the kernel resets it, as for a closed port */
+	}
+	if (skc->state == BPF_TCP_LISTEN) {
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
+
+		if (tp && bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tp, &attrs,
+						  sizeof(attrs)) == 0)
+			count(XDPCT_STAT_TC_HANDOFF);
+		else
+			count(XDPCT_STAT_TC_HANDOFF_FAIL);
+	} else if (skc->state != BPF_TCP_NEW_SYN_RECV &&
+		   skc->state != BPF_TCP_TIME_WAIT) {
+		/* the child exists: the handshake is over */
+		flow_key_in(&t, &key);
+		f = bpf_map_lookup_elem(&xdpct_flows, &key);
+		if (f && (f->flags & XDPCT_FLOW_PENDING)) {
+			f->flags &= ~XDPCT_FLOW_PENDING;
+			f->state = XDPCT_CT_ESTABLISHED;
+			count(XDPCT_STAT_TC_CHILD_SEEN);
+		}
+	}
+	bpf_sk_release(skc);
+	return TC_ACT_OK;
+}
+
+char _license[] SEC("license") = "GPL";
