@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The config map and the ports map: building the config from the system,
+ * writing both, and the `config` subcommand for maps pinned by others
+ * (iproute2's ip link / tc). */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "sysctl.h"
+
+#define DEFAULT_MTU 1500
+#define SYNACK_TTL 64
+
+static int iface_mtu(const char *ifname, int *mtu)
+{
+	struct ifreq ifr = {};
+	int fd, r = 0;
+
+	/* An ioctl, not /sys/class/net: sysfs shows the namespace of its
+	 * mounter, the ioctl the namespace we run in. */
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFMTU, &ifr))
+		r = -errno;
+	else
+		*mtu = ifr.ifr_mtu;
+	close(fd);
+	return r;
+}
+
+static __u16 mss_from_mtu(int mtu, int hdrs, int min)
+{
+	int mss = mtu - hdrs;
+
+	if (mss < min)
+		mss = min;
+	if (mss > 0xffff)
+		mss = 0xffff;
+	return mss;
+}
+
+int config_build(struct xdpct_config *cfg, const char *ifname,
+		 const struct xdpct_config *old)
+{
+	struct tcp_sysctls s;
+	struct timespec ts;
+	int mtu = DEFAULT_MTU, ws, r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (tcp_sysctls_read(&s))
+		return -1;
+	if (ifname) {
+		r = iface_mtu(ifname, &mtu);
+		if (r) {
+			err("cannot read the MTU of %s: %s", ifname, strerror(-r));
+			return -1;
+		}
+	}
+	if (getrandom(&cfg->key_cur, sizeof(cfg->key_cur), 0) !=
+	    sizeof(cfg->key_cur)) {
+		err("getrandom: %s", strerror(errno));
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* == bpf_ktime_get_ns() */
+
+	cfg->flags = XDPCT_CFG_ENABLED;
+	if (s.sack)
+		cfg->flags |= XDPCT_CFG_SACK;
+	if (s.timestamps)
+		cfg->flags |= XDPCT_CFG_TIMESTAMPS;
+	ws = kernel_wscale(&s);
+	if (ws >= 0) {
+		cfg->flags |= XDPCT_CFG_WSCALE;
+		cfg->wscale = ws;
+	}
+	if (s.ecn)
+		cfg->flags |= XDPCT_CFG_ECN;
+	/* RFC 791/8200 minimum MTUs bound the MSS from below. */
+	cfg->mss4 = mss_from_mtu(mtu, 40, 536);
+	cfg->mss6 = mss_from_mtu(mtu, 60, 1220);
+	cfg->ttl = SYNACK_TTL;
+	cfg->key_set_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+
+	if (old && (old->flags & XDPCT_CFG_ENABLED)) {
+		/* Keep cookies sent under the old key valid. */
+		cfg->key_prev = old->key_cur;
+		cfg->flags |= XDPCT_CFG_PREV_KEY;
+		cfg->key_epoch = old->key_epoch + 1;
+	}
+	return 0;
+}
+
+static int map_info(int fd, struct bpf_map_info *mi)
+{
+	__u32 len = sizeof(*mi);
+
+	memset(mi, 0, sizeof(*mi));
+	return bpf_obj_get_info_by_fd(fd, mi, &len) ? -errno : 0;
+}
+
+int config_maps_check(int config_fd, int ports_fd)
+{
+	struct bpf_map_info mi;
+
+	if (map_info(config_fd, &mi) || mi.type != BPF_MAP_TYPE_ARRAY ||
+	    mi.key_size != 4 || mi.value_size != sizeof(struct xdpct_config) ||
+	    mi.max_entries < 1) {
+		err("%s is not an xdpct config map (ARRAY of 1 x %zu bytes)",
+		    XDPCT_MAP_CONFIG, sizeof(struct xdpct_config));
+		return -1;
+	}
+	if (map_info(ports_fd, &mi) || mi.type != BPF_MAP_TYPE_ARRAY ||
+	    mi.key_size != 4 || mi.value_size != 1 ||
+	    mi.max_entries != NUM_PORTS) {
+		err("%s is not an xdpct ports map (ARRAY of %d x 1 byte)",
+		    XDPCT_MAP_PORTS, NUM_PORTS);
+		return -1;
+	}
+	return 0;
+}
+
+static int ports_write(int fd, const __u8 ports[NUM_PORTS])
+{
+	static __u32 keys[NUM_PORTS];
+	__u32 i, count = NUM_PORTS;
+	int r;
+
+	for (i = 0; i < NUM_PORTS; i++)
+		keys[i] = i;
+	r = bpf_map_update_batch(fd, keys, ports, &count, NULL);
+	if (!r && count == NUM_PORTS)
+		return 0;
+	/* Batch ops may be missing: one by one. */
+	for (i = 0; i < NUM_PORTS; i++)
+		if (bpf_map_update_elem(fd, &keys[i], &ports[i], BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+int config_write(int config_fd, int ports_fd, const __u8 ports[NUM_PORTS],
+		 const struct xdpct_config *cfg)
+{
+	__u32 zero = 0;
+	int r;
+
+	r = ports_write(ports_fd, ports);
+	if (r) {
+		err("cannot write %s: %s", XDPCT_MAP_PORTS, strerror(-r));
+		return -1;
+	}
+	if (bpf_map_update_elem(config_fd, &zero, cfg, BPF_ANY)) {
+		err("cannot write %s: %s", XDPCT_MAP_CONFIG, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void config_describe(const struct xdpct_config *cfg)
+{
+	char ws[8] = "off";
+
+	if (cfg->flags & XDPCT_CFG_WSCALE)
+		snprintf(ws, sizeof(ws), "%u", cfg->wscale);
+	info("config: mss4 %u mss6 %u wscale %s sack %s timestamps %s ecn %s ttl %u key epoch %u",
+	     cfg->mss4, cfg->mss6, ws,
+	     cfg->flags & XDPCT_CFG_SACK ? "on" : "off",
+	     cfg->flags & XDPCT_CFG_TIMESTAMPS ? "on" : "off",
+	     cfg->flags & XDPCT_CFG_ECN ? "on" : "off", cfg->ttl,
+	     cfg->key_epoch);
+}
+
+static void config_usage(void)
+{
+	printf("Usage: xdpct config --ports LIST [--pin-dir DIR] [--ifname IFACE] [-v]\n"
+	       "\n"
+	       "Write the cookie configuration and the protected ports into xdpct\n"
+	       "maps that are already pinned: by `ip link set dev IFACE xdp obj\n"
+	       "xdpct.bpf.o sec xdp` and `tc filter add ... bpf obj xdpct.bpf.o sec tc`\n"
+	       "(iproute2 pins them in /sys/fs/bpf/tc/globals), or by `xdpct attach`\n"
+	       "(to change the ports of a running attachment).\n"
+	       "\n"
+	       "The config gets a fresh SipHash key (the previous one stays valid for\n"
+	       "cookies already sent), SACK/timestamps/window scaling/ECN from this\n"
+	       "network namespace's sysctls, the window scale the kernel itself would\n"
+	       "choose, and MSS = MTU - 40 (IPv4) / MTU - 60 (IPv6).\n"
+	       "\n"
+	       "Options:\n"
+	       "  -p, --ports LIST     ports to protect, e.g. 80,443,8000-8100; the\n"
+	       "                       ports map is rewritten, other ports unprotected\n"
+	       "  -d, --pin-dir DIR    directory holding %s and %s\n"
+	       "                       (default with --ifname: %s/IFACE)\n"
+	       "  -i, --ifname IFACE   interface whose MTU gives the MSS (default MTU %d)\n"
+	       "  -v, --verbose        print the config written; libbpf messages\n"
+	       "  -h, --help           this help\n",
+	       XDPCT_MAP_CONFIG, XDPCT_MAP_PORTS, XDPCT_PIN_ROOT, DEFAULT_MTU);
+}
+
+int cmd_config(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ports", required_argument, NULL, 'p' },
+		{ "pin-dir", required_argument, NULL, 'd' },
+		{ "ifname", required_argument, NULL, 'i' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *ports_arg = NULL, *pin_arg = NULL, *ifname = NULL;
+	char pin_dir[PATH_MAX], path[PATH_MAX + 32], list[256];
+	static __u8 ports[NUM_PORTS];
+	struct xdpct_config cfg, old;
+	int c, config_fd = -1, ports_fd = -1, ret = EXIT_FAIL;
+	unsigned int ifindex;
+	struct tcp_sysctls s;
+	__u32 zero = 0;
+	bool have_old;
+
+	while ((c = getopt_long(argc, argv, ":p:d:i:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': ports_arg = optarg; break;
+		case 'd': pin_arg = optarg; break;
+		case 'i': ifname = optarg; break;
+		case 'v': verbose++; break;
+		case 'h': config_usage(); return EXIT_OK;
+		default: return getopt_usage_err("config", c, argv);
+		}
+	}
+	if (optind < argc)
+		return usage_err("config", "unexpected argument '%s'", argv[optind]);
+	if (!ports_arg)
+		return usage_err("config", "--ports is required");
+	if (!pin_arg && !ifname)
+		return usage_err("config", "--pin-dir or --ifname is required");
+
+	if (check_root())
+		return EXIT_FAIL;
+	if (ifname && check_ifname(ifname, &ifindex))
+		return EXIT_FAIL;
+	if (parse_ports(ports_arg, ports, XDPCT_PORT_PROTECT))
+		return EXIT_FAIL;
+	if (pin_arg)
+		snprintf(pin_dir, sizeof(pin_dir), "%s", pin_arg);
+	else if (default_pin_dir(pin_dir, sizeof(pin_dir), ifname))
+		return EXIT_FAIL;
+	if (tcp_sysctls_read(&s))
+		return EXIT_FAIL;
+	if (!s.syncookies) {
+		err("net.ipv4.tcp_syncookies is 0: the kernel would reset cookie connections; set it to 1");
+		return EXIT_FAIL;
+	}
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, XDPCT_MAP_CONFIG);
+	config_fd = bpf_obj_get(path);
+	if (config_fd < 0) {
+		err("cannot open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, XDPCT_MAP_PORTS);
+	ports_fd = bpf_obj_get(path);
+	if (ports_fd < 0) {
+		err("cannot open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (config_maps_check(config_fd, ports_fd))
+		goto out;
+
+	have_old = !bpf_map_lookup_elem(config_fd, &zero, &old);
+	if (config_build(&cfg, ifname, have_old ? &old : NULL))
+		goto out;
+	if (config_write(config_fd, ports_fd, ports, &cfg))
+		goto out;
+
+	format_ports(ports, list, sizeof(list));
+	if (verbose)
+		config_describe(&cfg);
+	info("configured %s, protecting ports %s", pin_dir, list);
+	ret = EXIT_OK;
+out:
+	if (config_fd >= 0)
+		close(config_fd);
+	if (ports_fd >= 0)
+		close(ports_fd);
+	return ret;
+}

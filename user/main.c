@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/* xdpct: SYN-cookie shield and TCP conntrack in XDP. Subcommand dispatch. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} cmds[] = {
+	{ "attach", cmd_attach, "load and attach to an interface" },
+	{ "detach", cmd_detach, "detach from an interface, remove the pins" },
+	{ "stats", cmd_stats, "print the counters" },
+	{ "config", cmd_config, "write key, TCP options and ports into pinned maps" },
+};
+
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static void usage(void)
+{
+	size_t i;
+
+	printf("Usage: xdpct [-v] COMMAND [ARGS]\n"
+	       "       xdpct COMMAND --help\n"
+	       "\n"
+	       "SYN-cookie shield and TCP connection tracking in XDP + TC.\n"
+	       "\n"
+	       "Commands:\n");
+	for (i = 0; i < NCMDS; i++)
+		printf("  %-8s %s\n", cmds[i].name, cmds[i].summary);
+	printf("\n"
+	       "Options:\n"
+	       "  -v, --verbose   show libbpf/libxdp messages\n"
+	       "  -V, --version   print the version\n"
+	       "  -h, --help      this help\n"
+	       "\n"
+	       "Example:\n"
+	       "  xdpct attach eth0 --ports 80,443\n"
+	       "  xdpct stats eth0\n"
+	       "  xdpct detach eth0\n");
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+	size_t c;
+
+	setup_lib_logging();
+
+	/* Global options stop at the first word: the subcommand. */
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage();
+			return EXIT_OK;
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("xdpct %s\n", XDPCT_VERSION);
+			return EXIT_OK;
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			verbose++;
+		} else {
+			return usage_err(NULL, "unknown option '%s'", a);
+		}
+	}
+	if (i >= argc)
+		return usage_err(NULL, "missing command");
+	if (!strcmp(argv[i], "help")) {
+		if (i + 1 >= argc) {
+			usage();
+			return EXIT_OK;
+		}
+		/* "xdpct help attach" == "xdpct attach --help" */
+		for (c = 0; c < NCMDS; c++) {
+			if (!strcmp(argv[i + 1], cmds[c].name)) {
+				char *args[] = { argv[i + 1], "--help", NULL };
+
+				return cmds[c].fn(2, args);
+			}
+		}
+		return usage_err(NULL, "unknown command '%s'", argv[i + 1]);
+	}
+	for (c = 0; c < NCMDS; c++) {
+		if (!strcmp(argv[i], cmds[c].name)) {
+			optind = 1;
+			return cmds[c].fn(argc - i, argv + i);
+		}
+	}
+	return usage_err(NULL, "unknown command '%s'", argv[i]);
+}

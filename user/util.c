@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "xdpct.h"
+#include "util.h"
+
+int verbose;
+
+static void vmsg(FILE *f, const char *kind, const char *fmt, va_list ap)
+{
+	fprintf(f, "xdpct: %s", kind);
+	vfprintf(f, fmt, ap);
+	fputc('\n', f);
+}
+
+void err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(stderr, "error: ", fmt, ap);
+	va_end(ap);
+}
+
+void warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(stderr, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(stdout, "", fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+int usage_err(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("xdpct: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'xdpct %s%s--help')\n", cmd ? cmd : "",
+		cmd ? " " : "");
+	return EXIT_USAGE;
+}
+
+int getopt_usage_err(const char *cmd, int c, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':')
+		return usage_err(cmd, "option '%s' needs an argument", arg);
+	if (optopt)
+		return usage_err(cmd, "unknown option '-%c'", optopt);
+	return usage_err(cmd, "unknown option '%s'", arg);
+}
+
+/* Both libraries prefix their messages ("libbpf: ", "libxdp: "). */
+static int lib_print(const char *fmt, va_list ap)
+{
+	if (!verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	(void)level;
+	return lib_print(fmt, ap);
+}
+
+static int libxdp_print(enum libxdp_print_level level, const char *fmt,
+			va_list ap)
+{
+	(void)level;
+	return lib_print(fmt, ap);
+}
+
+void setup_lib_logging(void)
+{
+	libbpf_set_print(libbpf_print);
+	libxdp_set_print(libxdp_print);
+}
+
+const char *vhint(void)
+{
+	return verbose ? "" : " (run with -v for details)";
+}
+
+/* Strict decimal: digits only, no sign, no blanks, bounded. */
+int parse_u64(const char *s, unsigned long long min, unsigned long long max,
+	      unsigned long long *out)
+{
+	unsigned long long v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned)(*s - '0');
+		if (v > max)
+			return -1;
+	}
+	if (v < min)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* One entry of a port list: digits only, 1..65535. */
+static int parse_port(const char *list, const char *s, size_t len,
+		      unsigned int *port)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (!len) {
+		err("bad port list '%s': empty port in a range", list);
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9') {
+			err("bad port list '%s': '%.*s' is not a port number",
+			    list, (int)len, s);
+			return -1;
+		}
+		if (v <= 65535)
+			v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v < 1 || v > 65535) {
+		err("bad port list '%s': port %.*s is out of range 1-65535",
+		    list, (int)len, s);
+		return -1;
+	}
+	*port = v;
+	return 0;
+}
+
+int parse_ports(const char *list, __u8 ports[NUM_PORTS], __u8 flag)
+{
+	const char *p = list;
+
+	if (!*list) {
+		err("bad port list '': no ports given");
+		return -1;
+	}
+	for (;;) {
+		const char *end = strchr(p, ','), *dash;
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		unsigned int lo, hi, i;
+
+		if (!len) {
+			err("bad port list '%s': empty entry (stray comma)", list);
+			return -1;
+		}
+		dash = memchr(p, '-', len);
+		if (dash) {
+			if (parse_port(list, p, dash - p, &lo) ||
+			    parse_port(list, dash + 1, len - (dash - p) - 1, &hi))
+				return -1;
+			if (lo > hi) {
+				err("bad port list '%s': range %u-%u is reversed",
+				    list, lo, hi);
+				return -1;
+			}
+		} else {
+			if (parse_port(list, p, len, &lo))
+				return -1;
+			hi = lo;
+		}
+		for (i = lo; i <= hi; i++)
+			ports[i] |= flag;
+		if (!end)
+			return 0;
+		p = end + 1;
+	}
+}
+
+void format_ports(const __u8 ports[NUM_PORTS], char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned int p = 1, q;
+	int n;
+
+	if (len)
+		buf[0] = '\0';
+	while (p < NUM_PORTS) {
+		if (!ports[p]) {
+			p++;
+			continue;
+		}
+		for (q = p; q + 1 < NUM_PORTS && ports[q + 1]; q++)
+			;
+		if (q == p)
+			n = snprintf(buf + off, len - off, "%s%u", off ? "," : "", p);
+		else
+			n = snprintf(buf + off, len - off, "%s%u-%u",
+				     off ? "," : "", p, q);
+		if (n < 0 || (size_t)n >= len - off) {
+			/* Truncate visibly rather than silently. */
+			if (len >= 4)
+				strcpy(buf + len - 4, "...");
+			return;
+		}
+		off += n;
+		p = q + 1;
+	}
+	if (!off)
+		snprintf(buf, len, "none");
+}
+
+int check_root(void)
+{
+	if (geteuid() != 0) {
+		err("must be run as root");
+		return -1;
+	}
+	return 0;
+}
+
+int check_bpffs(const char *path)
+{
+	struct statfs st;
+
+	if (statfs(path, &st) || st.f_type != BPF_FS_MAGIC) {
+		err("bpffs is not mounted at %s (mount it: mount -t bpf bpf %s)",
+		    path, path);
+		return -1;
+	}
+	return 0;
+}
+
+int check_ifname(const char *ifname, unsigned int *ifindex)
+{
+	unsigned int idx = 0;
+
+	if (strlen(ifname) < IFNAMSIZ)
+		idx = if_nametoindex(ifname);
+	if (!idx) {
+		err("unknown interface '%s'", ifname);
+		return -1;
+	}
+	*ifindex = idx;
+	return 0;
+}
+
+int default_pin_dir(char *buf, size_t len, const char *ifname)
+{
+	int n = snprintf(buf, len, "%s/%s", XDPCT_PIN_ROOT, ifname);
+
+	if (n < 0 || (size_t)n >= len || strchr(ifname, '/') ||
+	    !strcmp(ifname, ".") || !strcmp(ifname, "..")) {
+		err("bad interface name '%s'", ifname);
+		return -1;
+	}
+	return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	char *p;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+bool path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers shared by the xdpct subcommands: messages, exit codes, logging of
+ * libbpf/libxdp, the port list parser, pin paths, JSON output. */
+#ifndef XDPCT_UTIL_H
+#define XDPCT_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <linux/types.h>
+
+#define XDPCT_VERSION "0.1.0"
+
+/* Exit codes, as in iproute2/xdp-tools: 1 runtime error, 2 usage error. */
+#define EXIT_OK    0
+#define EXIT_FAIL  1
+#define EXIT_USAGE 2
+
+#define NUM_PORTS 65536
+
+extern int verbose;
+
+/* "xdpct: error: ..." on stderr, one line. */
+void err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "xdpct: warning: ..." on stderr. */
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "xdpct: ..." on stdout. */
+void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Usage error: one line naming the subcommand's --help, returns EXIT_USAGE. */
+int usage_err(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Route libbpf and libxdp messages: all of them with -v, none otherwise.
+ * Errors are reported by xdpct itself; -v shows the libraries' details. */
+void setup_lib_logging(void);
+/* Suffix for library failures: " (run with -v for details)" or "". */
+const char *vhint(void);
+
+/* Common getopt handling for subcommands: reports an unknown option or a
+ * missing argument and returns EXIT_USAGE. optstring must begin with ':'. */
+int getopt_usage_err(const char *cmd, int c, char **argv);
+
+/* Port lists like "80,443,8000-8100". Sets ports[p] = flag for each port.
+ * Returns 0, or -1 after a one-line error. */
+int parse_ports(const char *list, __u8 ports[NUM_PORTS], __u8 flag);
+/* Canonical form of the ports with any bit set: "80,443,8000-8100". */
+void format_ports(const __u8 ports[NUM_PORTS], char *buf, size_t len);
+/* Parse an unsigned decimal in [min, max]; -1 if not. */
+int parse_u64(const char *s, unsigned long long min, unsigned long long max,
+	      unsigned long long *out);
+
+/* Checks with one-line errors; return 0 if fine, -1 otherwise. */
+int check_root(void);
+int check_bpffs(const char *path);
+int check_ifname(const char *ifname, unsigned int *ifindex);
+
+/* Default pin directory of an interface: XDPCT_PIN_ROOT/IFACE. */
+int default_pin_dir(char *buf, size_t len, const char *ifname);
+/* mkdir -p; returns 0 or -errno. */
+int mkdir_p(const char *path, mode_t mode);
+bool path_exists(const char *path);
+
+/* JSON output. */
+void json_string(FILE *f, const char *s);
+
+#endif /* XDPCT_UTIL_H */
