@@ -120,7 +120,9 @@ static long opt_step(__u32 n, struct opt_walk_ref *ref)
 	if (kind == 2 && len == 4) {
 		w->o.mss = opt_byte(w->buf, i + 2) << 8 | opt_byte(w->buf, i + 3);
 	} else if (kind == 3 && len == 3) {
-		w->o.wscale = opt_byte(w->buf, i + 2);
+		__u8 ws = opt_byte(w->buf, i + 2);
+
+		w->o.wscale = ws > 14 ? 14 : ws; /* RFC 7323 2.3; 0xff is "none" */
 	} else if (kind == 4 && len == 2) {
 		w->o.sack = 1;
 	} else if (kind == 8 && len == 10) {
@@ -273,6 +275,18 @@ static __always_inline struct tcphdr *load_tuple(void *data, void *data_end,
 	return tcp;
 }
 
+/* The IP header's ECN field (IPv4 TOS, IPv6 traffic class) is not Not-ECT. */
+static __always_inline bool syn_ip_ect(void *data, void *data_end, __u32 where)
+{
+	__u8 *ip = data + (where & 0x1f);
+
+	if ((void *)(ip + 2) > data_end)
+		return false;
+	if ((where >> 24) == 4)
+		return ip[1] & 3;
+	return (ip[1] >> 4) & 3;
+}
+
 /* where = pkt_where(): l3 offset, l4 offset and family in one argument */
 __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 			  struct xdpct_config *cfg)
@@ -304,8 +318,11 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 	}
 	client_isn = bpf_ntohl(syn->seq);
 	syn_flags = tcp_flags(syn);
+	/* Linux grants ECN to ECE+CWR only on a SYN that is not itself
+	 * ECN-marked and has no reserved bits set (tcp_ecn_create_request) */
 	ecn = (syn_flags & (TCP_FLAG_ECE | TCP_FLAG_CWR)) ==
-		      (TCP_FLAG_ECE | TCP_FLAG_CWR) && (cfg->flags & XDPCT_CFG_ECN);
+		      (TCP_FLAG_ECE | TCP_FLAG_CWR) && (cfg->flags & XDPCT_CFG_ECN) &&
+	      !(((__u8 *)syn)[12] & 0x0f) && !syn_ip_ect(data, data_end, where);
 	has_ts = o.ts && (cfg->flags & XDPCT_CFG_TIMESTAMPS);
 	has_sack = o.sack && (cfg->flags & XDPCT_CFG_SACK);
 	has_ws = o.wscale != 0xff && (cfg->flags & XDPCT_CFG_WSCALE);
@@ -645,19 +662,31 @@ int xdpct_tc_in(struct __sk_buff *skb)
 		count(XDPCT_STAT_TC_NO_LISTENER);
 		return TC_ACT_OK; /* the kernel resets it, as for a closed port */
 	}
+	flow_key_in(&t, &key);
+	f = bpf_map_lookup_elem(&xdpct_flows, &key);
 	if (skc->state == BPF_TCP_LISTEN) {
 		struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
+		__u64 now = bpf_ktime_get_ns();
 
-		if (tp && bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tp, &attrs,
-						  sizeof(attrs)) == 0)
-			count(XDPCT_STAT_TC_HANDOFF);
-		else
+		if (!tp) {
 			count(XDPCT_STAT_TC_HANDOFF_FAIL);
+		} else if (f && now - f->handoff_ns < XDPCT_HANDOFF_DUP_NS &&
+			   tp->inet_conn.icsk_inet.sk.sk_ack_backlog <
+				   tp->inet_conn.icsk_inet.sk.sk_max_ack_backlog) {
+			/* the previous packet will make the child; with room in
+			 * the accept queue it cannot fail for lack of space */
+			count(XDPCT_STAT_TC_HANDOFF_DUP);
+		} else if (bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tp, &attrs,
+						   sizeof(attrs)) == 0) {
+			if (f)
+				f->handoff_ns = now;
+			count(XDPCT_STAT_TC_HANDOFF);
+		} else {
+			count(XDPCT_STAT_TC_HANDOFF_FAIL);
+		}
 	} else if (skc->state != BPF_TCP_NEW_SYN_RECV &&
 		   skc->state != BPF_TCP_TIME_WAIT) {
 		/* the child exists: the handshake is over */
-		flow_key_in(&t, &key);
-		f = bpf_map_lookup_elem(&xdpct_flows, &key);
 		if (f && (f->flags & XDPCT_FLOW_PENDING)) {
 			f->flags &= ~XDPCT_FLOW_PENDING;
 			f->state = XDPCT_CT_ESTABLISHED;

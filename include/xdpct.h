@@ -140,6 +140,7 @@ struct xdpct_flow_key {
 struct xdpct_flow {
 	__u64 created_ns;
 	__u64 last_ns;
+	__u64 handoff_ns; /* last bpf_sk_assign_tcp_reqsk() for this flow */
 	__u8 state; /* enum xdpct_ct_state */
 	__u8 flags; /* enum xdpct_flow_flags */
 	__u16 pad0;
@@ -147,6 +148,12 @@ struct xdpct_flow {
 	struct xdpct_req_attrs attrs; /* kept while PENDING, re-attached per packet */
 	__u32 pad2;
 };
+
+/* A second handoff of one flow within this time, while the listener's
+ * accept queue has room, is a packet of the same receive batch as the
+ * first: TC runs for the whole batch before TCP creates the child, and a
+ * second reqsk would make the kernel drop that packet as a duplicate. */
+#define XDPCT_HANDOFF_DUP_NS (10 * 1000 * 1000ULL)
 
 /* xdpct_stats: PERCPU_ARRAY indexed by these ids. Each packet XDP sees ends
  * in exactly one XDPCT_STAT_V_* verdict counter; other counters add detail. */
@@ -179,6 +186,7 @@ struct xdpct_flow {
 	X(TC_META, "tc_meta", "TC: packets with cookie metadata")             \
 	X(TC_HANDOFF, "tc_handoff", "TC: handed to the listener (reqsk)")     \
 	X(TC_HANDOFF_FAIL, "tc_handoff_fail", "TC: bpf_sk_assign_tcp_reqsk failed") \
+	X(TC_HANDOFF_DUP, "tc_handoff_dup", "TC: same-batch packet left to the child being made") \
 	X(TC_NO_LISTENER, "tc_no_listener", "TC: no listener for a cookie ACK") \
 	X(TC_CHILD_SEEN, "tc_child_seen", "TC: child socket exists, flow established")
 

@@ -1,0 +1,161 @@
+#!/bin/bash
+# CLI error cases: each must exit non-zero, print exactly one line on stderr
+# naming the problem, and leave nothing attached (no XDP program, no TC
+# filter, no pin directory). Then attach twice, and detach removes all.
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/../lib.sh"
+
+PORT=8080
+need_build "$XDPCT" "$TCPPEER"
+lab_up
+
+# expect_error NAME REGEX cmd...: cmd (run in the server ns by the caller)
+# fails with one stderr line matching REGEX (case-insensitive), and leaves
+# IF_SRV clean.
+expect_error() {
+	local name=$1 re=$2 rc nl why=
+	shift 2
+	"$@" >"$LAB_TMP/out" 2>"$LAB_TMP/err" </dev/null
+	rc=$?
+	nl=$(wc -l <"$LAB_TMP/err")
+	# a message without a final newline still counts as one line
+	[[ -s "$LAB_TMP/err" && "$nl" == 0 ]] && nl=1
+	((rc != 0)) || why+="exit status 0; "
+	((rc == 124)) && why+="timed out; "
+	[[ "$nl" == 1 ]] || why+="$nl lines on stderr; "
+	grep -Eqi -- "$re" "$LAB_TMP/err" || why+="stderr does not match /$re/; "
+	nothing_attached "$NS_SRV" "$IF_SRV" || why+="$WHY"
+	if [[ -z "$why" ]]; then
+		pass "$name"
+	else
+		fail "$name" "${DESC:+$DESC: }${why}stderr: $(head -c 300 "$LAB_TMP/err" | tr '\n' '|')"
+	fi
+}
+X=(timeout 20 "$XDPCT")
+
+expect_error not_root 'root|permi|privileg|capab' \
+	in_srv setpriv --reuid=65534 --regid=65534 --clear-groups "${X[@]}" attach "$IF_SRV" --ports $PORT
+expect_error unknown_interface 'interface|device' \
+	in_srv "${X[@]}" attach nosuchif0 --ports $PORT
+# a device of the host ns: xdpct must look in its own ns only
+hostif=$(ip -o link show | awk -F': ' '$2 != "lo" {sub(/@.*/, "", $2); print $2; exit}')
+if [[ -n "$hostif" ]] && ! in_srv ip link show dev "$hostif" >/dev/null 2>&1; then
+	expect_error interface_of_other_netns 'interface|device' \
+		in_srv "${X[@]}" attach "$hostif" --ports $PORT
+else
+	skip interface_of_other_netns "no host interface to borrow a name from"
+fi
+expect_error bad_interface_name 'interface|device|name' \
+	in_srv "${X[@]}" attach .. --ports $PORT
+expect_error missing_ports 'port' \
+	in_srv "${X[@]}" attach "$IF_SRV"
+i=0
+for p in '' 0 65536 99999999999 abc 8o '80,' ',80' '80,,81' '10-5' '1-' '-5' '80 81' '80-90-100'; do
+	i=$((i + 1))
+	DESC="--ports '$p'" expect_error "bad_ports_$i" 'port' \
+		in_srv "${X[@]}" attach "$IF_SRV" --ports "$p"
+done
+expect_error bad_mode 'mode' in_srv "${X[@]}" attach "$IF_SRV" --ports $PORT --mode turbo
+expect_error unknown_option 'option|unknown|usage' \
+	in_srv "${X[@]}" attach "$IF_SRV" --ports $PORT --frobnicate
+expect_error unknown_command 'command|unknown|usage' in_srv "${X[@]}" frobnicate
+
+# bpffs missing: a private mount namespace (propagation private, so the
+# host keeps its bpffs) with every bpffs mount at /sys/fs/bpf removed.
+no_bpffs() {
+	in_srv unshare -m --propagation private sh -c '
+		i=0
+		while mountpoint -q /sys/fs/bpf && [ $i -lt 10 ]; do
+			umount /sys/fs/bpf || exit 99
+			i=$((i + 1))
+		done
+		exec "$@"' sh "$@"
+}
+expect_error no_bpffs 'bpf' no_bpffs "${X[@]}" attach "$IF_SRV" --ports $PORT
+mountpoint -q "$BPFFS" || die "the host lost its bpffs mount" no_bpffs_host
+
+# tcp_syncookies=0 in the server ns: the kernel would reset cookie ACKs.
+old=$(in_srv cat /proc/sys/net/ipv4/tcp_syncookies)
+in_srv sh -c 'echo 0 > /proc/sys/net/ipv4/tcp_syncookies'
+expect_error syncookies_off 'syncookie' in_srv "${X[@]}" attach "$IF_SRV" --ports $PORT
+in_srv sh -c "echo $old > /proc/sys/net/ipv4/tcp_syncookies"
+# the host's setting is untouched (per netns)
+note "host tcp_syncookies $(cat /proc/sys/net/ipv4/tcp_syncookies)"
+
+expect_error stats_not_attached 'attach|pin|not found|no such|xdpct_stats|bpf' \
+	in_srv "${X[@]}" stats "$IF_SRV" -j
+
+# -- attach, attach again, detach --
+if in_srv "${X[@]}" attach "$IF_SRV" --ports $PORT >"$LAB_TMP/out" 2>"$LAB_TMP/err"; then
+	pass attach
+else
+	die "attach failed: $(head -c 300 "$LAB_TMP/err")" attach
+fi
+prog_before=$(in_srv ip -d link show dev "$IF_SRV" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p')
+# The "nothing attached" probe sees a real attachment (else the checks
+# above prove nothing).
+nothing_attached "$NS_SRV" "$IF_SRV"
+case $WHY in
+*xdp*"tc ingress"*"$PIN_ROOT"*) pass probe_sees_attachment ;;
+*) fail probe_sees_attachment "after attach the probe reports only: '$WHY'" ;;
+esac
+
+in_srv "${X[@]}" attach "$IF_SRV" --ports $PORT >"$LAB_TMP/out" 2>"$LAB_TMP/err"
+rc=$?
+nl=$(wc -l <"$LAB_TMP/err")
+why=
+((rc != 0)) || why+="exit status 0; "
+[[ "$nl" == 1 ]] || why+="$nl lines on stderr; "
+grep -Eqi 'attach|already|exist|busy|in use' "$LAB_TMP/err" || why+="stderr names no reason; "
+if [[ -z "$why" ]]; then pass attach_twice_refused; else
+	fail attach_twice_refused "${why}stderr: $(head -c 300 "$LAB_TMP/err" | tr '\n' '|')"
+fi
+
+# The first attachment is intact and still answers SYNs.
+prog_after=$(in_srv ip -d link show dev "$IF_SRV" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p')
+assert_eq attach_twice_keeps_first "${prog_after:-none}" "${prog_before:-none}"
+bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port $PORT --backlog 4096
+wait_port "$NS_SRV" $PORT 5 || fail server "no listener"
+in_cli timeout 20 "$TCPPEER" connect --addr "$SRV4" --port $PORT --up 10k --down 10k \
+	--timeout 5 --json >"$LAB_TMP/c.j" 2>&1
+rc=$?
+check_rc attach_twice_still_works "$rc" "connect failed: $(head -c 200 "$LAB_TMP/c.j")"
+stats_snap "$IF_SRV"
+assert_ge attach_twice_still_shields "$(xstat tx_synack)" 1
+
+# detach removes everything
+if in_srv "${X[@]}" detach "$IF_SRV" >"$LAB_TMP/out" 2>"$LAB_TMP/err"; then
+	pass detach
+else
+	fail detach "$(head -c 300 "$LAB_TMP/err")"
+fi
+if nothing_attached "$NS_SRV" "$IF_SRV"; then pass detach_removes_all; else
+	fail detach_removes_all "$WHY"
+fi
+# Detaching again: either fine or one clear line.
+in_srv "${X[@]}" detach "$IF_SRV" >"$LAB_TMP/out" 2>"$LAB_TMP/err"
+rc=$?
+nl=$(wc -l <"$LAB_TMP/err")
+if ((rc == 0)) || [[ "$nl" == 1 ]]; then pass detach_again; else
+	fail detach_again "rc $rc with $nl stderr lines"
+fi
+note "detach again: rc $rc: $(head -c 200 "$LAB_TMP/err")"
+if nothing_attached "$NS_SRV" "$IF_SRV"; then pass detach_again_clean; else
+	fail detach_again_clean "$WHY"
+fi
+
+# skb mode attaches and detaches as cleanly.
+if in_srv "${X[@]}" attach "$IF_SRV" --ports $PORT --mode skb >"$LAB_TMP/out" 2>"$LAB_TMP/err"; then
+	pass attach_skb_mode
+	in_srv ip -d link show dev "$IF_SRV" | grep -q 'prog/xdp\|xdpgeneric'
+	rc=$?
+	check_rc attach_skb_mode_generic "$rc" "no generic XDP program"
+	in_srv "${X[@]}" detach "$IF_SRV" >/dev/null 2>&1
+	if nothing_attached "$NS_SRV" "$IF_SRV"; then pass detach_skb_mode; else
+		fail detach_skb_mode "$WHY"
+	fi
+else
+	fail attach_skb_mode "$(head -c 300 "$LAB_TMP/err")"
+fi
+
+lab_finish

@@ -1,0 +1,374 @@
+# shellcheck shell=bash disable=SC2034  # variables for the sourcing tests
+# Shared helpers for the e2e tests: a veth lab in network namespaces, real
+# peers, xdpct wrappers and ok/FAIL/skip reporting. Source it; then
+#   lab_up [attacker]      build the lab (cleaned on any exit by a trap)
+#   pass/fail/skip NAME    one result line each
+#   lab_finish             exit 0 only if nothing failed
+#
+# Topology (names unique per test process: suffix $$):
+#   ns xct_cli_ID  [xcsID] ---- [xscID]  ns xct_srv_ID  [xsaID] ---- [xasID]  ns xct_atk_ID
+#   10.200.1.2/24              10.200.1.1/24          10.200.2.1/24        10.200.2.2/24
+#   fd00:200::2/64             fd00:200::1/64         fd00:200:0:2::1/64   fd00:200:0:2::2/64
+# The client and attacker ends run a pass-through XDP program: XDP_TX frames
+# (our SYN-ACKs) reach a veth peer only when the peer runs NAPI (DESIGN.md 5).
+# Attacker and client have separate links so that SYN-ACKs to spoofed
+# sources do not load the legitimate client's veth (DESIGN.md 5).
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$ROOT/build
+XDPCT=$BUILD/xdpct
+TCPPEER=$BUILD/tcppeer
+SYNFLOOD=$BUILD/synflood
+XDP_PASS_OBJ=${XDP_PASS_OBJ:-$BUILD/xdp_pass.bpf.o}
+BPFFS=/sys/fs/bpf
+PIN_ROOT=$BPFFS/xdpct
+
+TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+TEST_NAME=${TEST_NAME#e2e_}
+
+LAB_ID=$$
+NS_SRV=xct_srv_$LAB_ID
+NS_CLI=xct_cli_$LAB_ID
+NS_ATK=xct_atk_$LAB_ID
+IF_SRV=xsc$LAB_ID  # server end of the client link (xdpct attaches here)
+IF_CLI=xcs$LAB_ID  # client end
+IF_SRVA=xsa$LAB_ID # server end of the attacker link
+IF_ATK=xas$LAB_ID  # attacker end
+SRV4=10.200.1.1
+CLI4=10.200.1.2
+SRV6=fd00:200::1
+CLI6=fd00:200::2
+SRVA4=10.200.2.1
+ATK4=10.200.2.2
+SRVA6=fd00:200:0:2::1
+ATK6=fd00:200:0:2::2
+
+N_OK=0
+N_FAIL=0
+N_SKIP=0
+LAB_PIDS=()
+LAB_NS=()
+LAB_ATTACHED=()
+LAB_TMP=
+LAB_DOWN_DONE=0
+
+# ---- reporting ----
+
+pass() { N_OK=$((N_OK + 1)); echo "ok $TEST_NAME.$1"; }
+fail() { N_FAIL=$((N_FAIL + 1)); echo "FAIL $TEST_NAME.$1: ${2:-failed}"; }
+skip() { N_SKIP=$((N_SKIP + 1)); echo "skip $TEST_NAME.$1: ${2:-skipped}"; }
+note() { echo "# $*"; }
+
+# check NAME REASON cmd...: pass when cmd succeeds
+check() {
+	local name=$1 reason=$2
+	shift 2
+	if "$@"; then pass "$name"; else fail "$name" "$reason"; fi
+}
+# check_rc NAME RC REASON: pass when RC is 0 (capture $? before building
+# REASON: a command substitution there would overwrite it)
+check_rc() {
+	if [[ "$2" == 0 ]]; then pass "$1"; else fail "$1" "exit status $2: $3"; fi
+}
+assert_eq() { # NAME GOT WANT
+	if [[ "$2" == "$3" ]]; then pass "$1"; else fail "$1" "got '$2', want '$3'"; fi
+}
+isnum() { [[ "$1" =~ ^[0-9]+$ ]]; }
+assert_ge() { # NAME GOT MIN
+	if isnum "$2" && (($2 >= $3)); then pass "$1"; else fail "$1" "got '$2', want >= $3"; fi
+}
+assert_le() { # NAME GOT MAX
+	if isnum "$2" && (($2 <= $3)); then pass "$1"; else fail "$1" "got '$2', want <= $3"; fi
+}
+assert_gt() { # NAME GOT MIN
+	if isnum "$2" && (($2 > $3)); then pass "$1"; else fail "$1" "got '$2', want > $3"; fi
+}
+
+# Exit status of the test file: 0 only when nothing failed.
+lab_finish() {
+	note "$TEST_NAME: $N_OK ok, $N_FAIL failed, $N_SKIP skipped"
+	if ((N_FAIL > 0)); then exit 1; fi
+	exit 0
+}
+
+# A setup step that cannot go on: one FAIL line, then exit (trap cleans).
+die() {
+	fail "${2:-setup}" "$1"
+	lab_finish
+}
+
+# ---- environment ----
+
+require_root() {
+	if ((EUID != 0)); then
+		die "must run as root"
+	fi
+}
+
+mount_bpffs_if_needed() {
+	if ! mountpoint -q "$BPFFS"; then
+		mount -t bpf bpf "$BPFFS" || return 1
+	fi
+}
+
+# need_bin NAME PATH: the build output must exist
+need_build() {
+	local f
+	for f in "$@"; do
+		[[ -x "$f" || -f "$f" ]] || die "missing $f (run make in $ROOT)"
+	done
+}
+
+# The pass-through object: make may treat it as an intermediate file.
+need_xdp_pass() {
+	if [[ ! -f "$XDP_PASS_OBJ" ]]; then
+		make -s -C "$ROOT" "${XDP_PASS_OBJ#"$ROOT"/}" >/dev/null 2>&1 || true
+	fi
+	[[ -f "$XDP_PASS_OBJ" ]] || die "missing $XDP_PASS_OBJ (make build/xdp_pass.bpf.o)"
+}
+
+# ---- namespaces and processes ----
+
+# in_ns NS cmd...: run in NS's network namespace only. nsenter keeps our
+# mount namespace, so bpffs stays visible (ip netns exec remounts /sys).
+in_ns() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" -- "$@"
+}
+in_srv() { in_ns "$NS_SRV" "$@"; }
+in_cli() { in_ns "$NS_CLI" "$@"; }
+in_atk() { in_ns "$NS_ATK" "$@"; }
+
+# bg_ns NS LOG cmd...: start in the background, stdout+stderr to LOG; BG_PID.
+bg_ns() {
+	local ns=$1 log=$2
+	shift 2
+	nsenter --net="/run/netns/$ns" -- "$@" >"$log" 2>&1 &
+	BG_PID=$!
+	LAB_PIDS+=("$BG_PID")
+}
+
+# wait_pid PID TIMEOUT_S: wait for a background process, bounded; its exit
+# status, or 124 (and it is killed) on timeout.
+wait_pid() {
+	local pid=$1 t=${2:-10} i
+	for ((i = 0; i < t * 20; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" 2>/dev/null
+			return $?
+		fi
+		sleep 0.05
+	done
+	kill -TERM "$pid" 2>/dev/null
+	sleep 0.2
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 124
+}
+
+stop_pid() {
+	local pid=$1
+	kill -TERM "$pid" 2>/dev/null || return 0
+	wait_pid "$pid" 3 >/dev/null 2>&1
+	return 0
+}
+
+# wait_until TIMEOUT_S cmd...: poll every 50 ms until cmd succeeds.
+wait_until() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 20; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	"$@"
+}
+
+port_listening() { in_ns "$1" ss -Hltn "sport = :$2" | grep -q .; }
+# wait_port NS PORT [TIMEOUT_S]
+wait_port() { wait_until "${3:-5}" port_listening "$1" "$2"; }
+
+# ---- the lab ----
+
+lab_add_link() { # NS_A IF_A ADDR4_A ADDR6_A NS_B IF_B ADDR4_B ADDR6_B
+	ip link add "$2" netns "$1" type veth peer name "$6" netns "$5" || return 1
+	in_ns "$1" ip addr add "$3/24" dev "$2" || return 1
+	in_ns "$1" ip addr add "$4/64" dev "$2" nodad || return 1
+	in_ns "$5" ip addr add "$7/24" dev "$6" || return 1
+	in_ns "$5" ip addr add "$8/64" dev "$6" nodad || return 1
+	local d
+	for d in "$1:$2" "$5:$6"; do
+		# keep VLAN tags in the frame (crafted-frame tests); harmless otherwise
+		if command -v ethtool >/dev/null; then
+			in_ns "${d%%:*}" ethtool -K "${d#*:}" rxvlan off txvlan off >/dev/null 2>&1
+		fi
+		in_ns "${d%%:*}" ip link set dev "${d#*:}" up || return 1
+	done
+}
+
+# lab_up [attacker]: namespaces, veths, addresses, pass-through XDP.
+lab_up() {
+	require_root
+	trap lab_down EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM HUP
+	mount_bpffs_if_needed || die "cannot mount bpffs at $BPFFS"
+	need_xdp_pass
+	LAB_TMP=$(mktemp -d "/tmp/xdpct-e2e-$TEST_NAME-$LAB_ID.XXXXXX") || die "mktemp"
+	export NSTAT_HISTORY=$LAB_TMP/nstat.history
+	local ns
+	LAB_NS=("$NS_SRV" "$NS_CLI")
+	[[ "${1:-}" == attacker ]] && LAB_NS+=("$NS_ATK")
+	for ns in "${LAB_NS[@]}"; do
+		ip netns add "$ns" || die "ip netns add $ns"
+		in_ns "$ns" ip link set dev lo up || die "lo up in $ns"
+	done
+	lab_add_link "$NS_SRV" "$IF_SRV" "$SRV4" "$SRV6" "$NS_CLI" "$IF_CLI" "$CLI4" "$CLI6" ||
+		die "client link"
+	ip -n "$NS_CLI" link set dev "$IF_CLI" xdp obj "$XDP_PASS_OBJ" sec xdp ||
+		die "pass-through XDP on $IF_CLI"
+	if [[ "${1:-}" == attacker ]]; then
+		lab_add_link "$NS_SRV" "$IF_SRVA" "$SRVA4" "$SRVA6" "$NS_ATK" "$IF_ATK" "$ATK4" "$ATK6" ||
+			die "attacker link"
+		ip -n "$NS_ATK" link set dev "$IF_ATK" xdp obj "$XDP_PASS_OBJ" sec xdp ||
+			die "pass-through XDP on $IF_ATK"
+	fi
+}
+
+# Idempotent; runs from the EXIT trap.
+lab_down() {
+	((LAB_DOWN_DONE)) && return 0
+	LAB_DOWN_DONE=1
+	local pid ns ifc
+	for pid in "${LAB_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${LAB_PIDS[@]}"; do
+		wait_pid "$pid" 2 >/dev/null 2>&1
+	done
+	for ifc in "${LAB_ATTACHED[@]}"; do
+		[[ -d "/run/netns" && -e "/run/netns/$NS_SRV" ]] &&
+			timeout 10 nsenter --net="/run/netns/$NS_SRV" -- "$XDPCT" detach "$ifc" >/dev/null 2>&1
+		# pins outlive the interface: remove ours (unique names) if detach could not
+		[[ -d "$PIN_ROOT/$ifc" ]] && rm -rf "${PIN_ROOT:?}/$ifc"
+	done
+	for ns in "${LAB_NS[@]}"; do
+		[[ -e "/run/netns/$ns" ]] || continue
+		# processes still in our namespaces were started by this test
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null
+	done
+	[[ -n "$LAB_TMP" && -d "$LAB_TMP" ]] && rm -rf "$LAB_TMP"
+	return 0
+}
+
+# ---- facts about the lab ----
+
+link_mtu() { in_ns "$1" ip -o link show dev "$2" | sed -n 's/.* mtu \([0-9]*\) .*/\1/p'; }
+link_mac() { in_ns "$1" cat "/sys/class/net/$2/address" 2>/dev/null ||
+	in_ns "$1" ip -o link show dev "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\) .*/\1/p'; }
+# link_tx_dropped NS IF: frames the veth dropped on transmit (peer ring full)
+link_tx_dropped() {
+	in_ns "$1" ip -s link show dev "$2" | awk '/TX:/ {getline; print $4; exit}'
+}
+
+# The window shift the kernel would advertise in NS: ilog2(max(tcp_rmem[2],
+# rmem_max)) - 15, clamped to 0..14 (tcp_select_initial_window).
+expected_wscale() {
+	local rmem2 rmax space ws=0
+	rmem2=$(in_ns "$1" cat /proc/sys/net/ipv4/tcp_rmem | awk '{print $3}')
+	rmax=$(in_ns "$1" cat /proc/sys/net/core/rmem_max)
+	space=$((rmem2 > rmax ? rmem2 : rmax))
+	while ((space > 1)); do
+		space=$((space >> 1))
+		ws=$((ws + 1))
+	done
+	ws=$((ws - 15))
+	((ws < 0)) && ws=0
+	((ws > 14)) && ws=14
+	echo "$ws"
+}
+
+# nstat_get NS COUNTER: absolute value of a kernel SNMP counter in NS (0 if
+# the kernel does not list it).
+nstat_get() {
+	local v
+	v=$(in_ns "$1" nstat -asz "$2" 2>/dev/null | awk -v n="$2" '$1 == n {print $2}')
+	echo "${v:-0}"
+}
+
+# json_num KEY < JSON: first numeric value of "KEY" (flat lookup, no jq).
+json_num() { grep -o "\"$1\": *[0-9]*" | head -n 1 | grep -o '[0-9]*$'; }
+# json_val KEY < JSON: first scalar value of "KEY" (numbers, true/false, strings)
+json_val() { grep -o "\"$1\": *\(\"[^\"]*\"\|[^,}]*\)" | head -n 1 | sed 's/^[^:]*: *//; s/^"//; s/"$//'; }
+
+# ---- xdpct ----
+
+xdpct_srv() { in_srv timeout 30 "$XDPCT" "$@"; }
+
+# xdpct_attach IFACE PORTS [extra args]: attach in the server ns.
+xdpct_attach() {
+	local ifc=$1 ports=$2
+	shift 2
+	LAB_ATTACHED+=("$ifc")
+	in_srv timeout 30 "$XDPCT" attach "$ifc" --ports "$ports" "$@"
+}
+
+# stats_snap IFACE: XSTATS = `xdpct stats IFACE -j` output
+stats_snap() {
+	XSTATS=$(in_srv timeout 10 "$XDPCT" stats "$1" -j 2>"$LAB_TMP/stats.err")
+}
+# xstat NAME: counter from the last stats_snap ("" if absent)
+xstat() { json_num "$1" <<<"$XSTATS"; }
+
+# flows_count IFACE: entries in the pinned flow table ("" if unreadable).
+# JSON dump: one raw "key":[...] per entry (the BTF-formatted key is an object).
+flows_count() {
+	local out
+	out=$(timeout 20 bpftool -j map dump pinned "$PIN_ROOT/$1/xdpct_flows" 2>/dev/null) || return 1
+	grep -o '"key":\[' <<<"$out" | wc -l
+}
+
+# nothing_attached NS IFACE: no XDP program, no TC filters, no pins.
+# Sets WHY to what is left.
+nothing_attached() {
+	local ns=$1 ifc=$2
+	WHY=
+	if in_ns "$ns" ip -d link show dev "$ifc" | grep -q 'prog/xdp'; then
+		WHY+="xdp program attached; "
+	fi
+	if [[ -n "$(in_ns "$ns" tc filter show dev "$ifc" ingress 2>/dev/null)" ]]; then
+		WHY+="tc ingress filter left; "
+	fi
+	if [[ -n "$(in_ns "$ns" tc filter show dev "$ifc" egress 2>/dev/null)" ]]; then
+		WHY+="tc egress filter left; "
+	fi
+	if [[ -e "$PIN_ROOT/$ifc" ]]; then
+		WHY+="$PIN_ROOT/$ifc exists; "
+	fi
+	[[ -z "$WHY" ]]
+}
+
+# ---- packet capture (tcpdump, optional) ----
+
+# cap_start NS IF FILTER: CAP_PID, CAP_OUT. 1 when tcpdump is missing or
+# does not start.
+cap_start() {
+	command -v tcpdump >/dev/null || return 1
+	CAP_OUT=$LAB_TMP/cap.$RANDOM.txt
+	# packet lines on stdout, "listening on" on stderr
+	nsenter --net="/run/netns/$1" -- tcpdump -i "$2" -n -l -U --immediate-mode "$3" >"$CAP_OUT" 2>"$CAP_OUT.err" &
+	CAP_PID=$!
+	LAB_PIDS+=("$CAP_PID")
+	wait_until 5 grep -qs 'listening on' "$CAP_OUT.err"
+}
+# cap_stop: stop the capture and let it flush.
+cap_stop() {
+	sleep 0.2 # immediate mode: packets already handed over; let it print them
+	kill -INT "$CAP_PID" 2>/dev/null
+	wait_pid "$CAP_PID" 5 >/dev/null 2>&1
+	return 0
+}
