@@ -32,7 +32,7 @@ all: $(XDPCT) $(TEST_TOOLS) $(UNIT_TESTS)
 
 # Every Debian package the build, tests and demo need.
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev bpftool libmnl-dev libelf-dev \
-            zlib1g-dev pkg-config make gcc iproute2 curl ethtool procps \
+            zlib1g-dev pkg-config make gcc iproute2 curl ethtool procps tcpdump \
             coreutils util-linux
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \

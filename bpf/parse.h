@@ -41,6 +41,7 @@ struct pkt {
 	struct tcphdr *tcp;
 	__u32 l3_off;   /* from data: Ethernet + VLAN tags */
 	__u32 tcp_len;  /* TCP header + payload, from the IP length fields */
+	__u32 ip_len;   /* IP header(s) + payload, from the IP length fields */
 	__u8 family;    /* 4 or 6 */
 	__u8 flags;     /* TCP flags byte */
 	__u8 err;       /* enum xdpct_stat for PARSE_MALFORMED */
@@ -71,7 +72,11 @@ bad:
 	return PARSE_MALFORMED;
 }
 
-static __always_inline int parse_ipv4(void *l3, void *data_end, struct pkt *p)
+/* room = bytes of the packet from l3 on: the IP length fields are checked
+ * against it, headers against data_end (an skb's linear part may end
+ * before the packet does). */
+static __always_inline int parse_ipv4(void *l3, void *data_end, __u32 room,
+				      struct pkt *p)
 {
 	struct iphdr *ip = l3;
 	__u32 ihl, tot;
@@ -81,10 +86,10 @@ static __always_inline int parse_ipv4(void *l3, void *data_end, struct pkt *p)
 		return PARSE_MALFORMED;
 	ihl = ip->ihl * 4;
 	tot = bpf_ntohs(ip->tot_len);
-	if (ihl < sizeof(*ip) || tot < ihl || l3 + ihl > data_end ||
-	    l3 + tot > data_end)
+	if (ihl < sizeof(*ip) || tot < ihl || l3 + ihl > data_end || tot > room)
 		return PARSE_MALFORMED;
 	p->ip4 = ip;
+	p->ip_len = tot;
 	p->family = 4;
 	if (ip->protocol != IPPROTO_TCP)
 		return PARSE_NOT_TCP;
@@ -102,7 +107,8 @@ enum {
 	NEXTHDR_DEST = 60,
 };
 
-static __always_inline int parse_ipv6(void *l3, void *data_end, struct pkt *p)
+static __always_inline int parse_ipv6(void *l3, void *data_end, __u32 room,
+				      struct pkt *p)
 {
 	struct ipv6hdr *ip6 = l3;
 	__u32 off = sizeof(*ip6), end;
@@ -113,9 +119,10 @@ static __always_inline int parse_ipv6(void *l3, void *data_end, struct pkt *p)
 		return PARSE_MALFORMED;
 	end = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
 	/* payload_len 0 (jumbogram) is rejected too */
-	if (end == sizeof(*ip6) || l3 + end > data_end)
+	if (end == sizeof(*ip6) || end > room)
 		return PARSE_MALFORMED;
 	p->ip6 = ip6;
+	p->ip_len = end;
 	p->family = 6;
 	nh = ip6->nexthdr;
 
@@ -151,9 +158,11 @@ static __always_inline int parse_ipv6(void *l3, void *data_end, struct pkt *p)
 	return PARSE_MALFORMED; /* too many extension headers */
 }
 
-/* Fills p from the frame. Works for XDP and TC (where the VLAN tag may
+/* Fills p from the frame; pkt_len: the whole packet from data on (XDP:
+ * data_end - data; TC: skb->len). Works for XDP and TC (where the VLAN tag may
  * already be stripped to skb->vlan_tci: then there is simply no tag). */
-static __always_inline int parse_pkt(void *data, void *data_end, struct pkt *p)
+static __always_inline int parse_pkt(void *data, void *data_end, __u32 pkt_len,
+				     struct pkt *p)
 {
 	struct ethhdr *eth = data;
 	__u32 off = sizeof(*eth);
@@ -183,10 +192,14 @@ static __always_inline int parse_pkt(void *data, void *data_end, struct pkt *p)
 		return PARSE_MALFORMED;
 	}
 	p->l3_off = off;
+	if (pkt_len < off) {
+		p->err = XDPCT_STAT_ERR_ETH;
+		return PARSE_MALFORMED;
+	}
 	if (proto == bpf_htons(ETH_P_IP))
-		return parse_ipv4(data + off, data_end, p);
+		return parse_ipv4(data + off, data_end, pkt_len - off, p);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return parse_ipv6(data + off, data_end, p);
+		return parse_ipv6(data + off, data_end, pkt_len - off, p);
 	return PARSE_NOT_TCP;
 }
 

@@ -8,6 +8,7 @@
 #include "parse.h"
 #include "csum.h"
 #include "cookie.h"
+#include "conntrack.h"
 
 #define TC_ACT_OK 0
 
@@ -31,13 +32,30 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpct_ports SEC(".maps");
 
+/* max_entries of both flow maps is set by the loader (--max-conns) */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XDPCT_FLOWS_DEFAULT);
-	__type(key, struct xdpct_flow_key);
+	__type(key, struct xdpct_flow4_key);
 	__type(value, struct xdpct_flow);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} xdpct_flows SEC(".maps");
+} xdpct_flows4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XDPCT_FLOWS_DEFAULT);
+	__type(key, struct xdpct_flow6_key);
+	__type(value, struct xdpct_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_flows6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XDPCT_PENDING_MAX);
+	__type(key, struct xdpct_flow_key);
+	__type(value, struct xdpct_pending);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_pending SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -142,7 +160,7 @@ bad:
 }
 
 /* Per-CPU scratch for the walk: the stack is too small for it (512 bytes
- * across the global subprograms). XDP does not nest on one CPU. */
+ * across the global subprograms). XDP and TC do not nest on one CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -150,29 +168,20 @@ struct {
 	__type(value, struct opt_walk);
 } xdpct_scratch SEC(".maps");
 
-/* A global subprogram: verified once, callers only see "o was written". */
-__noinline int parse_opts(struct xdp_md *ctx, __u32 tcp_off, struct tcp_opts *o)
+static __always_inline struct opt_walk *opt_scratch(void)
 {
-	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	struct tcphdr *tcp = data + (tcp_off & 0xfff);
-	struct opt_walk *wp;
 	__u32 zero = 0;
+	struct opt_walk *wp = bpf_map_lookup_elem(&xdpct_scratch, &zero);
 
-	if (!o)
-		return -1;
-	wp = bpf_map_lookup_elem(&xdpct_scratch, &zero);
-	if (!wp)
-		goto bad;
-	__builtin_memset(wp, 0, sizeof(*wp));
-	wp->o.wscale = 0xff;
-	if ((void *)(tcp + 1) > data_end)
-		goto bad;
-	wp->optlen = tcp->doff * 4 - sizeof(*tcp);
-	if (wp->optlen > 40)
-		goto bad;
-	if (wp->optlen &&
-	    bpf_xdp_load_bytes(ctx, (tcp_off & 0xfff) + sizeof(*tcp), wp->buf, wp->optlen))
-		goto bad;
+	if (wp) {
+		__builtin_memset(wp, 0, sizeof(*wp));
+		wp->o.wscale = 0xff;
+	}
+	return wp;
+}
+
+static __always_inline int opt_walk_run(struct opt_walk *wp, struct tcp_opts *o)
+{
 	if (wp->optlen) {
 		struct opt_walk_ref ref = { .w = wp };
 
@@ -180,6 +189,56 @@ __noinline int parse_opts(struct xdp_md *ctx, __u32 tcp_off, struct tcp_opts *o)
 	}
 	*o = wp->o;
 	return o->err ? -1 : 0;
+}
+
+/* Global subprograms: verified once, callers only see "o was written".
+ * optlen = TCP header length - 20, from the caller's parse. */
+__noinline int parse_opts(struct xdp_md *ctx, __u32 tcp_off, __u32 optlen,
+			  struct tcp_opts *o)
+{
+	struct opt_walk *wp;
+	__u64 len;
+
+	if (!o)
+		return -1;
+	wp = opt_scratch();
+	/* a 64-bit copy: clang would test a zero-extended copy of a __u32 */
+	len = optlen;
+	asm volatile("%0 &= 63" : "+r"(len));
+	if (!wp || len > 40)
+		goto bad;
+	wp->optlen = len;
+	if (!len)
+		return opt_walk_run(wp, o);
+	if (bpf_xdp_load_bytes(ctx, (tcp_off & 0xfff) + 20, wp->buf, len))
+		goto bad;
+	return opt_walk_run(wp, o);
+bad:
+	__builtin_memset(o, 0, sizeof(*o));
+	o->err = 1;
+	return -1;
+}
+
+__noinline int parse_opts_skb(struct __sk_buff *skb, __u32 tcp_off, __u32 optlen,
+			      struct tcp_opts *o)
+{
+	struct opt_walk *wp;
+	__u64 len;
+
+	if (!o)
+		return -1;
+	wp = opt_scratch();
+	/* a 64-bit copy: clang would test a zero-extended copy of a __u32 */
+	len = optlen;
+	asm volatile("%0 &= 63" : "+r"(len));
+	if (!wp || len > 40)
+		goto bad;
+	wp->optlen = len;
+	if (!len)
+		return opt_walk_run(wp, o);
+	if (bpf_skb_load_bytes(skb, (tcp_off & 0xfff) + 20, wp->buf, len))
+		goto bad;
+	return opt_walk_run(wp, o);
 bad:
 	__builtin_memset(o, 0, sizeof(*o));
 	o->err = 1;
@@ -191,28 +250,113 @@ bad:
 static __always_inline void pkt_tuple(const struct pkt *p, struct tuple *t)
 {
 	__builtin_memset(t, 0, sizeof(*t));
-	t->family = p->family;
 	t->sport = p->tcp->source;
 	t->dport = p->tcp->dest;
-	if (p->family == 4) {
+	/* test the pointers, not p->family: the verifier may have merged
+	 * states in which the two are not linked */
+	if (p->ip4) {
+		t->family = 4;
 		t->saddr[0] = p->ip4->saddr;
 		t->daddr[0] = p->ip4->daddr;
-	} else {
+	} else if (p->ip6) {
+		t->family = 6;
 		__builtin_memcpy(t->saddr, &p->ip6->saddr, 16);
 		__builtin_memcpy(t->daddr, &p->ip6->daddr, 16);
 	}
 }
 
-/* Ingress view: the remote end is the packet's source. */
-static __always_inline void flow_key_in(const struct tuple *t,
+/* Flow keys from a tuple. remote_is_src: ingress (XDP, TC ingress) */
+union flow_key {
+	struct xdpct_flow4_key k4;
+	struct xdpct_flow6_key k6;
+};
+
+static __always_inline void flow_key(const struct tuple *t, bool remote_is_src,
+				     union flow_key *k)
+{
+	const __u32 *r = remote_is_src ? t->saddr : t->daddr;
+	const __u32 *l = remote_is_src ? t->daddr : t->saddr;
+	__u16 rp = remote_is_src ? t->sport : t->dport;
+	__u16 lp = remote_is_src ? t->dport : t->sport;
+
+	__builtin_memset(k, 0, sizeof(*k));
+	if (t->family == 4) {
+		k->k4.raddr = r[0];
+		k->k4.laddr = l[0];
+		k->k4.rport = rp;
+		k->k4.lport = lp;
+	} else {
+		__builtin_memcpy(k->k6.raddr, r, 16);
+		__builtin_memcpy(k->k6.laddr, l, 16);
+		k->k6.rport = rp;
+		k->k6.lport = lp;
+	}
+}
+
+/* The generic key of the pending map. */
+static __always_inline void pending_key(const struct tuple *t, bool remote_is_src,
 					struct xdpct_flow_key *k)
 {
 	__builtin_memset(k, 0, sizeof(*k));
 	k->family = t->family;
-	k->rport = t->sport;
-	k->lport = t->dport;
-	__builtin_memcpy(k->raddr, t->saddr, 16);
-	__builtin_memcpy(k->laddr, t->daddr, 16);
+	k->rport = remote_is_src ? t->sport : t->dport;
+	k->lport = remote_is_src ? t->dport : t->sport;
+	__builtin_memcpy(k->raddr, remote_is_src ? t->saddr : t->daddr, 16);
+	__builtin_memcpy(k->laddr, remote_is_src ? t->daddr : t->saddr, 16);
+}
+
+static __always_inline struct xdpct_flow *flow_lookup(int family, union flow_key *k)
+{
+	if (family == 4)
+		return bpf_map_lookup_elem(&xdpct_flows4, &k->k4);
+	return bpf_map_lookup_elem(&xdpct_flows6, &k->k6);
+}
+
+static __always_inline int flow_insert(int family, union flow_key *k,
+				       struct xdpct_flow *f)
+{
+	if (family == 4)
+		return bpf_map_update_elem(&xdpct_flows4, &k->k4, f, BPF_ANY);
+	return bpf_map_update_elem(&xdpct_flows6, &k->k6, f, BPF_ANY);
+}
+
+static __always_inline void flow_delete(int family, union flow_key *k)
+{
+	if (family == 4)
+		bpf_map_delete_elem(&xdpct_flows4, &k->k4);
+	else
+		bpf_map_delete_elem(&xdpct_flows6, &k->k6);
+}
+
+/* Whether a flow on these ports is tracked without cookies. */
+static __always_inline bool observed(const struct xdpct_config *cfg, __u16 lport,
+				     __u16 rport)
+{
+	__u32 l = bpf_ntohs(lport), r = bpf_ntohs(rport);
+	__u8 *pl, *pr;
+
+	if (cfg->flags & XDPCT_CFG_TRACK_ALL)
+		return true;
+	pl = bpf_map_lookup_elem(&xdpct_ports, &l);
+	pr = bpf_map_lookup_elem(&xdpct_ports, &r);
+	return (pl && (*pl & XDPCT_PORT_OBSERVE)) || (pr && (*pr & XDPCT_PORT_OBSERVE));
+}
+
+static __always_inline void ct_seg_from(struct ct_seg *s, const struct tcphdr *tcp,
+					__u32 payload, __u32 ip_len)
+{
+	s->seq = bpf_ntohl(tcp->seq);
+	s->ack = bpf_ntohl(tcp->ack_seq);
+	s->len = payload;
+	s->ip_len = ip_len;
+	s->win = bpf_ntohs(tcp->window);
+	s->flags = tcp_flags(tcp);
+	s->wscale = 0xf;
+}
+
+static __always_inline __u32 pkt_ip_len(const struct pkt *p)
+{
+	return p->ip_len;
 }
 
 static __always_inline __u32 cookie_slot(__u64 now)
@@ -311,7 +455,7 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 	syn = load_tuple(data, data_end, where, &t);
 	if (!syn)
 		goto err;
-	if (parse_opts(ctx, (void *)syn - data, &o) < 0) {
+	if (parse_opts(ctx, (void *)syn - data, syn->doff * 4 - 20, &o) < 0) {
 		count(XDPCT_STAT_ERR_TCP_OPT);
 		count(XDPCT_STAT_V_DROP_MALFORMED);
 		return XDP_DROP;
@@ -451,7 +595,7 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 	if (!cfg || !a)
 		return COOKIE_BAD;
 	tcp = load_tuple(data, data_end, where, &t);
-	if (!tcp || parse_opts(ctx, (void *)tcp - data, &o) < 0)
+	if (!tcp || parse_opts(ctx, (void *)tcp - data, tcp->doff * 4 - 20, &o) < 0)
 		return COOKIE_BAD;
 	cookie = bpf_ntohl(tcp->ack_seq) - 1;
 	isn = bpf_ntohl(tcp->seq) - 1;
@@ -506,16 +650,136 @@ static __always_inline int attach_meta(struct xdp_md *ctx,
 	return 0;
 }
 
+/* The three paths below are separate subprograms, each with its own
+ * stack frame: inlined, their locals would not fit in 512 bytes together
+ * with check_cookie()'s. */
+
+/* Verdict for a packet whose flow entry exists. */
+static __noinline int xdp_flow_packet(struct xdp_md *ctx, struct pkt *p,
+				      struct tuple *t, struct xdpct_flow *f,
+				      bool protect)
+{
+	__u64 now = bpf_ktime_get_ns();
+	bool pending_ack = (f->flags & XDPCT_FLOW_PENDING) &&
+			   (p->flags & (TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_SYN)) ==
+				   TCP_FLAG_ACK;
+	struct ct_seg seg;
+	int r;
+
+	ct_seg_from(&seg, p->tcp, p->tcp_len - p->tcp->doff * 4, pkt_ip_len(p));
+	r = ct_update(f, &seg, XDPCT_REMOTE, now);
+	if (r == CT_RST_CHALLENGE) {
+		count(XDPCT_STAT_CT_RST_CHALLENGE);
+	} else if (r != CT_OK) {
+		count(XDPCT_STAT_CT_INVALID);
+		if (protect) { /* observing never drops */
+			if (r == CT_RST_WINDOW)
+				count(XDPCT_STAT_V_DROP_RST_WINDOW);
+			else if (r == CT_ACK_WINDOW)
+				count(XDPCT_STAT_V_DROP_ACK_WINDOW);
+			else
+				count(XDPCT_STAT_V_DROP_CT_INVALID);
+			return XDP_DROP;
+		}
+	}
+	if (pending_ack) {
+		/* until TC sees the child socket, every ACK carries the
+		 * attributes again: the first may have met a full accept queue */
+		struct xdpct_flow_key pk;
+		struct xdpct_pending *pe;
+		struct xdpct_req_attrs a;
+
+		pending_key(t, true, &pk);
+		pe = bpf_map_lookup_elem(&xdpct_pending, &pk);
+		if (pe) {
+			a = pe->attrs;
+			if (attach_meta(ctx, &a)) {
+				count(XDPCT_STAT_V_DROP_ERROR);
+				return XDP_DROP;
+			}
+		} else {
+			count(XDPCT_STAT_CT_PENDING_LOST);
+		}
+	}
+	count(XDPCT_STAT_V_PASS_FLOW);
+	return XDP_PASS;
+}
+
+/* A valid cookie ACK: the flow starts at SYN_RECV, pending until TC sees
+ * the listener's child socket. */
+static __noinline int xdp_cookie_flow(struct xdp_md *ctx, struct pkt *p,
+				      struct tuple *t, const struct xdpct_config *cfg,
+				      const struct xdpct_req_attrs *a)
+{
+	struct xdpct_pending pe = { .attrs = *a };
+	__u64 now = bpf_ktime_get_ns();
+	struct xdpct_flow_key pk;
+	struct xdpct_flow nf = {};
+	union flow_key k;
+	__u32 isn = bpf_ntohl(p->tcp->seq) - 1, cookie = bpf_ntohl(p->tcp->ack_seq) - 1;
+
+	nf.first_s = now / 1000000000ULL;
+	nf.last_tick = now >> XDPCT_TICK_SHIFT;
+	nf.state = XDPCT_CT_SYN_RECV;
+	nf.flags = XDPCT_FLOW_PENDING | XDPCT_FLOW_COOKIE | XDPCT_FLOW_REMOTE_OPENED |
+		   XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL;
+	nf.dir[XDPCT_REMOTE].end = isn + 1 + p->tcp_len - p->tcp->doff * 4 +
+				   !!(p->flags & TCP_FLAG_FIN);
+	nf.dir[XDPCT_REMOTE].maxack = cookie + 1;
+	nf.dir[XDPCT_REMOTE].win = bpf_ntohs(p->tcp->window);
+	nf.dir[XDPCT_REMOTE].wscale = a->wscale_ok ? a->snd_wscale : 0xf;
+	nf.dir[XDPCT_REMOTE].flags = TCP_FLAG_SYN | p->flags;
+	nf.dir[XDPCT_LOCAL].end = cookie + 1;
+	nf.dir[XDPCT_LOCAL].maxack = isn + 1;
+	nf.dir[XDPCT_LOCAL].win = 0xffff;
+	nf.dir[XDPCT_LOCAL].wscale = a->wscale_ok ? cfg->wscale : 0xf;
+	nf.dir[XDPCT_LOCAL].flags = TCP_FLAG_SYN | TCP_FLAG_ACK;
+	nf.packets[XDPCT_REMOTE] = 1;
+	nf.bytes[XDPCT_REMOTE] = pkt_ip_len(p);
+	pending_key(t, true, &pk);
+	bpf_map_update_elem(&xdpct_pending, &pk, &pe, BPF_ANY);
+	flow_key(t, true, &k);
+	flow_insert(t->family, &k, &nf);
+	if (attach_meta(ctx, a)) {
+		count(XDPCT_STAT_V_DROP_ERROR);
+		return XDP_DROP;
+	}
+	count(XDPCT_STAT_V_PASS_COOKIE);
+	return XDP_PASS;
+}
+
+/* SYN to an observed port: the handshake is tracked from here. */
+static __noinline int xdp_observe_syn(struct xdp_md *ctx, struct pkt *p,
+				      struct tuple *t)
+{
+	void *data = (void *)(long)ctx->data;
+	struct xdpct_flow nf;
+	union flow_key k;
+	struct tcp_opts o;
+	struct ct_seg seg;
+
+	ct_seg_from(&seg, p->tcp, p->tcp_len - p->tcp->doff * 4, pkt_ip_len(p));
+	if (parse_opts(ctx, (void *)p->tcp - data, p->tcp->doff * 4 - 20, &o) == 0 &&
+	    o.wscale != 0xff)
+		seg.wscale = o.wscale;
+	ct_init_syn(&nf, XDPCT_REMOTE, &seg, bpf_ktime_get_ns());
+	flow_key(t, true, &k);
+	flow_insert(t->family, &k, &nf);
+	count(XDPCT_STAT_V_PASS_CT_NEW);
+	return XDP_PASS;
+}
+
 SEC("xdp")
 int xdpct_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct xdpct_config *cfg;
-	struct xdpct_flow_key key;
 	struct xdpct_flow *f;
+	union flow_key key;
 	struct pkt p = {};
 	struct tuple t;
 	__u32 zero = 0, port;
+	bool protect;
 	__u8 *pflags;
 	int r;
 
@@ -526,7 +790,7 @@ int xdpct_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
-	r = parse_pkt(data, data_end, &p);
+	r = parse_pkt(data, data_end, data_end - data, &p);
 	if (r == PARSE_NOT_TCP) {
 		count(XDPCT_STAT_V_PASS_NOT_TCP);
 		return XDP_PASS;
@@ -543,7 +807,8 @@ int xdpct_xdp(struct xdp_md *ctx)
 
 	port = bpf_ntohs(p.tcp->dest);
 	pflags = bpf_map_lookup_elem(&xdpct_ports, &port);
-	if (!pflags || !(*pflags & XDPCT_PORT_PROTECT)) {
+	protect = pflags && (*pflags & XDPCT_PORT_PROTECT);
+	if (!protect && !observed(cfg, p.tcp->dest, p.tcp->source)) {
 		count(XDPCT_STAT_V_PASS_UNPROTECTED);
 		return XDP_PASS;
 	}
@@ -555,45 +820,43 @@ int xdpct_xdp(struct xdp_md *ctx)
 	}
 
 	pkt_tuple(&p, &t);
-	flow_key_in(&t, &key);
-	f = bpf_map_lookup_elem(&xdpct_flows, &key);
+	flow_key(&t, true, &key);
+	f = flow_lookup(t.family, &key);
 
 	if ((p.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN) {
-		count(XDPCT_STAT_SYN_SEEN);
-		/* A live connection's SYN goes to the kernel (challenge ACK);
-		 * a pending one gets its cookie again. */
-		if (f && !(f->flags & XDPCT_FLOW_PENDING)) {
-			count(XDPCT_STAT_V_PASS_SYN_TRACKED);
-			return XDP_PASS;
+		bool closed = f && (f->state == XDPCT_CT_TIME_WAIT ||
+				    f->state == XDPCT_CT_CLOSE);
+
+		if (closed) { /* a new connection on an old tuple */
+			count(XDPCT_STAT_CT_REOPEN);
+			flow_delete(t.family, &key);
+			f = NULL;
 		}
-		return answer_syn(ctx, pkt_where(&p, data), cfg);
+		if (protect) {
+			count(XDPCT_STAT_SYN_SEEN);
+			/* A live connection's SYN goes to the kernel (challenge
+			 * ACK); a pending one gets its cookie again. */
+			if (f && !(f->flags & XDPCT_FLOW_PENDING)) {
+				count(XDPCT_STAT_V_PASS_SYN_TRACKED);
+				return XDP_PASS;
+			}
+			return answer_syn(ctx, pkt_where(&p, data), cfg);
+		}
+		if (!f)
+			return xdp_observe_syn(ctx, &p, &t);
 	}
 
-	if (f) {
-		struct xdpct_req_attrs a;
-		bool pending = f->flags & XDPCT_FLOW_PENDING;
+	if (f)
+		return xdp_flow_packet(ctx, &p, &t, f, protect);
 
-		f->last_ns = bpf_ktime_get_ns();
-		if (pending && (p.flags & (TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_SYN)) ==
-				       TCP_FLAG_ACK) {
-			/* until TC sees the child socket, every ACK carries the
-			 * attributes again: the first one may have been dropped
-			 * by a full accept queue */
-			a = f->attrs;
-			if (attach_meta(ctx, &a)) {
-				count(XDPCT_STAT_V_DROP_ERROR);
-				return XDP_DROP;
-			}
-		}
-		count(XDPCT_STAT_V_PASS_FLOW);
+	if (!protect) {
+		count(XDPCT_STAT_V_PASS_UNTRACKED);
 		return XDP_PASS;
 	}
-
 	if ((p.flags & (TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_SYN)) == TCP_FLAG_ACK) {
-		struct xdpct_flow nf = {};
-		__u64 now;
+		struct xdpct_req_attrs a;
 
-		r = check_cookie(ctx, pkt_where(&p, data), cfg, &nf.attrs);
+		r = check_cookie(ctx, pkt_where(&p, data), cfg, &a);
 		if (r == COOKIE_BAD) {
 			count(XDPCT_STAT_V_DROP_COOKIE_BAD);
 			return XDP_DROP;
@@ -603,34 +866,44 @@ int xdpct_xdp(struct xdp_md *ctx)
 			return XDP_DROP;
 		}
 		count(XDPCT_STAT_COOKIE_GOOD);
-		now = bpf_ktime_get_ns();
-		nf.created_ns = now;
-		nf.last_ns = now;
-		nf.state = XDPCT_CT_SYN_RECV;
-		nf.flags = XDPCT_FLOW_PENDING | XDPCT_FLOW_COOKIE | XDPCT_FLOW_REMOTE_OPENED;
-		bpf_map_update_elem(&xdpct_flows, &key, &nf, BPF_NOEXIST);
-		if (attach_meta(ctx, &nf.attrs)) {
-			count(XDPCT_STAT_V_DROP_ERROR);
-			return XDP_DROP;
-		}
-		count(XDPCT_STAT_V_PASS_COOKIE);
-		return XDP_PASS;
+		return xdp_cookie_flow(ctx, &p, &t, cfg, &a);
 	}
 
 	count(XDPCT_STAT_V_DROP_NO_FLOW);
 	return XDP_DROP;
 }
 
+static __always_inline int skb_tuple(struct __sk_buff *skb, struct pkt *p,
+				     struct tuple *t)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	__u32 want = skb->len < 128 ? skb->len : 128;
+
+	/* headers in the linear part; never the payload of a GSO packet */
+	if (data + want > data_end) {
+		if (bpf_skb_pull_data(skb, want))
+			return -1;
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+	}
+	if (parse_pkt(data, data_end, skb->len, p) != PARSE_TCP || !p->tcp)
+		return -1;
+	pkt_tuple(p, t);
+	return 0;
+}
+
 SEC("tc")
 int xdpct_tc_in(struct __sk_buff *skb)
 {
-	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	void *data = (void *)(long)skb->data;
 	struct xdpct_meta *m = (void *)(long)skb->data_meta;
 	struct bpf_tcp_req_attrs attrs;
 	struct bpf_sock_tuple bt = {};
-	struct xdpct_flow_key key;
+	struct xdpct_flow_key pk;
+	struct xdpct_pending *pe;
 	struct bpf_sock *skc;
 	struct xdpct_flow *f;
+	union flow_key key;
 	struct pkt p = {};
 	struct tuple t;
 	__u32 tlen;
@@ -640,9 +913,8 @@ int xdpct_tc_in(struct __sk_buff *skb)
 	count(XDPCT_STAT_TC_META);
 	__builtin_memcpy(&attrs, &m->attrs, sizeof(attrs));
 
-	if (parse_pkt(data, data_end, &p) != PARSE_TCP || !p.tcp)
+	if (skb_tuple(skb, &p, &t))
 		return TC_ACT_OK;
-	pkt_tuple(&p, &t);
 	if (t.family == 4) {
 		bt.ipv4.saddr = t.saddr[0];
 		bt.ipv4.daddr = t.daddr[0];
@@ -662,15 +934,15 @@ int xdpct_tc_in(struct __sk_buff *skb)
 		count(XDPCT_STAT_TC_NO_LISTENER);
 		return TC_ACT_OK; /* the kernel resets it, as for a closed port */
 	}
-	flow_key_in(&t, &key);
-	f = bpf_map_lookup_elem(&xdpct_flows, &key);
+	pending_key(&t, true, &pk);
 	if (skc->state == BPF_TCP_LISTEN) {
 		struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
 		__u64 now = bpf_ktime_get_ns();
 
+		pe = bpf_map_lookup_elem(&xdpct_pending, &pk);
 		if (!tp) {
 			count(XDPCT_STAT_TC_HANDOFF_FAIL);
-		} else if (f && now - f->handoff_ns < XDPCT_HANDOFF_DUP_NS &&
+		} else if (pe && now - pe->handoff_ns < XDPCT_HANDOFF_DUP_NS &&
 			   tp->inet_conn.icsk_inet.sk.sk_ack_backlog <
 				   tp->inet_conn.icsk_inet.sk.sk_max_ack_backlog) {
 			/* the previous packet will make the child; with room in
@@ -678,8 +950,8 @@ int xdpct_tc_in(struct __sk_buff *skb)
 			count(XDPCT_STAT_TC_HANDOFF_DUP);
 		} else if (bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tp, &attrs,
 						   sizeof(attrs)) == 0) {
-			if (f)
-				f->handoff_ns = now;
+			if (pe)
+				pe->handoff_ns = now;
 			count(XDPCT_STAT_TC_HANDOFF);
 		} else {
 			count(XDPCT_STAT_TC_HANDOFF_FAIL);
@@ -687,13 +959,85 @@ int xdpct_tc_in(struct __sk_buff *skb)
 	} else if (skc->state != BPF_TCP_NEW_SYN_RECV &&
 		   skc->state != BPF_TCP_TIME_WAIT) {
 		/* the child exists: the handshake is over */
+		flow_key(&t, true, &key);
+		f = flow_lookup(t.family, &key);
 		if (f && (f->flags & XDPCT_FLOW_PENDING)) {
 			f->flags &= ~XDPCT_FLOW_PENDING;
-			f->state = XDPCT_CT_ESTABLISHED;
+			if (f->state == XDPCT_CT_SYN_RECV)
+				f->state = XDPCT_CT_ESTABLISHED;
 			count(XDPCT_STAT_TC_CHILD_SEEN);
 		}
+		bpf_map_delete_elem(&xdpct_pending, &pk);
 	}
 	bpf_sk_release(skc);
+	return TC_ACT_OK;
+}
+
+/* Egress: the local side's packets drive its half of the state machine. */
+SEC("tc")
+int xdpct_tc_out(struct __sk_buff *skb)
+{
+	struct xdpct_config *cfg;
+	struct xdpct_flow *f;
+	union flow_key key;
+	struct pkt p = {};
+	struct ct_seg seg;
+	struct tuple t;
+	__u32 zero = 0, payload, ip_len;
+	__u64 now;
+
+	count(XDPCT_STAT_TC_OUT_PACKETS);
+	cfg = bpf_map_lookup_elem(&xdpct_config, &zero);
+	if (!cfg || !(cfg->flags & XDPCT_CFG_ENABLED))
+		return TC_ACT_OK;
+	if (skb_tuple(skb, &p, &t))
+		return TC_ACT_OK;
+	/* skb->len, not the IP length fields: a GSO packet may be bigger */
+	ip_len = skb->len - p.l3_off;
+	payload = ip_len - ((void *)p.tcp - (void *)p.eth - p.l3_off) - p.tcp->doff * 4;
+	ct_seg_from(&seg, p.tcp, payload, ip_len);
+	flow_key(&t, false, &key);
+	f = flow_lookup(t.family, &key);
+	now = bpf_ktime_get_ns();
+
+	if (f) {
+		if (seg.flags & TCP_FLAG_SYN) {
+			struct tcp_opts o;
+
+			if (parse_opts_skb(skb, (void *)p.tcp - (void *)(long)skb->data,
+					   p.tcp->doff * 4 - 20, &o) == 0 && o.wscale != 0xff)
+				seg.wscale = o.wscale;
+		}
+		if ((seg.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN &&
+		    (f->state == XDPCT_CT_TIME_WAIT || f->state == XDPCT_CT_CLOSE)) {
+			count(XDPCT_STAT_CT_REOPEN);
+			ct_init_syn(f, XDPCT_LOCAL, &seg, now);
+			count(XDPCT_STAT_TC_OUT_CT_NEW);
+			return TC_ACT_OK;
+		}
+		/* the local stack answering a cookie flow: its child exists */
+		if ((f->flags & XDPCT_FLOW_PENDING) && !(seg.flags & TCP_FLAG_RST)) {
+			f->flags &= ~XDPCT_FLOW_PENDING;
+			if (f->state == XDPCT_CT_SYN_RECV)
+				f->state = XDPCT_CT_ESTABLISHED;
+		}
+		if (ct_update(f, &seg, XDPCT_LOCAL, now) != CT_OK)
+			count(XDPCT_STAT_CT_INVALID);
+		count(XDPCT_STAT_TC_OUT_FLOW);
+		return TC_ACT_OK;
+	}
+	if ((seg.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_FIN)) ==
+		    TCP_FLAG_SYN && observed(cfg, t.sport, t.dport)) {
+		struct xdpct_flow nf;
+		struct tcp_opts o;
+
+		if (parse_opts_skb(skb, (void *)p.tcp - (void *)(long)skb->data,
+				   p.tcp->doff * 4 - 20, &o) == 0 && o.wscale != 0xff)
+			seg.wscale = o.wscale;
+		ct_init_syn(&nf, XDPCT_LOCAL, &seg, now);
+		flow_insert(t.family, &key, &nf);
+		count(XDPCT_STAT_TC_OUT_CT_NEW);
+	}
 	return TC_ACT_OK;
 }
 

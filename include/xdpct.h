@@ -15,7 +15,9 @@
 /* Map names (also the pin file names under the pin directory). */
 #define XDPCT_MAP_CONFIG "xdpct_config"
 #define XDPCT_MAP_PORTS  "xdpct_ports"
-#define XDPCT_MAP_FLOWS  "xdpct_flows"
+#define XDPCT_MAP_FLOWS4 "xdpct_flows4"
+#define XDPCT_MAP_FLOWS6 "xdpct_flows6"
+#define XDPCT_MAP_PENDING "xdpct_pending"
 #define XDPCT_MAP_STATS  "xdpct_stats"
 
 #define XDPCT_FLOWS_DEFAULT 1048576
@@ -34,6 +36,7 @@ enum xdpct_config_flags {
 	XDPCT_CFG_WSCALE = 1 << 3,     /* net.ipv4.tcp_window_scaling */
 	XDPCT_CFG_ECN = 1 << 4,        /* net.ipv4.tcp_ecn != 0 */
 	XDPCT_CFG_PREV_KEY = 1 << 5,   /* key_prev is valid (after a rotation) */
+	XDPCT_CFG_TRACK_ALL = 1 << 6,  /* track every TCP flow (observe mode) */
 };
 
 /* SipHash-2-4 key: two 64-bit halves (k0, k1). */
@@ -101,8 +104,9 @@ struct xdpct_meta {
 	struct xdpct_req_attrs attrs;
 };
 
-/* Connection states: netfilter conntrack's model. */
-enum xdpct_ct_state {
+/* Connection states: netfilter conntrack's model. Packed (one byte) so
+ * that a flow entry can hold it as an enum: bpftool prints its name. */
+enum __attribute__((packed)) xdpct_ct_state {
 	XDPCT_CT_NONE = 0,
 	XDPCT_CT_SYN_SENT,
 	XDPCT_CT_SYN_RECV,
@@ -114,40 +118,151 @@ enum xdpct_ct_state {
 	XDPCT_CT_CLOSE,
 	XDPCT_CT_SYN_SENT2,
 	XDPCT_CT_MAX,
+	/* table results that are not states */
+	XDPCT_CT_IGNORE = 0x40, /* pass, state unchanged */
+	XDPCT_CT_INVALID = 0x80, /* drop on protected ports, count */
 };
+
+#define XDPCT_CT_STATE_NAMES                                               \
+	{ "NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",           \
+	  "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "SYN_SENT2" }
+
+/* Packet classes, netfilter's get_conntrack_index(). */
+enum xdpct_ct_pkt {
+	XDPCT_PKT_SYN = 0,
+	XDPCT_PKT_SYNACK,
+	XDPCT_PKT_FIN,
+	XDPCT_PKT_ACK,
+	XDPCT_PKT_RST,
+	XDPCT_PKT_NONE,
+	XDPCT_PKT_MAX,
+};
+#define XDPCT_CT_PKT_NAMES { "SYN", "SYN-ACK", "FIN", "ACK", "RST", "NONE" }
+
+/* Direction relative to the connection: ORIG is the side that opened it. */
+enum xdpct_ct_dir { XDPCT_DIR_ORIG = 0, XDPCT_DIR_REPLY = 1 };
+
+/*
+ * The transition table: [direction][packet class][state] -> next state,
+ * netfilter's tcp_conntracks. The one place the state machine lives: the
+ * BPF programs index it, `xdpct states --dot` draws it (make docs).
+ * Refinements made in code (bpf/conntrack.h), on top of the table:
+ *  - FIN_WAIT -> CLOSE_WAIT only for an ACK from the other side that
+ *    acknowledges the FIN; SYN_RECV -> ESTABLISHED for a cookie flow when
+ *    the listener's child socket exists.
+ *  - RST: out of the receiver's window is dropped; in window but not at the
+ *    exact expected seq is passed to the host stack (which answers it with
+ *    an RFC 5961 challenge ACK) and the state stays; exact -> CLOSE.
+ */
+#define sNO XDPCT_CT_NONE
+#define sSS XDPCT_CT_SYN_SENT
+#define sSR XDPCT_CT_SYN_RECV
+#define sES XDPCT_CT_ESTABLISHED
+#define sFW XDPCT_CT_FIN_WAIT
+#define sCW XDPCT_CT_CLOSE_WAIT
+#define sLA XDPCT_CT_LAST_ACK
+#define sTW XDPCT_CT_TIME_WAIT
+#define sCL XDPCT_CT_CLOSE
+#define sS2 XDPCT_CT_SYN_SENT2
+#define sIV XDPCT_CT_INVALID
+#define sIG XDPCT_CT_IGNORE
+#define XDPCT_CT_TABLE {                                                       \
+	{ /* ORIG */                                                          \
+	/*          sNO  sSS  sSR  sES  sFW  sCW  sLA  sTW  sCL  sS2 */         \
+	/*syn*/    { sSS, sSS, sIG, sIG, sIG, sIG, sIG, sSS, sSS, sS2 },        \
+	/*synack*/ { sIV, sIV, sSR, sIV, sIV, sIV, sIV, sIV, sIV, sSR },        \
+	/*fin*/    { sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV },        \
+	/*ack*/    { sIV, sIV, sES, sES, sCW, sCW, sTW, sTW, sCL, sIV },        \
+	/*rst*/    { sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL },        \
+	/*none*/   { sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV },        \
+	},                                                                    \
+	{ /* REPLY */                                                         \
+	/*          sNO  sSS  sSR  sES  sFW  sCW  sLA  sTW  sCL  sS2 */         \
+	/*syn*/    { sIV, sS2, sIV, sIV, sIV, sIV, sIV, sSS, sIV, sS2 },        \
+	/*synack*/ { sIV, sSR, sIG, sIG, sIG, sIG, sIG, sIG, sIG, sSR },        \
+	/*fin*/    { sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV },        \
+	/*ack*/    { sIV, sIG, sSR, sES, sCW, sCW, sTW, sTW, sCL, sIG },        \
+	/*rst*/    { sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL },        \
+	/*none*/   { sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV },        \
+	},                                                                    \
+}
+
+/* Default timeouts in seconds, netfilter's, indexed by state. */
+#define XDPCT_CT_TIMEOUTS                                                   \
+	{ 10, 120, 60, 432000, 120, 60, 30, 120, 10, 120 }
 
 /* xdpct_flow.flags */
 enum xdpct_flow_flags {
 	XDPCT_FLOW_PENDING = 1 << 0, /* cookie ACK handed over, child not seen yet */
 	XDPCT_FLOW_COOKIE = 1 << 1,  /* entered through a valid cookie */
 	XDPCT_FLOW_REMOTE_OPENED = 1 << 2, /* the remote side sent the first SYN */
+	XDPCT_FLOW_ADOPTED = 1 << 3, /* seeded from a kernel socket at attach */
+	XDPCT_FLOW_SEEN_REMOTE = 1 << 4, /* dir[REMOTE] seq/ack are known */
+	XDPCT_FLOW_SEEN_LOCAL = 1 << 5,  /* dir[LOCAL] seq/ack are known */
 };
 
-/* Flow key, seen from this host: remote = the far side of the interface.
+/* Flow keys, seen from this host: remote = the far side of the interface.
  * XDP (ingress) takes remote = source; TC egress takes remote = destination,
  * so both directions find one entry without comparing addresses.
- * IPv4 addresses sit in word 0, the other words are zero. */
+ * One map per family keeps an IPv4 entry at 64 bytes. */
+struct xdpct_flow4_key {
+	__be32 raddr;
+	__be32 laddr;
+	__be16 rport;
+	__be16 lport;
+};
+
+struct xdpct_flow6_key {
+	__be32 raddr[4];
+	__be32 laddr[4];
+	__be16 rport;
+	__be16 lport;
+};
+
+/* Either family, for code that handles both (the pending map, userspace). */
 struct xdpct_flow_key {
 	__u8 family; /* 4 or 6 */
 	__u8 pad0;
 	__be16 rport;
 	__be16 lport;
 	__u16 pad1;
-	__be32 raddr[4];
+	__be32 raddr[4]; /* IPv4 in word 0, the rest zero */
 	__be32 laddr[4];
 };
 
+/* What one side of a connection has sent, as seen here. */
+enum xdpct_side { XDPCT_REMOTE = 0, XDPCT_LOCAL = 1 };
+struct xdpct_dir {
+	__u32 end;    /* highest seq + len sent: the next expected seq */
+	__u32 maxack; /* highest ack sent */
+	__u16 win;    /* last window advertised, as on the wire */
+	__u8 wscale;  /* shift announced in its SYN; 0xf: none */
+	__u8 flags;   /* TCP flags seen from this side, OR-ed */
+};
+
+/* Times: first_s in seconds of CLOCK_MONOTONIC (bpf_ktime_get_ns), last in
+ * ticks of 2^XDPCT_TICK_SHIFT ns (~1.05 ms): a shift per packet, not a
+ * division. Counters are 32-bit to keep an IPv4 entry at 64 bytes: bytes
+ * wrap at 4 GiB per direction. */
+#define XDPCT_TICK_SHIFT 20
 struct xdpct_flow {
-	__u64 created_ns;
-	__u64 last_ns;
-	__u64 handoff_ns; /* last bpf_sk_assign_tcp_reqsk() for this flow */
-	__u8 state; /* enum xdpct_ct_state */
+	__u32 first_s;
+	__u32 last_tick;
+	enum xdpct_ct_state state;
 	__u8 flags; /* enum xdpct_flow_flags */
 	__u16 pad0;
-	__u32 pad1;
-	struct xdpct_req_attrs attrs; /* kept while PENDING, re-attached per packet */
-	__u32 pad2;
+	struct xdpct_dir dir[2]; /* [enum xdpct_side] */
+	__u32 packets[2];        /* [enum xdpct_side] */
+	__u32 bytes[2];          /* [enum xdpct_side], IP length */
 };
+
+/* xdpct_pending: cookie flows until the listener's child exists. */
+struct xdpct_pending {
+	struct xdpct_req_attrs attrs; /* re-attached to every ACK while here */
+	__u32 pad0;
+	__u64 handoff_ns; /* last bpf_sk_assign_tcp_reqsk() for this flow */
+};
+#define XDPCT_PENDING_MAX 65536
 
 /* A second handoff of one flow within this time, while the listener's
  * accept queue has room, is a packet of the same receive batch as the
@@ -163,12 +278,17 @@ struct xdpct_flow {
 	X(V_PASS_UNPROTECTED, "pass_unprotected", "passed: port not protected") \
 	X(V_PASS_DISABLED, "pass_disabled", "passed: no config/key loaded yet") \
 	X(V_PASS_FLOW, "pass_flow", "passed: packet of a tracked flow")       \
+	X(V_PASS_CT_NEW, "pass_ct_new", "passed: SYN that opened a tracked flow") \
+	X(V_PASS_UNTRACKED, "pass_untracked", "passed: observed port, no flow")   \
 	X(V_PASS_COOKIE, "pass_cookie", "passed: valid cookie ACK, to listener") \
 	X(V_PASS_SYN_TRACKED, "pass_syn_tracked", "passed: SYN of an established flow") \
 	X(V_TX_SYNACK, "tx_synack", "SYN answered with a cookie SYN-ACK")     \
 	X(V_DROP_COOKIE_BAD, "drop_cookie_bad", "dropped: ACK with a bad cookie") \
 	X(V_DROP_COOKIE_STALE, "drop_cookie_stale", "dropped: ACK with an expired cookie") \
 	X(V_DROP_NO_FLOW, "drop_no_flow", "dropped: non-SYN, no flow, not a cookie ACK") \
+	X(V_DROP_CT_INVALID, "drop_ct_invalid", "dropped: invalid in the flow's state") \
+	X(V_DROP_RST_WINDOW, "drop_rst_window", "dropped: RST outside the receiver's window") \
+	X(V_DROP_ACK_WINDOW, "drop_ack_window", "dropped: ACK of data never sent") \
 	X(V_DROP_BAD_FLAGS, "drop_bad_flags", "dropped: invalid TCP flag combination") \
 	X(V_DROP_MALFORMED, "drop_malformed", "dropped: malformed headers")   \
 	X(V_DROP_FRAGMENT, "drop_fragment", "dropped: TCP fragment")          \
@@ -176,6 +296,10 @@ struct xdpct_flow {
 	X(SYN_SEEN, "syn_seen", "SYNs to protected ports")                    \
 	X(COOKIE_GOOD, "cookie_good", "valid cookies")                        \
 	X(COOKIE_PREV_KEY, "cookie_prev_key", "valid cookies under the previous key") \
+	X(CT_INVALID, "ct_invalid", "packets invalid in their flow's state (any port)") \
+	X(CT_RST_CHALLENGE, "ct_rst_challenge", "in-window RST not at the expected seq") \
+	X(CT_REOPEN, "ct_reopen", "SYN reopened a TIME_WAIT/CLOSE flow")      \
+	X(CT_PENDING_LOST, "ct_pending_lost", "pending flow without handoff attributes") \
 	X(ERR_ETH, "err_eth", "truncated Ethernet header")                    \
 	X(ERR_VLAN, "err_vlan", "truncated or too many VLAN tags")            \
 	X(ERR_IPV4, "err_ipv4", "bad IPv4 header (truncated, ihl, length)")  \
@@ -188,7 +312,10 @@ struct xdpct_flow {
 	X(TC_HANDOFF_FAIL, "tc_handoff_fail", "TC: bpf_sk_assign_tcp_reqsk failed") \
 	X(TC_HANDOFF_DUP, "tc_handoff_dup", "TC: same-batch packet left to the child being made") \
 	X(TC_NO_LISTENER, "tc_no_listener", "TC: no listener for a cookie ACK") \
-	X(TC_CHILD_SEEN, "tc_child_seen", "TC: child socket exists, flow established")
+	X(TC_CHILD_SEEN, "tc_child_seen", "TC: child socket exists, flow established") \
+	X(TC_OUT_PACKETS, "tc_out_packets", "TC egress: packets seen")         \
+	X(TC_OUT_FLOW, "tc_out_flow", "TC egress: packets of tracked flows")    \
+	X(TC_OUT_CT_NEW, "tc_out_ct_new", "TC egress: SYNs that opened a tracked flow")
 
 #define XDPCT_STAT_ENUM(id, name, help) XDPCT_STAT_##id,
 enum xdpct_stat {
@@ -202,6 +329,11 @@ enum xdpct_stat {
 static_assert(sizeof(struct xdpct_req_attrs) == 20, "reqsk attrs layout");
 static_assert(sizeof(struct xdpct_meta) == 24, "meta fits 32 bytes, 4-aligned");
 static_assert(sizeof(struct xdpct_flow_key) == 40, "flow key layout");
+static_assert(sizeof(enum xdpct_ct_state) == 1, "state is one byte");
+static_assert(sizeof(struct xdpct_flow4_key) + sizeof(struct xdpct_flow) <= 64,
+	      "an IPv4 connection takes at most 64 bytes of key + value");
+static_assert(sizeof(struct xdpct_flow6_key) + sizeof(struct xdpct_flow) <= 88,
+	      "an IPv6 connection takes at most 88 bytes of key + value");
 static_assert(sizeof(struct xdpct_config) % 8 == 0, "config padding");
 #endif
 

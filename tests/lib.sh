@@ -324,12 +324,15 @@ stats_snap() {
 # xstat NAME: counter from the last stats_snap ("" if absent)
 xstat() { json_num "$1" <<<"$XSTATS"; }
 
-# flows_count IFACE: entries in the pinned flow table ("" if unreadable).
-# JSON dump: one raw "key":[...] per entry (the BTF-formatted key is an object).
+# flows_count IFACE: entries in the pinned flow tables, IPv4 + IPv6 ("" if
+# unreadable). JSON dump: one raw "key":[...] per entry.
 flows_count() {
-	local out
-	out=$(timeout 20 bpftool -j map dump pinned "$PIN_ROOT/$1/xdpct_flows" 2>/dev/null) || return 1
-	grep -o '"key":\[' <<<"$out" | wc -l
+	local out m n=0
+	for m in xdpct_flows4 xdpct_flows6; do
+		out=$(timeout 20 bpftool -j map dump pinned "$PIN_ROOT/$1/$m" 2>/dev/null) || return 1
+		n=$((n + $(grep -o '"key":\[' <<<"$out" | wc -l)))
+	done
+	echo "$n"
 }
 
 # nothing_attached NS IFACE: no XDP program, no TC filters, no pins.

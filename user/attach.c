@@ -4,7 +4,8 @@
  * pin the programs, and undo all of it on any failure or on detach.
  *
  * Pin directory (default /sys/fs/bpf/xdpct/IFACE), owned by xdpct alone:
- *   xdpct_config xdpct_ports xdpct_flows xdpct_stats   maps (pinned by name)
+ *   xdpct_config xdpct_ports xdpct_flows4 xdpct_flows6 xdpct_pending
+ *   xdpct_stats                                         maps (pinned by name)
  *   prog_xdp prog_tc_in [prog_tc_out]                   programs
  * bpffs holds only BPF objects, so the ports live in the ports map and the
  * XDP mode is read back from the kernel (bpf_xdp_query). */
@@ -368,9 +369,11 @@ int cmd_attach(int argc, char **argv)
 		err("cannot open the BPF object: %s%s", strerror(errno), vhint());
 		goto fail;
 	}
-	r = bpf_map__set_max_entries(c.skel->maps.xdpct_flows, max_conns);
+	r = bpf_map__set_max_entries(c.skel->maps.xdpct_flows4, max_conns);
+	if (!r)
+		r = bpf_map__set_max_entries(c.skel->maps.xdpct_flows6, max_conns);
 	if (r) {
-		err("cannot size %s: %s", XDPCT_MAP_FLOWS, strerror(-r));
+		err("cannot size the flow tables: %s", strerror(-r));
 		goto fail;
 	}
 	r = xdpct_bpf__load(c.skel);

@@ -273,6 +273,8 @@ struct srv_opts {
 	long count; /* 0 = forever */
 	const char *info;
 	double timeout;
+	double accept_delay; /* s: hold the first pending connection this long */
+	double accept_interval; /* s: pause after each accept */
 };
 
 static void append_info(const char *file, const char *line)
@@ -475,6 +477,15 @@ static void on_term(int sig)
 	stop = 1;
 }
 
+/* Sleep, cut short by SIGTERM/SIGINT (nanosleep returns EINTR, stop is set). */
+static void sleep_unless_stop(double s)
+{
+	struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - (time_t)s) * 1e9) };
+
+	while (!stop && s > 0 && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	struct srv_opts o = { .port = 0, .backlog = 4096, .timeout = 30 };
@@ -482,6 +493,7 @@ static int cmd_serve(int argc, char **argv)
 	socklen_t sl;
 	int lfd, one = 1, zero = 0;
 	long accepted = 0, failed = 0, running = 0;
+	bool delayed = false;
 	struct sigaction sa;
 
 	for (int i = 0; i < argc; i++) {
@@ -508,6 +520,10 @@ static int cmd_serve(int argc, char **argv)
 		else if (!strcmp(a, "--info"))
 			o.info = v;
 		else if (!strcmp(a, "--timeout") && (o.timeout = atof(v)) > 0)
+			;
+		else if (!strcmp(a, "--accept-delay") && (o.accept_delay = atof(v)) >= 0)
+			;
+		else if (!strcmp(a, "--accept-interval") && (o.accept_interval = atof(v)) >= 0)
 			;
 		else
 			die("serve: bad option %s %s", a, v);
@@ -557,6 +573,12 @@ static int cmd_serve(int argc, char **argv)
 		}
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
+		if (o.accept_delay > 0 && !delayed) {
+			/* a connection is ready: let the accept queue fill up */
+			delayed = true;
+			sleep_unless_stop(o.accept_delay);
+			continue;
+		}
 		cfd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
 		if (cfd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN)
@@ -579,6 +601,8 @@ static int cmd_serve(int argc, char **argv)
 		}
 		running++;
 		close(cfd);
+		if (o.accept_interval > 0)
+			sleep_unless_stop(o.accept_interval);
 	}
 	close(lfd);
 	while (running > 0) {
@@ -607,9 +631,19 @@ struct cli_opts {
 	int parallel;
 	double timeout;
 	double interval; /* pause between one worker's connections */
+	double header_pause; /* pause between the header and the upload */
+	double stagger; /* worker w starts after w * stagger */
 	uint32_t seed;
 	int json;
 };
+
+static void pause_s(double s)
+{
+	struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - (time_t)s) * 1e9) };
+
+	while (s > 0 && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
 
 static int connect_timeout(int fd, const struct sockaddr *sa, socklen_t sl, double sec)
 {
@@ -683,6 +717,8 @@ static int one_conn(const struct cli_opts *o, long idx)
 		snprintf(err, sizeof(err), "send header: %s", strerror(errno));
 		goto out;
 	}
+	if (o->header_pause > 0)
+		pause_s(o->header_pause);
 	stream_init(&st, seed, DIR_UP);
 	for (uint64_t sent = 0; sent < o->up;) {
 		size_t c = o->up - sent < CHUNK ? (size_t)(o->up - sent) : CHUNK;
@@ -757,14 +793,6 @@ out:
 	}
 }
 
-static void pause_s(double s)
-{
-	struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - (time_t)s) * 1e9) };
-
-	while (s > 0 && nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 static int cmd_connect(int argc, char **argv)
 {
 	struct cli_opts o = { .count = 1, .parallel = 1, .timeout = 10, .up = 0, .down = 0 };
@@ -804,6 +832,10 @@ static int cmd_connect(int argc, char **argv)
 			;
 		else if (!strcmp(a, "--interval") && (o.interval = atof(v)) >= 0)
 			;
+		else if (!strcmp(a, "--header-pause") && (o.header_pause = atof(v)) >= 0)
+			;
+		else if (!strcmp(a, "--stagger") && (o.stagger = atof(v)) >= 0)
+			;
 		else if (!strcmp(a, "--seed") && !parse_u64(v, &n)) {
 			o.seed = (uint32_t)n;
 			seeded = true;
@@ -833,6 +865,7 @@ static int cmd_connect(int argc, char **argv)
 			if (pids[w] == 0) {
 				long f = 0;
 
+				pause_s(w * o.stagger);
 				for (long i = w; i < o.count; i += o.parallel) {
 					if (i != w)
 						pause_s(o.interval);
@@ -899,12 +932,16 @@ static void usage(void)
 {
 	fputs("usage:\n"
 	      "  tcppeer serve --port P [--addr A] [--backlog N] [--count N] [--info FILE]\n"
-	      "                [--timeout S] [-v]\n"
+	      "                [--timeout S] [--accept-delay S] [--accept-interval S] [-v]\n"
 	      "  tcppeer connect --addr A --port P [--up BYTES] [--down BYTES] [--count N]\n"
 	      "                [--parallel N] [--interval S] [--timeout S] [--seed S]\n"
-	      "                [--src A] [--json]\n"
+	      "                [--src A] [--stagger S] [--header-pause S] [--json]\n"
 	      "  tcppeer gen --bytes N [--seed S] [--dir up|down]\n"
-	      "BYTES take k/m/g suffixes. serve also answers HTTP GET /<n>[?seed=S].\n",
+	      "BYTES take k/m/g suffixes. serve also answers HTTP GET /<n>[?seed=S].\n"
+	      "--accept-delay: once a connection is pending, wait S before accepting\n"
+	      "(the accept queue fills); --accept-interval: pause S after each accept.\n"
+	      "--stagger: parallel worker w starts after w * S.\n"
+	      "--header-pause: wait S between the 24-byte header and the upload.\n",
 	      stderr);
 }
 
