@@ -98,14 +98,18 @@ __noinline int ct_update(struct xdpct_flow *f, struct ct_seg *s, int side,
 		return CT_INVALID;
 	ns = ((const __u8 *)xdpct_ct_table)[idx];
 
-	if (pkt == XDPCT_PKT_RST && rcv_seen) {
+	if (pkt == XDPCT_PKT_RST && rcv_seen && side == XDPCT_REMOTE) {
 		/* RFC 5961 3.2: exact seq closes; in window is challenged by
-		 * the endpoint; outside is dropped */
+		 * the endpoint; outside is dropped. Exact: the receiver's last
+		 * ack, or the sender's next seq (the receiver may not have
+		 * acked all it got yet). The local stack's RSTs are its own. */
 		__u32 shift = (snd->wscale != 0xf && rcv->wscale != 0xf) ? rcv->wscale & 0xf : 0;
 		__u32 wnd = (__u32)rcv->win << shift;
 		__u32 off = s->seq - rcv->maxack;
+		bool exact = off == 0 ||
+			     ((f->flags & side_seen_flag(side)) && s->seq == snd->end);
 
-		if (off != 0) {
+		if (!exact) {
 			if (off < (wnd ? wnd : 1))
 				return CT_RST_CHALLENGE;
 			return CT_RST_WINDOW;

@@ -748,7 +748,8 @@ static __noinline int xdp_cookie_flow(struct xdp_md *ctx, struct pkt *p,
 	return XDP_PASS;
 }
 
-/* SYN to an observed port: the handshake is tracked from here. */
+/* SYN to an observed port, or reopening a closed flow: the handshake is
+ * tracked from here. */
 static __noinline int xdp_observe_syn(struct xdp_md *ctx, struct pkt *p,
 				      struct tuple *t)
 {
@@ -827,13 +828,18 @@ int xdpct_xdp(struct xdp_md *ctx)
 		bool closed = f && (f->state == XDPCT_CT_TIME_WAIT ||
 				    f->state == XDPCT_CT_CLOSE);
 
-		if (closed) { /* a new connection on an old tuple */
+		if (protect)
+			count(XDPCT_STAT_SYN_SEEN);
+		if (closed) {
+			/* a new connection on an old tuple goes to the kernel, which
+			 * may hold a TIME_WAIT socket for it (a cookie ACK could not
+			 * be handed over then); tracked from this SYN. Only a known
+			 * tuple gets here: no way around the cookies for a flood. */
 			count(XDPCT_STAT_CT_REOPEN);
 			flow_delete(t.family, &key);
-			f = NULL;
+			return xdp_observe_syn(ctx, &p, &t);
 		}
 		if (protect) {
-			count(XDPCT_STAT_SYN_SEEN);
 			/* A live connection's SYN goes to the kernel (challenge
 			 * ACK); a pending one gets its cookie again. */
 			if (f && !(f->flags & XDPCT_FLOW_PENDING)) {
