@@ -105,7 +105,10 @@ __noinline int ct_update(struct xdpct_flow *f, struct ct_seg *s, int side,
 		 * acked all it got yet). The local stack's RSTs are its own. */
 		__u32 shift = (snd->wscale != 0xf && rcv->wscale != 0xf) ? rcv->wscale & 0xf : 0;
 		__u32 wnd = (__u32)rcv->win << shift;
-		__u32 off = s->seq - rcv->maxack;
+		/* a receiver that never acked (it only sent a SYN): measure
+		 * from the sender's own next seq */
+		__u32 base = (rcv->flags & TCP_FLAG_ACK) ? rcv->maxack : snd->end;
+		__u32 off = s->seq - base;
 		bool exact = off == 0 ||
 			     ((f->flags & side_seen_flag(side)) && s->seq == snd->end);
 
@@ -119,6 +122,11 @@ __noinline int ct_update(struct xdpct_flow *f, struct ct_seg *s, int side,
 		return CT_ACK_WINDOW;
 	if (ns == XDPCT_CT_INVALID)
 		return CT_INVALID;
+	f->packets[side] += 1;
+	f->bytes[side] += s->ip_len;
+	f->last_tick = now >> XDPCT_TICK_SHIFT;
+	if (ns == XDPCT_CT_IGNORE)
+		return CT_OK; /* counted, but no window tracking (as netfilter) */
 
 	/* refinements of the table */
 	if (ns == XDPCT_CT_CLOSE_WAIT && st == XDPCT_CT_FIN_WAIT &&
@@ -139,16 +147,15 @@ __noinline int ct_update(struct xdpct_flow *f, struct ct_seg *s, int side,
 	} else {
 		if (seq_after(end, snd->end))
 			snd->end = end;
-		if ((s->flags & TCP_FLAG_ACK) && seq_after(s->ack, snd->maxack))
+		/* the first ACK is taken as is: maxack means nothing before */
+		if ((s->flags & TCP_FLAG_ACK) &&
+		    (!(snd->flags & TCP_FLAG_ACK) || seq_after(s->ack, snd->maxack)))
 			snd->maxack = s->ack;
 	}
 	if (s->flags & TCP_FLAG_SYN)
 		snd->wscale = s->wscale;
 	snd->win = s->win;
 	snd->flags |= s->flags;
-	f->packets[side] += 1;
-	f->bytes[side] += s->ip_len;
-	f->last_tick = now >> XDPCT_TICK_SHIFT;
 	if (ns < XDPCT_CT_MAX)
 		f->state = ns;
 	return CT_OK;

@@ -11,6 +11,7 @@
 #include "conntrack.h"
 
 #define TC_ACT_OK 0
+#define TC_ACT_SHOT 2
 
 extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 				   struct bpf_tcp_req_attrs *attrs,
@@ -667,6 +668,14 @@ static __noinline int xdp_flow_packet(struct xdp_md *ctx, struct pkt *p,
 	int r;
 
 	ct_seg_from(&seg, p->tcp, p->tcp_len - p->tcp->doff * 4, pkt_ip_len(p));
+	if (seg.flags & TCP_FLAG_SYN) { /* a SYN-ACK, or a SYN again: its shift */
+		void *data = (void *)(long)ctx->data;
+		struct tcp_opts o;
+
+		if (parse_opts(ctx, (void *)p->tcp - data, p->tcp->doff * 4 - 20, &o) == 0 &&
+		    o.wscale != 0xff)
+			seg.wscale = o.wscale;
+	}
 	r = ct_update(f, &seg, XDPCT_REMOTE, now);
 	if (r == CT_RST_CHALLENGE) {
 		count(XDPCT_STAT_CT_RST_CHALLENGE);
@@ -711,7 +720,10 @@ static __noinline int xdp_cookie_flow(struct xdp_md *ctx, struct pkt *p,
 				      struct tuple *t, const struct xdpct_config *cfg,
 				      const struct xdpct_req_attrs *a)
 {
-	struct xdpct_pending pe = { .attrs = *a };
+	struct xdpct_pending pe = {
+		.attrs = *a,
+		.first_seq = bpf_ntohl(p->tcp->seq),
+	};
 	__u64 now = bpf_ktime_get_ns();
 	struct xdpct_flow_key pk;
 	struct xdpct_flow nf = {};
@@ -946,6 +958,14 @@ int xdpct_tc_in(struct __sk_buff *skb)
 		__u64 now = bpf_ktime_get_ns();
 
 		pe = bpf_map_lookup_elem(&xdpct_pending, &pk);
+		if (pe && bpf_ntohl(p.tcp->seq) != pe->first_seq) {
+			/* the first segment met a full accept queue and a later
+			 * one came before its retransmission: handed over, it
+			 * would start the connection past the missing bytes */
+			count(XDPCT_STAT_TC_DROP_NOT_FIRST);
+			bpf_sk_release(skc);
+			return TC_ACT_SHOT;
+		}
 		if (!tp) {
 			count(XDPCT_STAT_TC_HANDOFF_FAIL);
 		} else if (pe && now - pe->handoff_ns < XDPCT_HANDOFF_DUP_NS &&
@@ -979,8 +999,10 @@ int xdpct_tc_in(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
-/* Egress: the local side's packets drive its half of the state machine. */
-SEC("tc")
+/* Egress: the local side's packets drive its half of the state machine.
+ * Its own section name: iproute2 takes the first program of a section, and
+ * libbpf 1.1 knows no "tc/egress". */
+SEC("classifier")
 int xdpct_tc_out(struct __sk_buff *skb)
 {
 	struct xdpct_config *cfg;
@@ -1021,14 +1043,18 @@ int xdpct_tc_out(struct __sk_buff *skb)
 			count(XDPCT_STAT_TC_OUT_CT_NEW);
 			return TC_ACT_OK;
 		}
-		/* the local stack answering a cookie flow: its child exists */
-		if ((f->flags & XDPCT_FLOW_PENDING) && !(seg.flags & TCP_FLAG_RST)) {
+		if (ct_update(f, &seg, XDPCT_LOCAL, now) != CT_OK) {
+			count(XDPCT_STAT_CT_INVALID);
+		} else if ((f->flags & XDPCT_FLOW_PENDING) && !(seg.flags & TCP_FLAG_RST)) {
+			/* the local stack answering a cookie flow: its child exists */
+			struct xdpct_flow_key pk;
+
 			f->flags &= ~XDPCT_FLOW_PENDING;
 			if (f->state == XDPCT_CT_SYN_RECV)
 				f->state = XDPCT_CT_ESTABLISHED;
+			pending_key(&t, false, &pk);
+			bpf_map_delete_elem(&xdpct_pending, &pk);
 		}
-		if (ct_update(f, &seg, XDPCT_LOCAL, now) != CT_OK)
-			count(XDPCT_STAT_CT_INVALID);
 		count(XDPCT_STAT_TC_OUT_FLOW);
 		return TC_ACT_OK;
 	}

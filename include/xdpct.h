@@ -259,7 +259,8 @@ struct xdpct_flow {
 /* xdpct_pending: cookie flows until the listener's child exists. */
 struct xdpct_pending {
 	struct xdpct_req_attrs attrs; /* re-attached to every ACK while here */
-	__u32 pad0;
+	__u32 first_seq; /* client ISN + 1: the kernel starts the connection at
+			  * the handed-over segment's seq, so only this one may go */
 	__u64 handoff_ns; /* last bpf_sk_assign_tcp_reqsk() for this flow */
 };
 #define XDPCT_PENDING_MAX 65536
@@ -311,6 +312,7 @@ struct xdpct_pending {
 	X(TC_HANDOFF, "tc_handoff", "TC: handed to the listener (reqsk)")     \
 	X(TC_HANDOFF_FAIL, "tc_handoff_fail", "TC: bpf_sk_assign_tcp_reqsk failed") \
 	X(TC_HANDOFF_DUP, "tc_handoff_dup", "TC: same-batch packet left to the child being made") \
+	X(TC_DROP_NOT_FIRST, "tc_drop_not_first", "TC: dropped a later segment of a pending flow (client resends)") \
 	X(TC_NO_LISTENER, "tc_no_listener", "TC: no listener for a cookie ACK") \
 	X(TC_CHILD_SEEN, "tc_child_seen", "TC: child socket exists, flow established") \
 	X(TC_OUT_PACKETS, "tc_out_packets", "TC egress: packets seen")         \

@@ -58,7 +58,7 @@ static const uint8_t CLI6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0
 static const uint8_t SRV6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
 
 static struct xdpct_bpf *skel;
-static int prog_fd, cfg_fd, ports_fd, flows_fd, stats_fd, ncpu;
+static int prog_fd, cfg_fd, ports_fd, flows4_fd, flows6_fd, pending_fd, stats_fd, ncpu;
 static struct xdpct_config cfg_now; /* what the config map holds */
 
 /* ---- small utilities ---- */
@@ -153,34 +153,99 @@ static int set_port(uint32_t port, uint8_t flags)
 	return bpf_map_update_elem(ports_fd, &port, &flags, BPF_ANY);
 }
 
-static int flows_count(void)
+/* Entries of one hash map (64-byte buffers hold any of our keys). */
+static int map_count(int fd)
 {
-	struct xdpct_flow_key k, next;
-	int n = 0;
+	uint8_t k[64], next[64];
 	void *prev = NULL;
+	int n = 0;
 
-	while (!bpf_map_get_next_key(flows_fd, prev, &next)) {
-		k = next;
-		prev = &k;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(k, next, sizeof(k));
+		prev = k;
 		n++;
 	}
 	return n;
 }
 
-static void flows_clear(void)
+static void map_clear(int fd)
 {
-	struct xdpct_flow_key k;
+	uint8_t k[64];
 
-	while (!bpf_map_get_next_key(flows_fd, NULL, &k))
-		if (bpf_map_delete_elem(flows_fd, &k))
+	while (!bpf_map_get_next_key(fd, NULL, k))
+		if (bpf_map_delete_elem(fd, k))
 			break;
 }
 
+/* Flows of both families; the pending map goes with them. */
+static int flows_count(void)
+{
+	return map_count(flows4_fd) + map_count(flows6_fd);
+}
+
+static void flows_clear(void)
+{
+	map_clear(flows4_fd);
+	map_clear(flows6_fd);
+	map_clear(pending_fd);
+}
+
+/* Family key <-> generic key (the pending map's, and the tests' own). */
+static void key4_of(const struct xdpct_flow_key *k, struct xdpct_flow4_key *k4)
+{
+	memset(k4, 0, sizeof(*k4));
+	k4->raddr = k->raddr[0];
+	k4->laddr = k->laddr[0];
+	k4->rport = k->rport;
+	k4->lport = k->lport;
+}
+
+static void key6_of(const struct xdpct_flow_key *k, struct xdpct_flow6_key *k6)
+{
+	memset(k6, 0, sizeof(*k6));
+	memcpy(k6->raddr, k->raddr, 16);
+	memcpy(k6->laddr, k->laddr, 16);
+	k6->rport = k->rport;
+	k6->lport = k->lport;
+}
+
+/* The first flow, IPv4 map before IPv6, with its generic key. */
 static int flows_first(struct xdpct_flow_key *k, struct xdpct_flow *v)
 {
-	if (bpf_map_get_next_key(flows_fd, NULL, k))
-		return -1;
-	return bpf_map_lookup_elem(flows_fd, k, v);
+	struct xdpct_flow4_key k4;
+	struct xdpct_flow6_key k6;
+
+	memset(k, 0, sizeof(*k));
+	if (!bpf_map_get_next_key(flows4_fd, NULL, &k4)) {
+		k->family = 4;
+		k->raddr[0] = k4.raddr;
+		k->laddr[0] = k4.laddr;
+		k->rport = k4.rport;
+		k->lport = k4.lport;
+		return bpf_map_lookup_elem(flows4_fd, &k4, v);
+	}
+	if (!bpf_map_get_next_key(flows6_fd, NULL, &k6)) {
+		k->family = 6;
+		memcpy(k->raddr, k6.raddr, 16);
+		memcpy(k->laddr, k6.laddr, 16);
+		k->rport = k6.rport;
+		k->lport = k6.lport;
+		return bpf_map_lookup_elem(flows6_fd, &k6, v);
+	}
+	return -1;
+}
+
+static int flow_put(const struct xdpct_flow_key *k, const struct xdpct_flow *v)
+{
+	struct xdpct_flow4_key k4;
+	struct xdpct_flow6_key k6;
+
+	if (k->family == 4) {
+		key4_of(k, &k4);
+		return bpf_map_update_elem(flows4_fd, &k4, v, BPF_EXIST);
+	}
+	key6_of(k, &k6);
+	return bpf_map_update_elem(flows6_fd, &k6, v, BPF_EXIST);
 }
 
 /* ---- running one packet ---- */
@@ -753,14 +818,36 @@ static void flow_key_expect(const struct pg_spec *s, struct xdpct_flow_key *k)
 	memcpy(k->laddr, s->daddr, s->family == 4 ? 4 : 16);
 }
 
-/* Checks a passed cookie ACK: metadata, frame untouched, one flow entry. */
+static const char *const st_names[] = XDPCT_CT_STATE_NAMES;
+
+static const char *st_name(unsigned int st)
+{
+	return st < XDPCT_CT_MAX ? st_names[st] : "?";
+}
+
+static uint32_t max_seq(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0 ? a : b;
+}
+
+/* Checks a passed cookie ACK: metadata, frame untouched, one flow entry
+ * and one pending entry. prev: the entry before this packet (NULL: the
+ * ACK created it, so the entry is seeded from the cookie). */
 static void ck_meta_and_flow(const struct res *r, const uint8_t *in, int len,
 			     const struct pg_spec *a, const struct xdpct_req_attrs *want,
-			     uint64_t t0)
+			     uint64_t t0, const struct xdpct_flow *prev)
 {
-	struct xdpct_meta m;
+	const uint8_t want_flags = XDPCT_FLOW_PENDING | XDPCT_FLOW_COOKIE |
+				   XDPCT_FLOW_REMOTE_OPENED | XDPCT_FLOW_SEEN_REMOTE |
+				   XDPCT_FLOW_SEEN_LOCAL;
 	struct xdpct_flow_key k, wk;
+	struct xdpct_pending pe;
+	struct xdpct_meta m;
 	struct xdpct_flow f;
+	struct xdpct_dir wr, wl;
+	struct pg_parsed pp;
+	uint64_t t1 = mono_ns();
+	uint32_t plen;
 	int n;
 
 	if (CK(r->meta_len == (int)sizeof(m), "metadata length (ctx_out.data) %d, want %zu",
@@ -773,20 +860,84 @@ static void ck_meta_and_flow(const struct res *r, const uint8_t *in, int len,
 		   attrs_str(&m.attrs), attrs_str(want));
 		CK(!memcmp(r->frame, in, len), "frame changed behind the metadata");
 	}
-	n = flows_count();
-	if (!CK(n == 1, "flow map has %d entries, want 1", n) || flows_first(&k, &f))
-		return;
 	flow_key_expect(a, &wk);
+
+	/* the attributes live in the pending map until the child exists */
+	n = map_count(pending_fd);
+	if (CK(n == 1, "pending map has %d entries, want 1", n) &&
+	    CK(!bpf_map_lookup_elem(pending_fd, &wk, &pe), "no pending entry under key %s",
+	       hex((uint8_t *)&wk, sizeof(wk)))) {
+		CK(!memcmp(&pe.attrs, want, sizeof(*want)), "pending attrs %s, want %s",
+		   attrs_str(&pe.attrs), attrs_str(want));
+		CK(pe.handoff_ns == 0, "pending handoff_ns %llu, want 0 (XDP never hands off)",
+		   (unsigned long long)pe.handoff_ns);
+		CK(pe.first_seq == a->seq, "pending first_seq %u, want the ACK's seq %u",
+		   pe.first_seq, a->seq);
+	}
+
+	n = flows_count();
+	if (!CK(n == 1, "flow maps have %d entries, want 1", n) || flows_first(&k, &f))
+		return;
 	CK(!memcmp(&k, &wk, sizeof(k)), "flow key %s, want %s", hex((uint8_t *)&k, sizeof(k)),
 	   hex((uint8_t *)&wk, sizeof(wk)));
-	CK(f.state == XDPCT_CT_SYN_RECV, "flow state %u, want SYN_RECV", f.state);
-	CK(f.flags == (XDPCT_FLOW_PENDING | XDPCT_FLOW_COOKIE | XDPCT_FLOW_REMOTE_OPENED),
-	   "flow flags 0x%x, want PENDING|COOKIE|REMOTE_OPENED", f.flags);
-	CK(!memcmp(&f.attrs, want, sizeof(*want)), "flow attrs %s, want %s",
-	   attrs_str(&f.attrs), attrs_str(want));
-	CK(f.created_ns >= t0 && f.created_ns <= mono_ns() && f.last_ns >= f.created_ns,
-	   "flow times created %llu last %llu, test clock %llu", (unsigned long long)f.created_ns,
-	   (unsigned long long)f.last_ns, (unsigned long long)t0);
+	CK(f.state == XDPCT_CT_SYN_RECV, "flow state %s, want SYN_RECV", st_name(f.state));
+	CK(f.flags == want_flags,
+	   "flow flags 0x%x, want 0x%x (PENDING|COOKIE|REMOTE_OPENED|SEEN_REMOTE|SEEN_LOCAL)",
+	   f.flags, want_flags);
+	CK(f.pad0 == 0, "pad0 %u", f.pad0);
+	if (prev) {
+		CK(f.first_s == prev->first_s, "first_s moved: %u, was %u", f.first_s,
+		   prev->first_s);
+	} else {
+		CK(f.first_s >= t0 / 1000000000ULL && f.first_s <= t1 / 1000000000ULL,
+		   "first_s %u, test clock %llu..%llu s", f.first_s,
+		   (unsigned long long)(t0 / 1000000000ULL), (unsigned long long)(t1 / 1000000000ULL));
+	}
+	CK(f.last_tick >= (uint32_t)(t0 >> XDPCT_TICK_SHIFT) &&
+	   f.last_tick <= (uint32_t)(t1 >> XDPCT_TICK_SHIFT),
+	   "last_tick %u, test clock %u..%u ticks", f.last_tick,
+	   (uint32_t)(t0 >> XDPCT_TICK_SHIFT), (uint32_t)(t1 >> XDPCT_TICK_SHIFT));
+
+	/* per side: what the ACK and the cookie say both have sent */
+	if (!CK(pg_parse(in, len, &pp) == 0, "own frame unparsable"))
+		return;
+	plen = (uint32_t)(pp.tcp_len - pp.tcp_hlen);
+	if (prev) {
+		wr = prev->dir[XDPCT_REMOTE];
+		wl = prev->dir[XDPCT_LOCAL];
+		wr.end = max_seq(wr.end, a->seq + plen + !!(a->flags & F_FIN));
+		wr.maxack = max_seq(wr.maxack, a->ack);
+		wr.flags |= a->flags;
+	} else {
+		memset(&wr, 0, sizeof(wr));
+		memset(&wl, 0, sizeof(wl));
+		wr.end = a->seq + plen + !!(a->flags & F_FIN); /* isn + 1 + payload */
+		wr.maxack = a->ack;                           /* cookie + 1 */
+		wr.wscale = want->wscale_ok ? want->snd_wscale : 0xf;
+		wr.flags = F_SYN | a->flags;
+		wl.end = a->ack;     /* cookie + 1 */
+		wl.maxack = a->seq;  /* isn + 1 */
+		wl.win = 0xffff;
+		wl.wscale = want->wscale_ok ? WSCALE : 0xf;
+		wl.flags = F_SYN | F_ACK;
+	}
+	wr.win = a->win;
+	CK(!memcmp(&f.dir[XDPCT_REMOTE], &wr, sizeof(wr)),
+	   "remote side end %u maxack %u win %u ws %u flags 0x%02x, want %u %u %u %u 0x%02x",
+	   f.dir[0].end, f.dir[0].maxack, f.dir[0].win, f.dir[0].wscale, f.dir[0].flags,
+	   wr.end, wr.maxack, wr.win, wr.wscale, wr.flags);
+	CK(!memcmp(&f.dir[XDPCT_LOCAL], &wl, sizeof(wl)),
+	   "local side end %u maxack %u win %u ws %u flags 0x%02x, want %u %u %u %u 0x%02x",
+	   f.dir[1].end, f.dir[1].maxack, f.dir[1].win, f.dir[1].wscale, f.dir[1].flags,
+	   wl.end, wl.maxack, wl.win, wl.wscale, wl.flags);
+	CK(f.packets[XDPCT_REMOTE] == (prev ? prev->packets[XDPCT_REMOTE] : 0) + 1 &&
+	   f.bytes[XDPCT_REMOTE] == (prev ? prev->bytes[XDPCT_REMOTE] : 0) + (uint32_t)pp.ip_len,
+	   "remote packets %u bytes %u, want %u %u", f.packets[XDPCT_REMOTE],
+	   f.bytes[XDPCT_REMOTE], (prev ? prev->packets[XDPCT_REMOTE] : 0) + 1,
+	   (prev ? prev->bytes[XDPCT_REMOTE] : 0) + (uint32_t)pp.ip_len);
+	CK(f.packets[XDPCT_LOCAL] == 0 && f.bytes[XDPCT_LOCAL] == 0,
+	   "local packets %u bytes %u, want 0 0 (the SYN-ACK was ours)", f.packets[XDPCT_LOCAL],
+	   f.bytes[XDPCT_LOCAL]);
 }
 
 /* First ACK of sa's handshake: PASS with metadata, flow entry created. */
@@ -806,7 +957,7 @@ static bool do_ack(struct synack *sa, struct xdpct_req_attrs *got)
 	if (!ck_verdict(&r, XDP_PASS, S(V_PASS_COOKIE), S(COOKIE_GOOD)))
 		return false;
 	CK(r.d[S(COOKIE_PREV_KEY)] == 0, "cookie_prev_key moved for a current-key cookie");
-	ck_meta_and_flow(&r, buf, n, &a, got, t0);
+	ck_meta_and_flow(&r, buf, n, &a, got, t0, NULL);
 	return !ck_failed();
 }
 
@@ -816,7 +967,10 @@ static bool do_ack_again(struct synack *sa, const struct xdpct_req_attrs *first)
 	static struct res r;
 	static const uint8_t data[] = "GET / HTTP/1.0\r\n\r\n";
 	uint8_t buf[PG_MAX_FRAME];
+	struct xdpct_flow_key k;
+	struct xdpct_flow prev;
 	struct pg_spec a;
+	uint64_t t0;
 	int n;
 
 	ack_spec(sa, &a, sa->syn.seq ^ 0x5a5a);
@@ -830,11 +984,14 @@ static bool do_ack_again(struct synack *sa, const struct xdpct_req_attrs *first)
 		pgo_ts(&a.opts, (sa->syn.seq ^ 0x5a5a) + 3, sa->tsval);
 	}
 	n = build(&a, buf, NULL);
+	if (!CK(flows_first(&k, &prev) == 0, "no flow entry before the second ACK"))
+		return false;
+	t0 = mono_ns();
 	run(buf, n, &r);
 	if (!ck_verdict(&r, XDP_PASS, S(V_PASS_FLOW), -1))
 		return false;
 	CK(r.d[S(COOKIE_GOOD)] == 0, "cookie checked again for a pending flow");
-	ck_meta_and_flow(&r, buf, n, &a, first, sa->t_syn);
+	ck_meta_and_flow(&r, buf, n, &a, first, t0, &prev);
 	return !ck_failed();
 }
 
@@ -1148,7 +1305,7 @@ static void test_existing_flows(void)
 	if (CK(flows_first(&k, &f) == 0, "no flow entry")) {
 		f.flags &= ~XDPCT_FLOW_PENDING;
 		f.state = XDPCT_CT_ESTABLISHED;
-		bpf_map_update_elem(flows_fd, &k, &f, BPF_EXIST);
+		CK(!flow_put(&k, &f), "flow update: %s", strerror(errno));
 		memcpy(buf, sa_main.in, sa_main.in_len);
 		run(buf, sa_main.in_len, &r);
 		if (ck_verdict(&r, XDP_PASS, S(V_PASS_SYN_TRACKED), S(SYN_SEEN)))
@@ -1397,7 +1554,7 @@ static void test_cookie_age(void)
 				if (ages[i].age <= 1) {
 					attrs_from(f, mss_idx, opts, &a, ts, &w);
 					if (ck_verdict(&r, XDP_PASS, S(V_PASS_COOKIE), S(COOKIE_GOOD)))
-						ck_meta_and_flow(&r, buf, n, &a, &w, t0);
+						ck_meta_and_flow(&r, buf, n, &a, &w, t0, NULL);
 				} else {
 					ck_verdict(&r, XDP_DROP, S(V_DROP_COOKIE_STALE), -1);
 					CK(r.d[S(COOKIE_GOOD)] == 0, "cookie_good moved");
@@ -1433,7 +1590,7 @@ static void test_prev_key(void)
 				if (ck_verdict(&r, XDP_PASS, S(V_PASS_COOKIE), S(COOKIE_PREV_KEY))) {
 					CK(r.d[S(COOKIE_GOOD)] == 1, "cookie_good %+lld",
 					   (long long)r.d[S(COOKIE_GOOD)]);
-					ck_meta_and_flow(&r, buf, n, &a, &w, sa_main.t_syn);
+					ck_meta_and_flow(&r, buf, n, &a, &w, sa_main.t_syn, NULL);
 				}
 			}
 			ck_end();
@@ -1905,10 +2062,40 @@ static void test_flags_and_foreign(void)
 				    "pass.ipv6_port81_malformed_dropped",
 			   b, n, XDP_DROP, S(V_DROP_MALFORMED), S(ERR_TCP));
 		n = syn_frame(f, b, &L, &s);
-		s.dport = 8080; /* OBSERVE only: no cookies */
+		s.dport = 8080; /* OBSERVE only: no cookies, the SYN opens a flow */
 		n = build(&s, b, &L);
-		expect_pkt(f == 4 ? "pass.ipv4_observe_port_syn" : "pass.ipv6_observe_port_syn",
-			   b, n, XDP_PASS, S(V_PASS_UNPROTECTED), -1);
+		{
+			static struct res r;
+			struct xdpct_flow_key k;
+			struct xdpct_flow fl;
+
+			ck_begin("xdp.pass.%s_observe_port_syn", fam(f));
+			run(b, n, &r);
+			if (ck_verdict(&r, XDP_PASS, S(V_PASS_CT_NEW), -1))
+				ck_untouched(&r, b, n);
+			CK(r.d[S(SYN_SEEN)] == 0 && r.d[S(V_TX_SYNACK)] == 0, "answered: %s",
+			   moved(&r));
+			CK(map_count(pending_fd) == 0, "pending entry for an observed SYN");
+			if (CK(flows_count() == 1, "flow maps have %d entries, want 1",
+			       flows_count()) &&
+			    CK(flows_first(&k, &fl) == 0, "flow unreadable")) {
+				CK(k.family == f && ntohs(k.rport) == s.sport && ntohs(k.lport) == 8080,
+				   "flow key family %u ports %u/%u", k.family, ntohs(k.rport),
+				   ntohs(k.lport));
+				CK(fl.state == XDPCT_CT_SYN_SENT, "state %s, want SYN_SENT",
+				   st_name(fl.state));
+				CK(fl.flags == (XDPCT_FLOW_REMOTE_OPENED | XDPCT_FLOW_SEEN_REMOTE),
+				   "flags 0x%x, want REMOTE_OPENED|SEEN_REMOTE", fl.flags);
+				CK(fl.dir[XDPCT_REMOTE].end == s.seq + 1 &&
+				   fl.dir[XDPCT_REMOTE].wscale == 7 &&
+				   fl.dir[XDPCT_LOCAL].wscale == 0xf && fl.packets[XDPCT_REMOTE] == 1,
+				   "remote end %u ws %u, local ws %u, packets %u; want %u 7 15 1",
+				   fl.dir[XDPCT_REMOTE].end, fl.dir[XDPCT_REMOTE].wscale,
+				   fl.dir[XDPCT_LOCAL].wscale, fl.packets[XDPCT_REMOTE], s.seq + 1);
+			}
+			flows_clear();
+			ck_end();
+		}
 		n = syn_frame(f, b, &L, &s);
 		s.sport = PORT; /* our port as the source: a reply, not to us */
 		s.dport = 40000;
@@ -2145,7 +2332,9 @@ static int setup(void)
 	/* no pinning: tests never touch /sys/fs/bpf */
 	bpf_object__for_each_map(map, skel->obj)
 		CK(!bpf_map__set_pin_path(map, NULL), "unpin %s", bpf_map__name(map));
-	CK(!bpf_map__set_max_entries(skel->maps.xdpct_flows, 4096), "flows max_entries");
+	CK(!bpf_map__set_max_entries(skel->maps.xdpct_flows4, 4096), "flows4 max_entries");
+	CK(!bpf_map__set_max_entries(skel->maps.xdpct_flows6, 4096), "flows6 max_entries");
+	CK(!bpf_map__set_max_entries(skel->maps.xdpct_pending, 4096), "pending max_entries");
 	err = xdpct_bpf__load(skel);
 	if (!CK(!err, "xdpct_bpf__load: %s", strerror(-err)))
 		return ck_end(), -1;
@@ -2160,7 +2349,9 @@ static int setup(void)
 	prog_fd = bpf_program__fd(skel->progs.xdpct_xdp);
 	cfg_fd = bpf_map__fd(skel->maps.xdpct_config);
 	ports_fd = bpf_map__fd(skel->maps.xdpct_ports);
-	flows_fd = bpf_map__fd(skel->maps.xdpct_flows);
+	flows4_fd = bpf_map__fd(skel->maps.xdpct_flows4);
+	flows6_fd = bpf_map__fd(skel->maps.xdpct_flows6);
+	pending_fd = bpf_map__fd(skel->maps.xdpct_pending);
 	stats_fd = bpf_map__fd(skel->maps.xdpct_stats);
 	ncpu = libbpf_num_possible_cpus();
 	ck_begin("xdp.setup.maps");
@@ -2168,7 +2359,7 @@ static int setup(void)
 	CK(!set_cfg(CFG_ALL, &K1, NULL), "config write: %s", strerror(errno));
 	CK(!set_port(PORT, XDPCT_PORT_PROTECT), "ports write: %s", strerror(errno));
 	CK(!set_port(8080, XDPCT_PORT_OBSERVE), "ports write: %s", strerror(errno));
-	CK(flows_count() == 0, "flows not empty");
+	CK(flows_count() == 0 && map_count(pending_fd) == 0, "flows not empty");
 	if (!ck_end())
 		return -1;
 
