@@ -26,14 +26,14 @@ TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/%,$(wildcard tests/tools/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/test_*.c))
 UNIT_LIB   := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
 
-.PHONY: all deps test demo clean install check-deps
+.PHONY: all deps test demo clean install check-deps docs
 .SECONDARY:
 all: $(XDPCT) $(TEST_TOOLS) $(UNIT_TESTS)
 
 # Every Debian package the build, tests and demo need.
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev bpftool libmnl-dev libelf-dev \
             zlib1g-dev pkg-config make gcc iproute2 curl ethtool procps tcpdump \
-            coreutils util-linux
+            coreutils util-linux socat nftables graphviz
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \
@@ -42,10 +42,8 @@ deps:
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 
-# Install the packages only when a build tool or library is missing.
-check-deps:
-	@command -v $(CLANG) >/dev/null && command -v $(BPFTOOL) >/dev/null && \
-	 pkg-config --exists $(PKGS) || $(MAKE) --no-print-directory deps
+# apt runs only when a package is missing.
+check-deps: deps
 
 $(BUILD):
 	mkdir -p $@
@@ -78,9 +76,58 @@ demo: check-deps
 	@$(MAKE) --no-print-directory all
 	@tests/e2e/demo.sh
 
+# The state diagram, from the transition table itself (commit the outputs).
+docs: $(XDPCT)
+	@command -v dot >/dev/null || $(MAKE) --no-print-directory deps
+	$(XDPCT) states --dot > $(BUILD)/states.dot
+	dot -Tsvg $(BUILD)/states.dot > docs/states.svg.tmp && mv docs/states.svg.tmp docs/states.svg
+	dot -Tpng $(BUILD)/states.dot > docs/states.png.tmp && mv docs/states.png.tmp docs/states.png
+
 install: $(XDPCT)
 	install -D -m 0755 $(XDPCT) $(DESTDIR)/usr/local/sbin/xdpct
 	install -D -m 0644 $(BUILD)/xdpct.bpf.o $(DESTDIR)/usr/local/lib/xdpct/xdpct.bpf.o
 
 clean:
 	rm -rf $(BUILD) vmlinux/vmlinux.h
+
+# ---- bench (issue 5) ----
+# `make bench [QUICK=1]`: micro, memory and macro benchmarks, results in
+# bench/results/ and BENCHMARKS.md (QUICK=1: build/bench/quick/). Not part
+# of `all`: nothing here is built or run by `make` or `make test`.
+BENCH_BUILD := $(BUILD)/bench
+BENCH_DEB_PKGS := nftables gnuplot-nox linux-perf python3 procps util-linux iproute2
+BENCH_BINS := $(BENCH_BUILD)/flood $(BENCH_BUILD)/micro $(BENCH_BUILD)/mem
+BENCH_SKELS := $(BENCH_BUILD)/gen.skel.h $(BENCH_BUILD)/floors.skel.h
+
+.PHONY: bench bench-deps bench-build
+bench: check-deps bench-deps
+	@$(MAKE) --no-print-directory all bench-build
+	@QUICK=$(QUICK) bench/run.sh
+
+bench-deps:
+	@missing=$$(for p in $(BENCH_DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+bench-build: $(BENCH_BINS) $(BUILD)/xdp_pass.bpf.o
+
+$(BENCH_BUILD)/%.bpf.o: bench/%.bpf.c bench/bench.h $(BPF_HDRS) vmlinux/vmlinux.h
+	@mkdir -p $(BENCH_BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BENCH_BUILD)/%.skel.h: $(BENCH_BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@.tmp && mv $@.tmp $@
+
+BENCH_CFLAGS := $(USER_CFLAGS) -I$(BENCH_BUILD) -Ibench
+
+$(BENCH_BUILD)/flood: bench/flood.c bench/bench.h $(BENCH_BUILD)/gen.skel.h
+	$(CC) $(BENCH_CFLAGS) $< -o $@ $(USER_LIBS)
+
+$(BENCH_BUILD)/micro: bench/micro.c $(UNIT_LIB) tests/unit/pktgen.h $(SKELS) $(BENCH_BUILD)/floors.skel.h
+	$(CC) $(BENCH_CFLAGS) -Itests/unit $< tests/unit/pktgen.c -o $@ $(USER_LIBS)
+
+$(BENCH_BUILD)/mem: bench/mem.c $(SKELS)
+	$(CC) $(BENCH_CFLAGS) $< -o $@ $(USER_LIBS)

@@ -118,8 +118,13 @@ __noinline int ct_update(struct xdpct_flow *f, struct ct_seg *s, int side,
 			return CT_RST_WINDOW;
 		}
 	}
-	if ((s->flags & TCP_FLAG_ACK) && rcv_seen && seq_after(s->ack, rcv->end))
-		return CT_ACK_WINDOW;
+	if ((s->flags & TCP_FLAG_ACK) && rcv_seen && seq_after(s->ack, rcv->end)) {
+		if (!(f->flags & XDPCT_FLOW_ADOPTED))
+			return CT_ACK_WINDOW;
+		/* adopted: the other side sent this before the entry existed
+		 * (its first packet seen may have been a keepalive or probe) */
+		rcv->end = s->ack;
+	}
 	if (ns == XDPCT_CT_INVALID)
 		return CT_INVALID;
 	f->packets[side] += 1;

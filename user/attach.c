@@ -115,22 +115,30 @@ static void rollback(struct attach_ctx *c)
 
 static void attach_usage(void)
 {
-	printf("Usage: xdpct attach IFACE --ports LIST [--mode native|skb] [--max-conns N]\n"
-	       "                    [--pin-dir DIR] [-v]\n"
+	printf("Usage: xdpct attach IFACE [--ports LIST] [--observe LIST] [--track-all]\n"
+	       "                    [--mode native|skb] [--max-conns N] [--pin-dir DIR] [-v]\n"
 	       "\n"
-	       "Load xdpct, attach its XDP program and its TC ingress filter to IFACE,\n"
-	       "and answer SYNs to the listed ports with SYN cookies. Maps and\n"
-	       "programs are pinned in %s/IFACE; everything stays attached\n"
-	       "after xdpct exits, until `xdpct detach IFACE`.\n"
+	       "Load xdpct, attach its XDP program and its TC ingress and egress\n"
+	       "filters to IFACE, answer SYNs to the protected ports with SYN cookies\n"
+	       "and track their connections. Maps and programs are pinned in\n"
+	       "%s/IFACE; everything stays attached after xdpct exits,\n"
+	       "until `xdpct detach IFACE`.\n"
+	       "\n"
+	       "Connections that already exist on tracked ports are adopted: read\n"
+	       "from the kernel's sockets (sock_diag) and entered in the flow tables\n"
+	       "before the programs go live, so that they are not cut.\n"
 	       "\n"
 	       "TCP options follow this network namespace's sysctls (tcp_sack,\n"
 	       "tcp_timestamps, tcp_window_scaling, tcp_ecn); net.ipv4.tcp_syncookies\n"
 	       "must be non-zero. Run xdpct in the namespace of the servers.\n"
 	       "\n"
 	       "Options:\n"
-	       "  -p, --ports LIST      ports to protect: 80,443,8000-8100 (required)\n"
+	       "  -p, --ports LIST      ports to protect: 80,443,8000-8100\n"
+	       "  -o, --observe LIST    ports to track without cookies, never dropping\n"
+	       "  -a, --track-all       track every TCP flow (observe mode)\n"
+	       "                        (one of --ports, --observe, --track-all is required)\n"
 	       "  -m, --mode MODE       XDP mode: native (default) or skb\n"
-	       "  -n, --max-conns N     size of the flow table (default %d)\n"
+	       "  -n, --max-conns N     entries of each flow table, IPv4 and IPv6 (default %d)\n"
 	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE\n"
 	       "  -v, --verbose         show libbpf/libxdp messages and the config\n"
 	       "  -h, --help            this help\n",
@@ -272,6 +280,8 @@ int cmd_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "ports", required_argument, NULL, 'p' },
+		{ "observe", required_argument, NULL, 'o' },
+		{ "track-all", no_argument, NULL, 'a' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "max-conns", required_argument, NULL, 'n' },
 		{ "pin-dir", required_argument, NULL, 'd' },
@@ -280,7 +290,10 @@ int cmd_attach(int argc, char **argv)
 		{}
 	};
 	const char *ports_arg = NULL, *mode_arg = "native", *max_arg = NULL;
-	const char *pin_arg = NULL;
+	const char *pin_arg = NULL, *observe_arg = NULL;
+	bool track_all = false;
+	__u32 track_flags = 0;
+	unsigned int adopted = 0, more;
 	static __u8 ports[NUM_PORTS];
 	unsigned long long max_conns = XDPCT_FLOWS_DEFAULT;
 	struct attach_ctx c = { .mode = XDP_MODE_NATIVE };
@@ -288,15 +301,17 @@ int cmd_attach(int argc, char **argv)
 	struct xdpct_config cfg;
 	struct tcp_sysctls s;
 	struct bpf_program *tc_out;
-	char list[256], name[64] = "?";
+	char list[600], name[64] = "?";
 	__u32 id;
 	int opt, r;
 
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
 
-	while ((opt = getopt_long(argc, argv, ":p:m:n:d:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:o:am:n:d:vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p': ports_arg = optarg; break;
+		case 'o': observe_arg = optarg; break;
+		case 'a': track_all = true; break;
 		case 'm': mode_arg = optarg; break;
 		case 'n': max_arg = optarg; break;
 		case 'd': pin_arg = optarg; break;
@@ -310,8 +325,8 @@ int cmd_attach(int argc, char **argv)
 	c.ifname = argv[optind++];
 	if (optind < argc)
 		return usage_err("attach", "unexpected argument '%s'", argv[optind]);
-	if (!ports_arg)
-		return usage_err("attach", "--ports is required");
+	if (!ports_arg && !observe_arg && !track_all)
+		return usage_err("attach", "one of --ports, --observe or --track-all is required");
 	if (!strcmp(mode_arg, "native") || !strcmp(mode_arg, "drv"))
 		c.mode = XDP_MODE_NATIVE;
 	else if (!strcmp(mode_arg, "skb") || !strcmp(mode_arg, "generic"))
@@ -322,9 +337,12 @@ int cmd_attach(int argc, char **argv)
 		return usage_err("attach", "bad --max-conns '%s'", max_arg);
 
 	/* The checks, in a fixed order, before anything is created. */
-	if (check_root() || check_ifname(c.ifname, &c.ifindex) ||
-	    parse_ports(ports_arg, ports, XDPCT_PORT_PROTECT) ||
-	    check_bpffs("/sys/fs/bpf"))
+	if (check_root() || check_ifname(c.ifname, &c.ifindex))
+		return EXIT_FAIL;
+	r = tracking_parse("attach", ports_arg, observe_arg, track_all, ports, &track_flags);
+	if (r)
+		return r;
+	if (check_bpffs("/sys/fs/bpf"))
 		return EXIT_FAIL;
 	if (pin_arg)
 		snprintf(c.pin_dir, sizeof(c.pin_dir), "%s", pin_arg);
@@ -353,6 +371,7 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (config_build(&cfg, c.ifname, NULL))
 		return EXIT_FAIL;
+	cfg.flags |= track_flags;
 
 	/* From here on, every failure rolls back. */
 	c.made_root = !path_exists(XDPCT_PIN_ROOT);
@@ -381,6 +400,14 @@ int cmd_attach(int argc, char **argv)
 		err("cannot load the BPF object: %s%s", strerror(-r), vhint());
 		goto fail;
 	}
+	/* Existing connections get entries before XDP can drop their ACKs. */
+	r = adopt_sockets(bpf_map__fd(c.skel->maps.xdpct_flows4),
+			  bpf_map__fd(c.skel->maps.xdpct_flows6), ports, track_all,
+			  c.ifname, &adopted);
+	if (r) {
+		err("cannot adopt the existing connections: %s", strerror(-r));
+		goto fail;
+	}
 	if (config_write(bpf_map__fd(c.skel->maps.xdpct_config),
 			 bpf_map__fd(c.skel->maps.xdpct_ports), ports, &cfg))
 		goto fail;
@@ -398,11 +425,18 @@ int cmd_attach(int argc, char **argv)
 	    attach_xdp(&c))
 		goto fail;
 
-	format_ports(ports, list, sizeof(list));
+	/* Connections opened between the dump and XDP going live: the
+	 * second pass adds only what the first did not see (BPF_NOEXIST). */
+	if (!adopt_sockets(bpf_map__fd(c.skel->maps.xdpct_flows4),
+			   bpf_map__fd(c.skel->maps.xdpct_flows6), ports, track_all,
+			   c.ifname, &more))
+		adopted += more;
+
+	tracking_describe(ports, cfg.flags, list, sizeof(list));
 	if (verbose)
 		config_describe(&cfg);
-	info("attached to %s (%s mode), protecting ports %s", c.ifname,
-	     mode_name(c.mode), list);
+	info("attached to %s (%s mode), %s; adopted %u connection%s", c.ifname,
+	     mode_name(c.mode), list, adopted, adopted == 1 ? "" : "s");
 	/* The kernel keeps the attachments and pins; drop our references. */
 	xdp_program__close(c.xprog);
 	xdpct_bpf__destroy(c.skel);

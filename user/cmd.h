@@ -13,6 +13,8 @@ int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_conns(int argc, char **argv);
+int cmd_states(int argc, char **argv);
 
 /* config.c: fill the config from this netns's sysctls and the MTU of ifname
  * (NULL: assume 1500). A fresh SipHash key; with old enabled, the old key
@@ -26,6 +28,22 @@ int config_write(int config_fd, int ports_fd, const __u8 ports[NUM_PORTS],
 		 const struct xdpct_config *cfg);
 /* Print the config summary line used by attach and config -v. */
 void config_describe(const struct xdpct_config *cfg);
+/* The ports from --ports / --observe and --track-all: fills ports (zeroed
+ * first) and sets XDPCT_CFG_TRACK_ALL in *cfg_flags. One of the three is
+ * required. Returns 0, EXIT_USAGE after a usage error, EXIT_FAIL after a
+ * bad list. */
+int tracking_parse(const char *cmd, const char *protect, const char *observe,
+		   bool track_all, __u8 ports[NUM_PORTS], __u32 *cfg_flags);
+/* "protecting ports 80, observing ports 22, tracking all TCP flows" */
+void tracking_describe(const __u8 ports[NUM_PORTS], __u32 cfg_flags, char *buf,
+		       size_t len);
+
+/* adopt.c: seed flow entries (flags XDPCT_FLOW_ADOPTED, BPF_NOEXIST) for
+ * the TCP sockets of this netns that the ports / track_all make tracked,
+ * listeners excepted; loopback addresses are skipped unless ifname is a
+ * loopback device. *adopted = entries inserted. 0 or -errno. */
+int adopt_sockets(int flows4_fd, int flows6_fd, const __u8 ports[NUM_PORTS],
+		  bool track_all, const char *ifname, unsigned int *adopted);
 
 /* tc.c: our filters on a clsact hook, found by program id (or by name when
  * id is 0). Return the number removed or -errno. */

@@ -175,19 +175,57 @@ void config_describe(const struct xdpct_config *cfg)
 
 	if (cfg->flags & XDPCT_CFG_WSCALE)
 		snprintf(ws, sizeof(ws), "%u", cfg->wscale);
-	info("config: mss4 %u mss6 %u wscale %s sack %s timestamps %s ecn %s ttl %u key epoch %u",
+	info("config: mss4 %u mss6 %u wscale %s sack %s timestamps %s ecn %s ttl %u key epoch %u track-all %s",
 	     cfg->mss4, cfg->mss6, ws,
 	     cfg->flags & XDPCT_CFG_SACK ? "on" : "off",
 	     cfg->flags & XDPCT_CFG_TIMESTAMPS ? "on" : "off",
 	     cfg->flags & XDPCT_CFG_ECN ? "on" : "off", cfg->ttl,
-	     cfg->key_epoch);
+	     cfg->key_epoch, cfg->flags & XDPCT_CFG_TRACK_ALL ? "on" : "off");
+}
+
+int tracking_parse(const char *cmd, const char *protect, const char *observe,
+		   bool track_all, __u8 ports[NUM_PORTS], __u32 *cfg_flags)
+{
+	memset(ports, 0, NUM_PORTS);
+	if (!protect && !observe && !track_all)
+		return usage_err(cmd, "one of --ports, --observe or --track-all is required");
+	if ((protect && parse_ports(protect, ports, XDPCT_PORT_PROTECT)) ||
+	    (observe && parse_ports(observe, ports, XDPCT_PORT_OBSERVE)))
+		return EXIT_FAIL;
+	if (track_all)
+		*cfg_flags |= XDPCT_CFG_TRACK_ALL;
+	return 0;
+}
+
+void tracking_describe(const __u8 ports[NUM_PORTS], __u32 cfg_flags, char *buf,
+		       size_t len)
+{
+	char p[256], o[256];
+	const char *sep = "";
+	size_t off = 0;
+
+	format_ports(ports, XDPCT_PORT_PROTECT, p, sizeof(p));
+	format_ports(ports, XDPCT_PORT_OBSERVE, o, sizeof(o));
+	buf[0] = '\0';
+	/* "protecting ports none" stays when nothing else is said */
+	if (strcmp(p, "none") || (!strcmp(o, "none") && !(cfg_flags & XDPCT_CFG_TRACK_ALL))) {
+		off += snprintf(buf + off, len - off, "protecting ports %s", p);
+		sep = ", ";
+	}
+	if (strcmp(o, "none") && off < len) {
+		off += snprintf(buf + off, len - off, "%sobserving ports %s", sep, o);
+		sep = ", ";
+	}
+	if ((cfg_flags & XDPCT_CFG_TRACK_ALL) && off < len)
+		snprintf(buf + off, len - off, "%stracking all TCP flows", sep);
 }
 
 static void config_usage(void)
 {
-	printf("Usage: xdpct config --ports LIST [--pin-dir DIR] [--ifname IFACE] [-v]\n"
+	printf("Usage: xdpct config [--ports LIST] [--observe LIST] [--track-all]\n"
+	       "                    [--pin-dir DIR] [--ifname IFACE] [-v]\n"
 	       "\n"
-	       "Write the cookie configuration and the protected ports into xdpct\n"
+	       "Write the cookie configuration and the tracked ports into xdpct\n"
 	       "maps that are already pinned: by `ip link set dev IFACE xdp obj\n"
 	       "xdpct.bpf.o sec xdp` and `tc filter add ... bpf obj xdpct.bpf.o sec tc`\n"
 	       "(iproute2 pins them in /sys/fs/bpf/tc/globals), or by `xdpct attach`\n"
@@ -196,11 +234,15 @@ static void config_usage(void)
 	       "The config gets a fresh SipHash key (the previous one stays valid for\n"
 	       "cookies already sent), SACK/timestamps/window scaling/ECN from this\n"
 	       "network namespace's sysctls, the window scale the kernel itself would\n"
-	       "choose, and MSS = MTU - 40 (IPv4) / MTU - 60 (IPv6).\n"
+	       "choose, and MSS = MTU - 40 (IPv4) / MTU - 60 (IPv6). When the flow\n"
+	       "tables are pinned there too, the connections that the new ports make\n"
+	       "tracked are adopted first, as by attach.\n"
 	       "\n"
-	       "Options:\n"
-	       "  -p, --ports LIST     ports to protect, e.g. 80,443,8000-8100; the\n"
-	       "                       ports map is rewritten, other ports unprotected\n"
+	       "Options (one of --ports, --observe, --track-all is required; the\n"
+	       "ports map is rewritten, ports not listed are neither):\n"
+	       "  -p, --ports LIST     ports to protect, e.g. 80,443,8000-8100\n"
+	       "  -o, --observe LIST   ports to track without cookies, never dropping\n"
+	       "  -a, --track-all      track every TCP flow (observe mode)\n"
 	       "  -d, --pin-dir DIR    directory holding %s and %s\n"
 	       "                       (default with --ifname: %s/IFACE)\n"
 	       "  -i, --ifname IFACE   interface whose MTU gives the MSS (default MTU %d)\n"
@@ -209,29 +251,52 @@ static void config_usage(void)
 	       XDPCT_MAP_CONFIG, XDPCT_MAP_PORTS, XDPCT_PIN_ROOT, DEFAULT_MTU);
 }
 
+/* The pinned flow tables, when present: adoption needs both. */
+static void open_flows(const char *pin_dir, int *fd4, int *fd6)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, XDPCT_MAP_FLOWS4);
+	*fd4 = bpf_obj_get(path);
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, XDPCT_MAP_FLOWS6);
+	*fd6 = bpf_obj_get(path);
+	if (*fd4 < 0 || *fd6 < 0) {
+		if (*fd4 >= 0)
+			close(*fd4);
+		if (*fd6 >= 0)
+			close(*fd6);
+		*fd4 = *fd6 = -1;
+	}
+}
+
 int cmd_config(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "ports", required_argument, NULL, 'p' },
+		{ "observe", required_argument, NULL, 'o' },
+		{ "track-all", no_argument, NULL, 'a' },
 		{ "pin-dir", required_argument, NULL, 'd' },
 		{ "ifname", required_argument, NULL, 'i' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *ports_arg = NULL, *pin_arg = NULL, *ifname = NULL;
-	char pin_dir[PATH_MAX], path[PATH_MAX + 32], list[256];
+	const char *ports_arg = NULL, *observe_arg = NULL, *pin_arg = NULL;
+	const char *ifname = NULL;
+	char pin_dir[PATH_MAX], path[PATH_MAX + 32], list[600];
 	static __u8 ports[NUM_PORTS];
 	struct xdpct_config cfg, old;
-	int c, config_fd = -1, ports_fd = -1, ret = EXIT_FAIL;
-	unsigned int ifindex;
+	int c, config_fd = -1, ports_fd = -1, fd4 = -1, fd6 = -1, ret = EXIT_FAIL, r;
+	unsigned int ifindex, adopted = 0, more;
 	struct tcp_sysctls s;
-	__u32 zero = 0;
-	bool have_old;
+	__u32 zero = 0, track_flags = 0;
+	bool have_old, track_all = false;
 
-	while ((c = getopt_long(argc, argv, ":p:d:i:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:o:ad:i:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': ports_arg = optarg; break;
+		case 'o': observe_arg = optarg; break;
+		case 'a': track_all = true; break;
 		case 'd': pin_arg = optarg; break;
 		case 'i': ifname = optarg; break;
 		case 'v': verbose++; break;
@@ -241,8 +306,8 @@ int cmd_config(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_err("config", "unexpected argument '%s'", argv[optind]);
-	if (!ports_arg)
-		return usage_err("config", "--ports is required");
+	if (!ports_arg && !observe_arg && !track_all)
+		return usage_err("config", "one of --ports, --observe or --track-all is required");
 	if (!pin_arg && !ifname)
 		return usage_err("config", "--pin-dir or --ifname is required");
 
@@ -250,8 +315,9 @@ int cmd_config(int argc, char **argv)
 		return EXIT_FAIL;
 	if (ifname && check_ifname(ifname, &ifindex))
 		return EXIT_FAIL;
-	if (parse_ports(ports_arg, ports, XDPCT_PORT_PROTECT))
-		return EXIT_FAIL;
+	r = tracking_parse("config", ports_arg, observe_arg, track_all, ports, &track_flags);
+	if (r)
+		return r;
 	if (pin_arg)
 		snprintf(pin_dir, sizeof(pin_dir), "%s", pin_arg);
 	else if (default_pin_dir(pin_dir, sizeof(pin_dir), ifname))
@@ -281,18 +347,41 @@ int cmd_config(int argc, char **argv)
 	have_old = !bpf_map_lookup_elem(config_fd, &zero, &old);
 	if (config_build(&cfg, ifname, have_old ? &old : NULL))
 		goto out;
+	cfg.flags |= track_flags;
+
+	/* Newly protected ports drop the ACKs of connections without an
+	 * entry: adopt them before, and once more after to catch those
+	 * opened in between. */
+	open_flows(pin_dir, &fd4, &fd6);
+	if (fd4 >= 0) {
+		r = adopt_sockets(fd4, fd6, ports, track_all, ifname, &adopted);
+		if (r) {
+			err("cannot adopt the existing connections: %s", strerror(-r));
+			goto out;
+		}
+	}
 	if (config_write(config_fd, ports_fd, ports, &cfg))
 		goto out;
+	if (fd4 >= 0 && !adopt_sockets(fd4, fd6, ports, track_all, ifname, &more))
+		adopted += more;
 
-	format_ports(ports, list, sizeof(list));
+	tracking_describe(ports, cfg.flags, list, sizeof(list));
 	if (verbose)
 		config_describe(&cfg);
-	info("configured %s, protecting ports %s", pin_dir, list);
+	if (fd4 >= 0)
+		info("configured %s, %s; adopted %u connection%s", pin_dir, list,
+		     adopted, adopted == 1 ? "" : "s");
+	else
+		info("configured %s, %s", pin_dir, list);
 	ret = EXIT_OK;
 out:
 	if (config_fd >= 0)
 		close(config_fd);
 	if (ports_fd >= 0)
 		close(ports_fd);
+	if (fd4 >= 0)
+		close(fd4);
+	if (fd6 >= 0)
+		close(fd6);
 	return ret;
 }

@@ -15,6 +15,8 @@ static const struct {
 	{ "detach", cmd_detach, "detach from an interface, remove the pins" },
 	{ "stats", cmd_stats, "print the counters" },
 	{ "config", cmd_config, "write key, TCP options and ports into pinned maps" },
+	{ "conns", cmd_conns, "list the tracked connections, like conntrack -L" },
+	{ "states", cmd_states, "print the TCP state machine (--dot: graphviz)" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -40,6 +42,7 @@ static void usage(void)
 	       "Example:\n"
 	       "  xdpct attach eth0 --ports 80,443\n"
 	       "  xdpct stats eth0\n"
+	       "  xdpct conns eth0 --state established\n"
 	       "  xdpct detach eth0\n");
 }
 

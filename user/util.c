@@ -201,7 +201,7 @@ int parse_ports(const char *list, __u8 ports[NUM_PORTS], __u8 flag)
 	}
 }
 
-void format_ports(const __u8 ports[NUM_PORTS], char *buf, size_t len)
+void format_ports(const __u8 ports[NUM_PORTS], __u8 mask, char *buf, size_t len)
 {
 	size_t off = 0;
 	unsigned int p = 1, q;
@@ -210,11 +210,11 @@ void format_ports(const __u8 ports[NUM_PORTS], char *buf, size_t len)
 	if (len)
 		buf[0] = '\0';
 	while (p < NUM_PORTS) {
-		if (!ports[p]) {
+		if (!(ports[p] & mask)) {
 			p++;
 			continue;
 		}
-		for (q = p; q + 1 < NUM_PORTS && ports[q + 1]; q++)
+		for (q = p; q + 1 < NUM_PORTS && (ports[q + 1] & mask); q++)
 			;
 		if (q == p)
 			n = snprintf(buf + off, len - off, "%s%u", off ? "," : "", p);

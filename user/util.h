@@ -44,8 +44,9 @@ int getopt_usage_err(const char *cmd, int c, char **argv);
 /* Port lists like "80,443,8000-8100". Sets ports[p] = flag for each port.
  * Returns 0, or -1 after a one-line error. */
 int parse_ports(const char *list, __u8 ports[NUM_PORTS], __u8 flag);
-/* Canonical form of the ports with any bit set: "80,443,8000-8100". */
-void format_ports(const __u8 ports[NUM_PORTS], char *buf, size_t len);
+/* Canonical form of the ports with a bit of mask set: "80,443,8000-8100",
+ * "none" if there is none. */
+void format_ports(const __u8 ports[NUM_PORTS], __u8 mask, char *buf, size_t len);
 /* Parse an unsigned decimal in [min, max]; -1 if not. */
 int parse_u64(const char *s, unsigned long long min, unsigned long long max,
 	      unsigned long long *out);

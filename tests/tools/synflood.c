@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /* synflood: a bounded, paced flood of spoofed TCP SYNs (or bare ACKs with
- * random acknowledgement numbers) as raw Ethernet frames on one interface.
- * AF_PACKET, so spoofed sources need no routes or neighbours. Test use only.
+ * random acknowledgement numbers, or RSTs with random sequence numbers) as
+ * raw Ethernet frames on one interface. AF_PACKET, so spoofed sources need
+ * no routes or neighbours. Test use only.
  *
  *   synflood --dev IF --dmac MAC --dst ADDR --dport P [--src-net CIDR]
- *            [--count N] [--rate PPS] [--mode syn|ack] [--seed S]
- *            [--timeout S]
+ *            [--src ADDR] [--sport P] [--count N] [--rate PPS]
+ *            [--mode syn|ack|rst] [--seed S] [--timeout S]
+ * --src / --sport fix the source address / port (default: random in
+ * --src-net / 1024-65023): with both, every frame hits one 4-tuple, e.g. a
+ * live connection's, to test its window checks.
  * Prints one JSON line: {"sent":N,"failed":N,"elapsed_ms":X,"pps":X}.
  * SYNs carry Linux's option set: MSS, SACK_PERM, TS, NOP, WS 7.
  */
@@ -102,6 +106,9 @@ static int parse_mac(const char *s, uint8_t mac[6])
 int main(int argc, char **argv)
 {
 	const char *dev = NULL, *dmac_s = NULL, *dst_s = NULL, *src_s = NULL, *mode = "syn";
+	const char *fixed_src_s = NULL;
+	unsigned fixed_sport = 0;
+	int rst_mode;
 	unsigned long long count = 1000, seed = 1;
 	double rate = 10000, timeout = 60;
 	unsigned dport = 0, plen = 0;
@@ -130,6 +137,10 @@ int main(int argc, char **argv)
 			src_s = v;
 		else if (!strcmp(a, "--dport"))
 			dport = (unsigned)strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--src"))
+			fixed_src_s = v;
+		else if (!strcmp(a, "--sport"))
+			fixed_sport = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--count"))
 			count = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--rate"))
@@ -143,14 +154,16 @@ int main(int argc, char **argv)
 		else
 			die("unknown option %s", a);
 	}
-	if (!dev || !dmac_s || !dst_s || !dport || dport > 65535)
+	if (!dev || !dmac_s || !dst_s || !dport || dport > 65535 || fixed_sport > 65535)
 		die("usage: synflood --dev IF --dmac MAC --dst ADDR --dport P [--src-net CIDR] "
-		    "[--count N] [--rate PPS] [--mode syn|ack] [--seed S] [--timeout S]");
+		    "[--src ADDR] [--sport P] [--count N] [--rate PPS] [--mode syn|ack|rst] "
+		    "[--seed S] [--timeout S]");
 	if (parse_mac(dmac_s, dmac))
 		die("bad MAC %s", dmac_s);
-	if (strcmp(mode, "syn") && strcmp(mode, "ack"))
+	if (strcmp(mode, "syn") && strcmp(mode, "ack") && strcmp(mode, "rst"))
 		die("bad mode %s", mode);
 	ack_mode = !strcmp(mode, "ack");
+	rst_mode = !strcmp(mode, "rst");
 	if (rate <= 0 || timeout <= 0)
 		die("rate and timeout must be positive");
 	if (inet_pton(AF_INET, dst_s, dst) == 1)
@@ -173,6 +186,11 @@ int main(int argc, char **argv)
 		if (inet_pton(family == 4 ? AF_INET : AF_INET6, net, src) != 1 ||
 		    plen > (family == 4 ? 32u : 128u))
 			die("bad source net %s (must match the destination's family)", src_s);
+	}
+	if (fixed_src_s) { /* a /32 or /128 "net": no random bits */
+		if (inet_pton(family == 4 ? AF_INET : AF_INET6, fixed_src_s, src) != 1)
+			die("bad source %s (must match the destination's family)", fixed_src_s);
+		plen = family == 4 ? 32 : 128;
 	}
 	rng = seed * 0x9e3779b97f4a7c15ULL + 1;
 
@@ -200,7 +218,7 @@ int main(int argc, char **argv)
 	frame[13] = family == 4 ? 0x00 : 0xdd;
 	l3 = 14;
 	l4 = l3 + (family == 4 ? 20 : 40);
-	tcplen = ack_mode ? 20 : 40;
+	tcplen = ack_mode || rst_mode ? 20 : 40;
 	flen = l4 + tcplen;
 
 	t0 = now_s();
@@ -264,7 +282,8 @@ int main(int argc, char **argv)
 		}
 		/* TCP */
 		{
-			uint16_t sport = (uint16_t)(1024 + (r % 64000));
+			uint16_t sport = fixed_sport ? (uint16_t)fixed_sport :
+						       (uint16_t)(1024 + (r % 64000));
 			uint32_t seq = (uint32_t)(r2 >> 16), ack = (uint32_t)rnd();
 
 			tcp[0] = (uint8_t)(sport >> 8);
@@ -275,7 +294,13 @@ int main(int argc, char **argv)
 			tcp[5] = (uint8_t)(seq >> 16);
 			tcp[6] = (uint8_t)(seq >> 8);
 			tcp[7] = (uint8_t)seq;
-			if (ack_mode) {
+			if (rst_mode) {
+				/* a bare RST, random seq: only the exact one closes */
+				memset(tcp + 8, 0, 4);
+				tcp[12] = 5 << 4;
+				tcp[13] = 0x04; /* RST */
+				tcp[14] = tcp[15] = 0;
+			} else if (ack_mode) {
 				tcp[8] = (uint8_t)(ack >> 24);
 				tcp[9] = (uint8_t)(ack >> 16);
 				tcp[10] = (uint8_t)(ack >> 8);
