@@ -193,58 +193,34 @@ static __always_inline int opt_walk_run(struct opt_walk *wp, struct tcp_opts *o)
 }
 
 /* Global subprograms: verified once, callers only see "o was written".
- * optlen = TCP header length - 20, from the caller's parse. */
-__noinline int parse_opts(struct xdp_md *ctx, __u32 tcp_off, __u32 optlen,
-			  struct tcp_opts *o)
-{
-	struct opt_walk *wp;
-	__u64 len;
-
-	if (!o)
-		return -1;
-	wp = opt_scratch();
-	/* a 64-bit copy: clang would test a zero-extended copy of a __u32 */
-	len = optlen;
-	asm volatile("%0 &= 63" : "+r"(len));
-	if (!wp || len > 40)
-		goto bad;
-	wp->optlen = len;
-	if (!len)
-		return opt_walk_run(wp, o);
-	if (bpf_xdp_load_bytes(ctx, (tcp_off & 0xfff) + 20, wp->buf, len))
-		goto bad;
-	return opt_walk_run(wp, o);
-bad:
-	__builtin_memset(o, 0, sizeof(*o));
-	o->err = 1;
-	return -1;
+ * optlen = TCP header length - 20, from the caller's parse. They differ
+ * only in the helper that copies the options out of the packet. */
+#define DEFINE_PARSE_OPTS(name, ctx_type, load_bytes)                            \
+__noinline int name(ctx_type *ctx, __u32 tcp_off, __u32 optlen, struct tcp_opts *o) \
+{                                                                              \
+	struct opt_walk *wp;                                                   \
+	__u64 len;                                                             \
+                                                                               \
+	if (!o)                                                                \
+		return -1;                                                     \
+	wp = opt_scratch();                                                    \
+	/* a 64-bit copy: clang would test a zero-extended copy of a __u32 */ \
+	len = optlen;                                                          \
+	asm volatile("%0 &= 63" : "+r"(len));                                  \
+	if (!wp || len > 40)                                                   \
+		goto bad;                                                      \
+	wp->optlen = len;                                                      \
+	if (len && load_bytes(ctx, (tcp_off & 0xfff) + 20, wp->buf, len))      \
+		goto bad;                                                      \
+	return opt_walk_run(wp, o);                                            \
+bad:                                                                           \
+	__builtin_memset(o, 0, sizeof(*o));                                    \
+	o->err = 1;                                                            \
+	return -1;                                                             \
 }
 
-__noinline int parse_opts_skb(struct __sk_buff *skb, __u32 tcp_off, __u32 optlen,
-			      struct tcp_opts *o)
-{
-	struct opt_walk *wp;
-	__u64 len;
-
-	if (!o)
-		return -1;
-	wp = opt_scratch();
-	/* a 64-bit copy: clang would test a zero-extended copy of a __u32 */
-	len = optlen;
-	asm volatile("%0 &= 63" : "+r"(len));
-	if (!wp || len > 40)
-		goto bad;
-	wp->optlen = len;
-	if (!len)
-		return opt_walk_run(wp, o);
-	if (bpf_skb_load_bytes(skb, (tcp_off & 0xfff) + 20, wp->buf, len))
-		goto bad;
-	return opt_walk_run(wp, o);
-bad:
-	__builtin_memset(o, 0, sizeof(*o));
-	o->err = 1;
-	return -1;
-}
+DEFINE_PARSE_OPTS(parse_opts, struct xdp_md, bpf_xdp_load_bytes)
+DEFINE_PARSE_OPTS(parse_opts_skb, struct __sk_buff, bpf_skb_load_bytes)
 
 /* ---- helpers on the parsed packet ---- */
 
