@@ -155,7 +155,10 @@ static __always_inline int parse_ipv6(void *l3, void *data_end, __u32 room,
 	}
 	if (nh == NEXTHDR_TCP_ && off <= 0x7ff)
 		return parse_tcp(l3 + off, data_end, end - off, p);
-	return PARSE_MALFORMED; /* too many extension headers */
+	if (nh == NEXTHDR_HOP || nh == NEXTHDR_ROUTING || nh == NEXTHDR_DEST ||
+	    nh == NEXTHDR_AUTH || nh == NEXTHDR_FRAGMENT || nh == NEXTHDR_TCP_)
+		return PARSE_MALFORMED; /* a 7th extension header, or TCP too deep */
+	return PARSE_NOT_TCP;
 }
 
 /* Fills p from the frame; pkt_len: the whole packet from data on (XDP:

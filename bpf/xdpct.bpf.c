@@ -804,8 +804,13 @@ int xdpct_xdp(struct xdp_md *ctx)
 
 	if ((p.flags & (TCP_FLAG_SYN | TCP_FLAG_RST)) == (TCP_FLAG_SYN | TCP_FLAG_RST) ||
 	    (p.flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) == (TCP_FLAG_SYN | TCP_FLAG_FIN)) {
-		count(XDPCT_STAT_V_DROP_BAD_FLAGS);
-		return XDP_DROP;
+		if (protect) {
+			count(XDPCT_STAT_V_DROP_BAD_FLAGS);
+			return XDP_DROP;
+		}
+		count(XDPCT_STAT_CT_INVALID); /* observing never drops */
+		count(XDPCT_STAT_V_PASS_UNTRACKED);
+		return XDP_PASS;
 	}
 
 	pkt_tuple(&p, &t);
