@@ -56,7 +56,7 @@ struct xdpct_config {
 	__u8 ttl;         /* TTL / hop limit of our SYN-ACKs */
 	__u16 pad0;
 	__u32 key_epoch;  /* bumped on every key rotation */
-	__u64 key_set_ns; /* CLOCK_MONOTONIC (== bpf_ktime_get_ns) of last rotation */
+	__u64 key_set_ns; /* CLOCK_MONOTONIC of the last rotation */
 };
 
 /*
@@ -71,7 +71,7 @@ struct xdpct_config {
  *   IPv6: w0,w1 = saddr, w2,w3 = daddr (raw 8-byte loads), w4 as w1, w5 = data
  *   data = mss | slot << 3 | opts << 5 | has_ts << 11   (host order)
  * client_isn = the SYN's seq (host order). Addresses/ports are the SYN's
- * (client -> server) direction. slot = (ktime_ns >> 36) & 3 (~68.7 s);
+ * (client -> server) direction. slot = (now >> 36) & 3 (~68.7 s), now = CLOCK_MONOTONIC_COARSE ns;
  * a cookie is valid for slot ages 0 and 1, "stale" for ages 2 and 3.
  */
 #define XDPCT_SLOT_SHIFT 36
@@ -240,7 +240,7 @@ struct xdpct_dir {
 	__u8 flags;   /* TCP flags seen from this side, OR-ed */
 };
 
-/* Times: first_s in seconds of CLOCK_MONOTONIC (bpf_ktime_get_ns), last in
+/* Times: first_s in seconds of CLOCK_MONOTONIC_COARSE (the BPF clock), last in
  * ticks of 2^XDPCT_TICK_SHIFT ns (~1.05 ms): a shift per packet, not a
  * division. Counters are 32-bit to keep an IPv4 entry at 64 bytes: bytes
  * wrap at 4 GiB per direction. */
