@@ -2,7 +2,7 @@
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
 CC       ?= gcc
-PKGS     := libbpf libxdp libmnl
+PKGS     := libbpf libxdp libmnl libmicrohttpd
 BUILD    := build
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
@@ -33,7 +33,8 @@ all: $(XDPCT) $(TEST_TOOLS) $(UNIT_TESTS)
 # Every Debian package the build, tests and demo need.
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev bpftool libmnl-dev libelf-dev \
             zlib1g-dev pkg-config make gcc iproute2 curl ethtool procps tcpdump \
-            coreutils util-linux socat nftables graphviz
+            coreutils util-linux socat nftables graphviz libmicrohttpd-dev \
+            python3-prometheus-client
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \
@@ -86,6 +87,10 @@ docs: $(XDPCT)
 install: $(XDPCT)
 	install -D -m 0755 $(XDPCT) $(DESTDIR)/usr/local/sbin/xdpct
 	install -D -m 0644 $(BUILD)/xdpct.bpf.o $(DESTDIR)/usr/local/lib/xdpct/xdpct.bpf.o
+	install -D -m 0644 docs/xdpct.8 $(DESTDIR)/usr/local/share/man/man8/xdpct.8
+	install -D -m 0644 contrib/xdpct.service $(DESTDIR)/usr/local/lib/systemd/system/xdpct.service
+	install -D -m 0644 contrib/xdpct.bash-completion \
+		$(DESTDIR)/usr/local/share/bash-completion/completions/xdpct
 
 clean:
 	rm -rf $(BUILD) vmlinux/vmlinux.h
@@ -131,3 +136,31 @@ $(BENCH_BUILD)/micro: bench/micro.c $(UNIT_LIB) tests/unit/pktgen.h $(SKELS) $(B
 
 $(BENCH_BUILD)/mem: bench/mem.c $(SKELS)
 	$(CC) $(BENCH_CFLAGS) $< -o $@ $(USER_LIBS)
+
+# ---- soak and sanitize: long or slow checks, not part of `make test` ----
+# make soak      the XDP property test with SOAK_N frames (PROP_SEED=S replays)
+# make sanitize  the CLI built with ASan+UBSan runs tests/e2e/e2e_cli.sh and
+#                more; valgrind runs stats/conns (tests/sanitize.sh)
+.PHONY: soak sanitize
+SOAK_N ?= 1000000
+SAN_PKGS := valgrind libasan8 libubsan1 binutils
+SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
+
+soak: check-deps
+	@$(MAKE) --no-print-directory $(BUILD)/test_prop
+	PROP_N=$(SOAK_N) $(BUILD)/test_prop
+
+$(BUILD)/asan/xdpct: $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -O2,$(USER_CFLAGS)) $(SAN_CFLAGS) $(USER_SRCS) -o $@ $(USER_LIBS)
+
+sanitize: check-deps
+	@missing=$$(for p in $(SAN_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+	@$(MAKE) --no-print-directory $(XDPCT) $(BUILD)/tcppeer $(BUILD)/asan/xdpct \
+		$(BUILD)/xdp_pass.bpf.o
+	@tests/sanitize.sh

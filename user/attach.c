@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* attach / detach: load the object with its maps pinned under the pin
- * directory, write the config, attach XDP (libxdp) and TC ingress (libbpf),
- * pin the programs, and undo all of it on any failure or on detach.
+/* attach / reload / detach: load the object with its maps pinned under the
+ * pin directory, write the config, attach XDP (libxdp) and TC ingress and
+ * egress (libbpf), pin the programs, and undo all of it on any failure or
+ * on detach. On an interface that has xdpct already, the new programs reuse
+ * the pinned maps and replace the old ones in place.
  *
  * Pin directory (default /sys/fs/bpf/xdpct/IFACE), owned by xdpct alone:
  *   xdpct_config xdpct_ports xdpct_flows4 xdpct_flows6 xdpct_pending
@@ -111,38 +113,6 @@ static void rollback(struct attach_ctx *c)
 		remove_pin_dir(c->pin_dir);
 	if (c->made_root)
 		rmdir(XDPCT_PIN_ROOT);
-}
-
-static void attach_usage(void)
-{
-	printf("Usage: xdpct attach IFACE [--ports LIST] [--observe LIST] [--track-all]\n"
-	       "                    [--mode native|skb] [--max-conns N] [--pin-dir DIR] [-v]\n"
-	       "\n"
-	       "Load xdpct, attach its XDP program and its TC ingress and egress\n"
-	       "filters to IFACE, answer SYNs to the protected ports with SYN cookies\n"
-	       "and track their connections. Maps and programs are pinned in\n"
-	       "%s/IFACE; everything stays attached after xdpct exits,\n"
-	       "until `xdpct detach IFACE`.\n"
-	       "\n"
-	       "Connections that already exist on tracked ports are adopted: read\n"
-	       "from the kernel's sockets (sock_diag) and entered in the flow tables\n"
-	       "before the programs go live, so that they are not cut.\n"
-	       "\n"
-	       "TCP options follow this network namespace's sysctls (tcp_sack,\n"
-	       "tcp_timestamps, tcp_window_scaling, tcp_ecn); net.ipv4.tcp_syncookies\n"
-	       "must be non-zero. Run xdpct in the namespace of the servers.\n"
-	       "\n"
-	       "Options:\n"
-	       "  -p, --ports LIST      ports to protect: 80,443,8000-8100\n"
-	       "  -o, --observe LIST    ports to track without cookies, never dropping\n"
-	       "  -a, --track-all       track every TCP flow (observe mode)\n"
-	       "                        (one of --ports, --observe, --track-all is required)\n"
-	       "  -m, --mode MODE       XDP mode: native (default) or skb\n"
-	       "  -n, --max-conns N     entries of each flow table, IPv4 and IPv6 (default %d)\n"
-	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE\n"
-	       "  -v, --verbose         show libbpf/libxdp messages and the config\n"
-	       "  -h, --help            this help\n",
-	       XDPCT_PIN_ROOT, XDPCT_FLOWS_DEFAULT, XDPCT_PIN_ROOT);
 }
 
 static const char *mode_name(enum xdp_attach_mode m)
@@ -276,174 +246,591 @@ static int attach_tc(struct attach_ctx *c, struct bpf_program *p, bool ingress)
 	return 0;
 }
 
-int cmd_attach(int argc, char **argv)
+static int tcp_sysctls_check(void)
 {
-	static const struct option opts[] = {
-		{ "ports", required_argument, NULL, 'p' },
-		{ "observe", required_argument, NULL, 'o' },
-		{ "track-all", no_argument, NULL, 'a' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "max-conns", required_argument, NULL, 'n' },
-		{ "pin-dir", required_argument, NULL, 'd' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	const char *ports_arg = NULL, *mode_arg = "native", *max_arg = NULL;
-	const char *pin_arg = NULL, *observe_arg = NULL;
-	bool track_all = false;
-	__u32 track_flags = 0;
-	unsigned int adopted = 0, more;
-	static __u8 ports[NUM_PORTS];
-	unsigned long long max_conns = XDPCT_FLOWS_DEFAULT;
-	struct attach_ctx c = { .mode = XDP_MODE_NATIVE };
-	struct bpf_xdp_query_opts q;
-	struct xdpct_config cfg;
 	struct tcp_sysctls s;
-	struct bpf_program *tc_out;
-	char list[600], name[64] = "?";
-	__u32 id;
-	int opt, r;
 
-	LIBBPF_OPTS(bpf_object_open_opts, oopts);
-
-	while ((opt = getopt_long(argc, argv, ":p:o:am:n:d:vh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'p': ports_arg = optarg; break;
-		case 'o': observe_arg = optarg; break;
-		case 'a': track_all = true; break;
-		case 'm': mode_arg = optarg; break;
-		case 'n': max_arg = optarg; break;
-		case 'd': pin_arg = optarg; break;
-		case 'v': verbose++; break;
-		case 'h': attach_usage(); return EXIT_OK;
-		default: return getopt_usage_err("attach", opt, argv);
-		}
-	}
-	if (optind >= argc)
-		return usage_err("attach", "missing interface name");
-	c.ifname = argv[optind++];
-	if (optind < argc)
-		return usage_err("attach", "unexpected argument '%s'", argv[optind]);
-	if (!ports_arg && !observe_arg && !track_all)
-		return usage_err("attach", "one of --ports, --observe or --track-all is required");
-	if (!strcmp(mode_arg, "native") || !strcmp(mode_arg, "drv"))
-		c.mode = XDP_MODE_NATIVE;
-	else if (!strcmp(mode_arg, "skb") || !strcmp(mode_arg, "generic"))
-		c.mode = XDP_MODE_SKB;
-	else
-		return usage_err("attach", "bad --mode '%s' (native or skb)", mode_arg);
-	if (max_arg && parse_u64(max_arg, 1, UINT32_MAX, &max_conns))
-		return usage_err("attach", "bad --max-conns '%s'", max_arg);
-
-	/* The checks, in a fixed order, before anything is created. */
-	if (check_root() || check_ifname(c.ifname, &c.ifindex))
-		return EXIT_FAIL;
-	r = tracking_parse("attach", ports_arg, observe_arg, track_all, ports, &track_flags);
-	if (r)
-		return r;
-	if (check_bpffs("/sys/fs/bpf"))
-		return EXIT_FAIL;
-	if (pin_arg)
-		snprintf(c.pin_dir, sizeof(c.pin_dir), "%s", pin_arg);
-	else if (default_pin_dir(c.pin_dir, sizeof(c.pin_dir), c.ifname))
-		return EXIT_FAIL;
 	if (tcp_sysctls_read(&s))
-		return EXIT_FAIL;
+		return -1;
 	if (!s.syncookies) {
 		err("net.ipv4.tcp_syncookies is 0: the kernel would reset cookie connections; set it to 1");
-		return EXIT_FAIL;
+		return -1;
 	}
-	if (path_exists(c.pin_dir)) {
-		err("xdpct is already attached to %s (%s exists; run 'xdpct detach %s')",
-		    c.ifname, c.pin_dir, c.ifname);
-		return EXIT_FAIL;
+	return 0;
+}
+
+int parse_xdp_mode(const char *arg, enum xdp_attach_mode *m)
+{
+	if (!strcmp(arg, "native") || !strcmp(arg, "drv"))
+		*m = XDP_MODE_NATIVE;
+	else if (!strcmp(arg, "skb") || !strcmp(arg, "generic"))
+		*m = XDP_MODE_SKB;
+	else
+		return -1;
+	return 0;
+}
+
+int attach_opt(int opt, const char *arg, struct setup_opts *o)
+{
+	switch (opt) {
+	case 'p': o->ports = arg; return 1;
+	case 'o': o->observe = arg; return 1;
+	case 'a': o->track_all = true; return 1;
+	case 'm': o->mode = arg; return 1;
+	case 'n': o->max_conns = arg; return 1;
+	case 'd': o->pin_dir = arg; return 1;
 	}
-	if (!xdp_query(c.ifindex, &q) && (id = xdp_any_prog(&q))) {
+	return 0;
+}
+
+static __u32 map_max_entries_at(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 32];
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
+		mi.max_entries = 0;
+	close(fd);
+	return mi.max_entries;
+}
+
+static __u32 prog_id_of_fd(int fd)
+{
+	struct bpf_prog_info pi = {};
+	__u32 pl = sizeof(pi);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &pi, &pl))
+		return 0;
+	return pi.id;
+}
+
+/* A loaded skeleton over the pin directory: maps pinned there are reused
+ * (libbpf checks that their definitions match), missing ones created. */
+static int load_skel(struct attach_ctx *c, __u64 max4, __u64 max6, bool reuse)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oopts);
+	int r;
+
+	oopts.pin_root_path = c->pin_dir;
+	c->skel = xdpct_bpf__open_opts(&oopts);
+	if (!c->skel) {
+		err("cannot open the BPF object: %s%s", strerror(errno), vhint());
+		return -1;
+	}
+	r = bpf_map__set_max_entries(c->skel->maps.xdpct_flows4, max4);
+	if (!r)
+		r = bpf_map__set_max_entries(c->skel->maps.xdpct_flows6, max6);
+	if (r) {
+		err("cannot size the flow tables: %s", strerror(-r));
+		return -1;
+	}
+	r = xdpct_bpf__load(c->skel);
+	if (r && reuse) {
+		err("cannot load the BPF object over the maps pinned in %s: %s (maps of another xdpct version? 'xdpct detach %s' starts afresh)%s",
+		    c->pin_dir, strerror(-r), c->ifname, vhint());
+		return -1;
+	}
+	if (r) {
+		err("cannot load the BPF object: %s%s", strerror(-r), vhint());
+		return -1;
+	}
+	return 0;
+}
+
+/* The config for new ports on a running attachment: this namespace's
+ * settings now, the running key kept (cookies in flight stay valid). */
+static int config_for_reload(int cfg_fd, const char *ifname, __u32 track_flags,
+			     struct xdpct_config *cfg)
+{
+	struct xdpct_config old;
+	__u32 zero = 0;
+
+	if (config_build(cfg, ifname, NULL))
+		return -1;
+	cfg->flags |= track_flags;
+	if (!bpf_map_lookup_elem(cfg_fd, &zero, &old) && (old.flags & XDPCT_CFG_ENABLED)) {
+		cfg->key_cur = old.key_cur;
+		cfg->key_prev = old.key_prev;
+		cfg->flags |= old.flags & XDPCT_CFG_PREV_KEY;
+		cfg->key_epoch = old.key_epoch;
+		cfg->key_set_ns = old.key_set_ns;
+	}
+	return 0;
+}
+
+static int apply_tracking(struct attach_ctx *c, const __u8 *ports, bool track_all,
+			  const struct xdpct_config *cfg, unsigned int *adopted)
+{
+	int fd4 = bpf_map__fd(c->skel->maps.xdpct_flows4);
+	int fd6 = bpf_map__fd(c->skel->maps.xdpct_flows6);
+	unsigned int more;
+	int r;
+
+	/* newly protected ports: their connections get entries first */
+	r = adopt_sockets(fd4, fd6, ports, track_all, c->ifname, adopted);
+	if (r) {
+		err("cannot adopt the existing connections: %s", strerror(-r));
+		return -1;
+	}
+	if (config_write(bpf_map__fd(c->skel->maps.xdpct_config),
+			 bpf_map__fd(c->skel->maps.xdpct_ports), ports, cfg))
+		return -1;
+	if (!adopt_sockets(fd4, fd6, ports, track_all, c->ifname, &more))
+		*adopted += more;
+	return 0;
+}
+
+/* ---- reload: new programs over the pinned maps ---- */
+
+static const char *const prog_pins[3] = { PIN_PROG_XDP, PIN_PROG_TC_IN, PIN_PROG_TC_OUT };
+
+struct tc_swap {
+	bool done;      /* replaced in place: restore old_fd on failure */
+	__u32 handle, prio;
+};
+
+/* Replace our filter on a hook in place (same handle and priority: no
+ * moment without it), or attach one if it is gone. */
+static int swap_tc(struct attach_ctx *c, struct bpf_program *p, bool ingress,
+		   __u32 old_id, struct tc_swap *sw)
+{
+	struct bpf_tc_hook hook;
+	__u32 h = 0, prio = 0;
+	int r;
+
+	r = tc_find_ours(c->ifindex, ingress, old_id, &h, &prio);
+	if (r < 0) {
+		err("cannot list the TC filters of %s: %s", c->ifname, strerror(-r));
+		return -1;
+	}
+	if (!r)
+		return attach_tc(c, p, ingress);
+	{
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = h, .priority = prio,
+				    .prog_fd = bpf_program__fd(p), .flags = BPF_TC_F_REPLACE);
+
+		tc_hook_of(&hook, c->ifindex, ingress);
+		r = bpf_tc_attach(&hook, &o);
+	}
+	if (r) {
+		err("cannot replace the TC %s filter of %s: %s%s",
+		    ingress ? "ingress" : "egress", c->ifname, strerror(-r), vhint());
+		return -1;
+	}
+	sw->done = true;
+	sw->handle = h;
+	sw->prio = prio;
+	return 0;
+}
+
+static void unswap_tc(struct attach_ctx *c, bool ingress, int old_fd,
+		      const struct tc_swap *sw)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = sw->handle, .priority = sw->prio,
+			    .prog_fd = old_fd, .flags = BPF_TC_F_REPLACE);
+	struct bpf_tc_hook hook;
+
+	if (!sw->done || old_fd < 0)
+		return;
+	tc_hook_of(&hook, c->ifindex, ingress);
+	bpf_tc_attach(&hook, &o);
+}
+
+static void tmp_pin_path(char *buf, size_t len, const char *dir, int i)
+{
+	/* bpffs refuses dots in names; "prog_" so that detach removes it */
+	snprintf(buf, len, "%s/%s_new", dir, prog_pins[i]);
+}
+
+static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
+		  __u64 max_conns, bool tracking, const __u8 *ports,
+		  __u32 track_flags, struct setup_result *res)
+{
+	struct bpf_program *progs[3];
+	struct tc_swap sw[3] = {};
+	struct bpf_xdp_query_opts q;
+	struct xdpct_config cfg;
+	char path[PATH_MAX + 32], tmp[PATH_MAX + 32], list[600] = "", name[64] = "?";
+	int old_fd[3] = { -1, -1, -1 }, i, r, ret = -1;
+	__u32 old_id[3], new_id[3] = {}, cur = 0, max4, max6;
+	unsigned int adopted = 0;
+	bool xdp_ours, pinned_tmp = false;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", c->pin_dir, prog_pins[i]);
+		old_fd[i] = bpf_obj_get(path);
+		old_id[i] = prog_id_of_fd(old_fd[i]);
+	}
+	if (!xdp_query(c->ifindex, &q))
+		cur = xdp_any_prog(&q);
+	xdp_ours = cur && cur == old_id[0];
+	if (cur && !xdp_ours) {
+		prog_name_by_id(cur, name, sizeof(name));
+		err("%s has an XDP program (id %u, %s) that is not the one pinned in %s; run 'xdpct detach %s'",
+		    c->ifname, cur, name, c->pin_dir, c->ifname);
+		goto out;
+	}
+	if (xdp_ours) {
+		enum xdp_attach_mode now = q.attach_mode == XDP_ATTACHED_SKB ? XDP_MODE_SKB :
+					   q.attach_mode == XDP_ATTACHED_HW ? XDP_MODE_HW :
+									      XDP_MODE_NATIVE;
+
+		if (mode_given && now != c->mode) {
+			err("xdpct runs on %s in %s mode: a mode cannot change in place ('xdpct detach %s' first)",
+			    c->ifname, mode_name(now), c->ifname);
+			goto out;
+		}
+		c->mode = now;
+	}
+	max4 = map_max_entries_at(c->pin_dir, XDPCT_MAP_FLOWS4);
+	max6 = map_max_entries_at(c->pin_dir, XDPCT_MAP_FLOWS6);
+	if (!max4 || !max6)
+		max4 = max6 = max_conns; /* no tables pinned yet: made now */
+	else if (max_given && (max4 != max_conns || max6 != max_conns)) {
+		err("the flow tables pinned in %s hold %u entries: --max-conns cannot change in place ('xdpct detach %s' first)",
+		    c->pin_dir, max4, c->ifname);
+		goto out;
+	}
+	if (tracking && tcp_sysctls_check())
+		goto out;
+	if (load_skel(c, max4, max6, true))
+		goto out;
+	if (tracking && config_for_reload(bpf_map__fd(c->skel->maps.xdpct_config),
+					  c->ifname, track_flags, &cfg))
+		goto out;
+
+	progs[0] = c->skel->progs.xdpct_xdp;
+	progs[1] = c->skel->progs.xdpct_tc_in;
+	progs[2] = bpf_object__find_program_by_name(c->skel->obj, PROG_TC_OUT);
+	/* new pins under temporary names, renamed over the old ones at the
+	 * end: the pins always name programs that are attached */
+	pinned_tmp = true;
+	for (i = 0; i < 3; i++) {
+		if (!progs[i])
+			continue;
+		tmp_pin_path(tmp, sizeof(tmp), c->pin_dir, i);
+		unlink(tmp);
+		r = bpf_program__pin(progs[i], tmp);
+		if (r) {
+			err("cannot pin %s: %s", tmp, strerror(-r));
+			goto fail;
+		}
+		new_id[i] = prog_id_of_fd(bpf_program__fd(progs[i]));
+	}
+	/* TC before XDP, as at attach: the new XDP program's cookie ACKs
+	 * find a TC program that handles them */
+	if (swap_tc(c, progs[1], true, old_id[1], &sw[1]) ||
+	    (progs[2] && swap_tc(c, progs[2], false, old_id[2], &sw[2])))
+		goto fail;
+	if (xdp_ours) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = old_fd[0]);
+		__u32 flags = XDP_FLAGS_REPLACE |
+			      (c->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE :
+			       c->mode == XDP_MODE_HW ? XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE);
+
+		r = bpf_xdp_attach(c->ifindex, bpf_program__fd(progs[0]), flags, &ao);
+		if (r) {
+			err("cannot replace the XDP program of %s: %s%s", c->ifname,
+			    strerror(-r), vhint());
+			goto fail;
+		}
+	} else if (attach_xdp(c)) {
+		goto fail;
+	}
+	for (i = 0; i < 3; i++) {
+		if (!progs[i])
+			continue;
+		tmp_pin_path(tmp, sizeof(tmp), c->pin_dir, i);
+		snprintf(path, sizeof(path), "%s/%s", c->pin_dir, prog_pins[i]);
+		if (rename(tmp, path))
+			warn("cannot rename %s to %s: %s", tmp, path, strerror(errno));
+	}
+	pinned_tmp = false;
+
+	if (tracking) {
+		if (apply_tracking(c, ports, track_flags & XDPCT_CFG_TRACK_ALL, &cfg, &adopted))
+			goto out; /* the programs are in: no rollback */
+		tracking_describe(ports, cfg.flags, list, sizeof(list));
+		if (verbose)
+			config_describe(&cfg);
+	}
+	if (tracking)
+		snprintf(tmp, sizeof(tmp), "; %s; adopted %u connection%s", list, adopted,
+			 adopted == 1 ? "" : "s");
+	else
+		tmp[0] = '\0';
+	info("reloaded on %s, attached already (%s mode): programs replaced in place (xdp %u -> %u, tc ingress %u -> %u, tc egress %u -> %u), maps kept%s",
+	     c->ifname, mode_name(c->mode), old_id[0], new_id[0], old_id[1], new_id[1],
+	     old_id[2], new_id[2], tmp);
+	res->reloaded = true;
+	ret = 0;
+	goto out;
+fail:
+	/* back to the old programs where they were replaced */
+	unswap_tc(c, true, old_fd[1], &sw[1]);
+	unswap_tc(c, false, old_fd[2], &sw[2]);
+	rollback(c);
+	c->skel = NULL;
+	c->xprog = NULL;
+out:
+	if (pinned_tmp) {
+		for (i = 0; i < 3; i++) {
+			tmp_pin_path(tmp, sizeof(tmp), c->pin_dir, i);
+			unlink(tmp);
+		}
+	}
+	for (i = 0; i < 3; i++)
+		if (old_fd[i] >= 0)
+			close(old_fd[i]);
+	xdp_program__close(c->xprog);
+	xdpct_bpf__destroy(c->skel);
+	c->xprog = NULL;
+	c->skel = NULL;
+	return ret;
+}
+
+/* ---- attach ---- */
+
+static int fresh_attach(struct attach_ctx *c, __u64 max_conns, const __u8 *ports,
+			__u32 track_flags, bool track_all)
+{
+	struct bpf_xdp_query_opts q;
+	struct xdpct_config cfg;
+	struct bpf_program *tc_out;
+	char list[600], name[64] = "?";
+	unsigned int adopted = 0, more;
+	__u32 id;
+	int r;
+
+	if (!xdp_query(c->ifindex, &q) && (id = xdp_any_prog(&q))) {
 		prog_name_by_id(id, name, sizeof(name));
 		if (!strcmp(name, PROG_XDP))
 			err("%s already has xdpct's XDP program (id %u); run 'xdpct detach %s'",
-			    c.ifname, id, c.ifname);
+			    c->ifname, id, c->ifname);
 		else
-			err("%s already has an XDP program (id %u, %s)", c.ifname,
+			err("%s already has an XDP program (id %u, %s)", c->ifname,
 			    id, name);
-		return EXIT_FAIL;
+		return -1;
 	}
-	if (config_build(&cfg, c.ifname, NULL))
-		return EXIT_FAIL;
+	if (config_build(&cfg, c->ifname, NULL))
+		return -1;
 	cfg.flags |= track_flags;
 
 	/* From here on, every failure rolls back. */
-	c.made_root = !path_exists(XDPCT_PIN_ROOT);
-	r = mkdir_p(c.pin_dir, 0700);
+	c->made_root = !path_exists(XDPCT_PIN_ROOT);
+	r = mkdir_p(c->pin_dir, 0700);
 	if (r) {
-		err("cannot create %s: %s", c.pin_dir, strerror(-r));
+		err("cannot create %s: %s", c->pin_dir, strerror(-r));
 		goto fail;
 	}
-	c.made_dir = true;
-
-	oopts.pin_root_path = c.pin_dir;
-	c.skel = xdpct_bpf__open_opts(&oopts);
-	if (!c.skel) {
-		err("cannot open the BPF object: %s%s", strerror(errno), vhint());
+	c->made_dir = true;
+	if (load_skel(c, max_conns, max_conns, false))
 		goto fail;
-	}
-	r = bpf_map__set_max_entries(c.skel->maps.xdpct_flows4, max_conns);
-	if (!r)
-		r = bpf_map__set_max_entries(c.skel->maps.xdpct_flows6, max_conns);
-	if (r) {
-		err("cannot size the flow tables: %s", strerror(-r));
-		goto fail;
-	}
-	r = xdpct_bpf__load(c.skel);
-	if (r) {
-		err("cannot load the BPF object: %s%s", strerror(-r), vhint());
-		goto fail;
-	}
 	/* Existing connections get entries before XDP can drop their ACKs. */
-	r = adopt_sockets(bpf_map__fd(c.skel->maps.xdpct_flows4),
-			  bpf_map__fd(c.skel->maps.xdpct_flows6), ports, track_all,
-			  c.ifname, &adopted);
+	r = adopt_sockets(bpf_map__fd(c->skel->maps.xdpct_flows4),
+			  bpf_map__fd(c->skel->maps.xdpct_flows6), ports, track_all,
+			  c->ifname, &adopted);
 	if (r) {
 		err("cannot adopt the existing connections: %s", strerror(-r));
 		goto fail;
 	}
-	if (config_write(bpf_map__fd(c.skel->maps.xdpct_config),
-			 bpf_map__fd(c.skel->maps.xdpct_ports), ports, &cfg))
+	if (config_write(bpf_map__fd(c->skel->maps.xdpct_config),
+			 bpf_map__fd(c->skel->maps.xdpct_ports), ports, &cfg))
 		goto fail;
 
-	tc_out = bpf_object__find_program_by_name(c.skel->obj, PROG_TC_OUT);
-	if (pin_prog(&c, c.skel->progs.xdpct_xdp, PIN_PROG_XDP) ||
-	    pin_prog(&c, c.skel->progs.xdpct_tc_in, PIN_PROG_TC_IN) ||
-	    (tc_out && pin_prog(&c, tc_out, PIN_PROG_TC_OUT)))
+	tc_out = bpf_object__find_program_by_name(c->skel->obj, PROG_TC_OUT);
+	if (pin_prog(c, c->skel->progs.xdpct_xdp, PIN_PROG_XDP) ||
+	    pin_prog(c, c->skel->progs.xdpct_tc_in, PIN_PROG_TC_IN) ||
+	    (tc_out && pin_prog(c, tc_out, PIN_PROG_TC_OUT)))
 		goto fail;
 
 	/* TC first: once XDP passes a cookie ACK up, TC must be there to
 	 * hand it to the listener. */
-	if (attach_tc(&c, c.skel->progs.xdpct_tc_in, true) ||
-	    (tc_out && attach_tc(&c, tc_out, false)) ||
-	    attach_xdp(&c))
+	if (attach_tc(c, c->skel->progs.xdpct_tc_in, true) ||
+	    (tc_out && attach_tc(c, tc_out, false)) ||
+	    attach_xdp(c))
 		goto fail;
 
 	/* Connections opened between the dump and XDP going live: the
 	 * second pass adds only what the first did not see (BPF_NOEXIST). */
-	if (!adopt_sockets(bpf_map__fd(c.skel->maps.xdpct_flows4),
-			   bpf_map__fd(c.skel->maps.xdpct_flows6), ports, track_all,
-			   c.ifname, &more))
+	if (!adopt_sockets(bpf_map__fd(c->skel->maps.xdpct_flows4),
+			   bpf_map__fd(c->skel->maps.xdpct_flows6), ports, track_all,
+			   c->ifname, &more))
 		adopted += more;
 
 	tracking_describe(ports, cfg.flags, list, sizeof(list));
 	if (verbose)
 		config_describe(&cfg);
-	info("attached to %s (%s mode), %s; adopted %u connection%s", c.ifname,
-	     mode_name(c.mode), list, adopted, adopted == 1 ? "" : "s");
+	info("attached to %s (%s mode), %s; adopted %u connection%s", c->ifname,
+	     mode_name(c->mode), list, adopted, adopted == 1 ? "" : "s");
 	/* The kernel keeps the attachments and pins; drop our references. */
-	xdp_program__close(c.xprog);
-	xdpct_bpf__destroy(c.skel);
-	return EXIT_OK;
+	xdp_program__close(c->xprog);
+	xdpct_bpf__destroy(c->skel);
+	c->xprog = NULL;
+	c->skel = NULL;
+	return 0;
 fail:
-	rollback(&c);
-	return EXIT_FAIL;
+	rollback(c);
+	c->xprog = NULL;
+	c->skel = NULL;
+	return -1;
+}
+
+int xdpct_setup(const struct setup_opts *o, struct setup_result *res)
+{
+	static __u8 ports[NUM_PORTS];
+	struct attach_ctx c = { .mode = XDP_MODE_NATIVE, .ifname = o->ifname };
+	unsigned long long max_conns = XDPCT_FLOWS_DEFAULT;
+	bool tracking = o->ports || o->observe || o->track_all;
+	__u32 track_flags = 0;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (o->how == SETUP_ATTACH && !tracking)
+		return usage_err(o->cmd, "one of --ports, --observe or --track-all is required");
+	if (o->mode && parse_xdp_mode(o->mode, &c.mode))
+		return usage_err(o->cmd, "bad --mode '%s' (native or skb)", o->mode);
+	if (o->max_conns && parse_u64(o->max_conns, 1, UINT32_MAX, &max_conns))
+		return usage_err(o->cmd, "bad --max-conns '%s'", o->max_conns);
+
+	/* The checks, in a fixed order, before anything is created. */
+	if (check_root() || check_ifname(c.ifname, &c.ifindex))
+		return EXIT_FAIL;
+	if (tracking) {
+		r = tracking_parse(o->cmd, o->ports, o->observe, o->track_all, ports,
+				   &track_flags);
+		if (r)
+			return r;
+	}
+	if (check_bpffs("/sys/fs/bpf"))
+		return EXIT_FAIL;
+	if (o->pin_dir)
+		snprintf(c.pin_dir, sizeof(c.pin_dir), "%s", o->pin_dir);
+	else if (default_pin_dir(c.pin_dir, sizeof(c.pin_dir), c.ifname))
+		return EXIT_FAIL;
+	snprintf(res->pin_dir, sizeof(res->pin_dir), "%s", c.pin_dir);
+	res->ifindex = c.ifindex;
+
+	if (path_exists(c.pin_dir)) {
+		/* attached already: new programs over the same maps */
+		if (reload(&c, o->mode, o->max_conns, max_conns, tracking, ports,
+			   track_flags, res))
+			return EXIT_FAIL;
+		return EXIT_OK;
+	}
+	if (o->how == SETUP_RELOAD) {
+		err("xdpct is not attached to %s (no %s)", c.ifname, c.pin_dir);
+		return EXIT_FAIL;
+	}
+	if (!tracking)
+		return usage_err(o->cmd, "%s is not attached yet: one of --ports, --observe or --track-all is required",
+				 c.ifname);
+	if (tcp_sysctls_check())
+		return EXIT_FAIL;
+	if (fresh_attach(&c, max_conns, ports, track_flags, o->track_all))
+		return EXIT_FAIL;
+	return EXIT_OK;
+}
+
+static void attach_usage(const char *cmd)
+{
+	bool reload = !strcmp(cmd, "reload");
+
+	if (reload)
+		printf("Usage: xdpct reload IFACE [--ports LIST] [--observe LIST] [--track-all]\n"
+		       "                    [--mode native|skb] [--max-conns N] [--pin-dir DIR] [-v]\n"
+		       "\n"
+		       "Replace xdpct's programs on IFACE with this build's, in place: TC\n"
+		       "filters at their handle and priority (BPF_TC_F_REPLACE), the XDP\n"
+		       "program with XDP_FLAGS_REPLACE, so that no packet meets a missing\n"
+		       "program. The maps pinned in %s/IFACE are reused: flow\n"
+		       "entries, pending handshakes, the cookie key and the counters survive.\n"
+		       "With port options, the ports are rewritten as by `xdpct config`\n"
+		       "(the key is kept); without, the configuration stays as it is.\n"
+		       "`xdpct attach` on an interface that has xdpct does the same.\n"
+		       "\n", XDPCT_PIN_ROOT);
+	else
+		printf("Usage: xdpct attach IFACE [--ports LIST] [--observe LIST] [--track-all]\n"
+		       "                    [--mode native|skb] [--max-conns N] [--pin-dir DIR] [-v]\n"
+		       "\n"
+		       "Load xdpct, attach its XDP program and its TC ingress and egress\n"
+		       "filters to IFACE, answer SYNs to the protected ports with SYN cookies\n"
+		       "and track their connections. Maps and programs are pinned in\n"
+		       "%s/IFACE; everything stays attached after xdpct exits,\n"
+		       "until `xdpct detach IFACE`.\n"
+		       "\n"
+		       "If xdpct is attached to IFACE already, its programs are reloaded in\n"
+		       "place over the pinned maps (see `xdpct reload`), and the ports given\n"
+		       "are written: no connection is lost, and the output says \"reloaded\".\n"
+		       "\n"
+		       "Connections that already exist on tracked ports are adopted: read\n"
+		       "from the kernel's sockets (sock_diag) and entered in the flow tables\n"
+		       "before the programs go live, so that they are not cut.\n"
+		       "\n"
+		       "TCP options follow this network namespace's sysctls (tcp_sack,\n"
+		       "tcp_timestamps, tcp_window_scaling, tcp_ecn); net.ipv4.tcp_syncookies\n"
+		       "must be non-zero. Run xdpct in the namespace of the servers.\n"
+		       "\n", XDPCT_PIN_ROOT);
+	printf("Options:\n"
+	       "  -p, --ports LIST      ports to protect: 80,443,8000-8100\n"
+	       "  -o, --observe LIST    ports to track without cookies, never dropping\n"
+	       "  -a, --track-all       track every TCP flow (observe mode)\n"
+	       "%s"
+	       "  -m, --mode MODE       XDP mode: native (default) or skb%s\n"
+	       "  -n, --max-conns N     entries of each flow table, IPv4 and IPv6 (default %d)%s\n"
+	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE\n"
+	       "  -v, --verbose         show libbpf/libxdp messages and the config\n"
+	       "  -h, --help            this help\n",
+	       reload ? "                        (optional: without them the ports stay)\n" :
+			"                        (one of --ports, --observe, --track-all is required)\n",
+	       reload ? "; must be the current one" : "",
+	       XDPCT_FLOWS_DEFAULT, reload ? ";\n                        must be the pinned size" : "",
+	       XDPCT_PIN_ROOT);
+}
+
+static int attach_or_reload(int argc, char **argv, const char *cmd, enum setup_how how)
+{
+	static const struct option opts[] = {
+		ATTACH_LONGOPTS,
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct setup_opts o = { .cmd = cmd, .how = how };
+	struct setup_result res;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":" ATTACH_SHORTOPTS "vh", opts, NULL)) != -1) {
+		if (attach_opt(opt, optarg, &o))
+			continue;
+		switch (opt) {
+		case 'v': verbose++; break;
+		case 'h': attach_usage(cmd); return EXIT_OK;
+		default: return getopt_usage_err(cmd, opt, argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_err(cmd, "missing interface name");
+	o.ifname = argv[optind++];
+	if (optind < argc)
+		return usage_err(cmd, "unexpected argument '%s'", argv[optind]);
+	return xdpct_setup(&o, &res);
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	return attach_or_reload(argc, argv, "attach", SETUP_ATTACH);
+}
+
+int cmd_reload(int argc, char **argv)
+{
+	return attach_or_reload(argc, argv, "reload", SETUP_RELOAD);
 }
 
 static void detach_usage(void)
@@ -515,12 +902,8 @@ int cmd_detach(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	char pin_dir[PATH_MAX], note[128] = "";
 	const char *ifname, *pin_arg = NULL;
-	unsigned int ifindex;
-	bool have_pins, done = false, failed = false;
-	__u32 xdp_id, tc_in_id, tc_out_id;
-	int opt, r, i;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, ":d:vh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -535,6 +918,16 @@ int cmd_detach(int argc, char **argv)
 	ifname = argv[optind++];
 	if (optind < argc)
 		return usage_err("detach", "unexpected argument '%s'", argv[optind]);
+	return xdpct_detach(ifname, pin_arg);
+}
+
+int xdpct_detach(const char *ifname, const char *pin_arg)
+{
+	char pin_dir[PATH_MAX], note[128] = "";
+	unsigned int ifindex;
+	bool have_pins, done = false, failed = false;
+	__u32 xdp_id, tc_in_id, tc_out_id;
+	int r, i;
 
 	if (check_root())
 		return EXIT_FAIL;

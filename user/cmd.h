@@ -15,6 +15,49 @@ int cmd_stats(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_conns(int argc, char **argv);
 int cmd_states(int argc, char **argv);
+int cmd_evict(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+/* attach.c: attach to an interface, or, when its pin directory exists,
+ * reload: new programs replace the attached ones in place over the
+ * pinned maps. Messages on the info stream; one-line errors. */
+enum setup_how {
+	SETUP_ATTACH, /* tracking options required */
+	SETUP_RELOAD, /* must be attached; tracking options optional */
+	SETUP_RUN,    /* either; tracking options required to attach */
+};
+struct setup_opts {
+	const char *cmd;       /* for usage errors */
+	enum setup_how how;
+	const char *ifname;
+	const char *ports, *observe;
+	bool track_all;
+	const char *mode;      /* NULL: native, or the current mode on reload */
+	const char *max_conns; /* NULL: default, or the pinned size on reload */
+	const char *pin_dir;   /* NULL: XDPCT_PIN_ROOT/IFACE */
+};
+struct setup_result {
+	bool reloaded;
+	unsigned int ifindex;
+	char pin_dir[4096];
+};
+/* EXIT_OK, EXIT_FAIL or EXIT_USAGE. */
+int xdpct_setup(const struct setup_opts *o, struct setup_result *res);
+/* The attach options, for the getopt tables of attach, reload and run. */
+#define ATTACH_SHORTOPTS "p:o:am:n:d:"
+#define ATTACH_LONGOPTS                                   \
+	{ "ports", required_argument, NULL, 'p' },        \
+	{ "observe", required_argument, NULL, 'o' },      \
+	{ "track-all", no_argument, NULL, 'a' },          \
+	{ "mode", required_argument, NULL, 'm' },         \
+	{ "max-conns", required_argument, NULL, 'n' },    \
+	{ "pin-dir", required_argument, NULL, 'd' }
+/* 1 if opt is one of them (stored in o), 0 if not. */
+int attach_opt(int opt, const char *arg, struct setup_opts *o);
+/* What `xdpct detach` does: EXIT_OK or EXIT_FAIL, messages printed. */
+int xdpct_detach(const char *ifname, const char *pin_arg);
 
 /* config.c: fill the config from this netns's sysctls and the MTU of ifname
  * (NULL: assume 1500). A fresh SipHash key; with old enabled, the old key
@@ -45,11 +88,22 @@ void tracking_describe(const __u8 ports[NUM_PORTS], __u32 cfg_flags, char *buf,
 int adopt_sockets(int flows4_fd, int flows6_fd, const __u8 ports[NUM_PORTS],
 		  bool track_all, const char *ifname, unsigned int *adopted);
 
+/* stats.c: the counters summed over CPUs (0 or -errno; -EINVAL: not a
+ * stats map), their names ("pass_flow"), help and ids ("V_PASS_FLOW"). */
+int stats_read(int fd, __u64 sums[XDPCT_STAT_MAX]);
+const char *stat_name(int i);
+const char *stat_help_text(int i);
+const char *stat_id(int i);
+
 /* tc.c: our filters on a clsact hook, found by program id (or by name when
  * id is 0). Return the number removed or -errno. */
 int tc_detach_ours(int ifindex, bool ingress, __u32 prog_id,
 		   const char *prog_name);
 /* Number of filters on the ingress + egress hooks of clsact, or -errno. */
 int tc_count_filters(int ifindex);
+/* Handle and priority of the filter running prog_id on a clsact hook:
+ * 1 found, 0 not there, -errno. */
+int tc_find_ours(int ifindex, bool ingress, __u32 prog_id, __u32 *handle,
+		 __u32 *prio);
 
 #endif /* XDPCT_CMD_H */

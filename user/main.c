@@ -11,12 +11,16 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } cmds[] = {
-	{ "attach", cmd_attach, "load and attach to an interface" },
+	{ "attach", cmd_attach, "load and attach to an interface (reload if attached)" },
+	{ "reload", cmd_reload, "replace the programs in place, keep the maps" },
+	{ "run", cmd_run, "attach and stay: timers, key rotation, metrics" },
 	{ "detach", cmd_detach, "detach from an interface, remove the pins" },
-	{ "stats", cmd_stats, "print the counters" },
+	{ "status", cmd_status, "every interface with xdpct: programs, ports, fill" },
+	{ "stats", cmd_stats, "print the counters (--watch: rates)" },
 	{ "config", cmd_config, "write key, TCP options and ports into pinned maps" },
 	{ "conns", cmd_conns, "list the tracked connections, like conntrack -L" },
 	{ "states", cmd_states, "print the TCP state machine (--dot: graphviz)" },
+	{ "evict", cmd_evict, "one eviction pass now (--bench: measure passes)" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -41,7 +45,8 @@ static void usage(void)
 	       "\n"
 	       "Example:\n"
 	       "  xdpct attach eth0 --ports 80,443\n"
-	       "  xdpct stats eth0\n"
+	       "  xdpct run eth0 --ports 80,443 --metrics 127.0.0.1:9100\n"
+	       "  xdpct stats eth0 --watch 1\n"
 	       "  xdpct conns eth0 --state established\n"
 	       "  xdpct detach eth0\n");
 }
@@ -52,6 +57,7 @@ int main(int argc, char **argv)
 	size_t c;
 
 	setup_lib_logging();
+	xdpct_argv = argv;
 
 	/* Global options stop at the first word: the subcommand. */
 	for (; i < argc && argv[i][0] == '-'; i++) {

@@ -187,3 +187,29 @@ int tc_count_filters(int ifindex)
 	free(d);
 	return r ? r : total;
 }
+
+int tc_find_ours(int ifindex, bool ingress, __u32 prog_id, __u32 *handle,
+		 __u32 *prio)
+{
+	struct tc_dump *d;
+	int i, r;
+
+	if (!prog_id)
+		return 0;
+	d = malloc(sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	r = tc_dump(ifindex, ingress, d);
+	if (!r) {
+		for (i = 0; i < d->n; i++) {
+			if (d->f[i].prog_id != prog_id)
+				continue;
+			*handle = d->f[i].handle;
+			*prio = d->f[i].prio;
+			r = 1;
+			break;
+		}
+	}
+	free(d);
+	return r;
+}

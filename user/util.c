@@ -18,6 +18,13 @@
 #include "util.h"
 
 int verbose;
+char **xdpct_argv;
+static FILE *info_stream;
+
+void info_to(FILE *f)
+{
+	info_stream = f;
+}
 
 static void vmsg(FILE *f, const char *kind, const char *fmt, va_list ap)
 {
@@ -48,10 +55,12 @@ void info(const char *fmt, ...)
 {
 	va_list ap;
 
+	FILE *f = info_stream ? info_stream : stdout;
+
 	va_start(ap, fmt);
-	vmsg(stdout, "", fmt, ap);
+	vmsg(f, "", fmt, ap);
 	va_end(ap);
-	fflush(stdout);
+	fflush(f);
 }
 
 int usage_err(const char *cmd, const char *fmt, ...)

@@ -20,13 +20,16 @@
 #define NUM_PORTS 65536
 
 extern int verbose;
+/* main()'s argv, for `xdpct run` to re-execute itself on SIGHUP. */
+extern char **xdpct_argv;
 
 /* "xdpct: error: ..." on stderr, one line. */
 void err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "xdpct: warning: ..." on stderr. */
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* "xdpct: ..." on stdout. */
+/* "xdpct: ..." on stdout, or the stream given to info_to(). */
 void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void info_to(FILE *f);
 /* Usage error: one line naming the subcommand's --help, returns EXIT_USAGE. */
 int usage_err(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

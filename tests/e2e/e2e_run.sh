@@ -1,0 +1,217 @@
+#!/bin/bash
+# xdpct run: bad input, then a run with timeouts scaled down to seconds:
+# TIME_WAIT entries leave 2 s after their last packet (not before, and
+# within an eviction interval after), an idle ESTABLISHED entry on an
+# observed port leaves after its own timeout, a cookie flow whose child
+# never comes (no listener, the kernel's RST held back by nft) leaves with
+# its xdpct_pending entry once the pending timeout is over; the cookie key
+# rotates on time and a client whose ACK is held across one rotation still
+# gets in (previous key); SIGTERM detaches, --keep does not.
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/../lib.sh"
+
+P_TW=8080     # protected: connections that end in TIME_WAIT
+P_PEND=8085   # protected, no listener: pending cookie flows
+P_KEY=8086    # protected: the ACK held across a key rotation
+P_OBS=8090    # observed: an idle established connection
+TW=2 EST=3 PEND=3 ROT=4 IVL=0.2
+
+need_build "$XDPCT" "$TCPPEER"
+command -v nft >/dev/null || die "nft missing (make deps)" setup
+lab_up
+
+X() { in_srv timeout 20 "$XDPCT" "$@"; }
+conns_j() { X conns "$IF_SRV" -j --port "$1" 2>/dev/null | grep '^{'; }
+n_entries() { conns_j "$1" | grep -c .; }
+status_j() { X status "$IF_SRV" -j 2>/dev/null; }
+key_epoch() { status_j | json_num key_epoch; }
+# ms since boot, the clock of the entries' idle times
+now_ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
+# for wait_until, which re-runs a command (not a string computed once)
+no_entries() { [[ "$(n_entries "$1")" == 0 ]]; }
+epoch_not() { [[ "$(key_epoch)" != "$1" ]]; }
+
+# expect_usage NAME REGEX args...: one stderr line, non-zero, nothing attached
+expect_usage() {
+	local name=$1 re=$2 rc nl why=
+	shift 2
+	in_srv timeout 20 "$XDPCT" run "$IF_SRV" "$@" >"$LAB_TMP/out" 2>"$LAB_TMP/err" </dev/null
+	rc=$?
+	nl=$(grep -c . "$LAB_TMP/err")
+	((rc != 0 && rc != 124)) || why+="exit status $rc; "
+	[[ "$nl" == 1 ]] || why+="$nl lines on stderr; "
+	grep -Eqi -- "$re" "$LAB_TMP/err" || why+="stderr does not match /$re/; "
+	nothing_attached "$NS_SRV" "$IF_SRV" || why+="$WHY"
+	if [[ -z "$why" ]]; then pass "$name"; else
+		fail "$name" "${why}stderr: $(head -c 300 "$LAB_TMP/err" | tr '\n' '|')"
+	fi
+}
+
+# ---- bad input ----
+expect_usage bad_timeout_no_equals 'timeout.*STATE=SECONDS' --ports $P_TW --timeout time_wait
+expect_usage bad_timeout_not_number 'timeout.*not a number' --ports $P_TW --timeout time_wait=2x
+expect_usage bad_timeout_zero 'timeout.*not a number' --ports $P_TW --timeout close=0
+expect_usage bad_timeout_empty_state 'timeout' --ports $P_TW --timeout =5
+expect_usage bad_timeout_unknown_state "unknown state 'bogus'" --ports $P_TW --timeout time_wait=5,bogus=3
+expect_usage bad_key_rotate 'key-rotate' --ports $P_TW --key-rotate 0
+expect_usage bad_evict_interval 'evict-interval' --ports $P_TW --evict-interval fast
+expect_usage not_attached_needs_ports 'ports' --timeout time_wait=5
+expect_usage bad_ports 'port' --ports 70000
+
+# ---- servers ----
+bg_ns "$NS_SRV" "$LAB_TMP/srv.tw.log" "$TCPPEER" serve --port $P_TW --backlog 128
+bg_ns "$NS_SRV" "$LAB_TMP/srv.key.log" "$TCPPEER" serve --port $P_KEY --backlog 128
+bg_ns "$NS_SRV" "$LAB_TMP/srv.obs.log" socat -T 30 TCP-LISTEN:$P_OBS,reuseaddr,fork SYSTEM:"sleep 20"
+for p in $P_TW $P_KEY $P_OBS; do wait_port "$NS_SRV" $p 5 || die "no listener on $p" servers; done
+# the kernel's RST for the listener-less port stays home: the flow stays pending
+in_srv nft -f - <<EOF || die "nft rule in the server ns" setup
+table inet xdpct_run_test {
+	chain out {
+		type filter hook output priority 0;
+		tcp sport $P_PEND tcp flags & rst == rst drop
+	}
+}
+EOF
+
+# ---- run ----
+LAB_ATTACHED+=("$IF_SRV")
+bg_ns "$NS_SRV" "$LAB_TMP/run.log" "$XDPCT" run "$IF_SRV" --ports "$P_TW,$P_PEND,$P_KEY" \
+	--observe $P_OBS --timeout "time_wait=$TW" --timeout "established=$EST,pending=$PEND" \
+	--key-rotate $ROT --evict-interval $IVL -v
+RUN=$BG_PID
+if wait_until 10 grep -qs 'running on' "$LAB_TMP/run.log"; then pass run_started; else
+	die "run did not start: $(head -c 400 "$LAB_TMP/run.log")" run_started
+fi
+note "$(grep 'running on' "$LAB_TMP/run.log")"
+if wait_until 3 grep -q "\"run_pid\":$RUN" <(status_j); then pass status_names_run_pid; else
+	fail status_names_run_pid "$(status_j | head -c 400)"
+fi
+
+# ---- TIME_WAIT leaves after time_wait seconds, not before ----
+in_cli timeout 10 "$TCPPEER" connect --addr "$SRV4" --port $P_TW --up 10k --down 10k \
+	--timeout 5 >/dev/null 2>&1
+check_rc tw_connection $? "tcppeer to $P_TW failed"
+line=$(conns_j $P_TW | head -n 1)
+idle=$(json_num idle_ms <<<"$line")
+if [[ "$(json_val state <<<"$line")" == TIME_WAIT ]] && isnum "$idle"; then
+	pass tw_entry
+	expire_ms=$(($(now_ms) - idle + TW * 1000))
+	# present until shortly before its expiry, then gone within an interval
+	early=0
+	while (($(now_ms) < expire_ms - 300)); do
+		[[ "$(n_entries $P_TW)" == 1 ]] || { early=1; break; }
+		sleep 0.1
+	done
+	assert_eq tw_not_evicted_early "$early" 0
+	gone_ms=
+	for _ in $(seq 1 60); do
+		if [[ "$(n_entries $P_TW)" == 0 ]]; then gone_ms=$(now_ms); break; fi
+		sleep 0.05
+	done
+	if [[ -n "$gone_ms" ]]; then
+		lag=$((gone_ms - expire_ms))
+		note "TIME_WAIT entry gone $lag ms after its expiry (pass every ${IVL}s)"
+		# the pass interval, plus polling and scheduling
+		assert_le tw_evicted_on_time "$((lag < 0 ? 0 : lag))" 900
+	else
+		fail tw_evicted_on_time "still there $(($(now_ms) - expire_ms)) ms after expiry"
+	fi
+else
+	fail tw_entry "entry: ${line:-none}"
+fi
+if grep -q 'evicted 1 entry' "$LAB_TMP/run.log"; then pass tw_eviction_logged; else
+	fail tw_eviction_logged "$(tail -n 5 "$LAB_TMP/run.log")"
+fi
+
+# ---- an idle ESTABLISHED entry leaves after established seconds ----
+bg_ns "$NS_CLI" "$LAB_TMP/obs.cli" bash -c "exec 3<>/dev/tcp/$SRV4/$P_OBS && sleep 15"
+OBS_CLI=$BG_PID
+if wait_until 3 grep -q '"state":"ESTABLISHED"' <(conns_j $P_OBS); then
+	pass est_entry
+	t0=$(now_ms)
+	wait_until $((EST + 3)) no_entries $P_OBS
+	dt=$(($(now_ms) - t0))
+	note "idle ESTABLISHED entry gone after $dt ms (established=${EST}s)"
+	if [[ "$(n_entries $P_OBS)" == 0 ]] && ((dt >= (EST - 1) * 1000 && dt <= (EST + 2) * 1000)); then
+		pass est_evicted_after_timeout
+	else
+		fail est_evicted_after_timeout "after $dt ms: $(conns_j $P_OBS | head -c 300)"
+	fi
+else
+	fail est_entry "$(conns_j $P_OBS | head -c 300)"
+fi
+stop_pid "$OBS_CLI"
+
+# ---- a cookie flow whose child never comes leaves with its pending entry ----
+pending_entries() { status_j | grep -o '"xdpct_pending":{"entries":[0-9]*' | grep -o '[0-9]*$'; }
+bg_ns "$NS_CLI" "$LAB_TMP/pend.cli" bash -c "exec 3<>/dev/tcp/$SRV4/$P_PEND && sleep 15"
+PEND_CLI=$BG_PID
+if wait_until 3 grep -q '"flags":\[[^]]*"PENDING"' <(conns_j $P_PEND); then
+	pass pending_flow
+	assert_eq pending_map_entry "$(pending_entries)" 1
+	t0=$(now_ms)
+	wait_until $((PEND + 3)) no_entries $P_PEND
+	dt=$(($(now_ms) - t0))
+	note "pending flow gone after $dt ms (pending=${PEND}s, counted from the next second)"
+	if [[ "$(n_entries $P_PEND)" == 0 ]] && ((dt >= (PEND - 1) * 1000 && dt <= (PEND + 2) * 1000)); then
+		pass pending_evicted_after_timeout
+	else
+		fail pending_evicted_after_timeout "after $dt ms: $(conns_j $P_PEND | head -c 300)"
+	fi
+	assert_eq pending_map_entry_gone "$(pending_entries)" 0
+else
+	fail pending_flow "$(conns_j $P_PEND | head -c 300)"
+fi
+stop_pid "$PEND_CLI"
+
+# ---- key rotation ----
+e0=$(key_epoch)
+# right after a rotation: the next one is ROT s away
+wait_until $((ROT + 2)) epoch_not "$e0"
+e1=$(key_epoch)
+if isnum "$e0" && isnum "$e1" && ((e1 == e0 + 1)); then pass key_rotates; else
+	fail key_rotates "epoch $e0 -> $e1 in $((ROT + 2)) s"
+fi
+# the client's packets after its SYN are held until the key has rotated
+in_cli nft -f - <<EOF || fail key_hold_rule "nft in the client ns"
+table inet xdpct_run_test {
+	chain out {
+		type filter hook output priority 0;
+		tcp dport $P_KEY tcp flags & syn == 0 drop
+	}
+}
+EOF
+stats_snap "$IF_SRV"
+prev0=$(xstat cookie_prev_key)
+bg_ns "$NS_CLI" "$LAB_TMP/key.j" "$TCPPEER" connect --addr "$SRV4" --port $P_KEY --up 10k \
+	--down 10k --timeout 15 --json
+KEY_CLI=$BG_PID
+wait_until $((ROT + 2)) epoch_not "$e1"
+e2=$(key_epoch)
+in_cli nft delete table inet xdpct_run_test
+note "client held from epoch $e1 to $e2"
+wait_pid "$KEY_CLI" 15
+check_rc key_prev_still_valid $? "$(head -c 300 "$LAB_TMP/key.j")"
+stats_snap "$IF_SRV"
+assert_ge key_prev_cookie_counted "$(($(xstat cookie_prev_key) - prev0))" 1
+
+# ---- stopping ----
+kill -TERM "$RUN"
+wait_pid "$RUN" 10
+check_rc sigterm_exit_0 $? "$(tail -n 3 "$LAB_TMP/run.log")"
+if nothing_attached "$NS_SRV" "$IF_SRV"; then pass sigterm_detaches; else fail sigterm_detaches "$WHY"; fi
+[[ -e /run/xdpct/$IF_SRV.pid ]] && fail run_lock_removed "/run/xdpct/$IF_SRV.pid left" || pass run_lock_removed
+
+bg_ns "$NS_SRV" "$LAB_TMP/run2.log" "$XDPCT" run "$IF_SRV" --ports $P_TW --keep
+RUN=$BG_PID
+wait_until 10 grep -qs 'running on' "$LAB_TMP/run2.log" || fail keep_started "$(head -c 300 "$LAB_TMP/run2.log")"
+kill -INT "$RUN"
+wait_pid "$RUN" 10
+check_rc sigint_keep_exit_0 $? "$(tail -n 3 "$LAB_TMP/run2.log")"
+if nothing_attached "$NS_SRV" "$IF_SRV"; then fail keep_leaves_attached "nothing left"; else
+	pass keep_leaves_attached
+fi
+X detach "$IF_SRV" >/dev/null 2>&1
+nothing_attached "$NS_SRV" "$IF_SRV" || fail detach_after_keep "$WHY"
+note "run log: $(tr '\n' '|' <"$LAB_TMP/run.log" | head -c 1500)"
+lab_finish

@@ -1,0 +1,595 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Eviction: the BPF side never removes an entry that timed out (only the
+ * LRU does, under pressure, and a SYN reusing a closed tuple). A pass here
+ * walks each flow table with batch lookups, re-reads each expired entry
+ * right before removing it (a packet may have refreshed it, or a SYN
+ * reopened the tuple, since the batch was read) and removes those still
+ * expired with batch deletes. The pending map follows its flows. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "evict.h"
+
+#define BATCH 8192     /* entries per batch lookup */
+#define DEL_GROUP 128  /* re-checked keys per batch delete: keeps the time
+			* between the re-check and the delete short */
+
+static const char *const state_names[] = XDPCT_CT_STATE_NAMES;
+static const unsigned int default_timeouts[] = XDPCT_CT_TIMEOUTS;
+_Static_assert(sizeof(default_timeouts) / sizeof(default_timeouts[0]) == XDPCT_CT_MAX,
+	       "a timeout per state");
+
+const double evict_buckets[EVICT_NBUCKETS] = {
+	0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
+};
+
+__u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* == bpf_ktime_get_ns() */
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+const char *evict_reason_name(int r)
+{
+	static char lower[XDPCT_CT_MAX][16];
+	int i;
+
+	if (r >= 0 && r < XDPCT_CT_MAX) {
+		if (!lower[r][0]) {
+			for (i = 0; state_names[r][i] && i < 15; i++) {
+				char ch = state_names[r][i];
+
+				lower[r][i] = ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch;
+			}
+			lower[r][i] = '\0';
+		}
+		return lower[r];
+	}
+	switch (r) {
+	case EVR_PENDING: return "pending";
+	case EVR_ORPHAN: return "orphan";
+	case EVR_DONE: return "done";
+	}
+	return "?";
+}
+
+const char *evict_map_name(int m)
+{
+	static const char *const n[EV_MAPS] = { XDPCT_MAP_FLOWS4, XDPCT_MAP_FLOWS6,
+						XDPCT_MAP_PENDING };
+
+	return m >= 0 && m < EV_MAPS ? n[m] : "?";
+}
+
+void timeouts_default(struct evict_timeouts *t)
+{
+	int i;
+
+	for (i = 0; i < XDPCT_CT_MAX; i++)
+		t->ns[i] = default_timeouts[i] * 1000000000ull;
+	t->pending_ns = XDPCT_COOKIE_VALID_NS;
+}
+
+/* "time_wait" == "TIME-WAIT" == "Time_Wait" */
+static bool name_eq(const char *a, size_t alen, const char *b)
+{
+	size_t i;
+
+	if (strlen(b) != alen)
+		return false;
+	for (i = 0; i < alen; i++) {
+		char x = a[i] == '-' ? '_' : a[i], y = b[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x |= 0x20;
+		if (y >= 'A' && y <= 'Z')
+			y |= 0x20;
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+int timeouts_parse(struct evict_timeouts *t, const char *arg)
+{
+	const char *p = arg;
+
+	if (!*arg) {
+		err("bad --timeout '': expected STATE=SECONDS");
+		return -1;
+	}
+	for (;;) {
+		const char *end = strchr(p, ','), *eq;
+		size_t len = end ? (size_t)(end - p) : strlen(p), nlen;
+		unsigned long long v;
+		char num[24];
+		int i, which = -2;
+
+		eq = memchr(p, '=', len);
+		if (!eq || eq == p) {
+			err("bad --timeout '%s': expected STATE=SECONDS, e.g. time_wait=120", arg);
+			return -1;
+		}
+		nlen = eq - p;
+		for (i = 0; i < XDPCT_CT_MAX; i++)
+			if (name_eq(p, nlen, state_names[i]))
+				which = i;
+		if (name_eq(p, nlen, "pending"))
+			which = -1;
+		if (which == -2) {
+			err("bad --timeout '%s': unknown state '%.*s' (syn_sent, syn_recv, established, fin_wait, close_wait, last_ack, time_wait, close, syn_sent2, none, pending)",
+			    arg, (int)nlen, p);
+			return -1;
+		}
+		if (len - nlen - 1 >= sizeof(num) ||
+		    (snprintf(num, sizeof(num), "%.*s", (int)(len - nlen - 1), eq + 1),
+		     parse_u64(num, 1, EVICT_TIMEOUT_MAX, &v))) {
+			err("bad --timeout '%s': '%.*s' is not a number of seconds (1-%llu)",
+			    arg, (int)(len - nlen - 1), eq + 1, EVICT_TIMEOUT_MAX);
+			return -1;
+		}
+		if (which == -1)
+			t->pending_ns = v * 1000000000ull;
+		else
+			t->ns[which] = v * 1000000000ull;
+		if (!end)
+			return 0;
+		p = end + 1;
+	}
+}
+
+void timeouts_describe(const struct evict_timeouts *t, char *buf, size_t len)
+{
+	size_t off = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 1; i < XDPCT_CT_MAX && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s=%llus", off ? " " : "",
+				evict_reason_name(i),
+				(unsigned long long)(t->ns[i] / 1000000000ull));
+	if (off < len)
+		snprintf(buf + off, len - off, " pending=%llus",
+			 (unsigned long long)(t->pending_ns / 1000000000ull));
+}
+
+static __u32 map_max_entries(int fd)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &mi, &len))
+		return 0;
+	return mi.max_entries;
+}
+
+int evictor_init(struct evictor *e, int fd4, int fd6, int fdp,
+		 const struct evict_timeouts *to)
+{
+	int m;
+
+	memset(e, 0, sizeof(*e));
+	e->fd[EV_FLOWS4] = fd4;
+	e->fd[EV_FLOWS6] = fd6;
+	e->fd[EV_PENDING] = fdp;
+	e->to = *to;
+	e->batch = BATCH;
+	/* the largest key and value of the three maps */
+	e->keys = malloc((size_t)BATCH * sizeof(struct xdpct_flow_key));
+	e->vals = malloc((size_t)BATCH * sizeof(struct xdpct_flow));
+	if (!e->keys || !e->vals) {
+		evictor_free(e);
+		return -ENOMEM;
+	}
+	for (m = 0; m < EV_MAPS; m++)
+		e->t.max_entries[m] = map_max_entries(e->fd[m]);
+	pthread_mutex_init(&e->lock, NULL);
+	return 0;
+}
+
+void evictor_free(struct evictor *e)
+{
+	free(e->keys);
+	free(e->vals);
+	free(e->orphans);
+	free(e->orphans_next);
+	e->keys = e->vals = NULL;
+	e->orphans = e->orphans_next = NULL;
+}
+
+static void hist_add(struct evict_hist *h, double v)
+{
+	int i;
+
+	h->count++;
+	h->sum += v;
+	for (i = 0; i < EVICT_NBUCKETS; i++)
+		if (v <= evict_buckets[i])
+			h->le[i]++;
+}
+
+static void hist_merge(struct evict_hist *a, const struct evict_hist *b)
+{
+	int i;
+
+	a->count += b->count;
+	a->sum += b->sum;
+	for (i = 0; i < EVICT_NBUCKETS; i++)
+		a->le[i] += b->le[i];
+}
+
+/* What one pass saw, merged into the totals at its end. */
+struct pass_acc {
+	__u64 evicted[EV_MAPS][EVR_MAX];
+	__u64 n_evicted;
+	struct evict_hist lag;
+	double lag_max;
+	__u64 conns[2][XDPCT_CT_MAX];
+	__u64 pending_flows;
+	__u64 entries[EV_MAPS];
+};
+
+/* Reason the entry must go (enum EVR_* or a state), -1 to keep it.
+ * *lag_ns: how long ago it expired. */
+static int flow_expired(const struct evict_timeouts *to, const struct xdpct_flow *f,
+			__u64 now, __u64 *lag_ns)
+{
+	__u32 st = f->state < XDPCT_CT_MAX ? f->state : XDPCT_CT_NONE;
+	/* last_tick may be ahead of now (written after now was read): a
+	 * signed difference, never a wrap to "idle for 52 days" */
+	__s32 idle = (__s32)((__u32)(now >> XDPCT_TICK_SHIFT) - f->last_tick);
+	__u64 idle_ns = idle > 0 ? (__u64)idle << XDPCT_TICK_SHIFT : 0;
+
+	if (idle_ns >= to->ns[st]) {
+		*lag_ns = idle_ns - to->ns[st];
+		return st;
+	}
+	if (f->flags & XDPCT_FLOW_PENDING) {
+		/* first_s is truncated to the second: count from the next one,
+		 * so that a flow never goes early */
+		__u64 since = ((__u64)f->first_s + 1) * 1000000000ull;
+
+		if (now > since && now - since >= to->pending_ns) {
+			*lag_ns = now - since - to->pending_ns;
+			return EVR_PENDING;
+		}
+	}
+	return -1;
+}
+
+static void pending_key_of(int m, const void *k, struct xdpct_flow_key *pk)
+{
+	memset(pk, 0, sizeof(*pk));
+	if (m == EV_FLOWS4) {
+		const struct xdpct_flow4_key *k4 = k;
+
+		pk->family = 4;
+		pk->raddr[0] = k4->raddr;
+		pk->laddr[0] = k4->laddr;
+		pk->rport = k4->rport;
+		pk->lport = k4->lport;
+	} else {
+		const struct xdpct_flow6_key *k6 = k;
+
+		pk->family = 6;
+		memcpy(pk->raddr, k6->raddr, 16);
+		memcpy(pk->laddr, k6->laddr, 16);
+		pk->rport = k6->rport;
+		pk->lport = k6->lport;
+	}
+}
+
+static void count_kept(struct pass_acc *a, int m, const struct xdpct_flow *f)
+{
+	a->entries[m]++;
+	a->conns[m == EV_FLOWS6][f->state < XDPCT_CT_MAX ? f->state : 0]++;
+	if (f->flags & XDPCT_FLOW_PENDING)
+		a->pending_flows++;
+}
+
+/* Batch delete of n keys; keys already gone are skipped. Returns how many
+ * went, or -errno. */
+static long delete_keys(int fd, const char *keys, size_t ksz, __u32 n)
+{
+	long done = 0;
+
+	while (n) {
+		__u32 cnt = n;
+		int r = bpf_map_delete_batch(fd, keys, &cnt, NULL);
+
+		if (!r) {
+			done += n;
+			break;
+		}
+		if (errno != ENOENT || cnt >= n)
+			return -errno;
+		/* keys[cnt] vanished (the BPF side deleted it): go on after it */
+		done += cnt;
+		keys += (size_t)(cnt + 1) * ksz;
+		n -= cnt + 1;
+	}
+	return done;
+}
+
+struct cand {
+	__u32 idx;
+	int reason;
+};
+
+/* Re-read the candidates, delete those still expired, in one batch. */
+static int flush_cands(struct evictor *e, int m, struct pass_acc *a,
+		       const struct cand *c, __u32 n, size_t ksz)
+{
+	char dkeys[DEL_GROUP * sizeof(struct xdpct_flow6_key)];
+	int reasons[DEL_GROUP];
+	bool pend[DEL_GROUP];
+	__u64 lags[DEL_GROUP];
+	int fd = e->fd[m];
+	__u32 i, nd = 0;
+	long r;
+
+	for (i = 0; i < n; i++) {
+		const char *k = (const char *)e->keys + (size_t)c[i].idx * ksz;
+		struct xdpct_flow f;
+		__u64 lag;
+		int why;
+
+		if (bpf_map_lookup_elem(fd, k, &f))
+			continue; /* gone meanwhile */
+		why = flow_expired(&e->to, &f, mono_ns(), &lag);
+		if (why < 0) { /* refreshed or reopened since the batch */
+			count_kept(a, m, &f);
+			continue;
+		}
+		if (e->dry_run) /* still there: counted as present too */
+			count_kept(a, m, &f);
+		memcpy(dkeys + (size_t)nd * ksz, k, ksz);
+		reasons[nd] = why;
+		lags[nd] = lag;
+		pend[nd] = f.flags & XDPCT_FLOW_PENDING;
+		nd++;
+	}
+	if (!nd)
+		return 0;
+	if (e->dry_run) {
+		r = nd;
+	} else {
+		r = delete_keys(fd, dkeys, ksz, nd);
+		if (r < 0)
+			return r;
+	}
+	/* ENOENT-skipped keys are few: account them all as removed by us */
+	for (i = 0; i < nd; i++) {
+		double lag = lags[i] / 1e9;
+
+		a->evicted[m][reasons[i]]++;
+		a->n_evicted++;
+		hist_add(&a->lag, lag);
+		if (lag > a->lag_max)
+			a->lag_max = lag;
+		if (pend[i] && e->fd[EV_PENDING] >= 0) {
+			struct xdpct_flow_key pk;
+
+			pending_key_of(m, dkeys + (size_t)i * ksz, &pk);
+			if (e->dry_run || !bpf_map_delete_elem(e->fd[EV_PENDING], &pk))
+				a->evicted[EV_PENDING][EVR_PENDING]++;
+		}
+	}
+	return 0;
+}
+
+/* Walks one map with batch lookups; fn handles each chunk. */
+static int walk(struct evictor *e, int m,
+		int (*fn)(struct evictor *, int, struct pass_acc *, __u32),
+		struct pass_acc *a)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 tok = 0, count;
+	bool first = true;
+	int r, rr;
+
+	for (;;) {
+		count = e->batch;
+		r = bpf_map_lookup_batch(e->fd[m], first ? NULL : &tok, &tok,
+					 e->keys, e->vals, &count, &bo);
+		if (r && errno != ENOENT)
+			return -errno; /* ENOSPC cannot happen: BATCH >> a bucket */
+		rr = fn(e, m, a, count);
+		if (rr)
+			return rr;
+		if (r) /* ENOENT: that was the last chunk */
+			return 0;
+		first = false;
+	}
+}
+
+static int flows_chunk(struct evictor *e, int m, struct pass_acc *a, __u32 count)
+{
+	size_t ksz = m == EV_FLOWS4 ? sizeof(struct xdpct_flow4_key) :
+				      sizeof(struct xdpct_flow6_key);
+	const struct xdpct_flow *vals = e->vals;
+	struct cand c[DEL_GROUP];
+	__u32 i, nc = 0;
+	__u64 now = mono_ns(), lag;
+	int why, r;
+
+	for (i = 0; i < count; i++) {
+		why = flow_expired(&e->to, &vals[i], now, &lag);
+		if (why < 0) {
+			count_kept(a, m, &vals[i]);
+			continue;
+		}
+		c[nc].idx = i;
+		c[nc].reason = why;
+		if (++nc == DEL_GROUP) {
+			r = flush_cands(e, m, a, c, nc, ksz);
+			if (r)
+				return r;
+			nc = 0;
+		}
+	}
+	return nc ? flush_cands(e, m, a, c, nc, ksz) : 0;
+}
+
+static int key_cmp(const void *x, const void *y)
+{
+	return memcmp(x, y, sizeof(struct xdpct_flow_key));
+}
+
+static int pending_flush(struct evictor *e, struct pass_acc *a,
+			 const struct xdpct_flow_key *del, const int *reasons, __u32 nd)
+{
+	long r = e->dry_run ? (long)nd :
+		 delete_keys(e->fd[EV_PENDING], (const char *)del, sizeof(del[0]), nd);
+	__u32 j;
+
+	if (r < 0)
+		return r;
+	for (j = 0; j < nd; j++)
+		a->evicted[EV_PENDING][reasons[j]]++;
+	return 0;
+}
+
+static int pending_chunk(struct evictor *e, int m, struct pass_acc *a, __u32 count)
+{
+	const struct xdpct_flow_key *keys = e->keys;
+	struct xdpct_flow_key del[DEL_GROUP];
+	int reasons[DEL_GROUP];
+	__u32 i, nd = 0;
+	int r;
+
+	(void)m;
+	for (i = 0; i < count; i++) {
+		const struct xdpct_flow_key *pk = &keys[i];
+		int ffd = e->fd[pk->family == 6 ? EV_FLOWS6 : EV_FLOWS4];
+		struct xdpct_flow f;
+		int why = -1;
+
+		if (ffd < 0) {
+			a->entries[EV_PENDING]++;
+			continue;
+		}
+		if (pk->family == 4) {
+			struct xdpct_flow4_key k = { .raddr = pk->raddr[0], .laddr = pk->laddr[0],
+						     .rport = pk->rport, .lport = pk->lport };
+
+			r = bpf_map_lookup_elem(ffd, &k, &f);
+		} else {
+			struct xdpct_flow6_key k = { .rport = pk->rport, .lport = pk->lport };
+
+			memcpy(k.raddr, pk->raddr, 16);
+			memcpy(k.laddr, pk->laddr, 16);
+			r = bpf_map_lookup_elem(ffd, &k, &f);
+		}
+		if (r) {
+			if (e->orphans && bsearch(pk, e->orphans, e->n_orphans, sizeof(*pk), key_cmp)) {
+				why = EVR_ORPHAN;
+			} else if (e->n_orphans_next < e->cap_orphans) {
+				e->orphans_next[e->n_orphans_next++] = *pk;
+			}
+		} else if (!(f.flags & XDPCT_FLOW_PENDING)) {
+			why = EVR_DONE;
+		}
+		if (why < 0) {
+			a->entries[EV_PENDING]++;
+			continue;
+		}
+		del[nd] = *pk;
+		reasons[nd++] = why;
+		if (nd == DEL_GROUP) {
+			r = pending_flush(e, a, del, reasons, nd);
+			if (r)
+				return r;
+			nd = 0;
+		}
+	}
+	return nd ? pending_flush(e, a, del, reasons, nd) : 0;
+}
+
+static int pending_pass(struct evictor *e, struct pass_acc *a)
+{
+	size_t cap = e->t.max_entries[EV_PENDING];
+	void *p;
+	int r;
+
+	if (cap > e->cap_orphans) {
+		p = realloc(e->orphans_next, cap * sizeof(struct xdpct_flow_key));
+		if (!p)
+			return -ENOMEM;
+		e->orphans_next = p;
+		p = realloc(e->orphans, cap * sizeof(struct xdpct_flow_key));
+		if (!p)
+			return -ENOMEM;
+		e->orphans = p;
+		e->cap_orphans = cap;
+	}
+	e->n_orphans_next = 0;
+	r = walk(e, EV_PENDING, pending_chunk, a);
+	if (r)
+		return r;
+	/* this pass's orphans are next pass's candidates */
+	p = e->orphans;
+	e->orphans = e->orphans_next;
+	e->orphans_next = p;
+	e->n_orphans = e->n_orphans_next;
+	qsort(e->orphans, e->n_orphans, sizeof(struct xdpct_flow_key), key_cmp);
+	return 0;
+}
+
+int evict_pass(struct evictor *e)
+{
+	struct pass_acc *a = calloc(1, sizeof(*a));
+	__u64 t0 = mono_ns(), t1;
+	int m, r = 0;
+
+	if (!a)
+		return -ENOMEM;
+	for (m = EV_FLOWS4; m <= EV_FLOWS6 && !r; m++)
+		if (e->fd[m] >= 0)
+			r = walk(e, m, flows_chunk, a);
+	if (!r && e->fd[EV_PENDING] >= 0)
+		r = pending_pass(e, a);
+	t1 = mono_ns();
+
+	pthread_mutex_lock(&e->lock);
+	if (!r) {
+		e->t.passes++;
+		hist_add(&e->t.pass_s, (t1 - t0) / 1e9);
+		e->t.last_pass_s = (t1 - t0) / 1e9;
+		e->t.last_pass_end_ns = t1;
+		memcpy(e->t.conns, a->conns, sizeof(a->conns));
+		e->t.pending_flows = a->pending_flows;
+		for (m = 0; m < EV_MAPS; m++)
+			e->t.entries[m] = a->entries[m];
+	}
+	/* what went, went: count it even after an error */
+	for (m = 0; m < EV_MAPS; m++) {
+		int k;
+
+		for (k = 0; k < EVR_MAX; k++)
+			e->t.evicted[m][k] += a->evicted[m][k];
+	}
+	hist_merge(&e->t.lag_s, &a->lag);
+	e->t.last_lag_max_s = a->lag_max;
+	e->t.last_evicted = a->n_evicted;
+	pthread_mutex_unlock(&e->lock);
+	free(a);
+	return r;
+}
+
+void evict_totals_get(struct evictor *e, struct evict_totals *out)
+{
+	pthread_mutex_lock(&e->lock);
+	*out = e->t;
+	pthread_mutex_unlock(&e->lock);
+}

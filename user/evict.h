@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Eviction of expired entries from the flow tables and the pending map:
+ * a pass reads every entry with batch lookups, re-checks the expired ones
+ * and removes them with batch deletes. Used by `xdpct run` (on a timer),
+ * `xdpct evict` (one pass, or a benchmark) and `xdpct status` (counting). */
+#ifndef XDPCT_EVICT_H
+#define XDPCT_EVICT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "xdpct.h"
+
+/* The maps a pass walks. */
+enum { EV_FLOWS4, EV_FLOWS6, EV_PENDING, EV_MAPS };
+
+/* Why an entry went: 0..XDPCT_CT_MAX-1 its state's timeout, then: */
+enum {
+	EVR_PENDING = XDPCT_CT_MAX, /* a cookie flow whose child never came,
+				     * past the cookie's validity */
+	EVR_ORPHAN,                 /* pending entry without a flow entry */
+	EVR_DONE,                   /* pending entry of a flow no longer pending */
+	EVR_MAX
+};
+
+/* The longest a cookie is accepted: two slots of 2^36 ns (~137 s). */
+#define XDPCT_COOKIE_VALID_NS (2ull << XDPCT_SLOT_SHIFT)
+/* Timeouts must fit the signed 32-bit tick difference (2^31 ticks of
+ * 2^20 ns, ~26 days): an entry cannot look idle for longer. */
+#define EVICT_TIMEOUT_MAX 2000000ull
+
+struct evict_timeouts {
+	__u64 ns[XDPCT_CT_MAX]; /* idle time after the last packet, per state */
+	__u64 pending_ns;       /* PENDING flows: after the cookie ACK */
+};
+
+/* Fixed histogram buckets (seconds), for pass duration and lag. */
+#define EVICT_NBUCKETS 12
+extern const double evict_buckets[EVICT_NBUCKETS];
+
+struct evict_hist {
+	__u64 count;
+	double sum;
+	__u64 le[EVICT_NBUCKETS]; /* cumulative: observations <= bucket */
+};
+
+/* Cumulative figures, plus what the last pass saw. */
+struct evict_totals {
+	__u64 passes;
+	__u64 evicted[EV_MAPS][EVR_MAX];
+	struct evict_hist pass_s;   /* duration of a pass */
+	struct evict_hist lag_s;    /* expiry -> removal, per entry removed */
+	double last_pass_s;
+	double last_lag_max_s;
+	__u64 last_evicted;
+	__u64 last_pass_end_ns;     /* CLOCK_MONOTONIC */
+	/* after the last pass (entries that stayed) */
+	__u64 conns[2][XDPCT_CT_MAX]; /* [ipv4, ipv6][state] */
+	__u64 pending_flows;          /* flows with the PENDING flag */
+	__u64 entries[EV_MAPS];
+	__u32 max_entries[EV_MAPS];
+};
+
+struct evictor {
+	int fd[EV_MAPS];             /* -1: that map is skipped */
+	struct evict_timeouts to;
+	bool dry_run;                /* count what would go, delete nothing */
+	pthread_mutex_t lock;        /* guards t (read by the metrics thread) */
+	struct evict_totals t;
+	/* scratch */
+	void *keys, *vals;
+	__u32 batch;
+	/* pending entries seen without a flow in the previous pass: a cookie
+	 * ACK writes the pending entry just before the flow entry */
+	struct xdpct_flow_key *orphans, *orphans_next;
+	size_t n_orphans, n_orphans_next, cap_orphans;
+};
+
+void timeouts_default(struct evict_timeouts *t);
+/* "time_wait=30,close=5" (repeatable option): states by name, any case,
+ * and "pending". One line on stderr and -1 on error. */
+int timeouts_parse(struct evict_timeouts *t, const char *arg);
+/* "syn_sent=120s ... pending=137s" */
+void timeouts_describe(const struct evict_timeouts *t, char *buf, size_t len);
+
+/* fds are borrowed (not closed by evictor_free). 0 or -errno. */
+int evictor_init(struct evictor *e, int fd4, int fd6, int fdp,
+		 const struct evict_timeouts *to);
+void evictor_free(struct evictor *e);
+/* One pass over every map. 0 or -errno (the pass stops at the error). */
+int evict_pass(struct evictor *e);
+/* A copy of the totals, taken under the lock. */
+void evict_totals_get(struct evictor *e, struct evict_totals *out);
+
+const char *evict_reason_name(int r); /* "time_wait", "pending", ... */
+const char *evict_map_name(int m);    /* "xdpct_flows4", ... */
+
+__u64 mono_ns(void);
+
+#endif /* XDPCT_EVICT_H */

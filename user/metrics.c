@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Prometheus metrics of `xdpct run`. HTTP is libmicrohttpd's (Debian's
+ * libmicrohttpd12): we only bind the socket, so that a port in use is an
+ * error before anything is attached, and render the text. */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <microhttpd.h>
+
+#include "cmd.h"
+#include "metrics.h"
+
+#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+struct metrics {
+	struct MHD_Daemon *d;
+	struct metrics_src *src;
+};
+
+int metrics_listen(const char *arg, int *usage)
+{
+	char host[256], port[8];
+	const char *colon, *h = arg;
+	size_t hlen;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res = NULL, *ai;
+	unsigned long long p;
+	int fd = -1, r, one = 1, e = 0;
+
+	*usage = 1;
+	colon = strrchr(arg, ':');
+	if (!colon) {
+		err("bad --metrics '%s': expected ADDR:PORT, [ADDR6]:PORT or :PORT", arg);
+		return -1;
+	}
+	hlen = colon - arg;
+	if (hlen >= 2 && arg[0] == '[' && arg[hlen - 1] == ']') {
+		h = arg + 1;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(host) || strlen(colon + 1) >= sizeof(port) ||
+	    parse_u64(colon + 1, 1, 65535, &p)) {
+		err("bad --metrics '%s': expected ADDR:PORT with a port in 1-65535", arg);
+		return -1;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)hlen, h);
+	snprintf(port, sizeof(port), "%llu", p);
+	r = getaddrinfo(hlen ? host : NULL, port, &hints, &res);
+	if (r) {
+		err("bad --metrics '%s': %s", arg, gai_strerror(r));
+		return -1;
+	}
+	*usage = 0;
+	/* the IPv6 wildcard first when there is one: it takes IPv4 too */
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			e = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (!bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, 64))
+			break;
+		e = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		err("cannot listen on %s for --metrics: %s", arg, strerror(e));
+	return fd;
+}
+
+/* ---- the text ---- */
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void histogram(FILE *f, const char *name, const char *help,
+		      const struct evict_hist *h)
+{
+	int i;
+
+	family(f, name, "histogram", help);
+	for (i = 0; i < EVICT_NBUCKETS; i++)
+		fprintf(f, "%s_bucket{le=\"%g\"} %llu\n", name, evict_buckets[i],
+			(unsigned long long)h->le[i]);
+	fprintf(f, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)h->count);
+	fprintf(f, "%s_sum %.9g\n", name, h->sum);
+	fprintf(f, "%s_count %llu\n", name, (unsigned long long)h->count);
+}
+
+/* "V_PASS_NOT_TCP" / "pass_not_tcp" -> verdict "pass", reason "not_tcp" */
+static void split_verdict(const char *name, char *verdict, size_t vlen,
+			  const char **reason)
+{
+	const char *u = strchr(name, '_');
+	size_t n = u ? (size_t)(u - name) : strlen(name);
+
+	snprintf(verdict, vlen, "%.*s", (int)n, name);
+	*reason = u ? u + 1 : "";
+}
+
+static void render(FILE *f, struct metrics_src *s)
+{
+	static const char *const state_names[] = XDPCT_CT_STATE_NAMES;
+	__u64 sums[XDPCT_STAT_MAX];
+	struct evict_totals t;
+	struct xdpct_config cfg;
+	__u32 zero = 0;
+	bool have_stats = !stats_read(s->fd_stats, sums);
+	bool have_cfg = !bpf_map_lookup_elem(s->fd_config, &zero, &cfg);
+	char verdict[16];
+	const char *reason;
+	int i, m, fam;
+
+	evict_totals_get(s->ev, &t);
+
+	family(f, "xdpct_info", "gauge", "xdpct run on an interface (value 1)");
+	fprintf(f, "xdpct_info{interface=\"%s\",mode=\"%s\",version=\"%s\"} 1\n",
+		s->ifname, s->mode, XDPCT_VERSION);
+	family(f, "xdpct_start_time_seconds", "gauge",
+	       "Unix time at which this xdpct run started");
+	fprintf(f, "xdpct_start_time_seconds %.3f\n", s->start_time);
+
+	if (have_stats) {
+		family(f, "xdpct_xdp_packets_total", "counter", "Packets seen by the XDP program");
+		fprintf(f, "xdpct_xdp_packets_total %llu\n",
+			(unsigned long long)sums[XDPCT_STAT_XDP_PACKETS]);
+		family(f, "xdpct_packets_total", "counter",
+		       "XDP verdicts by reason: each packet counts once (verdict pass, tx or drop)");
+		for (i = 0; i < XDPCT_STAT_MAX; i++) {
+			if (strncmp(stat_id(i), "V_", 2))
+				continue;
+			split_verdict(stat_name(i), verdict, sizeof(verdict), &reason);
+			fprintf(f, "xdpct_packets_total{verdict=\"%s\",reason=\"%s\"} %llu\n",
+				verdict, reason, (unsigned long long)sums[i]);
+		}
+		family(f, "xdpct_events_total", "counter",
+		       "Other counters of the BPF programs: cookies, conntrack, TC handover, parse errors");
+		for (i = 0; i < XDPCT_STAT_MAX; i++) {
+			if (!strncmp(stat_id(i), "V_", 2) || i == XDPCT_STAT_XDP_PACKETS)
+				continue;
+			fprintf(f, "xdpct_events_total{event=\"%s\"} %llu\n", stat_name(i),
+				(unsigned long long)sums[i]);
+		}
+	}
+
+	family(f, "xdpct_connections", "gauge",
+	       "Flow entries by family and state, at the last eviction pass");
+	for (fam = 0; fam < 2; fam++)
+		for (i = 0; i < XDPCT_CT_MAX; i++)
+			fprintf(f, "xdpct_connections{family=\"ipv%d\",state=\"%s\"} %llu\n",
+				fam ? 6 : 4, evict_reason_name(i),
+				(unsigned long long)t.conns[fam][i]);
+	(void)state_names;
+	family(f, "xdpct_connections_pending", "gauge",
+	       "Cookie flows whose listener child socket does not exist yet");
+	fprintf(f, "xdpct_connections_pending %llu\n", (unsigned long long)t.pending_flows);
+	family(f, "xdpct_map_entries", "gauge", "Entries in each map, at the last eviction pass");
+	for (m = 0; m < EV_MAPS; m++)
+		fprintf(f, "xdpct_map_entries{map=\"%s\"} %llu\n", evict_map_name(m),
+			(unsigned long long)t.entries[m]);
+	family(f, "xdpct_map_capacity", "gauge", "Maximum entries of each map");
+	for (m = 0; m < EV_MAPS; m++)
+		fprintf(f, "xdpct_map_capacity{map=\"%s\"} %u\n", evict_map_name(m),
+			t.max_entries[m]);
+	family(f, "xdpct_map_fill_ratio", "gauge", "Entries / capacity of each map (0-1)");
+	for (m = 0; m < EV_MAPS; m++)
+		fprintf(f, "xdpct_map_fill_ratio{map=\"%s\"} %.6g\n", evict_map_name(m),
+			t.max_entries[m] ? (double)t.entries[m] / t.max_entries[m] : 0);
+
+	family(f, "xdpct_evictions_total", "counter",
+	       "Entries removed by xdpct run, by map and reason (a state: its timeout; pending: "
+	       "cookie flow past the cookie's validity; orphan, done: pending entry without a "
+	       "pending flow)");
+	for (m = 0; m < EV_MAPS; m++) {
+		int lo = m == EV_PENDING ? EVR_PENDING : 0;
+		int hi = m == EV_PENDING ? EVR_MAX : EVR_PENDING + 1;
+
+		for (i = lo; i < hi; i++)
+			fprintf(f, "xdpct_evictions_total{map=\"%s\",reason=\"%s\"} %llu\n",
+				evict_map_name(m), evict_reason_name(i),
+				(unsigned long long)t.evicted[m][i]);
+	}
+	histogram(f, "xdpct_eviction_pass_duration_seconds",
+		  "Duration of an eviction pass over all maps", &t.pass_s);
+	family(f, "xdpct_eviction_last_pass_duration_seconds", "gauge",
+	       "Duration of the last eviction pass");
+	fprintf(f, "xdpct_eviction_last_pass_duration_seconds %.9g\n", t.last_pass_s);
+	histogram(f, "xdpct_eviction_lag_seconds",
+		  "Time from an entry's expiry to its removal", &t.lag_s);
+	family(f, "xdpct_timeout_seconds", "gauge",
+	       "Timeouts in force: idle time per state; pending: cookie flows, from the cookie ACK");
+	for (i = 1; i < XDPCT_CT_MAX; i++)
+		fprintf(f, "xdpct_timeout_seconds{state=\"%s\"} %llu\n", evict_reason_name(i),
+			(unsigned long long)(s->to->ns[i] / 1000000000ull));
+	fprintf(f, "xdpct_timeout_seconds{state=\"pending\"} %.3f\n", s->to->pending_ns / 1e9);
+
+	if (have_cfg) {
+		__u64 now = mono_ns();
+
+		family(f, "xdpct_cookie_key_age_seconds", "gauge",
+		       "Time since the SYN-cookie key was last rotated");
+		fprintf(f, "xdpct_cookie_key_age_seconds %.3f\n",
+			now > cfg.key_set_ns ? (now - cfg.key_set_ns) / 1e9 : 0);
+		family(f, "xdpct_cookie_key_epoch", "gauge",
+		       "Rotations of the SYN-cookie key since attach");
+		fprintf(f, "xdpct_cookie_key_epoch %u\n", cfg.key_epoch);
+	}
+	family(f, "xdpct_cookie_key_rotations_total", "counter",
+	       "SYN-cookie key rotations made by this xdpct run");
+	fprintf(f, "xdpct_cookie_key_rotations_total %llu\n",
+		(unsigned long long)__atomic_load_n(&s->key_rotations, __ATOMIC_RELAXED));
+	family(f, "xdpct_cookie_key_rotate_period_seconds", "gauge",
+	       "Period of the SYN-cookie key rotation");
+	fprintf(f, "xdpct_cookie_key_rotate_period_seconds %llu\n",
+		(unsigned long long)(s->key_rotate_ns / 1000000000ull));
+}
+
+char *metrics_render(struct metrics_src *src, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	render(f, src);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* ---- HTTP ---- */
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code,
+			     char *body, size_t len, enum MHD_ResponseMemoryMode mem)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mem);
+	enum MHD_Result ret;
+
+	if (!r) {
+		if (mem == MHD_RESPMEM_MUST_FREE)
+			free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				code == MHD_HTTP_OK ? CONTENT_TYPE : "text/plain; charset=utf-8");
+	ret = MHD_queue_response(c, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+#define TEXT(s) (char *)(s), sizeof(s) - 1, MHD_RESPMEM_PERSISTENT
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+			       const char *method, const char *version,
+			       const char *upload_data, size_t *upload_data_size,
+			       void **con_cls)
+{
+	struct metrics *m = cls;
+	size_t len;
+	char *body;
+
+	(void)version;
+	(void)upload_data;
+	(void)upload_data_size;
+	(void)con_cls;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, TEXT("only GET\n"));
+	if (!strcmp(url, "/"))
+		return reply(c, MHD_HTTP_OK, TEXT("xdpct: metrics at /metrics\n"));
+	if (strcmp(url, "/metrics"))
+		return reply(c, MHD_HTTP_NOT_FOUND, TEXT("not found; metrics at /metrics\n"));
+	body = metrics_render(m->src, &len);
+	if (!body)
+		return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, TEXT("out of memory\n"));
+	return reply(c, MHD_HTTP_OK, body, len, MHD_RESPMEM_MUST_FREE);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	if (verbose < 2)
+		return;
+	fputs("xdpct: metrics: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
+struct metrics *metrics_start(int fd, struct metrics_src *src)
+{
+	struct metrics *m = calloc(1, sizeof(*m));
+
+	if (!m) {
+		close(fd);
+		err("metrics: out of memory");
+		return NULL;
+	}
+	m->src = src;
+	m->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
+				NULL, NULL, handler, m,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first */
+				MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+				MHD_OPTION_END);
+	if (!m->d) {
+		close(fd);
+		free(m);
+		err("cannot start the metrics server (libmicrohttpd)");
+		return NULL;
+	}
+	return m;
+}
+
+void metrics_stop(struct metrics *m)
+{
+	if (!m)
+		return;
+	MHD_stop_daemon(m->d); /* closes the listening socket */
+	free(m);
+}

@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: GPL-2.0
+/* run: attach (or take over an attachment and its pinned maps) and stay in
+ * the foreground: eviction passes, cookie key rotation, the metrics
+ * endpoint. SIGINT/SIGTERM: stop, detaching unless --keep. SIGHUP:
+ * re-execute the binary on disk, which takes over again (an upgrade of
+ * both the CLI and the programs without losing a connection). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "evict.h"
+#include "metrics.h"
+
+#define RUN_DIR "/run/xdpct"
+#define KEY_ROTATE_DEFAULT 60
+/* a pass takes at most this share of the time: the interval stretches
+ * for big tables (1M entries: ~0.5 s a pass here, so ~10 s apart) */
+#define EVICT_DUTY 20
+#define SUMMARY_NS (60 * 1000000000ull)
+
+static int run_verbose;
+
+static void run_usage(void)
+{
+	printf("Usage: xdpct run IFACE [--ports LIST] [--observe LIST] [--track-all]\n"
+	       "                 [--mode native|skb] [--max-conns N] [--pin-dir DIR]\n"
+	       "                 [--timeout STATE=SECONDS]... [--key-rotate SECONDS]\n"
+	       "                 [--evict-interval SECONDS] [--metrics ADDR:PORT] [--keep] [-v]\n"
+	       "\n"
+	       "Attach to IFACE as `xdpct attach` does, or, if xdpct is attached already\n"
+	       "(after a restart, a crash, kill -9), reload its programs in place over\n"
+	       "the pinned maps, losing no connection; then stay in the foreground:\n"
+	       "\n"
+	       "  - eviction: entries idle for longer than their state's timeout leave\n"
+	       "    the flow tables (netfilter's defaults: syn_sent 120, syn_recv 60,\n"
+	       "    established 432000, fin_wait 120, close_wait 60, last_ack 30,\n"
+	       "    time_wait 120, close 10, syn_sent2 120 s); cookie flows still\n"
+	       "    pending leave once their cookie could no longer be valid (pending,\n"
+	       "    137 s after the cookie ACK), with their xdpct_pending entries.\n"
+	       "    A pass reads the tables with batch lookups and removes with batch\n"
+	       "    deletes, every --evict-interval, further apart when a pass is long;\n"
+	       "  - the SYN-cookie key rotates every --key-rotate seconds; the previous\n"
+	       "    key stays valid for one period;\n"
+	       "  - --metrics serves Prometheus metrics at http://ADDR:PORT/metrics.\n"
+	       "\n"
+	       "Messages go to stderr. SIGINT or SIGTERM stops it and detaches (not\n"
+	       "with --keep: the programs and maps stay, for a later run or reload).\n"
+	       "SIGHUP re-executes the xdpct binary on disk, which takes over in\n"
+	       "place. One run per interface (lock: %s/IFACE.pid).\n"
+	       "\n"
+	       "Options (and those of xdpct attach; --ports, --observe or --track-all\n"
+	       "is required only when xdpct is not attached yet):\n"
+	       "  -t, --timeout STATE=SECONDS[,...]  timeout of a state (any case, '-' or\n"
+	       "                        '_'), or of pending cookie flows ('pending');\n"
+	       "                        repeatable, 1-%llu s\n"
+	       "  -r, --key-rotate S    rotate the cookie key every S seconds (default %d)\n"
+	       "  -e, --evict-interval S  seconds between eviction passes (default 1,\n"
+	       "                        0.05-3600; at least %dx the last pass's duration)\n"
+	       "  -M, --metrics ADDR:PORT  serve metrics: 127.0.0.1:9100, [::1]:9100,\n"
+	       "                        :9100 (every address)\n"
+	       "  -k, --keep            leave xdpct attached on exit\n"
+	       "  -p, --ports LIST      ports to protect: 80,443,8000-8100\n"
+	       "  -o, --observe LIST    ports to track without cookies, never dropping\n"
+	       "  -a, --track-all       track every TCP flow (observe mode)\n"
+	       "  -m, --mode MODE       XDP mode: native (default) or skb\n"
+	       "  -n, --max-conns N     entries of each flow table (default %d)\n"
+	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE\n"
+	       "  -v, --verbose         log every eviction pass that removed entries and\n"
+	       "                        every key rotation (-vv: libbpf/libxdp messages)\n"
+	       "  -h, --help            this help\n",
+	       RUN_DIR, EVICT_TIMEOUT_MAX, KEY_ROTATE_DEFAULT, EVICT_DUTY,
+	       XDPCT_FLOWS_DEFAULT, XDPCT_PIN_ROOT);
+}
+
+/* ---- systemd (Type=notify), without libsystemd ---- */
+
+static void sd_notify_msg(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0'; /* abstract namespace */
+	len = offsetof(struct sockaddr_un, sun_path) + strlen(path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, len);
+	close(fd);
+}
+
+/* ---- one run per interface ---- */
+
+static int lock_fd = -1;
+static char lock_path[PATH_MAX];
+
+static int take_lock(const char *ifname)
+{
+	char buf[32];
+	ssize_t n;
+	int r;
+
+	r = mkdir_p(RUN_DIR, 0755);
+	if (r) {
+		err("cannot create %s: %s", RUN_DIR, strerror(-r));
+		return -1;
+	}
+	snprintf(lock_path, sizeof(lock_path), "%s/%s.pid", RUN_DIR, ifname);
+	lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lock_fd < 0) {
+		err("cannot open %s: %s", lock_path, strerror(errno));
+		return -1;
+	}
+	if (flock(lock_fd, LOCK_EX | LOCK_NB)) {
+		n = pread(lock_fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		err("xdpct run is already running for %s (pid %s, lock %s)", ifname,
+		    buf[0] ? buf : "?", lock_path);
+		close(lock_fd);
+		lock_fd = -1;
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
+	if (ftruncate(lock_fd, 0) || pwrite(lock_fd, buf, n, 0) != n)
+		warn("cannot write %s: %s", lock_path, strerror(errno));
+	return 0;
+}
+
+static void drop_lock(void)
+{
+	if (lock_fd < 0)
+		return;
+	unlink(lock_path);
+	close(lock_fd);
+	lock_fd = -1;
+}
+
+/* ---- the loop ---- */
+
+struct run {
+	const char *ifname;
+	unsigned int ifindex;
+	char pin_dir[PATH_MAX];
+	int fd[EV_MAPS], fd_config, fd_stats;
+	struct evictor ev;
+	struct evict_timeouts to;
+	__u64 rotate_ns, interval_ns;
+	struct metrics_src msrc;
+	/* for the summary line */
+	__u64 sum_evicted, sum_start;
+};
+
+static int open_map(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		err("cannot open %s: %s", path, strerror(errno));
+	return fd;
+}
+
+static int rotate_key(struct run *r)
+{
+	struct xdpct_config old, cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(r->fd_config, &zero, &old)) {
+		warn("key rotation: cannot read %s: %s", XDPCT_MAP_CONFIG, strerror(errno));
+		return -1;
+	}
+	if (!(old.flags & XDPCT_CFG_ENABLED))
+		return 0; /* nothing to rotate until a config is written */
+	if (config_build(&cfg, r->ifname, &old))
+		return -1;
+	/* everything else as configured (`xdpct config` may have changed it) */
+	cfg.flags |= old.flags & XDPCT_CFG_TRACK_ALL;
+	if (bpf_map_update_elem(r->fd_config, &zero, &cfg, BPF_ANY)) {
+		warn("key rotation: cannot write %s: %s", XDPCT_MAP_CONFIG, strerror(errno));
+		return -1;
+	}
+	__atomic_add_fetch(&r->msrc.key_rotations, 1, __ATOMIC_RELAXED);
+	if (run_verbose)
+		info("cookie key rotated (epoch %u)", cfg.key_epoch);
+	return 0;
+}
+
+/* When the key is due: one period after the last rotation, whoever made it
+ * (a run restarted after kill -9 keeps the schedule). */
+static __u64 next_rotation(struct run *r, __u64 now)
+{
+	struct xdpct_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(r->fd_config, &zero, &cfg) || !cfg.key_set_ns ||
+	    cfg.key_set_ns > now)
+		return now + r->rotate_ns;
+	return cfg.key_set_ns + r->rotate_ns;
+}
+
+static void log_pass(struct run *r, const struct evict_totals *t, __u64 now, bool force)
+{
+	r->sum_evicted += t->last_evicted;
+	if (run_verbose && t->last_evicted) {
+		info("evicted %llu entr%s in %.1f ms (latest %.2f s after expiry); %llu IPv4, %llu IPv6, %llu pending left",
+		     (unsigned long long)t->last_evicted, t->last_evicted == 1 ? "y" : "ies",
+		     t->last_pass_s * 1e3, t->last_lag_max_s,
+		     (unsigned long long)t->entries[EV_FLOWS4],
+		     (unsigned long long)t->entries[EV_FLOWS6],
+		     (unsigned long long)t->entries[EV_PENDING]);
+	}
+	if (now - r->sum_start >= SUMMARY_NS || force) {
+		if (r->sum_evicted && !run_verbose)
+			info("evicted %llu entr%s in the last %.0f s; %llu IPv4, %llu IPv6, %llu pending; pass %.1f ms",
+			     (unsigned long long)r->sum_evicted, r->sum_evicted == 1 ? "y" : "ies",
+			     (now - r->sum_start) / 1e9, (unsigned long long)t->entries[EV_FLOWS4],
+			     (unsigned long long)t->entries[EV_FLOWS6],
+			     (unsigned long long)t->entries[EV_PENDING], t->last_pass_s * 1e3);
+		r->sum_evicted = 0;
+		r->sum_start = now;
+	}
+}
+
+/* The binary on disk (after an upgrade, /proc/self/exe is "... (deleted)") */
+static void reexec(void)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	const char *del = " (deleted)";
+
+	if (n <= 0) {
+		warn("SIGHUP: cannot find the xdpct binary: %s", strerror(errno));
+		return;
+	}
+	path[n] = '\0';
+	if ((size_t)n > strlen(del) && !strcmp(path + n - strlen(del), del))
+		path[n - strlen(del)] = '\0';
+	info("SIGHUP: re-executing %s", path);
+	sd_notify_msg("RELOADING=1");
+	execv(path, xdpct_argv);
+	warn("cannot re-execute %s: %s; going on", path, strerror(errno));
+}
+
+enum { STOP_SIGNAL = 1, STOP_DETACHED, STOP_IFACE_GONE, STOP_ERROR, STOP_HUP };
+
+static int loop(struct run *r, int sfd)
+{
+	__u64 now = mono_ns(), next_evict = now, next_rot = next_rotation(r, now);
+	struct evict_totals t;
+
+	r->sum_start = now;
+	for (;;) {
+		__u64 next = next_evict < next_rot ? next_evict : next_rot;
+		struct pollfd p = { .fd = sfd, .events = POLLIN };
+		int ms = next > now ? (int)((next - now + 999999) / 1000000) : 0;
+
+		if (poll(&p, 1, ms) > 0) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP)
+					return STOP_HUP;
+				info("%s: stopping", strsignal(si.ssi_signo));
+				return STOP_SIGNAL;
+			}
+		}
+		now = mono_ns();
+		if (now >= next_rot) {
+			rotate_key(r);
+			next_rot = now + r->rotate_ns;
+		}
+		if (now < next_evict)
+			continue;
+		/* someone ran `xdpct detach`, or the interface went */
+		{
+			char path[PATH_MAX + 32];
+
+			snprintf(path, sizeof(path), "%s/%s", r->pin_dir, XDPCT_MAP_CONFIG);
+			if (!path_exists(path)) {
+				info("xdpct was detached from %s (%s is gone): stopping", r->ifname, path);
+				return STOP_DETACHED;
+			}
+		}
+		if (if_nametoindex(r->ifname) != r->ifindex) {
+			err("interface %s is gone", r->ifname);
+			return STOP_IFACE_GONE;
+		}
+		{
+			int e = evict_pass(&r->ev);
+
+			if (e)
+				warn("eviction pass failed: %s", strerror(-e));
+		}
+		evict_totals_get(&r->ev, &t);
+		log_pass(r, &t, mono_ns(), false);
+		now = mono_ns();
+		{
+			__u64 stretch = (__u64)(t.last_pass_s * 1e9) * EVICT_DUTY;
+
+			next_evict = now + (stretch > r->interval_ns ? stretch : r->interval_ns);
+		}
+	}
+}
+
+static const char *mode_of(unsigned int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return "unknown";
+	switch (q.attach_mode) {
+	case XDP_ATTACHED_SKB: return "skb";
+	case XDP_ATTACHED_HW: return "hw";
+	case XDP_ATTACHED_DRV: return "native";
+	case XDP_ATTACHED_MULTI: return "multi";
+	}
+	return "none";
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		ATTACH_LONGOPTS,
+		{ "timeout", required_argument, NULL, 't' },
+		{ "key-rotate", required_argument, NULL, 'r' },
+		{ "evict-interval", required_argument, NULL, 'e' },
+		{ "metrics", required_argument, NULL, 'M' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct setup_opts so = { .cmd = "run", .how = SETUP_RUN };
+	struct setup_result sr;
+	struct run r = { .fd = { -1, -1, -1 }, .fd_config = -1, .fd_stats = -1 };
+	struct metrics *mx = NULL;
+	const char *metrics_arg = NULL;
+	unsigned long long rot = KEY_ROTATE_DEFAULT;
+	double interval = 1;
+	bool keep = false, ev_init = false;
+	struct timespec wall;
+	sigset_t mask;
+	int opt, mfd = -1, sfd = -1, usage, ret = EXIT_FAIL, stop = STOP_ERROR, m;
+	char *end, tos[256];
+
+	timeouts_default(&r.to);
+	while ((opt = getopt_long(argc, argv, ":" ATTACH_SHORTOPTS "t:r:e:M:kvh", opts,
+				  NULL)) != -1) {
+		if (attach_opt(opt, optarg, &so))
+			continue;
+		switch (opt) {
+		case 't':
+			if (timeouts_parse(&r.to, optarg))
+				return EXIT_USAGE;
+			break;
+		case 'r':
+			if (parse_u64(optarg, 1, 86400 * 7, &rot))
+				return usage_err("run", "bad --key-rotate '%s' (1-604800 seconds)", optarg);
+			break;
+		case 'e':
+			interval = strtod(optarg, &end);
+			if (*end || end == optarg || !(interval >= 0.05 && interval <= 3600))
+				return usage_err("run", "bad --evict-interval '%s' (0.05-3600 seconds)",
+						 optarg);
+			break;
+		case 'M': metrics_arg = optarg; break;
+		case 'k': keep = true; break;
+		case 'v': run_verbose++; break;
+		case 'h': run_usage(); return EXIT_OK;
+		default: return getopt_usage_err("run", opt, argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_err("run", "missing interface name");
+	so.ifname = r.ifname = argv[optind++];
+	if (optind < argc)
+		return usage_err("run", "unexpected argument '%s'", argv[optind]);
+	/* -v: the loop's own messages; -vv: the libraries' too */
+	verbose += run_verbose > 1 ? run_verbose - 1 : 0;
+	r.rotate_ns = rot * 1000000000ull;
+	r.interval_ns = (__u64)(interval * 1e9);
+	if (check_root())
+		return EXIT_FAIL;
+
+	/* before anything is attached: a port in use changes nothing */
+	if (metrics_arg) {
+		mfd = metrics_listen(metrics_arg, &usage);
+		if (mfd < 0)
+			return usage ? EXIT_USAGE : EXIT_FAIL;
+	}
+	if (take_lock(r.ifname))
+		goto out;
+	/* signals read from a signalfd; blocked before libmicrohttpd starts
+	 * its thread, which inherits the mask */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0) {
+		err("signalfd: %s", strerror(errno));
+		goto out;
+	}
+
+	info_to(stderr);
+	ret = xdpct_setup(&so, &sr);
+	if (ret != EXIT_OK)
+		goto out;
+	ret = EXIT_FAIL;
+	r.ifindex = sr.ifindex;
+	snprintf(r.pin_dir, sizeof(r.pin_dir), "%s", sr.pin_dir);
+	if ((r.fd[EV_FLOWS4] = open_map(r.pin_dir, XDPCT_MAP_FLOWS4)) < 0 ||
+	    (r.fd[EV_FLOWS6] = open_map(r.pin_dir, XDPCT_MAP_FLOWS6)) < 0 ||
+	    (r.fd[EV_PENDING] = open_map(r.pin_dir, XDPCT_MAP_PENDING)) < 0 ||
+	    (r.fd_config = open_map(r.pin_dir, XDPCT_MAP_CONFIG)) < 0 ||
+	    (r.fd_stats = open_map(r.pin_dir, XDPCT_MAP_STATS)) < 0)
+		goto detach;
+	m = evictor_init(&r.ev, r.fd[EV_FLOWS4], r.fd[EV_FLOWS6], r.fd[EV_PENDING], &r.to);
+	if (m) {
+		err("cannot set up eviction: %s", strerror(-m));
+		goto detach;
+	}
+	ev_init = true;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	r.msrc = (struct metrics_src){
+		.ifname = r.ifname, .mode = mode_of(r.ifindex), .fd_stats = r.fd_stats,
+		.fd_config = r.fd_config, .ev = &r.ev, .to = &r.to,
+		.start_time = wall.tv_sec + wall.tv_nsec / 1e9, .key_rotate_ns = r.rotate_ns,
+	};
+	if (mfd >= 0) {
+		mx = metrics_start(mfd, &r.msrc);
+		mfd = -1; /* taken over */
+		if (!mx)
+			goto detach;
+	}
+	timeouts_describe(&r.to, tos, sizeof(tos));
+	info("running on %s: key rotation every %llu s, eviction every %.2f s; timeouts %s%s%s",
+	     r.ifname, rot, interval, tos, metrics_arg ? "; metrics on http://" : "",
+	     metrics_arg ? metrics_arg : "");
+	sd_notify_msg("READY=1");
+
+	stop = loop(&r, sfd);
+	sd_notify_msg("STOPPING=1");
+	ret = stop == STOP_SIGNAL || stop == STOP_DETACHED || stop == STOP_HUP ? EXIT_OK : EXIT_FAIL;
+detach:
+	metrics_stop(mx);
+	if (ev_init) {
+		struct evict_totals t;
+
+		evict_totals_get(&r.ev, &t);
+		log_pass(&r, &t, mono_ns(), true);
+		evictor_free(&r.ev);
+	}
+	for (m = 0; m < EV_MAPS; m++)
+		if (r.fd[m] >= 0)
+			close(r.fd[m]);
+	if (r.fd_config >= 0)
+		close(r.fd_config);
+	if (r.fd_stats >= 0)
+		close(r.fd_stats);
+	if (stop == STOP_HUP) {
+		close(sfd);
+		drop_lock();
+		reexec(); /* returns only on failure */
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	/* a failure right after taking over a working attachment leaves it */
+	if (stop == STOP_ERROR && sr.reloaded)
+		keep = true;
+	if (!keep && stop != STOP_DETACHED) {
+		if (xdpct_detach(r.ifname, so.pin_dir) != EXIT_OK)
+			ret = EXIT_FAIL;
+	} else if (keep && ret == EXIT_OK) {
+		info("left attached to %s (--keep)", r.ifname);
+	}
+out:
+	if (mfd >= 0)
+		close(mfd);
+	if (sfd >= 0)
+		close(sfd);
+	drop_lock();
+	return ret;
+}

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/* status: every interface xdpct is attached to, found by its pin directory
+ * under XDPCT_PIN_ROOT: programs (ids, attached or not, XDP mode), ports,
+ * map fill, states, key age, uptime, and the `xdpct run` holding it. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "evict.h"
+
+static const char *const prog_files[3] = { "prog_xdp", "prog_tc_in", "prog_tc_out" };
+static const char *const prog_labels[3] = { "xdp", "tc_ingress", "tc_egress" };
+
+struct iface_status {
+	char ifname[256];
+	char pin_dir[PATH_MAX];
+	unsigned int ifindex;           /* 0: not in this netns */
+	__u32 prog_id[3];
+	bool attached[3];
+	double prog_age_s;              /* since the XDP program was loaded */
+	const char *mode;
+	char protect[256], observe[256];
+	bool track_all, have_cfg;
+	struct xdpct_config cfg;
+	double key_age_s;
+	struct evict_totals t;          /* counts (a dry pass) */
+	__u64 expired;                  /* past their timeout, not removed yet */
+	bool have_maps;
+	double uptime_s;                /* since the maps were pinned */
+	long run_pid;                   /* 0: no xdpct run */
+};
+
+static void status_usage(void)
+{
+	printf("Usage: xdpct status [IFACE...] [-j]\n"
+	       "\n"
+	       "Show every interface xdpct is attached to (each directory under\n"
+	       "%s), or the ones named: the programs (ids, whether each is\n"
+	       "attached, the XDP mode, time since they were loaded: an attach or the\n"
+	       "last reload), the ports, how full the flow tables and the pending map\n"
+	       "are and the connections by state (entries past their timeout are\n"
+	       "counted apart), the cookie key's epoch and age, the uptime (since the\n"
+	       "maps were pinned) and the `xdpct run` process, if any.\n"
+	       "Interfaces of other network namespaces share the pin directory: they\n"
+	       "are listed with \"not in this network namespace\".\n"
+	       "\n"
+	       "Options:\n"
+	       "  -j, --json     a JSON array, one object per interface\n"
+	       "  -h, --help     this help\n", XDPCT_PIN_ROOT);
+}
+
+static __u32 pinned_id(const char *dir, const char *file, double *age_s)
+{
+	char path[PATH_MAX + 32];
+	struct bpf_prog_info pi = {};
+	__u32 pl = sizeof(pi);
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &pi, &pl))
+		pi.id = 0;
+	else if (age_s)
+		*age_s = (mono_ns() - pi.load_time) / 1e9; /* ns since boot */
+	close(fd);
+	return pi.id;
+}
+
+static long run_pid_of(const char *ifname)
+{
+	char path[PATH_MAX], buf[32];
+	long pid = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/run/xdpct/%s.pid", ifname);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	/* a lock we can take is a lock nobody holds: a stale file */
+	if (flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			pid = strtol(buf, NULL, 10);
+		}
+		if (pid <= 0)
+			pid = -1;
+	}
+	close(fd);
+	return pid;
+}
+
+static int open_map(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bpf_obj_get(path);
+}
+
+static void collect(struct iface_status *s)
+{
+	static __u8 ports[NUM_PORTS];
+	struct evict_timeouts to;
+	struct bpf_xdp_query_opts q = { .sz = sizeof(q) };
+	char path[PATH_MAX + 32];
+	struct stat st;
+	__u32 zero = 0, key;
+	int fd[EV_MAPS], fdc, fdp, i;
+
+	s->ifindex = strlen(s->ifname) < IFNAMSIZ ? if_nametoindex(s->ifname) : 0;
+	for (i = 0; i < 3; i++)
+		s->prog_id[i] = pinned_id(s->pin_dir, prog_files[i], i ? NULL : &s->prog_age_s);
+	s->mode = "none";
+	if (s->ifindex && !bpf_xdp_query(s->ifindex, 0, &q)) {
+		__u32 cur = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id :
+			    q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
+
+		s->attached[0] = cur && cur == s->prog_id[0];
+		if (s->attached[0])
+			s->mode = q.attach_mode == XDP_ATTACHED_SKB ? "skb" :
+				  q.attach_mode == XDP_ATTACHED_HW ? "hw" : "native";
+	}
+	for (i = 1; i < 3 && s->ifindex; i++) {
+		__u32 h, p;
+
+		s->attached[i] = tc_find_ours(s->ifindex, i == 1, s->prog_id[i], &h, &p) > 0;
+	}
+	fdc = open_map(s->pin_dir, XDPCT_MAP_CONFIG);
+	if (fdc >= 0) {
+		s->have_cfg = !bpf_map_lookup_elem(fdc, &zero, &s->cfg);
+		if (s->have_cfg) {
+			__u64 now = mono_ns();
+
+			s->track_all = s->cfg.flags & XDPCT_CFG_TRACK_ALL;
+			s->key_age_s = now > s->cfg.key_set_ns ? (now - s->cfg.key_set_ns) / 1e9 : 0;
+		}
+		close(fdc);
+	}
+	snprintf(s->protect, sizeof(s->protect), "?");
+	snprintf(s->observe, sizeof(s->observe), "?");
+	fdp = open_map(s->pin_dir, XDPCT_MAP_PORTS);
+	if (fdp >= 0) {
+		bool ok = true;
+
+		for (key = 0; key < NUM_PORTS && ok; key++)
+			ok = !bpf_map_lookup_elem(fdp, &key, &ports[key]);
+		if (ok) {
+			format_ports(ports, XDPCT_PORT_PROTECT, s->protect, sizeof(s->protect));
+			format_ports(ports, XDPCT_PORT_OBSERVE, s->observe, sizeof(s->observe));
+		}
+		close(fdp);
+	}
+	fd[EV_FLOWS4] = open_map(s->pin_dir, XDPCT_MAP_FLOWS4);
+	fd[EV_FLOWS6] = open_map(s->pin_dir, XDPCT_MAP_FLOWS6);
+	fd[EV_PENDING] = open_map(s->pin_dir, XDPCT_MAP_PENDING);
+	if (fd[0] >= 0 && fd[1] >= 0 && fd[2] >= 0) {
+		struct evictor e;
+
+		timeouts_default(&to);
+		if (!evictor_init(&e, fd[0], fd[1], fd[2], &to)) {
+			e.dry_run = true;
+			s->have_maps = !evict_pass(&e);
+			evict_totals_get(&e, &s->t);
+			evictor_free(&e);
+			for (i = 0; i < EVR_MAX; i++)
+				s->expired += s->t.evicted[EV_FLOWS4][i] + s->t.evicted[EV_FLOWS6][i];
+		}
+	}
+	for (i = 0; i < EV_MAPS; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	/* bpffs inodes carry their creation time; the map pins are made at
+	 * attach and kept by reloads */
+	snprintf(path, sizeof(path), "%s/%s", s->pin_dir, XDPCT_MAP_CONFIG);
+	if (!stat(path, &st))
+		s->uptime_s = difftime(time(NULL), st.st_ctime);
+	s->run_pid = run_pid_of(s->ifname);
+}
+
+static void dur(char *buf, size_t len, double s)
+{
+	unsigned long v = s < 0 ? 0 : (unsigned long)s;
+
+	if (v < 120)
+		snprintf(buf, len, "%lus", v);
+	else if (v < 7200)
+		snprintf(buf, len, "%lum%02lus", v / 60, v % 60);
+	else if (v < 172800)
+		snprintf(buf, len, "%luh%02lum", v / 3600, v / 60 % 60);
+	else
+		snprintf(buf, len, "%lud%02luh", v / 86400, v / 3600 % 24);
+}
+
+static double pct(__u64 n, __u32 max)
+{
+	return max ? 100.0 * n / max : 0;
+}
+
+static void print_text(const struct iface_status *s)
+{
+	char a[32], b[32];
+	int i, n = 0;
+
+	printf("%s:\n", s->ifname);
+	if (!s->ifindex)
+		printf("  interface  not in this network namespace\n");
+	dur(a, sizeof(a), s->prog_age_s);
+	printf("  programs  ");
+	for (i = 0; i < 3; i++)
+		printf(" %s %u (%s)%s", prog_labels[i], s->prog_id[i],
+		       s->attached[i] ? "attached" : "NOT attached", i < 2 ? "," : "");
+	printf("\n  mode       %s; programs loaded %s ago\n", s->mode, a);
+	printf("  ports      protecting %s; observing %s; track-all %s\n", s->protect,
+	       s->observe, s->track_all ? "on" : "off");
+	if (s->have_maps) {
+		printf("  flows      ipv4 %llu/%u (%.2f%%), ipv6 %llu/%u (%.2f%%), pending %llu/%u (%.2f%%)\n",
+		       (unsigned long long)s->t.entries[0], s->t.max_entries[0],
+		       pct(s->t.entries[0], s->t.max_entries[0]),
+		       (unsigned long long)s->t.entries[1], s->t.max_entries[1],
+		       pct(s->t.entries[1], s->t.max_entries[1]),
+		       (unsigned long long)s->t.entries[2], s->t.max_entries[2],
+		       pct(s->t.entries[2], s->t.max_entries[2]));
+		printf("  states    ");
+		for (i = 0; i < XDPCT_CT_MAX; i++) {
+			__u64 c = s->t.conns[0][i] + s->t.conns[1][i];
+
+			if (c)
+				printf("%s %s %llu", n++ ? "," : "", evict_reason_name(i),
+				       (unsigned long long)c);
+		}
+		printf("%s; %llu pending, %llu past their timeout\n", n ? "" : " none",
+		       (unsigned long long)s->t.pending_flows, (unsigned long long)s->expired);
+	}
+	if (s->have_cfg) {
+		dur(a, sizeof(a), s->key_age_s);
+		printf("  cookie key epoch %u, age %s\n", s->cfg.key_epoch, a);
+	}
+	dur(b, sizeof(b), s->uptime_s);
+	printf("  uptime     %s\n", b);
+	if (s->run_pid > 0)
+		printf("  run        pid %ld\n", s->run_pid);
+	else
+		printf("  run        none\n");
+}
+
+static void print_json(const struct iface_status *s, bool first)
+{
+	int i;
+
+	printf("%s{\"ifname\":", first ? "" : ",\n");
+	json_string(stdout, s->ifname);
+	printf(",\"pin_dir\":");
+	json_string(stdout, s->pin_dir);
+	printf(",\"in_netns\":%s,\"mode\":\"%s\",\"programs\":{", s->ifindex ? "true" : "false",
+	       s->mode);
+	for (i = 0; i < 3; i++)
+		printf("%s\"%s\":{\"id\":%u,\"attached\":%s}", i ? "," : "", prog_labels[i],
+		       s->prog_id[i], s->attached[i] ? "true" : "false");
+	printf("},\"programs_age_s\":%.0f,\"ports\":{\"protect\":", s->prog_age_s);
+	json_string(stdout, s->protect);
+	printf(",\"observe\":");
+	json_string(stdout, s->observe);
+	printf(",\"track_all\":%s}", s->track_all ? "true" : "false");
+	if (s->have_maps) {
+		printf(",\"maps\":{");
+		for (i = 0; i < EV_MAPS; i++)
+			printf("%s\"%s\":{\"entries\":%llu,\"max_entries\":%u,\"fill\":%.6f}",
+			       i ? "," : "", evict_map_name(i), (unsigned long long)s->t.entries[i],
+			       s->t.max_entries[i],
+			       s->t.max_entries[i] ? (double)s->t.entries[i] / s->t.max_entries[i] : 0);
+		printf("},\"states\":{");
+		for (i = 0; i < XDPCT_CT_MAX; i++)
+			printf("%s\"%s\":%llu", i ? "," : "", evict_reason_name(i),
+			       (unsigned long long)(s->t.conns[0][i] + s->t.conns[1][i]));
+		printf("},\"pending_flows\":%llu,\"expired\":%llu",
+		       (unsigned long long)s->t.pending_flows, (unsigned long long)s->expired);
+	}
+	if (s->have_cfg)
+		printf(",\"key_epoch\":%u,\"key_age_s\":%.1f", s->cfg.key_epoch, s->key_age_s);
+	printf(",\"uptime_s\":%.0f,\"run_pid\":%ld}", s->uptime_s, s->run_pid > 0 ? s->run_pid : 0);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	char **names = NULL;
+	size_t n = 0, cap = 0, i, shown = 0;
+	bool json = false;
+	struct iface_status *s;
+	struct dirent *de;
+	int opt, ret = EXIT_OK;
+	DIR *d;
+
+	while ((opt = getopt_long(argc, argv, ":jvh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j': json = true; break;
+		case 'v': verbose++; break;
+		case 'h': status_usage(); return EXIT_OK;
+		default: return getopt_usage_err("status", opt, argv);
+		}
+	}
+	if (check_root())
+		return EXIT_FAIL;
+	if (optind < argc) {
+		names = argv + optind;
+		n = argc - optind;
+	} else {
+		d = opendir(XDPCT_PIN_ROOT);
+		if (d) {
+			while ((de = readdir(d))) {
+				if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+					continue;
+				if (n == cap) {
+					char **p = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*p));
+
+					if (!p)
+						break;
+					names = p;
+				}
+				names[n++] = strdup(de->d_name);
+			}
+			closedir(d);
+		}
+		if (n)
+			qsort(names, n, sizeof(*names), name_cmp);
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return EXIT_FAIL;
+	if (json)
+		fputs("[", stdout);
+	for (i = 0; i < n; i++) {
+		memset(s, 0, sizeof(*s));
+		snprintf(s->ifname, sizeof(s->ifname), "%s", names[i]);
+		if (default_pin_dir(s->pin_dir, sizeof(s->pin_dir), s->ifname)) {
+			ret = EXIT_FAIL;
+			continue;
+		}
+		if (!path_exists(s->pin_dir)) {
+			err("xdpct is not attached to %s (no %s)", s->ifname, s->pin_dir);
+			ret = EXIT_FAIL;
+			continue;
+		}
+		collect(s);
+		if (json)
+			print_json(s, shown++ == 0);
+		else
+			print_text(s);
+	}
+	if (json)
+		fputs(shown ? "\n]\n" : "]\n", stdout);
+	else if (!n)
+		printf("xdpct is attached to no interface\n");
+	if (optind >= argc) {
+		for (i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+	}
+	free(s);
+	return ret;
+}
