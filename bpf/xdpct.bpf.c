@@ -66,6 +66,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpct_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XDPCT_EVENTS_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_events SEC(".maps");
+
 /* Keeps the enums in the object's BTF, so bpftool can print names. */
 enum xdpct_ct_state xdpct_btf_ct_state __attribute__((unused));
 enum xdpct_stat xdpct_btf_stat __attribute__((unused));
@@ -311,6 +317,23 @@ static __always_inline void flow_delete(int family, union flow_key *k)
 		bpf_map_delete_elem(&xdpct_flows4, &k->k4);
 	else
 		bpf_map_delete_elem(&xdpct_flows6, &k->k6);
+}
+
+/* Tells `xdpct run` that a flow just entered TIME_WAIT or CLOSE. */
+static __always_inline void close_event(const struct tuple *t, bool remote_is_src,
+					const struct xdpct_flow *f, __u8 old_state)
+{
+	struct xdpct_close_event ev;
+
+	if (f->state == old_state ||
+	    (f->state != XDPCT_CT_TIME_WAIT && f->state != XDPCT_CT_CLOSE))
+		return;
+	pending_key(t, remote_is_src, &ev.key);
+	ev.tick = f->last_tick;
+	ev.state = f->state;
+	__builtin_memset(ev.pad, 0, sizeof(ev.pad));
+	if (bpf_ringbuf_output(&xdpct_events, &ev, sizeof(ev), BPF_RB_NO_WAKEUP))
+		count(XDPCT_STAT_EVENT_LOST);
 }
 
 /* Whether a flow on these ports is tracked without cookies. */
@@ -645,6 +668,7 @@ static __noinline int xdp_flow_packet(struct xdp_md *ctx, struct pkt *p,
 				      bool protect)
 {
 	__u64 now = now_ns();
+	__u8 old_state;
 	bool pending_ack = (f->flags & XDPCT_FLOW_PENDING) &&
 			   (p->flags & (TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_SYN)) ==
 				   TCP_FLAG_ACK;
@@ -660,7 +684,9 @@ static __noinline int xdp_flow_packet(struct xdp_md *ctx, struct pkt *p,
 		    o.wscale != 0xff)
 			seg.wscale = o.wscale;
 	}
+	old_state = f->state;
 	r = ct_update(f, &seg, XDPCT_REMOTE, now);
+	close_event(t, true, f, old_state);
 	if (r == CT_RST_CHALLENGE) {
 		count(XDPCT_STAT_CT_RST_CHALLENGE);
 	} else if (r != CT_OK) {
@@ -1032,7 +1058,11 @@ int xdpct_tc_out(struct __sk_buff *skb)
 			count(XDPCT_STAT_TC_OUT_CT_NEW);
 			return TC_ACT_OK;
 		}
-		if (ct_update(f, &seg, XDPCT_LOCAL, now) != CT_OK) {
+		__u8 old_state = f->state;
+		int r = ct_update(f, &seg, XDPCT_LOCAL, now);
+
+		close_event(&t, false, f, old_state);
+		if (r != CT_OK) {
 			count(XDPCT_STAT_CT_INVALID);
 		} else if ((f->flags & XDPCT_FLOW_PENDING) && !(seg.flags & TCP_FLAG_RST)) {
 			/* the local stack answering a cookie flow: its child exists */

@@ -18,6 +18,7 @@
 #define XDPCT_MAP_FLOWS4 "xdpct_flows4"
 #define XDPCT_MAP_FLOWS6 "xdpct_flows6"
 #define XDPCT_MAP_PENDING "xdpct_pending"
+#define XDPCT_MAP_EVENTS "xdpct_events"
 #define XDPCT_MAP_STATS  "xdpct_stats"
 
 #define XDPCT_FLOWS_DEFAULT 1048576
@@ -265,6 +266,18 @@ struct xdpct_pending {
 };
 #define XDPCT_PENDING_MAX 65536
 
+/* xdpct_events (ring buffer): a flow entered TIME_WAIT or CLOSE. Feeds
+ * `xdpct run`'s timer wheel, so these short-lived entries leave on time
+ * without a pass over the whole table. Sent without a wakeup: the reader
+ * polls once per tick. */
+#define XDPCT_EVENTS_BYTES (1 << 20)
+struct xdpct_close_event {
+	struct xdpct_flow_key key;
+	__u32 tick; /* last_tick of the closing packet */
+	enum xdpct_ct_state state;
+	__u8 pad[3];
+};
+
 /* A second handoff of one flow within this time, while the listener's
  * accept queue has room, is a packet of the same receive batch as the
  * first: TC runs for the whole batch before TCP creates the child, and a
@@ -317,7 +330,8 @@ struct xdpct_pending {
 	X(TC_CHILD_SEEN, "tc_child_seen", "TC: child socket exists, flow established") \
 	X(TC_OUT_PACKETS, "tc_out_packets", "TC egress: packets seen")         \
 	X(TC_OUT_FLOW, "tc_out_flow", "TC egress: packets of tracked flows")    \
-	X(TC_OUT_CT_NEW, "tc_out_ct_new", "TC egress: SYNs that opened a tracked flow")
+	X(TC_OUT_CT_NEW, "tc_out_ct_new", "TC egress: SYNs that opened a tracked flow") \
+	X(EVENT_LOST, "event_lost", "close events lost (ring buffer full)")
 
 #define XDPCT_STAT_ENUM(id, name, help) XDPCT_STAT_##id,
 enum xdpct_stat {
@@ -332,6 +346,7 @@ static_assert(sizeof(struct xdpct_req_attrs) == 20, "reqsk attrs layout");
 static_assert(sizeof(struct xdpct_meta) == 24, "meta fits 32 bytes, 4-aligned");
 static_assert(sizeof(struct xdpct_flow_key) == 40, "flow key layout");
 static_assert(sizeof(enum xdpct_ct_state) == 1, "state is one byte");
+static_assert(sizeof(struct xdpct_close_event) == 48, "close event layout");
 static_assert(sizeof(struct xdpct_flow4_key) + sizeof(struct xdpct_flow) <= 64,
 	      "an IPv4 connection takes at most 64 bytes of key + value");
 static_assert(sizeof(struct xdpct_flow6_key) + sizeof(struct xdpct_flow) <= 88,
