@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What bench/flood and its BPF programs (bench/gen.bpf.c) share. */
+#ifndef XDPCT_BENCH_H
+#define XDPCT_BENCH_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+enum gen_mode { GEN_SYN = 0, GEN_ACK = 1, GEN_RST = 2 };
+
+/* Frame lengths: Ethernet + IPv4 + TCP with options */
+#define GEN_LEN_SYN (14 + 20 + 40) /* MSS, SACK_PERM, TS, NOP, WS */
+#define GEN_LEN_ACK (14 + 20 + 32) /* NOP, NOP, TS */
+#define GEN_LEN_RST (14 + 20 + 20)
+
+/* Read-only config of xdp_gen, set before load. Network order where the
+ * field goes on the wire as is. */
+struct gen_cfg {
+	__u8 dmac[6];
+	__u8 smac[6];
+	__be32 saddr_base; /* source net */
+	__be32 saddr_rnd;  /* random bits of the source (host part mask) */
+	__be32 daddr;
+	__be16 dport;
+	__u16 mss;         /* host order */
+	__u8 wscale;
+	__u8 mode;         /* enum gen_mode */
+	__u16 pad;
+	__u64 gap_ns;      /* pacing: ns between frames, 0 = as fast as possible */
+	__u64 burst_ns;    /* how far behind schedule may be caught up at once */
+};
+
+/* What xdp_sink saw on the generator's veth. */
+struct sink_counts {
+	__u64 frames; /* everything, ARP included */
+	__u64 tcp;
+	__u64 synack;
+	__u64 rst;
+	__u64 syn; /* SYNs coming back: an echoing floor */
+};
+
+#endif

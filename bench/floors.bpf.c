@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Floors: what any XDP program costs at least. Timed next to xdpct in
+ * bench/micro (test_run) and put on the veth in bench/macro.sh. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "xdpct.h"
+
+SEC("xdp")
+int floor_pass(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int floor_drop(struct xdp_md *ctx)
+{
+	return XDP_DROP;
+}
+
+/* The cheapest responder: swap the MACs, send the frame back. */
+SEC("xdp")
+int floor_tx(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	unsigned char mac[6];
+
+	if ((void *)(eth + 1) > end)
+		return XDP_DROP;
+	__builtin_memcpy(mac, eth->h_dest, 6);
+	__builtin_memcpy(eth->h_dest, eth->h_source, 6);
+	__builtin_memcpy(eth->h_source, mac, 6);
+	return XDP_TX;
+}
+
+/* Building blocks of xdpct's per-packet work, for what bounds a figure. */
+__u64 floor_sink = 0;
+
+/* one clock read: bpf_ktime_get_ns() */
+SEC("xdp")
+int floor_ktime(struct xdp_md *ctx)
+{
+	floor_sink += bpf_ktime_get_ns();
+	return XDP_PASS;
+}
+
+/* one hit in an LRU hash shaped like xdpct_flows4, a counter bumped */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xdpct_flow4_key);
+	__type(value, struct xdpct_flow);
+} floor_flows SEC(".maps");
+
+SEC("xdp")
+int floor_lru(struct xdp_md *ctx)
+{
+	struct xdpct_flow4_key k = { .raddr = 0x0100000a, .laddr = 0x0200000a,
+				     .rport = 0x409c, .lport = 0x901f };
+	struct xdpct_flow *f = bpf_map_lookup_elem(&floor_flows, &k);
+
+	if (f)
+		f->packets[0]++;
+	return XDP_PASS;
+}
+
+char _license[] SEC("license") = "GPL";

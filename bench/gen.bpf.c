@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Flood generator and reply sink for bench/flood.
+ *
+ * xdp_gen runs under BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES: it
+ * writes one whole frame (SYN, ACK or RST) and returns XDP_TX, which sends
+ * it out of the veth given as ingress_ifindex. Live frames come from a page
+ * pool that is never re-initialised (DESIGN.md 5): every byte of every
+ * header is written on every run, never only the fields that change.
+ *
+ * xdp_sink sits on the generator's own veth, counts what the defender sent
+ * back (SYN-ACKs, RSTs, other TCP) and drops it: the attacker side should
+ * cost as little CPU as possible.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "csum.h"
+#include "bench.h"
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86dd
+
+const volatile struct gen_cfg cfg = {};
+
+/* One generator process runs on one CPU (test_run disables migration), so
+ * plain increments. The sink's NAPI instance is single-threaded too. */
+__u64 gen_frames = 0;
+__u64 gen_idle = 0; /* runs that sent nothing: ahead of the schedule */
+__u64 next_ns = 0;
+struct sink_counts sink = {};
+
+static __always_inline __u32 rnd(void)
+{
+	return bpf_get_prandom_u32();
+}
+
+/* Ethernet + IPv4 header, checksum included. */
+static __always_inline void put_eth_ip(void *data, __u16 tot_len, __be32 saddr,
+				       __u16 id)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + sizeof(*eth);
+	__u32 *w = (__u32 *)ip;
+	__u64 sum;
+
+	/* byte by byte: a memcpy that casts volatile away lets clang fold
+	 * the zero initialiser of cfg in */
+#pragma unroll
+	for (int i = 0; i < 6; i++) {
+		eth->h_dest[i] = cfg.dmac[i];
+		eth->h_source[i] = cfg.smac[i];
+	}
+	eth->h_proto = bpf_htons(ETH_P_IP);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tos = 0;
+	ip->tot_len = bpf_htons(tot_len);
+	ip->id = id;
+	ip->frag_off = bpf_htons(0x4000); /* DF */
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_TCP;
+	ip->check = 0;
+	ip->saddr = saddr;
+	ip->daddr = cfg.daddr;
+	sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
+	ip->check = csum_fold64(sum);
+}
+
+/* Generic TCP header fields; flags word = doff << 12 | flags. */
+static __always_inline void put_tcp(struct tcphdr *tcp, __u16 sport, __u32 seq,
+				    __u32 ack, __u16 doff_flags, __u16 win)
+{
+	__u16 *w = (__u16 *)tcp;
+
+	tcp->source = bpf_htons(sport);
+	tcp->dest = cfg.dport;
+	tcp->seq = bpf_htonl(seq);
+	tcp->ack_seq = bpf_htonl(ack);
+	w[6] = bpf_htons(doff_flags);
+	tcp->window = bpf_htons(win);
+	tcp->check = 0;
+	tcp->urg_ptr = 0;
+}
+
+static __always_inline __u16 tcp_csum(struct iphdr *ip, __u32 *tw, int nwords)
+{
+	__u64 sum = bpf_htonl((IPPROTO_TCP << 16) | (nwords * 4));
+
+	sum += (__u64)ip->saddr + ip->daddr;
+	for (int i = 0; i < nwords; i++)
+		sum += tw[i];
+	return csum_fold64(sum);
+}
+
+#define L3 sizeof(struct ethhdr)
+#define L4 (L3 + sizeof(struct iphdr))
+
+SEC("xdp")
+int xdp_gen(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct iphdr *ip = data + L3;
+	struct tcphdr *tcp = data + L4;
+	__u32 *tw = (__u32 *)tcp;
+	__u32 r1, r2, r3, r4, sport;
+	__be32 saddr;
+
+	/* Pacing: one BPF_PROG_RUN call lasts the whole flood (each call
+	 * costs ~24 ms of teardown here), so the schedule is kept in here.
+	 * A run ahead of it returns the page unsent. */
+	if (cfg.gap_ns) {
+		__u64 now = bpf_ktime_get_ns();
+
+		if (now < next_ns) {
+			gen_idle++;
+			return XDP_DROP;
+		}
+		if (now - next_ns > cfg.burst_ns)
+			next_ns = now;
+		next_ns += cfg.gap_ns;
+	}
+
+	r1 = rnd();
+	r2 = rnd();
+	r3 = rnd();
+	r4 = rnd();
+	saddr = cfg.saddr_base | (r1 & cfg.saddr_rnd);
+	sport = 1024 + (((r2 >> 16) * 64512u) >> 16); /* 1024..65535 */
+	if (cfg.mode == GEN_SYN) {
+		if (data + GEN_LEN_SYN > end)
+			return XDP_ABORTED;
+		/* Linux's SYN: MSS, SACK_PERM, TS, NOP, WS */
+		put_eth_ip(data, GEN_LEN_SYN - L3, saddr, (__u16)r2);
+		put_tcp(tcp, sport, r3, 0, 10 << 12 | 0x02, 64240);
+		tw[5] = bpf_htonl(0x02040000 | cfg.mss);
+		tw[6] = bpf_htonl(0x0402080a);
+		tw[7] = r4; /* TSval */
+		tw[8] = 0;  /* TSecr */
+		tw[9] = bpf_htonl(0x01030300 | cfg.wscale);
+		tcp->check = tcp_csum(ip, tw, 10);
+	} else if (cfg.mode == GEN_ACK) {
+		if (data + GEN_LEN_ACK > end)
+			return XDP_ABORTED;
+		/* a Linux ACK of the handshake: NOP NOP TS, random cookie */
+		put_eth_ip(data, GEN_LEN_ACK - L3, saddr, (__u16)r2);
+		put_tcp(tcp, sport, r3, r4, 8 << 12 | 0x10, 502);
+		tw[5] = bpf_htonl(0x0101080a);
+		tw[6] = r1 ^ r3; /* TSval */
+		tw[7] = r2 ^ r4; /* TSecr: its low bits are cookie option bits */
+		tcp->check = tcp_csum(ip, tw, 8);
+	} else {
+		if (data + GEN_LEN_RST > end)
+			return XDP_ABORTED;
+		put_eth_ip(data, GEN_LEN_RST - L3, saddr, (__u16)r2);
+		put_tcp(tcp, sport, r3, 0, 5 << 12 | 0x04, 0);
+		tcp->check = tcp_csum(ip, tw, 5);
+	}
+	gen_frames++;
+	return XDP_TX;
+}
+
+SEC("xdp")
+int xdp_sink(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	__u8 *tcp, flags, proto;
+	__u32 l4;
+
+	sink.frames++;
+	if ((void *)(eth + 1) > end)
+		return XDP_PASS;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		if ((void *)(ip + 1) > end)
+			return XDP_PASS;
+		proto = ip->protocol;
+		l4 = L3 + ip->ihl * 4;
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) > end)
+			return XDP_PASS;
+		proto = ip6->nexthdr;
+		l4 = L3 + sizeof(*ip6);
+	} else {
+		return XDP_PASS; /* ARP, ND: the lab needs them */
+	}
+	if (proto != IPPROTO_TCP)
+		return XDP_PASS;
+	tcp = data + (l4 & 0xff);
+	if ((void *)(tcp + 14) > end)
+		return XDP_PASS;
+	flags = tcp[13];
+	sink.tcp++;
+	if ((flags & 0x12) == 0x12)
+		sink.synack++;
+	else if (flags & 0x04)
+		sink.rst++;
+	else if (flags & 0x02)
+		sink.syn++;
+	return XDP_DROP;
+}
+
+char _license[] SEC("license") = "GPL";

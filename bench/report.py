@@ -1,0 +1,783 @@
+#!/usr/bin/env python3
+"""bench/report.py: one bench run -> results JSON, plot, BENCHMARKS.md.
+
+  bench/report.py --raw RAW --out DIR --md FILE [--quick 0|1]
+
+Reads DIR/micro.json and DIR/memory.json (written by build/bench/micro and
+build/bench/mem) and RAW/macro/{setup.json,points.jsonl} (bench/macro.sh),
+RAW/commands.json and RAW/profile.*.txt (perf, when taken). Writes
+DIR/macro.json, DIR/summary.json, DIR/macro.png and the report. Only the
+standard library; the plot is drawn by gnuplot.
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+
+PEERS = ["kernel", "nft", "xdpct"]
+FLOORS = ["floor_drop", "floor_tx"]
+NAMES = {
+    "floor_drop": "floor: XDP_DROP",
+    "floor_tx": "floor: swap MACs + XDP_TX",
+    "kernel": "kernel alone (syncookies=1)",
+    "nft": "nftables SYNPROXY",
+    "xdpct": "xdpct",
+}
+TARGETS = {
+    "cpu_per_syn_ratio": 1 / 6,
+    "synack_linux_net_ns": 100,
+    "data_established_net_ns": 40,
+    "legit_ok_ratio": 1.0,
+    "legit_p99_ms": 20,
+    "bytes_per_conn": 64,
+}
+
+
+def load(path, default=None):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        if default is not None:
+            return default
+        sys.exit(f"report: cannot read {path}")
+
+
+def pct(values, p):
+    """Nearest-rank percentile."""
+    if not values:
+        return None
+    v = sorted(values)
+    k = max(0, math.ceil(p / 100 * len(v)) - 1)
+    return v[k]
+
+
+def fmt(x, nd=0, unit=""):
+    if x is None:
+        return "-"
+    if isinstance(x, float) and math.isinf(x):
+        return "timeout"
+    if nd == 0:
+        return f"{x:,.0f}{unit}"
+    return f"{x:,.{nd}f}{unit}"
+
+
+def ratio_s(a, b, nd=2):
+    if a is None or b is None or b == 0:
+        return "-"
+    return f"{a / b:.{nd}f}"
+
+
+# ---- macro ----
+
+def point_summary(group, expect_n):
+    """One figure per (defender, mode, rate): the passes pooled (sums of
+    frames, CPU time and elapsed time; all legitimate connections)."""
+    p0 = group[0]
+    fs = [p["flood"] for p in group]
+
+    def tot(key, sub=None):
+        v = 0
+        for f in fs:
+            x = (f.get(sub) or {}).get(key) if sub else f.get(key)
+            v += x or 0
+        return v
+
+    el = tot("elapsed_s")
+    sent, delivered, drops = tot("sent"), tot("delivered"), tot("ring_drops")
+    synack, replies, rdrops = tot("synack", "sink"), tot("tcp", "sink"), tot("reply_ring_drops")
+    cpu = tot("threads_cpu_s") if all("threads_cpu_s" in f for f in fs) else None
+    busy = sum((f.get("cpu", {}).get("1") or {}).get("busy_s", 0) for f in fs)
+    idle = sum((f.get("cpu", {}).get("1") or {}).get("idle_s", 0) for f in fs)
+    rec = {
+        "defender": p0["defender"],
+        "mode": p0["mode"],
+        "target_pps": p0["rate"],
+        "passes": len(group),
+        "offered_pps": sent / el if el else None,
+        "sent": sent,
+        "elapsed_s": el,
+        "delivered": delivered,
+        "delivered_pps": delivered / el if el else None,
+        "ring_drops": drops,
+        "ring_drop_frac": drops / sent if sent else None,
+        "synack_pps": synack / el if el else None,
+        "reply_pps": replies / el if el else None,
+        "replies": replies,
+        "reply_ring_drops": rdrops,
+        "answered_frac": ((synack + rdrops) / delivered
+                          if delivered and p0["mode"] == "syn" else None),
+        "server_cpu_s": cpu,
+        "cpu_ns_per_pkt": cpu * 1e9 / delivered if delivered and cpu is not None else None,
+        "cpu_ns_per_pkt_by_pass": [f["threads_cpu_s"] * 1e9 / f["delivered"]
+                                   for f in fs if f.get("delivered") and "threads_cpu_s" in f],
+        "synack_pps_by_pass": [f.get("synack_pps") for f in fs if f.get("sent")],
+        "cpu_srv_busy_frac": busy / (busy + idle) if busy + idle else None,
+        "gen_cpu_s": tot("gen_cpu_s"),
+        "counters": {},
+        "legit_overlap": all(p.get("legit_overlap") for p in group),
+        "profiled": p0.get("profiled", False),
+    }
+    for p in group:
+        for k, v in p.get("counters", {}).items():
+            rec["counters"][k] = rec["counters"].get(k, 0) + v
+    lgs = [p["legit"] for p in group if p.get("legit")]
+    if lgs:
+        conns = [c for lg in lgs for c in lg["connect_ms"]]
+        n = max(sum(lg["n"] for lg in lgs), expect_n * len(lgs))
+        ok = sum(lg["ok"] for lg in lgs)
+        # a connect() that failed, or never reported, counts as a timeout
+        ms = [c if c is not None and c >= 0 else math.inf for c in conns]
+        ms += [math.inf] * max(0, n - len(ms))
+        rec["legit"] = {
+            "n": n,
+            "ok": ok,
+            "ok_ratio": ok / n if n else None,
+            "p50_ms": pct(ms, 50),
+            "p99_ms": pct(ms, 99),
+            "max_ms": max(ms) if ms else None,
+            "errors": sorted({e for lg in lgs for e in lg.get("errors", [])})[:5],
+            "connect_ms": conns,
+        }
+    return rec
+
+
+def by(points, defender, mode="syn", rate=None):
+    out = [p for p in points if p["defender"] == defender and p["mode"] == mode
+           and not p["profiled"]]
+    if rate is not None:
+        out = [p for p in out if p["target_pps"] == rate]
+    return out
+
+
+def one(points, defender, rate, mode="syn"):
+    r = by(points, defender, mode, rate)
+    return r[0] if r else None
+
+
+def json_safe(o):
+    if isinstance(o, float) and (math.isinf(o) or math.isnan(o)):
+        return None
+    if isinstance(o, dict):
+        return {k: json_safe(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [json_safe(v) for v in o]
+    return o
+
+
+# ---- profiles ----
+
+def read_profile(path, comms=None):
+    """perf report lines "PCT% [COMM] [k] SYM"; with comms, only the
+    threads whose names start with one of them, renormalised to 100%."""
+    rows = {}
+    total = 0.0
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) < 3 or not parts[0].endswith("%"):
+                    continue
+                pc = float(parts[0].rstrip("%"))
+                if comms is not None:
+                    if len(parts) < 4 or not any(parts[1].startswith(c) for c in comms):
+                        continue
+                    sym = " ".join(parts[3:])
+                else:
+                    sym = " ".join(parts[2:])
+                rows[sym] = rows.get(sym, 0) + pc
+                total += pc
+    except OSError:
+        pass
+    if comms is not None and total > 0:
+        rows = {k: 100 * v / total for k, v in rows.items()}
+    out = [{"pct": v, "sym": k} for k, v in sorted(rows.items(), key=lambda kv: -kv[1])]
+    if comms is not None and out:
+        out.insert(0, {"pct": total, "sym": "(share of all CPU 1 samples taken by the server's "
+                       "threads; the rows below are shares of those)"})
+    return out
+
+
+# ---- plot ----
+
+def plot(points, out_png, raw):
+    dat = os.path.join(raw, "plot")
+    os.makedirs(dat, exist_ok=True)
+    series = []
+    for d in FLOORS[1:] + PEERS:
+        pts = sorted(by(points, d), key=lambda p: p["offered_pps"] or 0)
+        if not pts:
+            continue
+        fn = os.path.join(dat, d + ".dat")
+        with open(fn, "w") as f:
+            for p in pts:
+                y1 = p["synack_pps"] if d != "floor_tx" else p["reply_pps"]
+                lg = p.get("legit") or {}
+                p99 = lg.get("p99_ms")
+                p99 = "NaN" if p99 is None or math.isinf(p99) else f"{p99:.3f}"
+                cpu = p["cpu_ns_per_pkt"]
+                f.write(f"{p['offered_pps']} {y1 or 0} {p99} {cpu if cpu else 'NaN'}\n")
+        series.append((d, fn))
+    if not series:
+        return False
+    styles = {"floor_tx": "lc rgb '#999999' dt 2 pt 1", "kernel": "lc rgb '#d62728' pt 7",
+              "nft": "lc rgb '#1f77b4' pt 5", "xdpct": "lc rgb '#2ca02c' pt 9"}
+    g = [
+        "set terminal pngcairo size 1500,500 font ',10' noenhanced",
+        f"set output '{out_png}'",
+        "set multiplot layout 1,3 title 'SYN flood in a veth lab, server on one CPU "
+        "(x: offered SYN/s, log scale)'",
+        "set logscale x", "set grid", "set key top left box opaque",
+        "set xlabel 'offered SYN/s'", "set format x '%.0s%c'",
+        "set ylabel 'SYN-ACKs/s delivered'", "set format y '%.1s%c'", "set yrange [0:*]",
+        "set title 'SYN-ACKs per second'",
+        "plot " + ", ".join(
+            f"'{fn}' using 1:2 with linespoints {styles.get(d, '')} lw 2 title "
+            f"'{NAMES[d] if d != 'floor_tx' else 'floor: XDP_TX echo (replies/s)'}'"
+            for d, fn in series),
+        "set title 'legitimate connect() p99 during the flood'",
+        "set ylabel 'p99 connect latency (ms)'", "set logscale y", "set format y '%g'",
+        "set yrange [*:*]",
+        "plot " + ", ".join(
+            f"'{fn}' using 1:3 with linespoints {styles.get(d, '')} lw 2 title '{NAMES[d]}'"
+            for d, fn in series if d in PEERS),
+        "set title 'server CPU per SYN'", "set ylabel 'ns of server CPU per SYN'",
+        "set key bottom left box opaque",
+        "plot " + ", ".join(
+            f"'{fn}' using 1:4 with linespoints {styles.get(d, '')} lw 2 title "
+            f"'{NAMES[d]}'" for d, fn in series),
+        "unset multiplot",
+    ]
+    try:
+        subprocess.run(["gnuplot"], input="\n".join(g) + "\n", text=True, check=True,
+                       capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"report: gnuplot failed: {getattr(e, 'stderr', e)}", file=sys.stderr)
+        return False
+    return True
+
+
+# ---- the report ----
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--md", required=True)
+    ap.add_argument("--quick", default="0")
+    a = ap.parse_args()
+    quick = a.quick == "1"
+
+    micro = load(os.path.join(a.out, "micro.json"))
+    mem = load(os.path.join(a.out, "memory.json"))
+    cmds = load(os.path.join(a.raw, "commands.json"), {})
+    setup = load(os.path.join(a.raw, "macro", "setup.json"), {})
+    raw_points = []
+    try:
+        with open(os.path.join(a.raw, "macro", "points.jsonl")) as f:
+            raw_points = [json.loads(line) for line in f if line.strip()]
+    except OSError:
+        pass
+    expect_n = setup.get("legit", {}).get("n", 0)
+    groups = {}
+    for p in raw_points:
+        groups.setdefault((p["defender"], p["mode"], p["rate"], bool(p.get("profiled"))),
+                          []).append(p)
+    points = [point_summary(g, expect_n) for g in groups.values()]
+    comms = setup.get("server_comms")
+    profiles = {d: read_profile(os.path.join(a.raw, "macro", f"profile.{d}.txt"), comms)
+                for d in FLOORS + PEERS}
+    profiles.update({k: read_profile(os.path.join(a.raw, f"profile.micro.{k}.txt"))
+                     for k in ("data_established", "syn_synack_linux")})
+    profiles = {k: v for k, v in profiles.items() if v}
+
+    rates = setup.get("rates", [])
+    rate_order = [r for r in rates if r] + [0]
+    rate_order = list(dict.fromkeys(rate_order))
+
+    # ---- micro lookups ----
+    mc = {(c["name"], c["method"]): c for c in micro["cases"]}
+
+    def mnet(name, method):
+        c = mc.get((name, method))
+        return c["net"] if c else None
+
+    # ---- targets ----
+    tg = []
+    # 1. CPU per SYN vs the kernel, every rate
+    cpu_rows = []
+    for r in rate_order:
+        k, x = one(points, "kernel", r), one(points, "xdpct", r)
+        if k and x and k["cpu_ns_per_pkt"] and x["cpu_ns_per_pkt"]:
+            cpu_rows.append((r, x["cpu_ns_per_pkt"] / k["cpu_ns_per_pkt"], x, k))
+    at_max = [c for c in cpu_rows if c[0] == 0]
+    met_rates = [c[0] for c in cpu_rows if c[1] <= TARGETS["cpu_per_syn_ratio"]]
+    v = at_max[0][1] if at_max else None
+    tg.append({
+        "id": "cpu_per_syn", "target": "server CPU per SYN <= 1/6 of the kernel alone",
+        "measured": v, "measured_text": (
+            f"at the maximum rate: {fmt(at_max[0][2]['cpu_ns_per_pkt'])} ns vs "
+            f"{fmt(at_max[0][3]['cpu_ns_per_pkt'])} ns = 1/{1 / v:.1f}" if at_max else "-") +
+        ("; per rate: " + ", ".join(
+            f"{rlabel(r)} 1/{1 / q:.1f}" for r, q, _, _ in cpu_rows) if cpu_rows else ""),
+        "met": (v is not None and v <= TARGETS["cpu_per_syn_ratio"]),
+        "met_at_rates": met_rates,
+    })
+    v = mnet("syn_synack_linux", "calls")
+    tg.append({"id": "synack_linux", "target": "SYN -> SYN-ACK, Linux options, <= 100 ns net "
+               "of the XDP_PASS baseline (test_run)", "measured": v,
+               "measured_text": f"{fmt(v, 1)} ns net (repeat=1 calls)",
+               "met": v is not None and v <= TARGETS["synack_linux_net_ns"]})
+    v = mnet("data_established", "repeat")
+    v2 = mnet("data_established", "calls")
+    tg.append({"id": "data_established", "target": "data packet of an established flow, "
+               "<= 40 ns net (test_run)", "measured": v,
+               "measured_text": f"{fmt(v, 1)} ns net (repeat=N); {fmt(v2, 1)} ns (repeat=1 calls)",
+               "met": v is not None and v <= TARGETS["data_established_net_ns"]})
+    xm = one(points, "xdpct", 0)
+    lg = (xm or {}).get("legit")
+    x0 = one(points, "xdpct", 0, mode="none")
+    lg0 = (x0 or {}).get("legit")
+    tg.append({"id": "legit_at_max", "target": "100% of legitimate connections complete at "
+               "the maximum flood rate, p99 connect < 20 ms",
+               "measured": lg and {"ok_ratio": lg["ok_ratio"], "p99_ms": lg["p99_ms"]},
+               "measured_text": (f"{lg['ok']}/{lg['n']} ok, p50 {fmt(lg['p50_ms'], 2)} ms, "
+                                 f"p99 {fmt(lg['p99_ms'], 2)} ms at "
+                                 f"{fmt(xm['offered_pps'])} SYN/s offered" if lg else "-") +
+               (f" (no flood: p50 {fmt(lg0['p50_ms'], 2)} ms, p99 {fmt(lg0['p99_ms'], 2)} ms)"
+                if lg0 else ""),
+               "met": bool(lg and lg["ok_ratio"] == 1.0 and lg["p99_ms"] is not None
+                           and lg["p99_ms"] < TARGETS["legit_p99_ms"])})
+    f4 = next((m for m in mem["maps"] if m["name"] == "xdpct_flows4"), None)
+    tg.append({"id": "bytes_per_conn", "target": "<= 64 bytes per tracked connection",
+               "measured": mem["key_value_bytes"],
+               "measured_text": f"{mem['key_value_bytes']} B of key + value (IPv4); the kernel "
+                                f"charges {fmt(f4['bytes_per_entry'], 0) if f4 else '-'} B per "
+                                f"xdpct_flows4 entry (bpftool bytes_memlock / max_entries)",
+               "met": mem["key_value_bytes"] <= TARGETS["bytes_per_conn"],
+               "kernel_bytes_per_entry": f4 and f4["bytes_per_entry"]})
+
+    # ---- ratios ----
+    ratios = []
+    for r in rate_order:
+        x = one(points, "xdpct", r)
+        if not x:
+            continue
+        row = {"rate": r, "offered_pps": x["offered_pps"]}
+        for peer in ["kernel", "nft"]:
+            p = one(points, peer, r)
+            if not p:
+                continue
+            row[f"synack_vs_{peer}"] = (x["synack_pps"] / p["synack_pps"]
+                                        if p["synack_pps"] else None)
+            row[f"cpu_vs_{peer}"] = (x["cpu_ns_per_pkt"] / p["cpu_ns_per_pkt"]
+                                     if p["cpu_ns_per_pkt"] and x["cpu_ns_per_pkt"] else None)
+        ft = one(points, "floor_tx", r)
+        if ft and ft["cpu_ns_per_pkt"] and x["cpu_ns_per_pkt"]:
+            row["cpu_vs_floor_tx"] = x["cpu_ns_per_pkt"] / ft["cpu_ns_per_pkt"]
+            row["synack_vs_floor_tx_replies"] = (x["synack_pps"] / ft["reply_pps"]
+                                                 if ft["reply_pps"] else None)
+        ratios.append(row)
+
+    summary = {"generated": datetime.datetime.now(datetime.timezone.utc).isoformat(
+        timespec="seconds"), "quick": quick, "targets": tg, "ratios": ratios}
+    with open(os.path.join(a.out, "macro.json"), "w") as f:
+        json.dump(json_safe({"setup": setup, "points": points}), f, indent=1)
+        f.write("\n")
+    with open(os.path.join(a.out, "summary.json"), "w") as f:
+        json.dump(json_safe(summary), f, indent=1)
+        f.write("\n")
+    if profiles:
+        with open(os.path.join(a.out, "profile.json"), "w") as f:
+            json.dump(profiles, f, indent=1)
+            f.write("\n")
+    png = os.path.join(a.out, "macro.png")
+    have_png = plot(points, png, a.raw)
+
+    md = render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate_order,
+                png if have_png else None)
+    with open(a.md, "w") as f:
+        f.write(md)
+    print(f"report: {a.md}, {a.out}/macro.json, summary.json" + (", macro.png" if have_png else ""))
+
+
+def rlabel(r):
+    return "max" if r == 0 else f"{r / 1000:g}k/s"
+
+
+def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate_order, png):
+    L = []
+    w = L.append
+    mdir = os.path.dirname(os.path.abspath(a.md))
+    rel_out = os.path.relpath(os.path.abspath(a.out), mdir)
+    w("# xdpct benchmarks\n")
+    w(f"Written by `{cmds.get('make', 'make bench')}` on "
+      f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}"
+      f"{' (QUICK: a check that the bench runs, not figures to quote)' if quick else ''}. "
+      f"Raw results: `{rel_out}/` (micro.json, memory.json, macro.json, summary.json"
+      f"{', profile.json' if profiles else ''}). Machine: {setup.get('nproc', '?')} vCPU "
+      f"{setup.get('cpu_model', '')}, kernel {setup.get('kernel', platform.release())}. "
+      "The machine is shared and noisy: every comparison below is between figures taken in "
+      "this one run, peers interleaved point by point; read ratios, not absolutes. Timings "
+      "are never asserted by tests.\n")
+
+    # targets
+    w("## Targets\n")
+    w("| target | measured (this run) | verdict |")
+    w("|---|---|---|")
+    for t in tg:
+        w(f"| {t['target']} | {t['measured_text']} | {'met' if t['met'] else '**missed**'} |")
+    w("")
+    w(bounds_text(tg, micro, mem, points, profiles))
+
+    # micro
+    w("## Micro: ns per packet in BPF_PROG_TEST_RUN\n")
+    w(f"Command: `{cmds.get('micro', 'build/bench/micro')}` "
+      f"({micro['rounds']} rounds, each case once per round, interleaved; figure = median "
+      "over rounds).\n")
+    w("- **repeat**: one call runs the program `repeat` times on the same buffer "
+      f"(repeat={micro['repeat']}); the kernel's mean, in whole ns. Only for paths that "
+      "leave the packet as it was.")
+    w(f"- **calls**: {micro['calls']} calls with repeat=1 per round, a fresh copy of the "
+      "frame each time (paths that rewrite the packet or write maps: the packet and the maps "
+      "are reset outside the timed part); interquartile mean of the per-call durations. Each "
+      "includes the harness's own cost (about the floor_pass figure), hence **net** = case "
+      "minus floor_pass of the same method and round (median over rounds).\n")
+    w("| case | method | ns | net ns | floor | floor net ns | vs floor (ns ratio) | "
+      "verdict checked |")
+    w("|---|---|---:|---:|---|---:|---:|---|")
+    mc = {(c["name"], c["method"]): c for c in micro["cases"]}
+    for c in micro["cases"]:
+        fl = mc.get((c["floor"], c["method"])) if c.get("floor") else None
+        w(f"| {c['name']} | {c['method']} | {c['ns']:.1f} | {c['net']:.1f} | "
+          f"{c['floor'] or '-'} | {fmt(fl['net'], 1) if fl else '-'} | "
+          f"{ratio_s(c['ns'], fl['ns']) if fl else '-'} | {c['verdict']} |")
+    w("")
+    w("Cases: SYN with no options / MSS only / Linux's options (MSS, SACK_PERM, TS, NOP, WS) "
+      "answered with a cookie SYN-ACK (the same frame every call; _rebuilt: the same frame "
+      "rebuilt in userspace before each call, which cools the caches; _spoofed: rebuilt with "
+      "a new random source each call, as in a flood, so the flow-table lookup also meets a "
+      "cold bucket; the tables have the CLI's default size, 2^20); the client's ACK with a valid cookie (flow entry, "
+      "pending entry and XDP metadata written); the same ACK one off (bad cookie, TS options "
+      "parsed); an ACK without options from an unknown tuple (what an ACK flood is: cookie "
+      "check, drop); an RST of an unknown tuple (drop_no_flow); a 100-byte PSH|ACK of an "
+      "established flow (state machine, PASS). part_ktime and part_lru_hit are building "
+      "blocks: one bpf_ktime_get_ns(), and one hit in an LRU hash shaped like xdpct_flows4.\n")
+
+    # macro
+    w("## Macro: floods in a veth lab\n")
+    w(f"Command: `{cmds.get('macro', 'bench/macro.sh RAW_DIR')}`; one flood per point and "
+      f"pass, defenders interleaved at each rate, {setup.get('passes', 1)} pass(es) pooled "
+      "(sums of frames, CPU time and time; every legitimate connection). Setup in "
+      "[Setup](#setup); per-pass figures in macro.json.\n")
+    if png:
+        w(f"![SYN-ACKs per second, legitimate p99 connect latency and server CPU per SYN "
+          f"against offered rate]({os.path.relpath(os.path.abspath(png), mdir)})\n")
+    w("Columns: **offered** = frames/s the generator sent; **ring drops** = share the "
+      "server's veth ring refused (the server did not keep up); **SYN-ACK/s** = SYN-ACKs "
+      "that reached the attacker's veth (floors: echoed frames); **answered** = (SYN-ACKs "
+      "received + SYN-ACKs the attacker's ring refused) / SYNs delivered to the server "
+      "(the kernel also retransmits SYN-ACKs of its SYN queue: can exceed 100%); **CPU/SYN** = "
+      "run time of the server's NAPI kthreads and ksoftirqd over the flood / SYNs delivered; "
+      "**legit** = connections of the legitimate client that completed during the flood "
+      "(connect timeout "
+      f"{setup.get('legit', {}).get('timeout_s', '?')} s, a failure counts as a timeout in "
+      "the percentiles). The clients connect "
+      f"{setup.get('legit', {}).get('parallel', '?')} at a time, so one stall of this shared "
+      "VM delays several connections at once and can set the p99 alone: the **no flood** "
+      "rows show the lab's own tail, and macro.json keeps every connect time.\n")
+    w("| offered rate | defender | offered/s | ring drops | SYN-ACK/s | answered | CPU/SYN ns "
+      "| vs floor_tx | CPU1 busy | legit ok | p50 ms | p99 ms |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for d in PEERS:  # the lab's own latency: legit clients, no flood
+        p = one(points, d, 0, mode="none")
+        lg = p and p.get("legit")
+        if lg:
+            w(f"| no flood | {NAMES[d]} | - | - | - | - | - | - | - | {lg['ok']}/{lg['n']} | "
+              f"{fmt(lg['p50_ms'], 2)} | {fmt(lg['p99_ms'], 2)} |")
+    for r in rate_order:
+        ft = one(points, "floor_tx", r)
+        for d in FLOORS + PEERS:
+            p = one(points, d, r)
+            if not p:
+                continue
+            lg = p.get("legit")
+            ls = f"{lg['ok']}/{lg['n']}" if lg else "-"
+            if lg and not p["legit_overlap"]:
+                ls += " (flood ended first)"
+            sy = p["synack_pps"] if not d.startswith("floor") else p["reply_pps"]
+            w(f"| {rlabel(r)} | {NAMES[d]} | {fmt(p['offered_pps'])} | "
+              f"{fmt(100 * p['ring_drop_frac'], 1, '%') if p['ring_drop_frac'] is not None else '-'}"
+              f" | {fmt(sy)} | "
+              f"{fmt(100 * p['answered_frac'], 1, '%') if p['answered_frac'] is not None and not d.startswith('floor') else '-'}"
+              f" | {fmt(p['cpu_ns_per_pkt'])} | "
+              f"{ratio_s(p['cpu_ns_per_pkt'], ft['cpu_ns_per_pkt']) if ft and ft['cpu_ns_per_pkt'] else '-'}"
+              f" | {fmt(100 * p['cpu_srv_busy_frac'], 0, '%') if p['cpu_srv_busy_frac'] is not None else '-'}"
+              f" | {ls}"
+              f" | {fmt(lg['p50_ms'], 2) if lg else '-'} | {fmt(lg['p99_ms'], 2) if lg else '-'} |")
+    w("")
+    w("Ratios, xdpct against each peer and the floor, same rate, same run "
+      "(SYN-ACK/s: higher is better for xdpct; CPU/SYN: lower is better):\n")
+    w("| offered rate | SYN-ACK/s vs kernel | vs nft | vs floor_tx echo | CPU/SYN vs kernel "
+      "| vs nft | vs floor_tx |")
+    w("|---|---:|---:|---:|---:|---:|---:|")
+    for row in ratios:
+        def g(k):
+            v = row.get(k)
+            return "-" if v is None else f"{v:.2f}"
+        w(f"| {rlabel(row['rate'])} | {g('synack_vs_kernel')} | {g('synack_vs_nft')} | "
+          f"{g('synack_vs_floor_tx_replies')} | {g('cpu_vs_kernel')} | {g('cpu_vs_nft')} | "
+          f"{g('cpu_vs_floor_tx')} |")
+    w("")
+    other = [p for p in points if p["mode"] not in ("syn", "none") and not p["profiled"]]
+    if other:
+        w("ACK floods (random cookies) and RST floods at the maximum rate: CPU per packet "
+          "on the server, and the legitimate client meanwhile.\n")
+        w("| flood | defender | offered/s | ring drops | replies/s | CPU/pkt ns | legit ok "
+          "| p50 ms | p99 ms |")
+        w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for p in other:
+            lg = p.get("legit")
+            ls = f"{lg['ok']}/{lg['n']}" if lg else "-"
+            w(f"| {p['mode'].upper()} | {NAMES[p['defender']]} | {fmt(p['offered_pps'])} | "
+              f"{fmt(100 * p['ring_drop_frac'], 1, '%')} | {fmt(p['reply_pps'])} | "
+              f"{fmt(p['cpu_ns_per_pkt'])} | {ls} | "
+              f"{fmt(lg['p50_ms'], 2) if lg else '-'} | {fmt(lg['p99_ms'], 2) if lg else '-'} |")
+        w("")
+    xc = [p for p in points if p["defender"] == "xdpct" and p["mode"] == "syn"
+          and not p["profiled"]]
+    if xc:
+        w("xdpct's own counters over each SYN point (attacker link): every SYN that reached "
+          "XDP was answered there, and the kernel sent no cookie of its own:\n")
+        w("| offered rate | syn_seen | tx_synack | kernel SyncookiesSent | legit pass_cookie "
+          "| legit tc_handoff |")
+        w("|---|---:|---:|---:|---:|---:|")
+        for p in xc:
+            c = p["counters"]
+            w(f"| {rlabel(p['target_pps'])} | {fmt(c.get('atk_syn_seen'))} | "
+              f"{fmt(c.get('atk_tx_synack'))} | {fmt(c.get('TcpExtSyncookiesSent'))} | "
+              f"{fmt(c.get('cli_pass_cookie'))} | {fmt(c.get('cli_tc_handoff'))} |")
+        w("")
+
+    # memory
+    w("## Memory and scale\n")
+    w(f"Command: `{cmds.get('memory', 'build/bench/mem')}`: loads xdpct with the CLI's "
+      "default table sizes (`--max-conns` 1048576), fills xdpct_flows4 through the map API "
+      "(BPF_MAP_UPDATE_BATCH), reads each map's memory from `bpftool -j map show id ID` "
+      "(bytes_memlock), and times full passes.\n")
+    w(f"- Per IPv4 connection: key {mem['key_bytes']} B + value {mem['value_bytes']} B = "
+      f"**{mem['key_value_bytes']} B** stored.")
+    w(f"- Entries present after filling {mem['entries_filled']:,}: "
+      f"{mem['entries_present']:,} (an LRU map evicts early when its per-CPU free lists run "
+      "dry; none lost here if equal).\n")
+    w("| map | type | max_entries | key B | value B | memory (bpftool) | per entry |")
+    w("|---|---|---:|---:|---:|---:|---:|")
+    total = 0
+    for m in mem["maps"]:
+        total += max(0, m["bytes_memlock"])
+        w(f"| {m['name']} | {m['type']} | {m['max_entries']:,} | {m['key']} | {m['value']} | "
+          f"{m['bytes_memlock'] / 2**20:,.1f} MiB | {m['bytes_per_entry']:.0f} B |")
+    w(f"| **all maps** | | | | | **{total / 2**20:,.1f} MiB** | |")
+    w("")
+    t = mem["timings"]
+    n = t["scan_entries"] or 1
+    w("| one pass over the full table | entries | time | per entry |")
+    w("|---|---:|---:|---:|")
+    w(f"| fill: BPF_MAP_UPDATE_BATCH | {mem['entries_filled']:,} | "
+      f"{t['fill_update_batch_s'] * 1e3:,.0f} ms | "
+      f"{t['fill_update_batch_s'] * 1e9 / mem['entries_filled']:,.0f} ns |")
+    w(f"| scan: BPF_MAP_LOOKUP_BATCH (keys + values) | {t['scan_entries']:,} | "
+      f"{t['scan_lookup_batch_s'] * 1e3:,.0f} ms | {t['scan_ns_per_entry']:,.0f} ns |")
+    w(f"| delete: BPF_MAP_DELETE_BATCH of every key | {t['scan_entries']:,} | "
+      f"{t['delete_batch_s'] * 1e3:,.0f} ms | {t['delete_batch_s'] * 1e9 / n:,.0f} ns |")
+    w(f"| scan + delete (lookup_batch, then delete_batch) | {t['scan_entries']:,} | "
+      f"{t['scan_plus_delete_s'] * 1e3:,.0f} ms | {t['scan_plus_delete_s'] * 1e9 / n:,.0f} ns |")
+    w(f"| BPF_MAP_LOOKUP_AND_DELETE_BATCH, after a refill | "
+      f"{t['lookup_and_delete_entries']:,} | {t['lookup_and_delete_batch_s'] * 1e3:,.0f} ms | "
+      f"{t['lookup_and_delete_ns_per_entry']:,.0f} ns |")
+    w("")
+
+    # profiles
+    if profiles:
+        w("## Profiles\n")
+        w("perf, `-e cpu-clock`, symbols above 1%. Macro: the server CPU during an extra "
+          "flood at the maximum rate per defender (`perf record -C 1 -F 4999 -- sleep 2`, "
+          "not one of the points above). Micro: `perf record -e cpu-clock -F 20000 -- "
+          "build/bench/micro --only CASE ...` (harness symbols such as bpf_test_run, "
+          "__local_bh_enable_ip and floor_pass are the test_run loop).\n")
+        for k, rows in profiles.items():
+            w(f"<details><summary>{NAMES.get(k, 'micro: ' + k)}</summary>\n")
+            w("| % | symbol |")
+            w("|---:|---|")
+            for r in rows[:20]:
+                sym = r["sym"] if r["sym"].startswith("(") else f"`{r['sym']}`"
+                w(f"| {r['pct']:.1f} | {sym} |")
+            w("\n</details>\n")
+
+    # setup
+    w("## Setup\n")
+    lgs = setup.get("legit", {})
+    w("Lab (tests/lib.sh `lab_up attacker`): three network namespaces, two veth pairs. "
+      "The attacker and the legitimate client have separate links to the server "
+      "(DESIGN.md 5: a fast shield's SYN-ACKs to spoofed sources must not load the client's "
+      "veth).\n")
+    w("```")
+    w("client ns  10.200.1.2 [veth] ---- [veth] 10.200.1.1  server ns  10.200.2.1 [veth] ---- "
+      "[veth] 10.200.2.2  attacker ns")
+    w("```")
+    w(f"- CPU {setup.get('cpu_gen', 0)}: the generator (nice 5), the attacker's and the "
+      f"client's veth NAPI, the legitimate client (its NAPI kthread and processes at nice "
+      "-10: it stands for another host, and must not wait behind the generator's spin or "
+      "the attacker's reply processing, which share its CPU only because the lab has two). "
+      f"CPU {setup.get('cpu_srv', 1)}: the server: "
+      "threaded NAPI kthreads of both server veths (pinned), the listener, ksoftirqd. "
+      "Threaded NAPI (`/sys/class/net/DEV/threaded`) moves the receive path, XDP and the "
+      "TCP stack, out of the sender's softirq into a kthread that can be pinned and timed "
+      "(`/proc/PID/task/TID/schedstat`).")
+    w("- Every server veth runs an XDP program (veth needs one for NAPI and to receive "
+      "XDP_TX/redirected frames): floor_pass for the kernel and nftables, xdpct's own for "
+      "xdpct, the floor itself for the floors. The attacker's veth runs the generator's "
+      "sink (counts and drops replies) during each flood.")
+    w(f"- Generator: `bench/flood`, BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES into the "
+      "attacker's veth, XDP_TX to the server. SYNs carry Linux's options (MSS "
+      f"{setup.get('mss', '?')}, SACK_PERM, TS, NOP, WS 7), sources random in 10.201.0.0/16, "
+      "ports and sequence numbers random; every header field rewritten per frame. Paced "
+      "rates: the program keeps the schedule (one call lasts the whole flood: each "
+      "BPF_PROG_RUN call costs ~24 ms of page-pool teardown on this kernel), so the "
+      "generator's CPU spins at any rate.")
+    w(f"- Spoofed sources routed back over the attacker link (`ip route add 10.201.0.0/16 via "
+      "10.200.2.2`, a permanent neighbour entry): replies of the kernel and nftables reach "
+      "the sink like XDP_TX replies do.")
+    w(f"- Listener: `{setup.get('server_cmd', '')}`; tcp_syncookies=1; tcp_max_syn_backlog "
+      f"{setup.get('tcp_max_syn_backlog', '?')}; somaxconn {setup.get('somaxconn', '?')}.")
+    w(f"- Legitimate client per point: `{setup.get('legit_cmd', '')}` "
+      f"({lgs.get('n', '?')} connections per pass, each a 24-byte request and an 8-byte "
+      "answer), "
+      f"started {0.6} s into the flood; the flood stops after them (SIGTERM), at least "
+      f"{setup.get('min_window_s', '?')} s after the warm-up.")
+    w(f"- Flood per point: `{setup.get('flood_cmd', '')}`")
+    w(f"- xdpct: `{setup.get('xdpct_cmd', '')}` (defaults: SipHash cookies, TS/SACK/WS/ECN "
+      "per sysctls).")
+    w(f"- Floors: `{setup.get('floor_cmd', '')}`")
+    w("- nftables SYNPROXY (DESIGN.md 6), with `net.netfilter.nf_conntrack_tcp_loose=0`:")
+    w("```")
+    w(setup.get("nft_rules", ""))
+    w("```")
+    v = setup.get("versions", {})
+    w(f"- Software: kernel {setup.get('kernel', '')}; {v.get('clang', '')}; libbpf "
+      f"{v.get('libbpf', '')}; {v.get('iproute2', '')}; {setup.get('nft', '')}; "
+      f"{v.get('gnuplot', '')}.")
+    w(f"- Rates (SYN/s, 0 = as fast as the generator can): {setup.get('rates', [])}; "
+      f"ACK/RST floods: {setup.get('extra_modes', '') or 'none'}.")
+    w("")
+    return "\n".join(L) + "\n"
+
+
+def profile_groups(rows):
+    """Shares of a server-thread profile by what the symbols do."""
+    if not rows:
+        return []
+    g = {}
+    for r in rows:
+        s = r["sym"]
+        if s.startswith("("):
+            continue
+        if "lookup_nulls_elem" in s or "htab" in s or "jhash" in s or "lru" in s:
+            k = "flow-table lookup"
+        elif s.startswith("bpf_prog_"):
+            k = "XDP program code"
+        elif "read_tsc" in s or "ktime" in s:
+            k = "clock reads"
+        elif any(t in s for t in ("veth", "napi", "page_pool", "xdp", "netmem")):
+            k = "veth/NAPI/XDP_TX machinery"
+        elif any(t in s for t in ("task_switch", "schedule", "rcu", "spin", "lock")):
+            k = "scheduling and locks"
+        else:
+            k = "other"
+        g[k] = g.get(k, 0) + r["pct"]
+    return sorted(g.items(), key=lambda kv: -kv[1])
+
+
+def bounds_text(tg, micro, mem, points, profiles):
+    """What bounds each missed target, from this run's own figures."""
+    mc = {(c["name"], c["method"]): c for c in micro["cases"]}
+    kt = mc.get(("part_ktime", "repeat"))
+    lru = mc.get(("part_lru_hit", "repeat"))
+    out = []
+    byid = {t["id"]: t for t in tg}
+    if not byid["data_established"]["met"] and kt and lru:
+        out.append(
+            f"- **Data packet of an established flow** ({fmt(byid['data_established']['measured'], 1)} "
+            f"ns net): two building blocks alone exceed 40 ns here: one bpf_ktime_get_ns() "
+            f"costs {kt['net']:.0f} ns (a TSC read in this VM: `read_tsc`, "
+            f"`ktime_get_mono_fast_ns`) and one LRU-hash hit on a 12-byte key "
+            f"{lru['net']:.0f} ns (`htab_lru_map_lookup_elem`, jhash, key compare). The rest is "
+            "parsing, the port map, the state machine (ct_update) and two per-CPU counters. "
+            "A coarser clock for last_tick (bpf_jiffies64) and fewer counters would cut it; "
+            "the map lookup stays.")
+    if not byid["synack_linux"]["met"] and kt and lru:
+        out.append(
+            f"- **SYN -> SYN-ACK** ({fmt(byid['synack_linux']['measured'], 1)} ns net): one "
+            f"clock read ({kt['net']:.0f} ns, for the cookie's time slot and TSval) and one "
+            f"flow-table lookup (every SYN first looks for a tracked flow of its tuple: a miss, "
+            f"about the cost of the {lru['net']:.0f} ns hit above) take most of the budget "
+            "before any work is done; then SipHash-2-4 over 3 words, the options walk "
+            "(bpf_loop over a per-CPU scratch copy), bpf_xdp_adjust_tail and two checksums. "
+            "Measured with repeat=1 calls, which also charges the cold caches of a fresh "
+            "syscall that floor_pass does not suffer.")
+    sp = mc.get(("syn_synack_linux_spoofed", "calls"))
+    rb = mc.get(("syn_synack_linux_rebuilt", "calls"))
+    fl = [p for p in points if p["defender"] == "floor_tx" and p["target_pps"] == 0
+          and p["mode"] == "syn" and not p["profiled"]]
+    x = [p for p in points if p["defender"] == "xdpct" and p["target_pps"] == 0
+         and p["mode"] == "syn" and not p["profiled"]]
+    txt = f"- **CPU per SYN against the kernel** ({byid['cpu_per_syn']['measured_text']}): "
+    if fl and x and fl[0]["cpu_ns_per_pkt"] and x[0]["cpu_ns_per_pkt"]:
+        txt += (f"at the maximum rate xdpct spends {fmt(x[0]['cpu_ns_per_pkt'])} ns of server "
+                f"CPU per SYN, the do-nothing XDP_TX floor {fmt(fl[0]['cpu_ns_per_pkt'])} ns "
+                "(veth ring, page pool, XDP_TX flush to the peer, NAPI wake-ups). ")
+    if sp and rb:
+        txt += (f"A large share of the difference is one flow-table lookup per SYN: xdpct_xdp "
+                "looks every SYN up in xdpct_flows4 before answering it (a SYN of a tracked "
+                "flow is treated apart), and the table's 2^20 buckets are a 16 MiB vmalloc'd "
+                "array in 4 KiB pages, so a random source meets a TLB and cache miss (a nested "
+                f"page walk in this VM). In test_run, a new random source each call "
+                f"(syn_synack_linux_spoofed, {sp['ns']:.0f} ns) against the same frame built "
+                f"the same way each call (syn_synack_linux_rebuilt, {rb['ns']:.0f} ns): "
+                f"{sp['ns'] - rb['ns']:+.0f} ns per SYN for the cold bucket. ")
+    grp = profile_groups(profiles.get("xdpct"))
+    if grp:
+        txt += ("Profile of the server's threads under xdpct at the maximum rate: " +
+                ", ".join(f"{k} {v:.0f}%" for k, v in grp) + ". ")
+    txt += ("At paced rates every few SYNs wake the NAPI kthread: the floor itself costs "
+            "microseconds per SYN there (floor_tx rows) and bounds any XDP program, so the "
+            "ratio to the kernel cannot reach 1/6 at low rates. Skipping the lookup for SYNs "
+            "(answer first, look up only tuples that may be tracked, e.g. behind a small "
+            "filter) would bring xdpct near the floor.")
+    out.append(txt)
+    if not byid["legit_at_max"]["met"]:
+        out.append("- **Legitimate connections at the maximum rate**: see the xdpct row at "
+                   "max; with 2 vCPUs the generator, the attacker's NAPI and the client share "
+                   "CPU 0, so the client's own CPU is contended at the maximum rate (a lab "
+                   "limit, not the server's).")
+    if byid["bytes_per_conn"]["met"]:
+        kb = byid["bytes_per_conn"].get("kernel_bytes_per_entry")
+        if kb:
+            out.append(f"- **Bytes per connection**: the stored record is 64 B; the kernel's "
+                       f"LRU hash charges {kb:.0f} B per entry: a 48-byte htab_elem header "
+                       "(hash node, LRU node, hash), key and value each rounded up to 8 "
+                       "bytes (12 -> 16, 52 -> 56), and a 16-byte bucket per entry "
+                       "(buckets = max_entries rounded up to a power of two). The map "
+                       "preallocates every entry: memory is the same at 0 and 1M "
+                       "connections.")
+    if not out:
+        return ""
+    return "What bounds the figures (measured in this run):\n\n" + "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    main()
