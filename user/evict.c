@@ -4,7 +4,9 @@
  * walks each flow table with batch lookups, re-reads each expired entry
  * right before removing it (a packet may have refreshed it, or a SYN
  * reopened the tuple, since the batch was read) and removes those still
- * expired with batch deletes. The pending map follows its flows. */
+ * expired with batch deletes. The pending map follows its flows.
+ * The timer wheel (evict_wheel_*) does the same for the flows the BPF side
+ * reported closed, one by one at their expiry. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +201,20 @@ int evictor_init(struct evictor *e, int fd4, int fd6, int fdp,
 
 void evictor_free(struct evictor *e)
 {
+	if (e->rb)
+		ring_buffer__free(e->rb);
+	e->rb = NULL;
+	if (e->wheel) {
+		wheel_free(e->wheel);
+		free(e->wheel);
+		e->wheel = NULL;
+	}
+	free(e->due);
+	free(e->wacc);
+	free(e->wgroups);
+	e->due = NULL;
+	e->wacc = NULL;
+	e->wgroups = NULL;
 	free(e->keys);
 	free(e->vals);
 	free(e->orphans);
@@ -267,6 +283,38 @@ static int flow_expired(const struct evict_timeouts *to, const struct xdpct_flow
 	return -1;
 }
 
+static bool closing(__u8 state)
+{
+	return state == XDPCT_CT_TIME_WAIT || state == XDPCT_CT_CLOSE;
+}
+
+/* flow_expired() for a pass: with a wheel, the closing entries that just
+ * expired are the wheel's (it removes them within a tick); the pass takes
+ * only those the wheel missed (a lost event). */
+static int pass_expired(const struct evictor *e, const struct xdpct_flow *f, __u64 now,
+			__u64 *lag_ns)
+{
+	int why = flow_expired(&e->to, f, now, lag_ns);
+
+	if (why >= 0 && e->wheel && closing(f->state) && why == f->state &&
+	    *lag_ns < WHEEL_GRACE_NS)
+		return -1;
+	return why;
+}
+
+/* When an entry last seen at tick (XDPCT_TICK_SHIFT units, 32 bits) in
+ * this state expires: exactly when flow_expired() starts to say so. */
+static __u64 due_of(const struct evict_timeouts *to, __u32 tick, __u8 state, __u64 now)
+{
+	__s64 now_t = (__s64)(now >> XDPCT_TICK_SHIFT);
+	__s32 idle = (__s32)((__u32)now_t - tick);
+	__s64 need = (__s64)((to->ns[state < XDPCT_CT_MAX ? state : 0] +
+			       (1ull << XDPCT_TICK_SHIFT) - 1) >> XDPCT_TICK_SHIFT);
+	__s64 due_t = now_t - idle + need;
+
+	return due_t > 0 ? (__u64)due_t << XDPCT_TICK_SHIFT : 0;
+}
+
 static void pending_key_of(int m, const void *k, struct xdpct_flow_key *pk)
 {
 	memset(pk, 0, sizeof(*pk));
@@ -295,6 +343,21 @@ static void count_kept(struct pass_acc *a, int m, const struct xdpct_flow *f)
 	a->conns[m == EV_FLOWS6][f->state < XDPCT_CT_MAX ? f->state : 0]++;
 	if (f->flags & XDPCT_FLOW_PENDING)
 		a->pending_flows++;
+}
+
+/* An entry a pass keeps: counted, and scheduled in the wheel when the
+ * wheel may have missed its close event. */
+static void pass_kept(struct evictor *e, struct pass_acc *a, int m, const void *k,
+		      const struct xdpct_flow *f, __u64 now)
+{
+	struct xdpct_flow_key pk;
+
+	count_kept(a, m, f);
+	if (!e->wheel || !e->seeding || !closing(f->state))
+		return;
+	pending_key_of(m, k, &pk);
+	if (wheel_add(e->wheel, &pk, due_of(&e->to, f->last_tick, f->state, now)))
+		e->seed_wheel = true; /* the next pass tries again */
 }
 
 /* Batch delete of n keys; keys already gone are skipped. Returns how many
@@ -326,39 +389,38 @@ struct cand {
 	int reason;
 };
 
-/* Re-read the candidates, delete those still expired, in one batch. */
-static int flush_cands(struct evictor *e, int m, struct pass_acc *a,
-		       const struct cand *c, __u32 n, size_t ksz)
-{
-	char dkeys[DEL_GROUP * sizeof(struct xdpct_flow6_key)];
+/* Re-checked keys of one map, to delete in one batch. */
+struct del_group {
+	char keys[DEL_GROUP * sizeof(struct xdpct_flow6_key)];
 	int reasons[DEL_GROUP];
 	bool pend[DEL_GROUP];
 	__u64 lags[DEL_GROUP];
+	__u32 n;
+};
+
+static void group_add(struct del_group *g, const void *k, size_t ksz, int why, __u64 lag,
+		      const struct xdpct_flow *f)
+{
+	memcpy(g->keys + (size_t)g->n * ksz, k, ksz);
+	g->reasons[g->n] = why;
+	g->lags[g->n] = lag;
+	g->pend[g->n] = f->flags & XDPCT_FLOW_PENDING;
+	g->n++;
+}
+
+/* Deletes a group (its pending entries too) and accounts for it. */
+static int remove_group(struct evictor *e, int m, struct pass_acc *a, struct del_group *g,
+			size_t ksz)
+{
+	const char *dkeys = g->keys;
+	const int *reasons = g->reasons;
+	const bool *pend = g->pend;
+	const __u64 *lags = g->lags;
+	__u32 i, nd = g->n;
 	int fd = e->fd[m];
-	__u32 i, nd = 0;
 	long r;
 
-	for (i = 0; i < n; i++) {
-		const char *k = (const char *)e->keys + (size_t)c[i].idx * ksz;
-		struct xdpct_flow f;
-		__u64 lag;
-		int why;
-
-		if (bpf_map_lookup_elem(fd, k, &f))
-			continue; /* gone meanwhile */
-		why = flow_expired(&e->to, &f, mono_ns(), &lag);
-		if (why < 0) { /* refreshed or reopened since the batch */
-			count_kept(a, m, &f);
-			continue;
-		}
-		if (e->dry_run) /* still there: counted as present too */
-			count_kept(a, m, &f);
-		memcpy(dkeys + (size_t)nd * ksz, k, ksz);
-		reasons[nd] = why;
-		lags[nd] = lag;
-		pend[nd] = f.flags & XDPCT_FLOW_PENDING;
-		nd++;
-	}
+	g->n = 0;
 	if (!nd)
 		return 0;
 	if (e->dry_run) {
@@ -388,6 +450,35 @@ static int flush_cands(struct evictor *e, int m, struct pass_acc *a,
 	return 0;
 }
 
+/* Re-read the candidates, delete those still expired, in one batch. */
+static int flush_cands(struct evictor *e, int m, struct pass_acc *a,
+		       const struct cand *c, __u32 n, size_t ksz)
+{
+	struct del_group g;
+	int fd = e->fd[m];
+	__u32 i;
+
+	g.n = 0;
+	for (i = 0; i < n; i++) {
+		const char *k = (const char *)e->keys + (size_t)c[i].idx * ksz;
+		struct xdpct_flow f;
+		__u64 lag, now = mono_ns();
+		int why;
+
+		if (bpf_map_lookup_elem(fd, k, &f))
+			continue; /* gone meanwhile */
+		why = pass_expired(e, &f, now, &lag);
+		if (why < 0) { /* refreshed or reopened since the batch */
+			pass_kept(e, a, m, k, &f, now);
+			continue;
+		}
+		if (e->dry_run) /* still there: counted as present too */
+			count_kept(a, m, &f);
+		group_add(&g, k, ksz, why, lag, &f);
+	}
+	return remove_group(e, m, a, &g, ksz);
+}
+
 /* Walks one map with batch lookups; fn handles each chunk. */
 static int walk(struct evictor *e, int m,
 		int (*fn)(struct evictor *, int, struct pass_acc *, __u32),
@@ -407,6 +498,12 @@ static int walk(struct evictor *e, int m,
 		rr = fn(e, m, a, count);
 		if (rr)
 			return rr;
+		if (e->between) {
+			__u64 t0 = mono_ns();
+
+			e->between(e->between_arg);
+			e->between_ns += mono_ns() - t0;
+		}
 		if (r) /* ENOENT: that was the last chunk */
 			return 0;
 		first = false;
@@ -424,9 +521,9 @@ static int flows_chunk(struct evictor *e, int m, struct pass_acc *a, __u32 count
 	int why, r;
 
 	for (i = 0; i < count; i++) {
-		why = flow_expired(&e->to, &vals[i], now, &lag);
+		why = pass_expired(e, &vals[i], now, &lag);
 		if (why < 0) {
-			count_kept(a, m, &vals[i]);
+			pass_kept(e, a, m, (const char *)e->keys + (size_t)i * ksz, &vals[i], now);
 			continue;
 		}
 		c[nc].idx = i;
@@ -554,12 +651,19 @@ int evict_pass(struct evictor *e)
 
 	if (!a)
 		return -ENOMEM;
+	e->between_ns = 0;
+	/* what is lost from now on is for the next pass to seed */
+	e->seeding = e->seed_wheel;
+	e->seed_wheel = false;
 	for (m = EV_FLOWS4; m <= EV_FLOWS6 && !r; m++)
 		if (e->fd[m] >= 0)
 			r = walk(e, m, flows_chunk, a);
 	if (!r && e->fd[EV_PENDING] >= 0)
 		r = pending_pass(e, a);
-	t1 = mono_ns();
+	t1 = mono_ns() - e->between_ns; /* the wheel's ticks meanwhile are not the pass's */
+	if (r && e->seeding)
+		e->seed_wheel = true;
+	e->seeding = false;
 
 	pthread_mutex_lock(&e->lock);
 	if (!r) {
@@ -579,9 +683,14 @@ int evict_pass(struct evictor *e)
 		for (k = 0; k < EVR_MAX; k++)
 			e->t.evicted[m][k] += a->evicted[m][k];
 	}
-	hist_merge(&e->t.lag_s, &a->lag);
+	hist_merge(&e->t.lag_s[EVB_PASS], &a->lag);
+	e->t.by[EVB_PASS] += a->n_evicted;
+	if (a->lag_max > e->t.lag_max_s[EVB_PASS])
+		e->t.lag_max_s[EVB_PASS] = a->lag_max;
 	e->t.last_lag_max_s = a->lag_max;
 	e->t.last_evicted = a->n_evicted;
+	if (e->wheel)
+		e->t.wheel_entries = e->wheel->size;
 	pthread_mutex_unlock(&e->lock);
 	free(a);
 	return r;
@@ -592,4 +701,221 @@ void evict_totals_get(struct evictor *e, struct evict_totals *out)
 	pthread_mutex_lock(&e->lock);
 	*out = e->t;
 	pthread_mutex_unlock(&e->lock);
+}
+
+void evict_set_pass_interval(struct evictor *e, double s)
+{
+	pthread_mutex_lock(&e->lock);
+	e->t.pass_interval_s = s;
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* ---- the timer wheel ---- */
+
+int evict_wheel_event(struct evictor *e, const struct xdpct_close_event *ev, __u64 now)
+{
+	if (!closing(ev->state) || (ev->key.family != 4 && ev->key.family != 6))
+		return -EINVAL;
+	return wheel_add(e->wheel, &ev->key, due_of(&e->to, ev->tick, ev->state, now));
+}
+
+/* ring_buffer__consume() calls this for each event. An event not taken
+ * (no memory) leaves its entry to a pass, which then seeds the wheel. */
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct evictor *e = ctx;
+	int r;
+
+	e->cur_tick->events++;
+	r = size < sizeof(struct xdpct_close_event) ? -EINVAL :
+						      evict_wheel_event(e, data, e->cur_now);
+	if (r == -ENOMEM)
+		e->seed_wheel = true;
+	if (r)
+		e->wheel_err = r; /* reported by the tick */
+	return 0;
+}
+
+int evict_wheel_start(struct evictor *e, int events_fd)
+{
+	__u64 span = e->to.ns[XDPCT_CT_TIME_WAIT] > e->to.ns[XDPCT_CT_CLOSE] ?
+			     e->to.ns[XDPCT_CT_TIME_WAIT] : e->to.ns[XDPCT_CT_CLOSE];
+	int r;
+
+	e->wheel = calloc(1, sizeof(*e->wheel));
+	e->wacc = calloc(1, sizeof(*e->wacc));
+	e->wgroups = calloc(2, sizeof(*e->wgroups));
+	if (!e->wheel || !e->wacc || !e->wgroups)
+		goto nomem;
+	if (wheel_init(e->wheel, WHEEL_TICK_NS, span, mono_ns()))
+		goto nomem;
+	if (events_fd >= 0) {
+		e->rb = ring_buffer__new(events_fd, on_event, e, NULL);
+		if (!e->rb) {
+			r = -errno;
+			goto fail;
+		}
+	}
+	e->seed_wheel = true; /* the closing entries already there */
+	pthread_mutex_lock(&e->lock);
+	e->t.wheel_on = true;
+	pthread_mutex_unlock(&e->lock);
+	return 0;
+nomem:
+	r = -ENOMEM;
+fail:
+	if (e->wheel) {
+		wheel_free(e->wheel);
+		free(e->wheel);
+	}
+	free(e->wacc);
+	free(e->wgroups);
+	e->wheel = NULL;
+	e->wacc = NULL;
+	e->wgroups = NULL;
+	return r;
+}
+
+static int went_cmp(const void *x, const void *y)
+{
+	return memcmp(&((const struct wheel_ent *)x)->key, &((const struct wheel_ent *)y)->key,
+		      sizeof(struct xdpct_flow_key));
+}
+
+/* The map key of a generic key: the map's index (EV_FLOWS4/6). */
+static int map_key_of(const struct xdpct_flow_key *pk, void *out)
+{
+	if (pk->family == 4) {
+		struct xdpct_flow4_key *k = out;
+
+		k->raddr = pk->raddr[0];
+		k->laddr = pk->laddr[0];
+		k->rport = pk->rport;
+		k->lport = pk->lport;
+		return EV_FLOWS4;
+	} else {
+		struct xdpct_flow6_key *k = out;
+
+		memcpy(k->raddr, pk->raddr, 16);
+		memcpy(k->laddr, pk->laddr, 16);
+		k->rport = pk->rport;
+		k->lport = pk->lport;
+		return EV_FLOWS6;
+	}
+}
+
+/* The n entries due: each read again; expired: removed (a batch delete per
+ * DEL_GROUP of a map), still closing but refreshed: rescheduled. */
+static int wheel_check(struct evictor *e, __u32 n, __u64 now, __u64 checks[WH_MAX])
+{
+	static const size_t ksz[2] = { sizeof(struct xdpct_flow4_key),
+				       sizeof(struct xdpct_flow6_key) };
+	struct del_group *g = e->wgroups;
+	struct wheel_ent *d = e->due;
+	__u32 i, j = 0;
+	int m, r = 0;
+
+	/* a key twice (its events, a seeding pass): checked once */
+	qsort(d, n, sizeof(*d), went_cmp);
+	for (i = 0; i < n; i++)
+		if (!j || went_cmp(&d[j - 1], &d[i]))
+			d[j++] = d[i];
+	n = j;
+	g[0].n = g[1].n = 0;
+	for (i = 0; i < n && !r; i++) {
+		union {
+			struct xdpct_flow4_key k4;
+			struct xdpct_flow6_key k6;
+		} k;
+		struct xdpct_flow f;
+		__u64 lag;
+		int why;
+
+		m = map_key_of(&d[i].key, &k);
+		if (e->fd[m] < 0 || bpf_map_lookup_elem(e->fd[m], &k, &f)) {
+			checks[WH_GONE]++;
+			continue;
+		}
+		if (!closing(f.state)) {
+			checks[WH_REOPENED]++;
+			continue;
+		}
+		why = flow_expired(&e->to, &f, now, &lag);
+		if (why < 0) { /* a packet since: its new expiry */
+			__u64 due = due_of(&e->to, f.last_tick, f.state, now);
+
+			if (due <= now)
+				due = now + WHEEL_TICK_NS;
+			checks[WH_REFRESHED]++;
+			if (wheel_add(e->wheel, &d[i].key, due))
+				e->seed_wheel = true;
+			continue;
+		}
+		checks[WH_EVICTED]++;
+		group_add(&g[m], &k, ksz[m], why, lag, &f);
+		if (g[m].n == DEL_GROUP)
+			r = remove_group(e, m, e->wacc, &g[m], ksz[m]);
+	}
+	for (m = 0; m < 2 && !r; m++)
+		r = remove_group(e, m, e->wacc, &g[m], ksz[m]);
+	return r;
+}
+
+int evict_wheel_tick(struct evictor *e, struct wheel_tick *res)
+{
+	__u64 t0 = mono_ns(), checks[WH_MAX] = {};
+	struct pass_acc *a = e->wacc;
+	long n;
+	int r = 0, m, k;
+
+	memset(res, 0, sizeof(*res));
+	if (!e->wheel)
+		return 0;
+	if (e->rb) {
+		e->cur_tick = res;
+		e->cur_now = t0;
+		e->wheel_err = 0;
+		n = ring_buffer__consume(e->rb);
+		e->cur_tick = NULL;
+		r = n < 0 ? (int)n : e->wheel_err;
+	}
+	memset(a, 0, sizeof(*a));
+	n = wheel_expire(e->wheel, mono_ns(), &e->due, &e->due_cap);
+	if (n < 0 && !r)
+		r = (int)n;
+	if (n > 0) {
+		int rr = wheel_check(e, (__u32)n, mono_ns(), checks);
+
+		if (rr && !r)
+			r = rr;
+	}
+	res->evicted = a->n_evicted;
+	res->lag_max_s = a->lag_max;
+
+	pthread_mutex_lock(&e->lock);
+	for (m = 0; m < EV_MAPS; m++) {
+		for (k = 0; k < EVR_MAX; k++) {
+			__u64 c = a->evicted[m][k];
+
+			e->t.evicted[m][k] += c;
+			/* the pass's counts stay about right until the next pass */
+			e->t.entries[m] -= c < e->t.entries[m] ? c : e->t.entries[m];
+			if (m != EV_PENDING && k < XDPCT_CT_MAX) {
+				__u64 *cs = &e->t.conns[m == EV_FLOWS6][k];
+
+				*cs -= c < *cs ? c : *cs;
+			}
+		}
+	}
+	hist_merge(&e->t.lag_s[EVB_WHEEL], &a->lag);
+	e->t.by[EVB_WHEEL] += a->n_evicted;
+	if (a->lag_max > e->t.lag_max_s[EVB_WHEEL])
+		e->t.lag_max_s[EVB_WHEEL] = a->lag_max;
+	e->t.wheel_events += res->events;
+	for (k = 0; k < WH_MAX; k++)
+		e->t.wheel_checks[k] += checks[k];
+	e->t.wheel_entries = e->wheel->size;
+	e->t.wheel_s += (mono_ns() - t0) / 1e9;
+	pthread_mutex_unlock(&e->lock);
+	return r;
 }

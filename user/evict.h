@@ -2,7 +2,11 @@
 /* Eviction of expired entries from the flow tables and the pending map:
  * a pass reads every entry with batch lookups, re-checks the expired ones
  * and removes them with batch deletes. Used by `xdpct run` (on a timer),
- * `xdpct evict` (one pass, or a benchmark) and `xdpct status` (counting). */
+ * `xdpct evict` (one pass, or a benchmark) and `xdpct status` (counting).
+ * With a timer wheel (`xdpct run`), the flows that entered TIME_WAIT or
+ * CLOSE (close events from the BPF side, through a ring buffer) are removed
+ * on time by the wheel, one lookup and a batch delete each, and the passes
+ * that remain for every other state can be far apart. */
 #ifndef XDPCT_EVICT_H
 #define XDPCT_EVICT_H
 
@@ -11,6 +15,7 @@
 #include <linux/types.h>
 
 #include "xdpct.h"
+#include "wheel.h"
 
 /* The maps a pass walks. */
 enum { EV_FLOWS4, EV_FLOWS6, EV_PENDING, EV_MAPS };
@@ -35,6 +40,23 @@ struct evict_timeouts {
 	__u64 pending_ns;       /* PENDING flows: after the cookie ACK */
 };
 
+/* Who removed an entry. */
+enum { EVB_PASS, EVB_WHEEL, EVB_MAX };
+/* What the wheel found when an entry came due. */
+enum {
+	WH_EVICTED,   /* expired: removed */
+	WH_REFRESHED, /* still closing, but a packet came since: rescheduled */
+	WH_REOPENED,  /* a SYN reused the tuple: a new close event will come */
+	WH_GONE,      /* not there (removed by a pass, a SYN, the LRU) */
+	WH_MAX
+};
+/* The wheel: slots of 100 ms, looked at every 100 ms (the ring buffer is
+ * read then too: the BPF side sends without a wakeup). */
+#define WHEEL_TICK_NS 100000000ull
+/* A pass leaves the TIME_WAIT and CLOSE entries expired for less than this
+ * to the wheel: the pass then removes only those whose event was lost. */
+#define WHEEL_GRACE_NS 1000000000ull
+
 /* Fixed histogram buckets (seconds), for pass duration and lag. */
 #define EVICT_NBUCKETS 12
 extern const double evict_buckets[EVICT_NBUCKETS];
@@ -50,7 +72,9 @@ struct evict_totals {
 	__u64 passes;
 	__u64 evicted[EV_MAPS][EVR_MAX];
 	struct evict_hist pass_s;   /* duration of a pass */
-	struct evict_hist lag_s;    /* expiry -> removal, per entry removed */
+	struct evict_hist lag_s[EVB_MAX]; /* expiry -> removal, per entry removed */
+	__u64 by[EVB_MAX];          /* entries removed, by whom */
+	double lag_max_s[EVB_MAX];  /* the largest lag so far */
 	double last_pass_s;
 	double last_lag_max_s;
 	__u64 last_evicted;
@@ -60,7 +84,25 @@ struct evict_totals {
 	__u64 pending_flows;          /* flows with the PENDING flag */
 	__u64 entries[EV_MAPS];
 	__u32 max_entries[EV_MAPS];
+	double pass_interval_s;       /* between passes, as `xdpct run` set it */
+	/* the wheel */
+	bool wheel_on;
+	__u64 wheel_events;           /* close events read */
+	__u64 wheel_checks[WH_MAX];   /* entries that came due, by outcome */
+	__u64 wheel_entries;          /* scheduled now */
+	double wheel_s;               /* time spent reading events and evicting */
 };
+
+/* What one wheel tick did. */
+struct wheel_tick {
+	__u64 events;
+	__u64 evicted;
+	double lag_max_s;
+};
+
+struct ring_buffer;
+struct pass_acc;
+struct del_group;
 
 struct evictor {
 	int fd[EV_MAPS];             /* -1: that map is skipped */
@@ -75,6 +117,24 @@ struct evictor {
 	 * ACK writes the pending entry just before the flow entry */
 	struct xdpct_flow_key *orphans, *orphans_next;
 	size_t n_orphans, n_orphans_next, cap_orphans;
+	/* the wheel (NULL: passes only) */
+	struct wheel *wheel;
+	struct ring_buffer *rb;
+	bool seed_wheel;             /* the next pass schedules the TIME_WAIT and
+				      * CLOSE entries it keeps (events missed) */
+	bool seeding;                /* this pass does */
+	struct wheel_ent *due;       /* scratch of a tick */
+	size_t due_cap;
+	struct pass_acc *wacc;
+	struct wheel_tick *cur_tick; /* while consuming events */
+	__u64 cur_now;
+	struct del_group *wgroups;   /* [EV_FLOWS4], [EV_FLOWS6] */
+	int wheel_err;
+	/* called between the chunks of a pass (the wheel's ticks go on
+	 * during a long pass); its time is not counted as the pass's */
+	void (*between)(void *arg);
+	void *between_arg;
+	__u64 between_ns;
 };
 
 void timeouts_default(struct evict_timeouts *t);
@@ -92,6 +152,17 @@ void evictor_free(struct evictor *e);
 int evict_pass(struct evictor *e);
 /* A copy of the totals, taken under the lock. */
 void evict_totals_get(struct evictor *e, struct evict_totals *out);
+void evict_set_pass_interval(struct evictor *e, double s);
+
+/* The wheel: events_fd is the xdpct_events ring buffer (-1: none, events
+ * are given with evict_wheel_event; the benchmark). 0 or -errno. The next
+ * pass seeds the wheel. */
+int evict_wheel_start(struct evictor *e, int events_fd);
+/* A flow entered TIME_WAIT or CLOSE: schedule it at its expiry. 0 or -errno. */
+int evict_wheel_event(struct evictor *e, const struct xdpct_close_event *ev, __u64 now);
+/* Reads the events, then checks the entries due and removes the expired
+ * ones (batch deletes); refreshed ones are rescheduled. 0 or -errno. */
+int evict_wheel_tick(struct evictor *e, struct wheel_tick *res);
 
 const char *evict_reason_name(int r); /* "time_wait", "pending", ... */
 const char *evict_map_name(int m);    /* "xdpct_flows4", ... */

@@ -85,18 +85,29 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The series of one histogram; label: "" or `by="wheel",` (comma included). */
+static void histogram_series(FILE *f, const char *name, const char *label,
+			     const struct evict_hist *h)
+{
+	size_t ll = strlen(label);
+	int i;
+
+	for (i = 0; i < EVICT_NBUCKETS; i++)
+		fprintf(f, "%s_bucket{%sle=\"%g\"} %llu\n", name, label, evict_buckets[i],
+			(unsigned long long)h->le[i]);
+	fprintf(f, "%s_bucket{%sle=\"+Inf\"} %llu\n", name, label, (unsigned long long)h->count);
+	/* the label without its trailing comma */
+	fprintf(f, "%s_sum%s%.*s%s %.9g\n", name, ll ? "{" : "", ll ? (int)ll - 1 : 0, label,
+		ll ? "}" : "", h->sum);
+	fprintf(f, "%s_count%s%.*s%s %llu\n", name, ll ? "{" : "", ll ? (int)ll - 1 : 0, label,
+		ll ? "}" : "", (unsigned long long)h->count);
+}
+
 static void histogram(FILE *f, const char *name, const char *help,
 		      const struct evict_hist *h)
 {
-	int i;
-
 	family(f, name, "histogram", help);
-	for (i = 0; i < EVICT_NBUCKETS; i++)
-		fprintf(f, "%s_bucket{le=\"%g\"} %llu\n", name, evict_buckets[i],
-			(unsigned long long)h->le[i]);
-	fprintf(f, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)h->count);
-	fprintf(f, "%s_sum %.9g\n", name, h->sum);
-	fprintf(f, "%s_count %llu\n", name, (unsigned long long)h->count);
+	histogram_series(f, name, "", h);
 }
 
 /* "V_PASS_NOT_TCP" / "pass_not_tcp" -> verdict "pass", reason "not_tcp" */
@@ -197,8 +208,40 @@ static void render(FILE *f, struct metrics_src *s)
 	family(f, "xdpct_eviction_last_pass_duration_seconds", "gauge",
 	       "Duration of the last eviction pass");
 	fprintf(f, "xdpct_eviction_last_pass_duration_seconds %.9g\n", t.last_pass_s);
-	histogram(f, "xdpct_eviction_lag_seconds",
-		  "Time from an entry's expiry to its removal", &t.lag_s);
+	family(f, "xdpct_eviction_lag_seconds", "histogram",
+	       "Time from an entry's expiry to its removal, by the timer wheel or by a pass");
+	histogram_series(f, "xdpct_eviction_lag_seconds", "by=\"pass\",", &t.lag_s[EVB_PASS]);
+	histogram_series(f, "xdpct_eviction_lag_seconds", "by=\"wheel\",", &t.lag_s[EVB_WHEEL]);
+	family(f, "xdpct_evictions_by_total", "counter",
+	       "Entries removed by the timer wheel (close events) or by a pass over the tables");
+	fprintf(f, "xdpct_evictions_by_total{by=\"pass\"} %llu\n",
+		(unsigned long long)t.by[EVB_PASS]);
+	fprintf(f, "xdpct_evictions_by_total{by=\"wheel\"} %llu\n",
+		(unsigned long long)t.by[EVB_WHEEL]);
+	family(f, "xdpct_eviction_pass_interval_seconds", "gauge",
+	       "Time between eviction passes now (--evict-interval, stretched for long passes)");
+	fprintf(f, "xdpct_eviction_pass_interval_seconds %.6g\n", t.pass_interval_s);
+	family(f, "xdpct_wheel_enabled", "gauge",
+	       "1 if TIME_WAIT and CLOSE entries go by the timer wheel, 0 with passes only");
+	fprintf(f, "xdpct_wheel_enabled %d\n", t.wheel_on ? 1 : 0);
+	family(f, "xdpct_wheel_events_total", "counter",
+	       "Close events (a flow entered TIME_WAIT or CLOSE) read from the ring buffer");
+	fprintf(f, "xdpct_wheel_events_total %llu\n", (unsigned long long)t.wheel_events);
+	family(f, "xdpct_wheel_entries", "gauge", "Flows scheduled in the timer wheel");
+	fprintf(f, "xdpct_wheel_entries %llu\n", (unsigned long long)t.wheel_entries);
+	family(f, "xdpct_wheel_checks_total", "counter",
+	       "Wheel entries that came due, by outcome: evicted, refreshed (a packet since: "
+	       "rescheduled), reopened (a SYN reused the tuple), gone (already removed)");
+	{
+		static const char *const oc[WH_MAX] = { "evicted", "refreshed", "reopened", "gone" };
+
+		for (i = 0; i < WH_MAX; i++)
+			fprintf(f, "xdpct_wheel_checks_total{outcome=\"%s\"} %llu\n", oc[i],
+				(unsigned long long)t.wheel_checks[i]);
+	}
+	family(f, "xdpct_wheel_seconds_total", "counter",
+	       "Time spent reading close events and evicting from the wheel");
+	fprintf(f, "xdpct_wheel_seconds_total %.9g\n", t.wheel_s);
 	family(f, "xdpct_timeout_seconds", "gauge",
 	       "Timeouts in force: idle time per state; pending: cookie flows, from the cookie ACK");
 	for (i = 1; i < XDPCT_CT_MAX; i++)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* run: attach (or take over an attachment and its pinned maps) and stay in
- * the foreground: eviction passes, cookie key rotation, the metrics
- * endpoint. SIGINT/SIGTERM: stop, detaching unless --keep. SIGHUP:
+ * the foreground: eviction (a timer wheel fed by the close events of the
+ * BPF side, and passes over the whole tables), cookie key rotation, the
+ * metrics endpoint. SIGINT/SIGTERM: stop, detaching unless --keep. SIGHUP:
  * re-execute the binary on disk, which takes over again (an upgrade of
  * both the CLI and the programs without losing a connection). */
 #include <errno.h>
@@ -33,7 +34,12 @@
 /* a pass takes at most this share of the time: the interval stretches
  * for big tables (1M entries: ~0.5 s a pass here, so ~10 s apart) */
 #define EVICT_DUTY 20
+/* seconds between passes: with the wheel, only states other than
+ * TIME_WAIT and CLOSE (long timeouts) and lost events are left to them */
+#define EVICT_INTERVAL_WHEEL 10
+#define EVICT_INTERVAL_PASSES 1
 #define SUMMARY_NS (60 * 1000000000ull)
+#define NS 1000000000ull
 
 static int run_verbose;
 
@@ -42,7 +48,8 @@ static void run_usage(void)
 	printf("Usage: xdpct run IFACE [--ports LIST] [--observe LIST] [--track-all]\n"
 	       "                 [--mode native|skb] [--max-conns N] [--pin-dir DIR]\n"
 	       "                 [--timeout STATE=SECONDS]... [--key-rotate SECONDS]\n"
-	       "                 [--evict-interval SECONDS] [--metrics ADDR:PORT] [--keep] [-v]\n"
+	       "                 [--evict-interval SECONDS] [--no-wheel] [--metrics ADDR:PORT]\n"
+	       "                 [--keep] [-v]\n"
 	       "\n"
 	       "Attach to IFACE as `xdpct attach` does, or, if xdpct is attached already\n"
 	       "(after a restart, a crash, kill -9), reload its programs in place over\n"
@@ -54,8 +61,11 @@ static void run_usage(void)
 	       "    time_wait 120, close 10, syn_sent2 120 s); cookie flows still\n"
 	       "    pending leave once their cookie could no longer be valid (pending,\n"
 	       "    137 s after the cookie ACK), with their xdpct_pending entries.\n"
-	       "    A pass reads the tables with batch lookups and removes with batch\n"
-	       "    deletes, every --evict-interval, further apart when a pass is long;\n"
+	       "    Flows entering TIME_WAIT or CLOSE are reported by the BPF programs\n"
+	       "    (ring buffer xdpct_events, read every 0.1 s) and go at their expiry\n"
+	       "    from a timer wheel; a pass over the whole tables (batch lookups and\n"
+	       "    deletes) takes the other states and any lost event, every\n"
+	       "    --evict-interval, further apart when a pass is long;\n"
 	       "  - the SYN-cookie key rotates every --key-rotate seconds; the previous\n"
 	       "    key stays valid for one period;\n"
 	       "  - --metrics serves Prometheus metrics at http://ADDR:PORT/metrics.\n"
@@ -71,8 +81,10 @@ static void run_usage(void)
 	       "                        '_'), or of pending cookie flows ('pending');\n"
 	       "                        repeatable, 1-%llu s\n"
 	       "  -r, --key-rotate S    rotate the cookie key every S seconds (default %d)\n"
-	       "  -e, --evict-interval S  seconds between eviction passes (default 1,\n"
-	       "                        0.05-3600; at least %dx the last pass's duration)\n"
+	       "  -e, --evict-interval S  seconds between eviction passes (default %d, %d\n"
+	       "                        with --no-wheel; 0.05-3600; at least %dx the last\n"
+	       "                        pass's duration)\n"
+	       "  -W, --no-wheel        no timer wheel: passes only (for comparison)\n"
 	       "  -M, --metrics ADDR:PORT  serve metrics: 127.0.0.1:9100, [::1]:9100,\n"
 	       "                        :9100 (every address)\n"
 	       "  -k, --keep            leave xdpct attached on exit\n"
@@ -82,10 +94,12 @@ static void run_usage(void)
 	       "  -m, --mode MODE       XDP mode: native (default) or skb\n"
 	       "  -n, --max-conns N     entries of each flow table (default %d)\n"
 	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE\n"
-	       "  -v, --verbose         log every eviction pass that removed entries and\n"
+	       "  -v, --verbose         log every eviction pass that removed entries, the\n"
+	       "                        wheel's evictions (once a second at most) and\n"
 	       "                        every key rotation (-vv: libbpf/libxdp messages)\n"
 	       "  -h, --help            this help\n",
-	       RUN_DIR, EVICT_TIMEOUT_MAX, KEY_ROTATE_DEFAULT, EVICT_DUTY,
+	       RUN_DIR, EVICT_TIMEOUT_MAX, KEY_ROTATE_DEFAULT, EVICT_INTERVAL_WHEEL,
+	       EVICT_INTERVAL_PASSES, EVICT_DUTY,
 	       XDPCT_FLOWS_DEFAULT, XDPCT_PIN_ROOT);
 }
 
@@ -165,13 +179,23 @@ struct run {
 	const char *ifname;
 	unsigned int ifindex;
 	char pin_dir[PATH_MAX];
-	int fd[EV_MAPS], fd_config, fd_stats;
+	int fd[EV_MAPS], fd_config, fd_stats, fd_events;
 	struct evictor ev;
 	struct evict_timeouts to;
 	__u64 rotate_ns, interval_ns;
 	struct metrics_src msrc;
+	__u64 next_evict;
+	/* the wheel */
+	bool wheel;
+	__u64 next_tick;
+	__u64 *lost_cpu;             /* EVENT_LOST, per CPU (scratch) */
+	int ncpus;
+	__u64 lost_seen, lost_warn_ns;
+	__u64 wlog_evicted, wlog_last; /* -v: wheel evictions since the last line */
+	double wlog_lag_max;
+	__u64 wheel_err_ns;
 	/* for the summary line */
-	__u64 sum_evicted, sum_start;
+	__u64 sum_evicted, sum_wheel, sum_start;
 };
 
 static int open_map(const char *dir, const char *name)
@@ -226,7 +250,8 @@ static __u64 next_rotation(struct run *r, __u64 now)
 
 static void log_pass(struct run *r, const struct evict_totals *t, __u64 now, bool force)
 {
-	r->sum_evicted += t->last_evicted;
+	if (!force)
+		r->sum_evicted += t->last_evicted;
 	if (run_verbose && t->last_evicted) {
 		info("evicted %llu entr%s in %.1f ms (latest %.2f s after expiry); %llu IPv4, %llu IPv6, %llu pending left",
 		     (unsigned long long)t->last_evicted, t->last_evicted == 1 ? "y" : "ies",
@@ -237,14 +262,126 @@ static void log_pass(struct run *r, const struct evict_totals *t, __u64 now, boo
 	}
 	if (now - r->sum_start >= SUMMARY_NS || force) {
 		if (r->sum_evicted && !run_verbose)
-			info("evicted %llu entr%s in the last %.0f s; %llu IPv4, %llu IPv6, %llu pending; pass %.1f ms",
+			info("evicted %llu entr%s in the last %.0f s (%llu by the wheel); %llu IPv4, %llu IPv6, %llu pending; pass %.1f ms",
 			     (unsigned long long)r->sum_evicted, r->sum_evicted == 1 ? "y" : "ies",
-			     (now - r->sum_start) / 1e9, (unsigned long long)t->entries[EV_FLOWS4],
+			     (now - r->sum_start) / 1e9, (unsigned long long)r->sum_wheel,
+			     (unsigned long long)t->entries[EV_FLOWS4],
 			     (unsigned long long)t->entries[EV_FLOWS6],
 			     (unsigned long long)t->entries[EV_PENDING], t->last_pass_s * 1e3);
-		r->sum_evicted = 0;
+		r->sum_evicted = r->sum_wheel = 0;
 		r->sum_start = now;
 	}
+}
+
+/* ---- the wheel ---- */
+
+/* Close events the BPF side could not send (ring buffer full), summed. */
+static int events_lost(struct run *r, __u64 *sum)
+{
+	__u32 id = XDPCT_STAT_EVENT_LOST;
+	int i;
+
+	if (!r->lost_cpu || bpf_map_lookup_elem(r->fd_stats, &id, r->lost_cpu))
+		return -1;
+	*sum = 0;
+	for (i = 0; i < r->ncpus; i++)
+		*sum += r->lost_cpu[i];
+	return 0;
+}
+
+static void wheel_log(struct run *r, __u64 now, bool force)
+{
+	/* a line at once, then at most one a second */
+	if (!run_verbose || !r->wlog_evicted || (!force && now - r->wlog_last < NS))
+		return;
+	info("wheel: evicted %llu entr%s (latest %.3f s after expiry); %llu scheduled",
+	     (unsigned long long)r->wlog_evicted, r->wlog_evicted == 1 ? "y" : "ies",
+	     r->wlog_lag_max, (unsigned long long)r->ev.wheel->size);
+	r->wlog_evicted = 0;
+	r->wlog_lag_max = 0;
+	r->wlog_last = now;
+}
+
+/* One tick: read the close events, remove what is due. A lost event
+ * makes the next pass come soon, and schedule the closing entries it
+ * sees. */
+static void wheel_service(struct run *r)
+{
+	struct wheel_tick wt;
+	__u64 now, lost;
+	int e = evict_wheel_tick(&r->ev, &wt);
+
+	now = mono_ns();
+	if (e && now - r->wheel_err_ns >= SUMMARY_NS) {
+		warn("timer wheel: %s; passes take over what it misses", strerror(-e));
+		r->wheel_err_ns = now;
+	}
+	if (wt.evicted) {
+		r->wlog_evicted += wt.evicted;
+		if (wt.lag_max_s > r->wlog_lag_max)
+			r->wlog_lag_max = wt.lag_max_s;
+		r->sum_evicted += wt.evicted;
+		r->sum_wheel += wt.evicted;
+	}
+	wheel_log(r, now, false);
+	if (!events_lost(r, &lost) && lost > r->lost_seen) {
+		struct evict_totals t;
+		__u64 soon;
+
+		evict_totals_get(&r->ev, &t);
+		soon = (__u64)(t.last_pass_s * 1e9) * EVICT_DUTY;
+		if (soon < EVICT_INTERVAL_PASSES * NS)
+			soon = EVICT_INTERVAL_PASSES * NS;
+		if (now - r->lost_warn_ns >= SUMMARY_NS) {
+			warn("%llu close event%s lost (ring buffer full): a pass in %.1f s removes their entries",
+			     (unsigned long long)(lost - r->lost_seen), lost - r->lost_seen == 1 ? "" : "s",
+			     soon / 1e9);
+			r->lost_warn_ns = now;
+		}
+		r->lost_seen = lost;
+		r->ev.seed_wheel = true;
+		if (now + soon < r->next_evict)
+			r->next_evict = now + soon;
+	}
+	r->next_tick += WHEEL_TICK_NS;
+	if (r->next_tick <= now)
+		r->next_tick = now + WHEEL_TICK_NS;
+}
+
+/* Between the chunks of a long pass: the wheel stays on time. */
+static void between_chunks(void *arg)
+{
+	struct run *r = arg;
+
+	if (mono_ns() >= r->next_tick)
+		wheel_service(r);
+}
+
+/* The wheel over the pinned ring buffer; without it, passes only. */
+static void wheel_setup(struct run *r)
+{
+	int e;
+
+	r->fd_events = open_map(r->pin_dir, XDPCT_MAP_EVENTS);
+	if (r->fd_events < 0) {
+		warn("no close events: passes only");
+		r->wheel = false;
+		return;
+	}
+	e = evict_wheel_start(&r->ev, r->fd_events);
+	if (e) {
+		warn("cannot set up the timer wheel: %s; passes only", strerror(-e));
+		r->wheel = false;
+		return;
+	}
+	r->ncpus = libbpf_num_possible_cpus();
+	if (r->ncpus > 0)
+		r->lost_cpu = calloc(r->ncpus, sizeof(__u64));
+	/* losses before this run: the first pass seeds the wheel anyway */
+	events_lost(r, &r->lost_seen);
+	r->ev.between = between_chunks;
+	r->ev.between_arg = r;
+	r->next_tick = mono_ns();
 }
 
 /* The binary on disk (after an upgrade, /proc/self/exe is "... (deleted)") */
@@ -271,14 +408,19 @@ enum { STOP_SIGNAL = 1, STOP_DETACHED, STOP_IFACE_GONE, STOP_ERROR, STOP_HUP };
 
 static int loop(struct run *r, int sfd)
 {
-	__u64 now = mono_ns(), next_evict = now, next_rot = next_rotation(r, now);
+	__u64 now = mono_ns(), next_rot = next_rotation(r, now);
 	struct evict_totals t;
 
 	r->sum_start = now;
+	r->next_evict = now;
 	for (;;) {
-		__u64 next = next_evict < next_rot ? next_evict : next_rot;
+		__u64 next = r->next_evict < next_rot ? r->next_evict : next_rot;
 		struct pollfd p = { .fd = sfd, .events = POLLIN };
-		int ms = next > now ? (int)((next - now + 999999) / 1000000) : 0;
+		int ms;
+
+		if (r->wheel && r->next_tick < next)
+			next = r->next_tick;
+		ms = next > now ? (int)((next - now + 999999) / 1000000) : 0;
 
 		if (poll(&p, 1, ms) > 0) {
 			struct signalfd_siginfo si;
@@ -295,7 +437,10 @@ static int loop(struct run *r, int sfd)
 			rotate_key(r);
 			next_rot = now + r->rotate_ns;
 		}
-		if (now < next_evict)
+		/* before a pass: what is due is the wheel's */
+		if (r->wheel && now >= r->next_tick)
+			wheel_service(r);
+		if (now < r->next_evict)
 			continue;
 		/* someone ran `xdpct detach`, or the interface went */
 		{
@@ -322,8 +467,14 @@ static int loop(struct run *r, int sfd)
 		now = mono_ns();
 		{
 			__u64 stretch = (__u64)(t.last_pass_s * 1e9) * EVICT_DUTY;
+			__u64 ivl = stretch > r->interval_ns ? stretch : r->interval_ns;
 
-			next_evict = now + (stretch > r->interval_ns ? stretch : r->interval_ns);
+			/* events lost meanwhile: their entries need a pass soon */
+			if (r->ev.seed_wheel && ivl > EVICT_INTERVAL_PASSES * NS)
+				ivl = stretch > EVICT_INTERVAL_PASSES * NS ? stretch :
+									      EVICT_INTERVAL_PASSES * NS;
+			r->next_evict = now + ivl;
+			evict_set_pass_interval(&r->ev, ivl / 1e9);
 		}
 	}
 }
@@ -351,6 +502,7 @@ int cmd_run(int argc, char **argv)
 		{ "key-rotate", required_argument, NULL, 'r' },
 		{ "evict-interval", required_argument, NULL, 'e' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "no-wheel", no_argument, NULL, 'W' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -358,11 +510,12 @@ int cmd_run(int argc, char **argv)
 	};
 	struct setup_opts so = { .cmd = "run", .how = SETUP_RUN };
 	struct setup_result sr;
-	struct run r = { .fd = { -1, -1, -1 }, .fd_config = -1, .fd_stats = -1 };
+	struct run r = { .fd = { -1, -1, -1 }, .fd_config = -1, .fd_stats = -1,
+			 .fd_events = -1, .wheel = true };
 	struct metrics *mx = NULL;
 	const char *metrics_arg = NULL;
 	unsigned long long rot = KEY_ROTATE_DEFAULT;
-	double interval = 1;
+	double interval = 0; /* 0: the default of the mode */
 	bool keep = false, ev_init = false;
 	struct timespec wall;
 	sigset_t mask;
@@ -370,7 +523,7 @@ int cmd_run(int argc, char **argv)
 	char *end, tos[256];
 
 	timeouts_default(&r.to);
-	while ((opt = getopt_long(argc, argv, ":" ATTACH_SHORTOPTS "t:r:e:M:kvh", opts,
+	while ((opt = getopt_long(argc, argv, ":" ATTACH_SHORTOPTS "t:r:e:M:Wkvh", opts,
 				  NULL)) != -1) {
 		if (attach_opt(opt, optarg, &so))
 			continue;
@@ -390,6 +543,7 @@ int cmd_run(int argc, char **argv)
 						 optarg);
 			break;
 		case 'M': metrics_arg = optarg; break;
+		case 'W': r.wheel = false; break;
 		case 'k': keep = true; break;
 		case 'v': run_verbose++; break;
 		case 'h': run_usage(); return EXIT_OK;
@@ -404,7 +558,6 @@ int cmd_run(int argc, char **argv)
 	/* -v: the loop's own messages; -vv: the libraries' too */
 	verbose += run_verbose > 1 ? run_verbose - 1 : 0;
 	r.rotate_ns = rot * 1000000000ull;
-	r.interval_ns = (__u64)(interval * 1e9);
 	if (check_root())
 		return EXIT_FAIL;
 
@@ -449,6 +602,12 @@ int cmd_run(int argc, char **argv)
 		goto detach;
 	}
 	ev_init = true;
+	if (r.wheel)
+		wheel_setup(&r);
+	if (!interval) /* the wheel may have failed: passes as often as without */
+		interval = r.wheel ? EVICT_INTERVAL_WHEEL : EVICT_INTERVAL_PASSES;
+	r.interval_ns = (__u64)(interval * 1e9);
+	evict_set_pass_interval(&r.ev, interval);
 	clock_gettime(CLOCK_REALTIME, &wall);
 	r.msrc = (struct metrics_src){
 		.ifname = r.ifname, .mode = mode_of(r.ifindex), .fd_stats = r.fd_stats,
@@ -462,8 +621,9 @@ int cmd_run(int argc, char **argv)
 			goto detach;
 	}
 	timeouts_describe(&r.to, tos, sizeof(tos));
-	info("running on %s: key rotation every %llu s, eviction every %.2f s; timeouts %s%s%s",
-	     r.ifname, rot, interval, tos, metrics_arg ? "; metrics on http://" : "",
+	info("running on %s: key rotation every %llu s, eviction %s every %.2f s; timeouts %s%s%s",
+	     r.ifname, rot, r.wheel ? "by the timer wheel (close events), a pass" : "pass",
+	     interval, tos, metrics_arg ? "; metrics on http://" : "",
 	     metrics_arg ? metrics_arg : "");
 	sd_notify_msg("READY=1");
 
@@ -475,10 +635,15 @@ detach:
 	if (ev_init) {
 		struct evict_totals t;
 
+		if (r.wheel)
+			wheel_log(&r, mono_ns(), true);
 		evict_totals_get(&r.ev, &t);
 		log_pass(&r, &t, mono_ns(), true);
 		evictor_free(&r.ev);
 	}
+	free(r.lost_cpu);
+	if (r.fd_events >= 0)
+		close(r.fd_events);
 	for (m = 0; m < EV_MAPS; m++)
 		if (r.fd[m] >= 0)
 			close(r.fd[m]);

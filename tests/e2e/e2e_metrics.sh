@@ -3,7 +3,8 @@
 # strict parser (python3-prometheus-client's text_string_to_metric_families
 # under /usr/bin/python3, plus checks of our own: HELP and TYPE for every
 # family, no line the parser skipped, no duplicate series), the values
-# against real traffic; HTTP errors; a port in use and malformed addresses
+# against real traffic (the TIME_WAIT entries go by the timer wheel: its
+# figures too); HTTP errors; a port in use and malformed addresses
 # (one line, non-zero, nothing attached); `xdpct stats --watch` (text and
 # JSON rates) and `xdpct status -j`.
 # shellcheck source=tests/lib.sh
@@ -102,7 +103,11 @@ for want, typ in [('xdpct_packets', 'counter'), ('xdpct_events', 'counter'),
                   ('xdpct_connections', 'gauge'), ('xdpct_map_fill_ratio', 'gauge'),
                   ('xdpct_eviction_pass_duration_seconds', 'histogram'),
                   ('xdpct_eviction_lag_seconds', 'histogram'),
-                  ('xdpct_evictions', 'counter'), ('xdpct_cookie_key_age_seconds', 'gauge')]:
+                  ('xdpct_evictions', 'counter'), ('xdpct_cookie_key_age_seconds', 'gauge'),
+                  ('xdpct_evictions_by', 'counter'), ('xdpct_wheel_events', 'counter'),
+                  ('xdpct_wheel_entries', 'gauge'), ('xdpct_wheel_checks', 'counter'),
+                  ('xdpct_wheel_enabled', 'gauge'), ('xdpct_wheel_seconds', 'counter'),
+                  ('xdpct_eviction_pass_interval_seconds', 'gauge')]:
     print('type_' + want, types_by_family.get(want, 'missing'), typ)
 def v(k):
     return int(values.get(k, -1))
@@ -111,7 +116,16 @@ print('pass_cookie', v('xdpct_packets_total{reason=cookie,verdict=pass}'))
 print('cookie_good', v('xdpct_events_total{event=cookie_good}'))
 print('evicted_time_wait', v('xdpct_evictions_total{map=xdpct_flows4,reason=time_wait}'))
 print('pass_count', v('xdpct_eviction_pass_duration_seconds_count{}'))
-print('lag_count', v('xdpct_eviction_lag_seconds_count{}'))
+print('lag_count', v('xdpct_eviction_lag_seconds_count{by=pass}') +
+      v('xdpct_eviction_lag_seconds_count{by=wheel}'))
+print('lag_count_wheel', v('xdpct_eviction_lag_seconds_count{by=wheel}'))
+print('by_wheel', v('xdpct_evictions_by_total{by=wheel}'))
+print('by_pass', v('xdpct_evictions_by_total{by=pass}'))
+print('wheel_events', v('xdpct_wheel_events_total{}'))
+print('wheel_evicted', v('xdpct_wheel_checks_total{outcome=evicted}'))
+print('wheel_enabled', v('xdpct_wheel_enabled{}'))
+print('event_lost', v('xdpct_events_total{event=event_lost}'))
+print('pass_interval_ok', int(0.2 <= values.get('xdpct_eviction_pass_interval_seconds{}', -1) < 5))
 print('capacity4', v('xdpct_map_capacity{map=xdpct_flows4}'))
 print('fill_ok', int(0 <= values.get('xdpct_map_fill_ratio{map=xdpct_flows4}', -1) <= 1))
 print('key_age_ok', int(0 <= values.get('xdpct_cookie_key_age_seconds{}', -1) < 31))
@@ -135,6 +149,16 @@ assert_ge value_cookie_good "$(fact cookie_good)" $N_CONN
 assert_eq value_evicted_time_wait "$(fact evicted_time_wait)" $N_CONN
 assert_ge value_eviction_passes "$(fact pass_count)" 2
 assert_ge value_lag_observations "$(fact lag_count)" $N_CONN
+# TIME_WAIT: the wheel's, unless it was over a second late (then a pass's)
+assert_eq value_wheel_enabled "$(fact wheel_enabled)" 1
+assert_ge value_wheel_events "$(fact wheel_events)" $N_CONN
+assert_eq value_event_lost "$(fact event_lost)" 0
+assert_eq value_evicted_by_wheel_or_pass "$(($(fact by_wheel) + $(fact by_pass)))" $N_CONN
+assert_ge value_evicted_by_wheel "$(fact by_wheel)" 1
+assert_eq value_wheel_checks_evicted "$(fact wheel_evicted)" "$(fact by_wheel)"
+assert_eq value_wheel_lag_observations "$(fact lag_count_wheel)" "$(fact by_wheel)"
+assert_eq value_pass_interval "$(fact pass_interval_ok)" 1
+note "TIME_WAIT entries removed: $(fact by_wheel) by the wheel, $(fact by_pass) by passes"
 assert_eq value_capacity "$(fact capacity4)" 1048576
 assert_eq value_fill_ratio "$(fact fill_ok)" 1
 assert_eq value_key_age "$(fact key_age_ok)" 1

@@ -6,7 +6,10 @@
 # never comes (no listener, the kernel's RST held back by nft) leaves with
 # its xdpct_pending entry once the pending timeout is over; the cookie key
 # rotates on time and a client whose ACK is held across one rotation still
-# gets in (previous key); SIGTERM detaches, --keep does not.
+# gets in (previous key); SIGTERM detaches, --keep does not. The timer
+# wheel: with passes 30 s apart, a closed connection's TIME_WAIT entry
+# (time_wait=1) leaves within ~1.5 s, by the wheel (close events); with
+# --no-wheel it is still there after 2 s.
 # shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../lib.sh"
 
@@ -213,5 +216,85 @@ if nothing_attached "$NS_SRV" "$IF_SRV"; then fail keep_leaves_attached "nothing
 fi
 X detach "$IF_SRV" >/dev/null 2>&1
 nothing_attached "$NS_SRV" "$IF_SRV" || fail detach_after_keep "$WHY"
+
+# ---- the timer wheel: on time without passes; --no-wheel: not ----
+# passes 30 s apart (the first at start, before the connection): only the
+# wheel can remove the entry on time
+# wheel_run NAME LOG [args]: start, RUN set
+wheel_run() {
+	local name=$1 log=$2
+	shift 2
+	bg_ns "$NS_SRV" "$log" "$XDPCT" run "$IF_SRV" --ports $P_TW --timeout time_wait=1 \
+		--evict-interval 30 -v "$@"
+	RUN=$BG_PID
+	if wait_until 10 grep -qs 'running on' "$log"; then pass "${name}_started"; else
+		fail "${name}_started" "$(head -c 300 "$log")"
+	fi
+}
+# close_one NAME [ADDR]: a connection to P_TW, closed; CLOSED_MS, EXPIRE_MS
+# (from the entry's idle time) set, 0 without a TIME_WAIT entry
+close_one() {
+	local line idle
+	in_cli timeout 10 "$TCPPEER" connect --addr "${2:-$SRV4}" --port $P_TW --up 1k --down 1k \
+		--timeout 5 >/dev/null 2>&1
+	check_rc "$1_connection" $? "tcppeer to $P_TW failed"
+	CLOSED_MS=$(now_ms)
+	line=$(conns_j $P_TW | head -n 1)
+	idle=$(json_num idle_ms <<<"$line")
+	if [[ "$(json_val state <<<"$line")" == TIME_WAIT ]] && isnum "$idle"; then
+		EXPIRE_MS=$(($(now_ms) - idle + 1000))
+		pass "$1_tw_entry"
+		return 0
+	fi
+	fail "$1_tw_entry" "entry: ${line:-none}"
+	return 1
+}
+stop_run() {
+	kill -TERM "$RUN"
+	wait_pid "$RUN" 10
+	check_rc "$1_stopped" $? "$(tail -n 3 "$2" | tr '\n' '|')"
+}
+
+LAB_ATTACHED+=("$IF_SRV")
+wheel_run wheel "$LAB_TMP/wheel.log"
+for fam in 4 6; do
+	addr=$SRV4
+	[[ $fam == 6 ]] && addr=$SRV6
+	close_one "wheel_ipv$fam" "$addr" || continue
+	gone_ms=
+	for _ in $(seq 1 60); do
+		if [[ "$(n_entries $P_TW)" == 0 ]]; then gone_ms=$(now_ms); break; fi
+		sleep 0.05
+	done
+	if [[ -n "$gone_ms" ]]; then
+		note "wheel, IPv$fam: TIME_WAIT entry gone $((gone_ms - CLOSED_MS)) ms after the close, $((gone_ms - EXPIRE_MS)) ms after its expiry (passes 30 s apart)"
+		assert_le "wheel_ipv${fam}_tw_gone_in_1500ms" $((gone_ms - CLOSED_MS)) 1500
+		# not before its expiry (the polling above takes up to ~100 ms)
+		assert_ge "wheel_ipv${fam}_tw_not_early" $((gone_ms - EXPIRE_MS + 150)) 0
+	else
+		fail "wheel_ipv${fam}_tw_gone_in_1500ms" "still there $(($(now_ms) - CLOSED_MS)) ms after the close"
+	fi
+done
+if grep -q 'wheel: evicted 1 entry' "$LAB_TMP/wheel.log"; then pass wheel_eviction_logged; else
+	fail wheel_eviction_logged "$(tail -n 5 "$LAB_TMP/wheel.log" | tr '\n' '|')"
+fi
+stats_snap "$IF_SRV"
+assert_eq wheel_no_event_lost "$(xstat event_lost)" 0
+stop_run wheel "$LAB_TMP/wheel.log"
+
+wheel_run nowheel "$LAB_TMP/nowheel.log" --no-wheel
+if close_one nowheel; then
+	while (($(now_ms) < CLOSED_MS + 2000)); do sleep 0.1; done
+	line=$(conns_j $P_TW | head -n 1)
+	if [[ "$(json_val state <<<"$line")" == TIME_WAIT ]]; then
+		pass nowheel_tw_still_there_after_2s
+	else
+		fail nowheel_tw_still_there_after_2s "entry: ${line:-none}"
+	fi
+fi
+grep -q 'wheel' "$LAB_TMP/nowheel.log" && fail nowheel_no_wheel "$(grep wheel "$LAB_TMP/nowheel.log" | head -n 2)" ||
+	pass nowheel_no_wheel
+stop_run nowheel "$LAB_TMP/nowheel.log"
+nothing_attached "$NS_SRV" "$IF_SRV" || fail wheel_runs_detached "$WHY"
 note "run log: $(tr '\n' '|' <"$LAB_TMP/run.log" | head -c 1500)"
 lab_finish
