@@ -50,6 +50,7 @@ $(BUILD):
 	mkdir -p $@
 
 vmlinux/vmlinux.h:
+	@mkdir -p vmlinux
 	@if [ -r /sys/kernel/btf/vmlinux ]; then \
 		$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@; \
 	else echo "error: /sys/kernel/btf/vmlinux missing: this kernel has no BTF" >&2; exit 1; fi
@@ -138,7 +139,9 @@ $(BENCH_BUILD)/mem: bench/mem.c $(SKELS)
 	$(CC) $(BENCH_CFLAGS) $< -o $@ $(USER_LIBS)
 
 # ---- soak and sanitize: long or slow checks, not part of `make test` ----
-# make soak      the XDP property test with SOAK_N frames (PROP_SEED=S replays)
+# make soak      the XDP property test with SOAK_N frames (PROP_SEED=S replays),
+#                then the random-cookie ACK floods with SOAK_ACK_N timestamped
+#                ACKs (live frames) and SOAK_ACK_NOTS_N bare ones
 # make sanitize  the CLI built with ASan+UBSan runs tests/e2e/e2e_cli.sh and
 #                more; valgrind runs stats/conns (tests/sanitize.sh)
 .PHONY: soak sanitize
@@ -146,9 +149,14 @@ SOAK_N ?= 1000000
 SAN_PKGS := valgrind libasan8 libubsan1 binutils
 SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
 
+SOAK_ACK_N ?= 10000000
+SOAK_ACK_NOTS_N ?= 10000000
+
 soak: check-deps
 	@$(MAKE) --no-print-directory $(BUILD)/test_prop
 	PROP_N=$(SOAK_N) $(BUILD)/test_prop
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/flood $(BUILD)/xdp_pass.bpf.o
+	ACKFLOOD_N=$(SOAK_ACK_N) ACKFLOOD_NOTS_N=$(SOAK_ACK_NOTS_N) tests/e2e/e2e_ackflood.sh
 
 $(BUILD)/asan/xdpct: $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
 	@mkdir -p $(dir $@)
