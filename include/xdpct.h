@@ -46,19 +46,8 @@ struct xdpct_siphash_key {
 	__u64 k1;
 };
 
-/* xdpct_config: ARRAY with one entry (key 0). Written by the loader. */
-struct xdpct_config {
-	struct xdpct_siphash_key key_cur;
-	struct xdpct_siphash_key key_prev;
-	__u32 flags;      /* enum xdpct_config_flags */
-	__u16 mss4;       /* MSS we advertise over IPv4 (MTU - 40) */
-	__u16 mss6;       /* MSS we advertise over IPv6 (MTU - 60) */
-	__u8 wscale;      /* window shift we advertise: the kernel's own choice */
-	__u8 ttl;         /* TTL / hop limit of our SYN-ACKs */
-	__u16 pad0;
-	__u32 key_epoch;  /* bumped on every key rotation */
-	__u64 key_set_ns; /* CLOCK_MONOTONIC of the last rotation */
-};
+/* struct xdpct_config (the config map's value) is defined below the
+ * connection states: it holds a timeout per state. */
 
 /*
  * Cookie layout (ISN of our SYN-ACK, cookie = ACK's ack_seq - 1):
@@ -191,6 +180,28 @@ enum xdpct_ct_dir { XDPCT_DIR_ORIG = 0, XDPCT_DIR_REPLY = 1 };
 /* Default timeouts in seconds, netfilter's, indexed by state. */
 #define XDPCT_CT_TIMEOUTS                                                   \
 	{ 10, 120, 60, 432000, 120, 60, 30, 120, 10, 120 }
+
+/* xdpct_config: ARRAY with one entry (key 0). Written by the loader. */
+struct xdpct_config {
+	struct xdpct_siphash_key key_cur;
+	struct xdpct_siphash_key key_prev;
+	__u32 flags;      /* enum xdpct_config_flags */
+	__u16 mss4;       /* MSS we advertise over IPv4 (MTU - 40) */
+	__u16 mss6;       /* MSS we advertise over IPv6 (MTU - 60) */
+	__u8 wscale;      /* window shift we advertise: the kernel's own choice */
+	__u8 ttl;         /* TTL / hop limit of our SYN-ACKs */
+	__u16 pad0;
+	__u32 key_epoch;  /* bumped on every key rotation */
+	__u64 key_set_ns; /* CLOCK_MONOTONIC of the last rotation */
+	/* The eviction timeouts in force, in seconds, for the readers of the
+	 * tables (`xdpct conns`, `xdpct status`): written by `xdpct run` at
+	 * its start, kept by key rotations and config rewrites; 0 = not set,
+	 * the default (XDPCT_CT_TIMEOUTS; pending: the cookie's validity).
+	 * The BPF programs do not read them. */
+	__u32 timeout_s[XDPCT_CT_MAX]; /* idle time after the last packet */
+	__u32 pending_timeout_s;       /* PENDING flows, after the cookie ACK */
+	__u32 pad1;
+};
 
 /* xdpct_flow.flags */
 enum xdpct_flow_flags {
@@ -352,6 +363,9 @@ static_assert(sizeof(struct xdpct_flow4_key) + sizeof(struct xdpct_flow) <= 64,
 static_assert(sizeof(struct xdpct_flow6_key) + sizeof(struct xdpct_flow) <= 88,
 	      "an IPv6 connection takes at most 88 bytes of key + value");
 static_assert(sizeof(struct xdpct_config) % 8 == 0, "config padding");
+static_assert(sizeof(struct xdpct_config) ==
+	      __builtin_offsetof(struct xdpct_config, pad1) + sizeof(__u32),
+	      "config: explicit padding only");
 #endif
 
 #endif /* XDPCT_H */

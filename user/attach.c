@@ -344,17 +344,24 @@ static int load_skel(struct attach_ctx *c, __u64 max4, __u64 max6, bool reuse)
 }
 
 /* The config for new ports on a running attachment: this namespace's
- * settings now, the running key kept (cookies in flight stay valid). */
+ * settings now, the running key kept (cookies in flight stay valid), and
+ * the timeouts an `xdpct run` published. */
 static int config_for_reload(int cfg_fd, const char *ifname, __u32 track_flags,
 			     struct xdpct_config *cfg)
 {
 	struct xdpct_config old;
 	__u32 zero = 0;
+	bool have_old;
 
 	if (config_build(cfg, ifname, NULL))
 		return -1;
 	cfg->flags |= track_flags;
-	if (!bpf_map_lookup_elem(cfg_fd, &zero, &old) && (old.flags & XDPCT_CFG_ENABLED)) {
+	have_old = !bpf_map_lookup_elem(cfg_fd, &zero, &old);
+	if (have_old) {
+		memcpy(cfg->timeout_s, old.timeout_s, sizeof(cfg->timeout_s));
+		cfg->pending_timeout_s = old.pending_timeout_s;
+	}
+	if (have_old && (old.flags & XDPCT_CFG_ENABLED)) {
 		cfg->key_cur = old.key_cur;
 		cfg->key_prev = old.key_prev;
 		cfg->flags |= old.flags & XDPCT_CFG_PREV_KEY;

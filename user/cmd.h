@@ -61,7 +61,8 @@ int xdpct_detach(const char *ifname, const char *pin_arg);
 
 /* config.c: fill the config from this netns's sysctls and the MTU of ifname
  * (NULL: assume 1500). A fresh SipHash key; with old enabled, the old key
- * becomes key_prev so cookies already sent stay valid. One-line errors. */
+ * becomes key_prev so cookies already sent stay valid; the old config's
+ * timeouts (set by `xdpct run`) are kept. One-line errors. */
 int config_build(struct xdpct_config *cfg, const char *ifname,
 		 const struct xdpct_config *old);
 /* Check that the two maps have xdpct's shapes. */

@@ -95,6 +95,11 @@ int config_build(struct xdpct_config *cfg, const char *ifname,
 	cfg->ttl = SYNACK_TTL;
 	cfg->key_set_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 
+	if (old) {
+		/* the timeouts `xdpct run` published stay */
+		memcpy(cfg->timeout_s, old->timeout_s, sizeof(cfg->timeout_s));
+		cfg->pending_timeout_s = old->pending_timeout_s;
+	}
 	if (old && (old->flags & XDPCT_CFG_ENABLED)) {
 		/* Keep cookies sent under the old key valid. */
 		cfg->key_prev = old->key_cur;

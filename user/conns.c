@@ -15,13 +15,11 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
+#include "evict.h"
 
 static const char *const state_names[] = XDPCT_CT_STATE_NAMES;
-static const unsigned int state_timeouts[] = XDPCT_CT_TIMEOUTS;
 #define NSTATES (sizeof(state_names) / sizeof(state_names[0]))
 _Static_assert(NSTATES == XDPCT_CT_MAX, "a name per state");
-_Static_assert(sizeof(state_timeouts) / sizeof(state_timeouts[0]) == XDPCT_CT_MAX,
-	       "a timeout per state");
 
 #define BATCH 1024
 #ifndef ENOTSUPP
@@ -33,6 +31,7 @@ struct conns_opts {
 	int state;      /* -1: any */
 	unsigned int port; /* 0: any */
 	__u64 now_ns;   /* CLOCK_MONOTONIC == bpf_ktime_get_ns() */
+	struct evict_timeouts to; /* the config map's, or the defaults */
 	unsigned long shown;
 };
 
@@ -50,10 +49,12 @@ static void conns_usage(void)
 	       "\n"
 	       "The first tuple is the direction of the side that opened the\n"
 	       "connection, the second the replies. TIMEOUT is the state's timeout\n"
-	       "(netfilter's default) minus the time since the last packet, 0 once\n"
-	       "expired: `xdpct run` (or `xdpct evict`) removes expired entries, with\n"
-	       "its own --timeout values; otherwise they leave only when the LRU needs\n"
-	       "room or a new SYN reuses the tuple.\n"
+	       "minus the time since the last packet, 0 once expired. The timeouts are\n"
+	       "those of `xdpct run` (its --timeout values, which it writes into\n"
+	       "%s), netfilter's defaults where no run has set them.\n"
+	       "`xdpct run` removes expired entries (`xdpct evict` too, by its own\n"
+	       "--timeout values); otherwise they leave only when the LRU needs room\n"
+	       "or a new SYN reuses the tuple.\n"
 	       "FLAGS: UNREPLIED (the answering side sent nothing),\n"
 	       "ASSURED (past the handshake), PENDING (cookie ACK handed to the\n"
 	       "listener, child socket not seen yet), COOKIE (opened through a SYN\n"
@@ -62,15 +63,15 @@ static void conns_usage(void)
 	       "\n"
 	       "Options:\n"
 	       "  -j, --json            a JSON array, one object per connection\n"
-	       "  -s, --state STATE     only this state (any case):");
+	       "  -s, --state STATE     only this state (any case):", XDPCT_MAP_CONFIG);
 	for (i = 0; i < NSTATES; i++)
 		printf("%s%s", i % 5 ? " " : "\n                          ", state_names[i]);
 	printf("\n"
 	       "  -p, --port PORT       only connections with PORT at either end\n"
-	       "  -d, --pin-dir DIR     directory holding %s and %s\n"
-	       "                        (default %s/IFACE)\n"
+	       "  -d, --pin-dir DIR     directory holding %s, %s\n"
+	       "                        and %s (default %s/IFACE)\n"
 	       "  -h, --help            this help\n",
-	       XDPCT_MAP_FLOWS4, XDPCT_MAP_FLOWS6, XDPCT_PIN_ROOT);
+	       XDPCT_MAP_FLOWS4, XDPCT_MAP_FLOWS6, XDPCT_MAP_CONFIG, XDPCT_PIN_ROOT);
 }
 
 static void addr_str(int family, const __be32 *a, char *buf, size_t len)
@@ -242,8 +243,11 @@ static void show(struct conns_opts *o, int family, const void *key,
 	idle_ticks = (__u32)(o->now_ns >> XDPCT_TICK_SHIFT) - f->last_tick;
 	c.idle_ms = ((__u64)idle_ticks << XDPCT_TICK_SHIFT) / 1000000;
 	idle_s = c.idle_ms / 1000;
-	c.timeout = f->state < NSTATES && state_timeouts[f->state] > idle_s ?
-			    state_timeouts[f->state] - idle_s : 0;
+	if (f->state < NSTATES) {
+		unsigned long tmo = o->to.ns[f->state] / 1000000000ull;
+
+		c.timeout = tmo > idle_s ? tmo - idle_s : 0;
+	}
 	c.age = now_s >= f->first_s ? now_s - f->first_s : 0;
 	if (o->json)
 		print_json(&c, o->shown == 0);
@@ -400,6 +404,7 @@ int cmd_conns(int argc, char **argv)
 	if (fd6 < 0)
 		goto out;
 
+	timeouts_read_pinned(pin_dir, &o.to);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	o.now_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	if (o.json)

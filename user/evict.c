@@ -8,6 +8,7 @@
  * The timer wheel (evict_wheel_*) does the same for the flows the BPF side
  * reported closed, one by one at their expiry. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,44 @@ void timeouts_describe(const struct evict_timeouts *t, char *buf, size_t len)
 	if (off < len)
 		snprintf(buf + off, len - off, " pending=%llus",
 			 (unsigned long long)(t->pending_ns / 1000000000ull));
+}
+
+void timeouts_to_config(const struct evict_timeouts *t, struct xdpct_config *cfg)
+{
+	int i;
+
+	for (i = 0; i < XDPCT_CT_MAX; i++)
+		cfg->timeout_s[i] = t->ns[i] % 1000000000ull ? 0 : t->ns[i] / 1000000000ull;
+	cfg->pending_timeout_s = t->pending_ns % 1000000000ull ? 0 :
+				 t->pending_ns / 1000000000ull;
+}
+
+/* Written by hand (bpftool) past the limit: the limit. */
+static __u64 secs_ns(__u32 s)
+{
+	return (s < EVICT_TIMEOUT_MAX ? s : EVICT_TIMEOUT_MAX) * 1000000000ull;
+}
+
+void timeouts_from_config(struct evict_timeouts *t, const struct xdpct_config *cfg)
+{
+	int i;
+
+	timeouts_default(t);
+	for (i = 0; i < XDPCT_CT_MAX; i++)
+		if (cfg->timeout_s[i])
+			t->ns[i] = secs_ns(cfg->timeout_s[i]);
+	if (cfg->pending_timeout_s)
+		t->pending_ns = secs_ns(cfg->pending_timeout_s);
+}
+
+bool timeouts_in_config(const struct xdpct_config *cfg)
+{
+	int i;
+
+	for (i = 0; i < XDPCT_CT_MAX; i++)
+		if (cfg->timeout_s[i])
+			return true;
+	return cfg->pending_timeout_s != 0;
 }
 
 static __u32 map_max_entries(int fd)
@@ -918,4 +957,34 @@ int evict_wheel_tick(struct evictor *e, struct wheel_tick *res)
 	e->t.wheel_s += (mono_ns() - t0) / 1e9;
 	pthread_mutex_unlock(&e->lock);
 	return r;
+}
+
+/* The timeouts in force: those `xdpct run` wrote into the config map, the
+ * defaults where it set none (or when the map cannot be read). */
+void timeouts_read_pinned(const char *pin_dir, struct evict_timeouts *to)
+{
+	char path[PATH_MAX + 32];
+	struct bpf_map_info mi = {};
+	struct xdpct_config cfg;
+	__u32 len = sizeof(mi), zero = 0;
+	int fd;
+
+	timeouts_default(to);
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, XDPCT_MAP_CONFIG);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		warn("cannot open %s: %s; TIMEOUT by the default timeouts", path,
+		     strerror(errno));
+		return;
+	}
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len) || mi.type != BPF_MAP_TYPE_ARRAY ||
+	    mi.key_size != 4 || mi.value_size != sizeof(cfg) || mi.max_entries < 1)
+		warn("%s is not an xdpct config map (ARRAY of 1 x %zu bytes); TIMEOUT by the default timeouts",
+		     path, sizeof(cfg));
+	else if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		warn("cannot read %s: %s; TIMEOUT by the default timeouts", path,
+		     strerror(errno));
+	else
+		timeouts_from_config(to, &cfg);
+	close(fd);
 }

@@ -143,6 +143,18 @@ void timeouts_default(struct evict_timeouts *t);
 int timeouts_parse(struct evict_timeouts *t, const char *arg);
 /* "syn_sent=120s ... pending=137s" */
 void timeouts_describe(const struct evict_timeouts *t, char *buf, size_t len);
+/* The timeouts in the config map (xdpct_config.timeout_s[] and
+ * pending_timeout_s, seconds, 0 = the default): into cfg (the other
+ * fields untouched; a timeout that is not a whole number of seconds, the
+ * default pending one, is written as 0), and back (0 -> the default). */
+void timeouts_to_config(const struct evict_timeouts *t, struct xdpct_config *cfg);
+void timeouts_from_config(struct evict_timeouts *t, const struct xdpct_config *cfg);
+/* Whether any timeout is set in cfg (else all are the defaults). */
+bool timeouts_in_config(const struct xdpct_config *cfg);
+/* The timeouts in force on an attachment: its config map's (what `xdpct
+ * run` set), the defaults where none is set or the map cannot be read (a
+ * warning then). */
+void timeouts_read_pinned(const char *pin_dir, struct evict_timeouts *t);
 
 /* fds are borrowed (not closed by evictor_free). 0 or -errno. */
 int evictor_init(struct evictor *e, int fd4, int fd6, int fdp,

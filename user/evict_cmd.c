@@ -40,7 +40,8 @@ static void evict_usage(void)
 	       "close events given to it directly; passes every 10 s): lag, CPU time.\n"
 	       "\n"
 	       "Options:\n"
-	       "  -t, --timeout STATE=SECONDS[,...]  a state's timeout (see xdpct run)\n"
+	       "  -t, --timeout STATE=SECONDS[,...]  a state's timeout (see xdpct run);\n"
+	       "                        unset ones: those `xdpct run` set, else the defaults\n"
 	       "  -n, --dry-run         count what would go, remove nothing\n"
 	       "  -j, --json            one JSON object\n"
 	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE\n"
@@ -84,9 +85,12 @@ static void print_totals_json(const struct evict_totals *t)
 	       (unsigned long long)t->entries[2]);
 }
 
-static int evict_once(const char *ifname, const char *pin_arg,
-		      const struct evict_timeouts *to, bool dry, bool json)
+/* targs: the --timeout arguments, applied over the timeouts in force */
+static int evict_once(const char *ifname, const char *pin_arg, char **targs, int ntargs,
+		      bool dry, bool json)
 {
+	struct evict_timeouts tos, *to = &tos;
+	int i;
 	char pin_dir[PATH_MAX];
 	struct evictor e;
 	struct evict_totals t;
@@ -101,6 +105,10 @@ static int evict_once(const char *ifname, const char *pin_arg,
 		err("xdpct is not attached to %s (no %s)", ifname, pin_dir);
 		return EXIT_FAIL;
 	}
+	timeouts_read_pinned(pin_dir, to);
+	for (i = 0; i < ntargs; i++)
+		if (timeouts_parse(to, targs[i]))
+			return EXIT_USAGE;
 	if ((fd[0] = open_pinned(pin_dir, XDPCT_MAP_FLOWS4)) < 0 ||
 	    (fd[1] = open_pinned(pin_dir, XDPCT_MAP_FLOWS6)) < 0 ||
 	    (fd[2] = open_pinned(pin_dir, XDPCT_MAP_PENDING)) < 0)
@@ -678,12 +686,19 @@ int cmd_evict(int argc, char **argv)
 	char *end;
 	int opt;
 
+	char *targs[32];
+	int ntargs = 0;
+
 	timeouts_default(&to);
 	while ((opt = getopt_long(argc, argv, ":t:njd:bN:i:c:vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 't':
+			/* checked now, applied over the attachment's timeouts later */
 			if (timeouts_parse(&to, optarg))
 				return EXIT_USAGE;
+			if (ntargs == (int)(sizeof(targs) / sizeof(targs[0])))
+				return usage_err("evict", "too many --timeout options");
+			targs[ntargs++] = optarg;
 			break;
 		case 'n': dry = true; break;
 		case 'j': json = true; break;
@@ -719,5 +734,5 @@ int cmd_evict(int argc, char **argv)
 		return usage_err("evict", "unexpected argument '%s'", argv[optind]);
 	if (check_root())
 		return EXIT_FAIL;
-	return evict_once(ifname, pin_arg, &to, dry, json);
+	return evict_once(ifname, pin_arg, targs, ntargs, dry, json);
 }

@@ -79,7 +79,7 @@ static void run_usage(void)
 	       "is required only when xdpct is not attached yet):\n"
 	       "  -t, --timeout STATE=SECONDS[,...]  timeout of a state (any case, '-' or\n"
 	       "                        '_'), or of pending cookie flows ('pending');\n"
-	       "                        repeatable, 1-%llu s\n"
+	       "                        repeatable, 1-%llu s (conns and status show them)\n"
 	       "  -r, --key-rotate S    rotate the cookie key every S seconds (default %d)\n"
 	       "  -e, --evict-interval S  seconds between eviction passes (default %d, %d\n"
 	       "                        with --no-wheel; 0.05-3600; at least %dx the last\n"
@@ -233,6 +233,25 @@ static int rotate_key(struct run *r)
 	if (run_verbose)
 		info("cookie key rotated (epoch %u)", cfg.key_epoch);
 	return 0;
+}
+
+/* The timeouts in force into the config map, for `xdpct conns` and
+ * `xdpct status`: read-modify-write, the key and the rest stay. They stay
+ * there after this run too (the next one writes its own). */
+static void publish_timeouts(struct run *r)
+{
+	struct xdpct_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(r->fd_config, &zero, &cfg)) {
+		warn("cannot read %s: %s; conns and status show the default timeouts",
+		     XDPCT_MAP_CONFIG, strerror(errno));
+		return;
+	}
+	timeouts_to_config(&r->to, &cfg);
+	if (bpf_map_update_elem(r->fd_config, &zero, &cfg, BPF_ANY))
+		warn("cannot write %s: %s; conns and status show the default timeouts",
+		     XDPCT_MAP_CONFIG, strerror(errno));
 }
 
 /* When the key is due: one period after the last rotation, whoever made it
@@ -596,6 +615,7 @@ int cmd_run(int argc, char **argv)
 	    (r.fd_config = open_map(r.pin_dir, XDPCT_MAP_CONFIG)) < 0 ||
 	    (r.fd_stats = open_map(r.pin_dir, XDPCT_MAP_STATS)) < 0)
 		goto detach;
+	publish_timeouts(&r);
 	m = evictor_init(&r.ev, r.fd[EV_FLOWS4], r.fd[EV_FLOWS6], r.fd[EV_PENDING], &r.to);
 	if (m) {
 		err("cannot set up eviction: %s", strerror(-m));

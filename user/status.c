@@ -36,6 +36,8 @@ struct iface_status {
 	char protect[256], observe[256];
 	bool track_all, have_cfg;
 	struct xdpct_config cfg;
+	struct evict_timeouts to;       /* in force: the config's, or the defaults */
+	bool timeouts_set;              /* some set by `xdpct run` */
 	double key_age_s;
 	struct evict_totals t;          /* counts (a dry pass) */
 	__u64 expired;                  /* past their timeout, not removed yet */
@@ -53,7 +55,8 @@ static void status_usage(void)
 	       "attached, the XDP mode, time since they were loaded: an attach or the\n"
 	       "last reload), the ports, how full the flow tables and the pending map\n"
 	       "are and the connections by state (entries past their timeout are\n"
-	       "counted apart), the cookie key's epoch and age, the uptime (since the\n"
+	       "counted apart), the timeouts in force (those `xdpct run` set, else\n"
+	       "the defaults), the cookie key's epoch and age, the uptime (since the\n"
 	       "maps were pinned) and the `xdpct run` process, if any.\n"
 	       "Interfaces of other network namespaces share the pin directory: they\n"
 	       "are listed with \"not in this network namespace\".\n"
@@ -118,7 +121,6 @@ static int open_map(const char *dir, const char *name)
 static void collect(struct iface_status *s)
 {
 	static __u8 ports[NUM_PORTS];
-	struct evict_timeouts to;
 	struct bpf_xdp_query_opts q = { .sz = sizeof(q) };
 	char path[PATH_MAX + 32];
 	struct stat st;
@@ -129,6 +131,7 @@ static void collect(struct iface_status *s)
 	for (i = 0; i < 3; i++)
 		s->prog_id[i] = pinned_id(s->pin_dir, prog_files[i], i ? NULL : &s->prog_age_s);
 	s->mode = "none";
+	timeouts_default(&s->to);
 	if (s->ifindex && !bpf_xdp_query(s->ifindex, 0, &q)) {
 		__u32 cur = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id :
 			    q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
@@ -151,6 +154,8 @@ static void collect(struct iface_status *s)
 
 			s->track_all = s->cfg.flags & XDPCT_CFG_TRACK_ALL;
 			s->key_age_s = now > s->cfg.key_set_ns ? (now - s->cfg.key_set_ns) / 1e9 : 0;
+			timeouts_from_config(&s->to, &s->cfg);
+			s->timeouts_set = timeouts_in_config(&s->cfg);
 		}
 		close(fdc);
 	}
@@ -174,8 +179,7 @@ static void collect(struct iface_status *s)
 	if (fd[0] >= 0 && fd[1] >= 0 && fd[2] >= 0) {
 		struct evictor e;
 
-		timeouts_default(&to);
-		if (!evictor_init(&e, fd[0], fd[1], fd[2], &to)) {
+		if (!evictor_init(&e, fd[0], fd[1], fd[2], &s->to)) {
 			e.dry_run = true;
 			s->have_maps = !evict_pass(&e);
 			evict_totals_get(&e, &s->t);
@@ -250,6 +254,10 @@ static void print_text(const struct iface_status *s)
 		       (unsigned long long)s->t.pending_flows, (unsigned long long)s->expired);
 	}
 	if (s->have_cfg) {
+		char tos[256];
+
+		timeouts_describe(&s->to, tos, sizeof(tos));
+		printf("  timeouts   %s%s\n", tos, s->timeouts_set ? "" : " (defaults)");
 		dur(a, sizeof(a), s->key_age_s);
 		printf("  cookie key epoch %u, age %s\n", s->cfg.key_epoch, a);
 	}
@@ -293,8 +301,19 @@ static void print_json(const struct iface_status *s, bool first)
 		printf("},\"pending_flows\":%llu,\"expired\":%llu",
 		       (unsigned long long)s->t.pending_flows, (unsigned long long)s->expired);
 	}
-	if (s->have_cfg)
-		printf(",\"key_epoch\":%u,\"key_age_s\":%.1f", s->cfg.key_epoch, s->key_age_s);
+	if (s->have_cfg) {
+		printf(",\"timeouts\":{");
+		for (i = 1; i < XDPCT_CT_MAX; i++)
+			printf("%s\"%s\":%llu", i > 1 ? "," : "", evict_reason_name(i),
+			       (unsigned long long)(s->to.ns[i] / 1000000000ull));
+		if (s->to.pending_ns % 1000000000ull)
+			printf(",\"pending\":%.3f}", s->to.pending_ns / 1e9);
+		else
+			printf(",\"pending\":%llu}",
+			       (unsigned long long)(s->to.pending_ns / 1000000000ull));
+		printf(",\"timeouts_set\":%s,\"key_epoch\":%u,\"key_age_s\":%.1f",
+		       s->timeouts_set ? "true" : "false", s->cfg.key_epoch, s->key_age_s);
+	}
 	printf(",\"uptime_s\":%.0f,\"run_pid\":%ld}", s->uptime_s, s->run_pid > 0 ? s->run_pid : 0);
 }
 

@@ -89,6 +89,11 @@ note "$(grep 'running on' "$LAB_TMP/run.log")"
 if wait_until 3 grep -q "\"run_pid\":$RUN" <(status_j); then pass status_names_run_pid; else
 	fail status_names_run_pid "$(status_j | head -c 400)"
 fi
+# run publishes its timeouts in xdpct_config: status shows them
+tos=$(status_j | grep -o '"timeouts":{[^}]*}')
+assert_eq status_shows_run_timeouts \
+	"$(json_num time_wait <<<"$tos"),$(json_num established <<<"$tos"),$(json_num pending <<<"$tos")" \
+	"$TW,$EST,$PEND"
 
 # ---- TIME_WAIT leaves after time_wait seconds, not before ----
 in_cli timeout 10 "$TCPPEER" connect --addr "$SRV4" --port $P_TW --up 10k --down 10k \
@@ -98,6 +103,8 @@ line=$(conns_j $P_TW | head -n 1)
 idle=$(json_num idle_ms <<<"$line")
 if [[ "$(json_val state <<<"$line")" == TIME_WAIT ]] && isnum "$idle"; then
 	pass tw_entry
+	# conns counts down from run's time_wait, not the default 120 s
+	assert_le tw_conns_timeout_is_runs "$(json_num timeout <<<"$line")" $TW
 	expire_ms=$(($(now_ms) - idle + TW * 1000))
 	# present until shortly before its expiry, then gone within an interval
 	early=0
@@ -244,6 +251,8 @@ close_one() {
 	if [[ "$(json_val state <<<"$line")" == TIME_WAIT ]] && isnum "$idle"; then
 		EXPIRE_MS=$(($(now_ms) - idle + 1000))
 		pass "$1_tw_entry"
+		# time left from run's time_wait=1 (xdpct_config), not the default 120 s
+		assert_le "$1_conns_timeout_is_runs" "$(json_num timeout <<<"$line")" 1
 		return 0
 	fi
 	fail "$1_tw_entry" "entry: ${line:-none}"
@@ -288,6 +297,11 @@ if close_one nowheel; then
 	line=$(conns_j $P_TW | head -n 1)
 	if [[ "$(json_val state <<<"$line")" == TIME_WAIT ]]; then
 		pass nowheel_tw_still_there_after_2s
+		# a one-off pass by `xdpct evict` takes run's time_wait=1 from the
+		# config map (the default, 120 s, would keep the entry)
+		out=$(X evict "$IF_SRV" 2>&1)
+		check_rc evict_uses_runs_timeouts_rc $? "$out"
+		assert_eq evict_uses_runs_timeouts "$(n_entries $P_TW)" 0
 	else
 		fail nowheel_tw_still_there_after_2s "entry: ${line:-none}"
 	fi
