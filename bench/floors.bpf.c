@@ -36,11 +36,40 @@ int floor_tx(struct xdp_md *ctx)
 /* Building blocks of xdpct's per-packet work, for what bounds a figure. */
 __u64 floor_sink = 0;
 
-/* one clock read: bpf_ktime_get_ns() */
+/* one clock read: bpf_ktime_get_ns() (CLOCK_MONOTONIC, a TSC read);
+ * kept for comparison: xdpct itself reads the coarse clock below */
 SEC("xdp")
 int floor_ktime(struct xdp_md *ctx)
 {
 	floor_sink += bpf_ktime_get_ns();
+	return XDP_PASS;
+}
+
+/* one clock read as xdpct's now_ns() does it: bpf_ktime_get_coarse_ns()
+ * (CLOCK_MONOTONIC_COARSE, the last tick's time, no TSC read) */
+SEC("xdp")
+int floor_ktime_coarse(struct xdp_md *ctx)
+{
+	floor_sink += bpf_ktime_get_coarse_ns();
+	return XDP_PASS;
+}
+
+/* one per-CPU counter bumped, as xdpct's count() does it */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u64);
+} floor_stats SEC(".maps");
+
+SEC("xdp")
+int floor_counter(struct xdp_md *ctx)
+{
+	__u32 id = 7;
+	__u64 *v = bpf_map_lookup_elem(&floor_stats, &id);
+
+	if (v)
+		*v += 1;
 	return XDP_PASS;
 }
 

@@ -515,7 +515,8 @@ int main(int argc, char **argv)
 	add("floor_pass", pass, M_CALLS, &f, XDP_PASS, NULL, NULL);
 	add("floor_drop", drop, M_CALLS, &f, XDP_DROP, NULL, NULL);
 	add("floor_tx", tx, M_CALLS, &f, XDP_TX, NULL, NULL);
-	/* building blocks: a clock read, an LRU hit (what a flow packet pays) */
+	/* building blocks: a clock read (precise, and coarse as xdpct's now_ns()),
+	 * a per-CPU counter, an LRU hit (what a flow packet pays) */
 	{
 		struct xdpct_flow4_key k = { 0 };
 		struct xdpct_flow v = { 0 };
@@ -528,6 +529,10 @@ int main(int argc, char **argv)
 			die("floor_flows: %s", strerror(errno));
 	}
 	add("part_ktime", bpf_program__fd(floors->progs.floor_ktime), M_REPEAT, &f, XDP_PASS,
+	    "floor_pass", NULL);
+	add("part_ktime_coarse", bpf_program__fd(floors->progs.floor_ktime_coarse), M_REPEAT, &f,
+	    XDP_PASS, "floor_pass", NULL);
+	add("part_counter", bpf_program__fd(floors->progs.floor_counter), M_REPEAT, &f, XDP_PASS,
 	    "floor_pass", NULL);
 	add("part_lru_hit", bpf_program__fd(floors->progs.floor_lru), M_REPEAT, &f, XDP_PASS,
 	    "floor_pass", NULL);
