@@ -300,6 +300,18 @@ nstat_get() {
 	echo "${v:-0}"
 }
 
+# tcp_resets: every reset counter of the server and client namespaces
+# (resets sent or received, aborts), summed: one number
+tcp_resets() {
+	local n=0 ns c
+	for ns in "$NS_SRV" "$NS_CLI"; do
+		for c in TcpEstabResets TcpOutRsts TcpExtTCPAbortOnData TcpExtTCPAbortOnClose; do
+			n=$((n + $(nstat_get "$ns" $c)))
+		done
+	done
+	echo $n
+}
+
 # json_num KEY < JSON: first numeric value of "KEY" (flat lookup, no jq).
 json_num() { grep -o "\"$1\": *[0-9]*" | head -n 1 | grep -o '[0-9]*$'; }
 # json_val KEY < JSON: first scalar value of "KEY" (numbers, true/false, strings)
@@ -315,6 +327,20 @@ xdpct_attach() {
 	shift 2
 	LAB_ATTACHED+=("$ifc")
 	in_srv timeout 30 "$XDPCT" attach "$ifc" --ports "$ports" "$@"
+}
+
+# attacker_lab PORT: lab_up with the attacker link, xdpct protecting PORT
+# on both server links, a tcppeer server listening on PORT
+attacker_lab() {
+	local ifc
+	lab_up attacker
+	for ifc in "$IF_SRV" "$IF_SRVA"; do
+		xdpct_attach "$ifc" "$1" >"$LAB_TMP/attach.out" 2>"$LAB_TMP/attach.err" ||
+			die "xdpct attach $ifc failed: $(head -c 300 "$LAB_TMP/attach.err")" attach
+	done
+	pass attach_both_links
+	bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port "$1" --backlog 4096
+	wait_port "$NS_SRV" "$1" 5 || die "tcppeer serve did not listen" server
 }
 
 # stats_snap IFACE: XSTATS = `xdpct stats IFACE -j` output

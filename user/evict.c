@@ -238,22 +238,30 @@ int evictor_init(struct evictor *e, int fd4, int fd6, int fdp,
 	return 0;
 }
 
+/* Frees the wheel and its scratch buffers (not the ring buffer). */
+static void wheel_release(struct evictor *e)
+{
+	if (e->wheel) {
+		wheel_free(e->wheel);
+		free(e->wheel);
+	}
+	free(e->due);
+	free(e->wacc);
+	free(e->wgroups);
+	e->wheel = NULL;
+	e->due = NULL;
+	e->due_cap = 0;
+	e->wacc = NULL;
+	e->wgroups = NULL;
+}
+
+
 void evictor_free(struct evictor *e)
 {
 	if (e->rb)
 		ring_buffer__free(e->rb);
 	e->rb = NULL;
-	if (e->wheel) {
-		wheel_free(e->wheel);
-		free(e->wheel);
-		e->wheel = NULL;
-	}
-	free(e->due);
-	free(e->wacc);
-	free(e->wgroups);
-	e->due = NULL;
-	e->wacc = NULL;
-	e->wgroups = NULL;
+	wheel_release(e);
 	free(e->keys);
 	free(e->vals);
 	free(e->orphans);
@@ -803,15 +811,7 @@ int evict_wheel_start(struct evictor *e, int events_fd)
 nomem:
 	r = -ENOMEM;
 fail:
-	if (e->wheel) {
-		wheel_free(e->wheel);
-		free(e->wheel);
-	}
-	free(e->wacc);
-	free(e->wgroups);
-	e->wheel = NULL;
-	e->wacc = NULL;
-	e->wgroups = NULL;
+	wheel_release(e);
 	return r;
 }
 

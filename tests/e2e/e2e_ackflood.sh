@@ -41,15 +41,7 @@ if [[ ! -x "$FLOOD" ]]; then
 	make -s -C "$ROOT" build/bench/flood >/dev/null 2>&1 || true
 fi
 need_build "$FLOOD"
-lab_up attacker
-
-for ifc in "$IF_SRV" "$IF_SRVA"; do
-	xdpct_attach "$ifc" "$PORT" >"$LAB_TMP/attach.out" 2>"$LAB_TMP/attach.err" ||
-		die "xdpct attach $ifc failed: $(head -c 300 "$LAB_TMP/attach.err")" attach
-done
-pass attach_both_links
-bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port "$PORT" --backlog 4096
-wait_port "$NS_SRV" "$PORT" 5 || die "tcppeer serve did not listen" server
+attacker_lab "$PORT"
 DMAC=$(link_mac "$NS_SRV" "$IF_SRVA")
 [[ -n "$DMAC" ]] || die "no MAC for $IF_SRVA" setup
 

@@ -16,16 +16,7 @@ N_LEGIT=50
 N_LEGIT_ACK=10
 
 need_build "$XDPCT" "$TCPPEER" "$SYNFLOOD"
-lab_up attacker
-
-for ifc in "$IF_SRV" "$IF_SRVA"; do
-	xdpct_attach "$ifc" "$PORT" >"$LAB_TMP/attach.out" 2>"$LAB_TMP/attach.err" ||
-		die "xdpct attach $ifc failed: $(head -c 300 "$LAB_TMP/attach.err")" attach
-done
-pass attach_both_links
-
-bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port "$PORT" --backlog 4096
-wait_port "$NS_SRV" "$PORT" 5 || die "tcppeer serve did not listen" server
+attacker_lab "$PORT"
 # Resolve the neighbours once, and prove the client path works before any flood.
 in_cli timeout 20 "$TCPPEER" connect --addr "$SRV4" --port "$PORT" --up 1k --down 1k \
 	--timeout 5 --json >/dev/null 2>&1 || die "first legit connection failed" warmup

@@ -35,15 +35,6 @@ X() { in_srv timeout 30 "$XDPCT" "$@"; }
 xdp_id() { X status "$1" -j 2>/dev/null | grep -o '"xdp":{"id":[0-9]*,"attached":true' | grep -o '[0-9][0-9]*'; }
 map_id() { bpftool map show pinned "$PIN_ROOT/$1/$2" 2>/dev/null | head -n 1 | cut -d: -f1; }
 EXPECTED=$("$TCPPEER" gen --bytes $BYTES | sha256sum | cut -d' ' -f1)
-resets() { # every reset counter of both ends of the client link, summed
-	local n=0 ns c
-	for ns in "$NS_SRV" "$NS_CLI"; do
-		for c in TcpEstabResets TcpOutRsts TcpExtTCPAbortOnData TcpExtTCPAbortOnClose; do
-			n=$((n + $(nstat_get "$ns" $c)))
-		done
-	done
-	echo $n
-}
 drops() { # drops on the client link: none unless the data path broke
 	local n=0 c
 	stats_snap "$IF_SRV"
@@ -91,7 +82,7 @@ pass runs_started
 M4_CLI=$(map_id "$IF_SRV" xdpct_flows4) M4_ATK=$(map_id "$IF_SRVA" xdpct_flows4)
 P_CLI=$(xdp_id "$IF_SRV") P_ATK=$(xdp_id "$IF_SRVA")
 
-R0=$(resets) D0=$(drops)
+R0=$(tcp_resets) D0=$(drops)
 bg_ns "$NS_ATK" "$LAB_TMP/flood.j" "$FLOOD" --dev "$IF_ATK" --dmac "$DMAC" --dst "$SRVA4" \
 	--dport $PORT --src-net 10.201.0.0/16 --mode syn --rate "$SYN_RATE" --duration 120
 FLOOD_PID=$BG_PID
@@ -157,7 +148,7 @@ got=$(sha256sum <"$LAB_TMP/dl.bin" 2>/dev/null | cut -d' ' -f1)
 if ((rc == 0)) && [[ "$got" == "$EXPECTED" ]]; then pass download_digest; else
 	fail download_digest "curl rc $rc, $(stat -c %s "$LAB_TMP/dl.bin" 2>/dev/null) bytes: $(head -c 200 "$LAB_TMP/dl.err")"
 fi
-assert_eq no_resets "$(($(resets) - R0))" 0
+assert_eq no_resets "$(($(tcp_resets) - R0))" 0
 assert_eq no_drops_client_link "$(($(drops) - D0))" 0
 check flood_on_to_the_end "the generator ended early" alive "$FLOOD_PID"
 kill -TERM "$FLOOD_PID"

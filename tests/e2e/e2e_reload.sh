@@ -23,15 +23,6 @@ X() { in_srv timeout 30 "$XDPCT" "$@"; }
 xdp_id() { X status "$IF_SRV" -j 2>/dev/null | grep -o '"xdp":{"id":[0-9]*,"attached":true' | grep -o '[0-9][0-9]*'; }
 conns_j() { X conns "$IF_SRV" -j --port "$1" 2>/dev/null | grep '^{'; }
 EXPECTED=$("$TCPPEER" gen --bytes $BYTES | sha256sum | cut -d' ' -f1)
-resets() { # one number: every reset counter of both ends, summed
-	local n=0 ns c
-	for ns in "$NS_SRV" "$NS_CLI"; do
-		for c in TcpEstabResets TcpOutRsts TcpExtTCPAbortOnData TcpExtTCPAbortOnClose; do
-			n=$((n + $(nstat_get "$ns" $c)))
-		done
-	done
-	echo $n
-}
 drops() { # drops that only a broken reload would cause
 	local n=0 c
 	stats_snap "$IF_SRV"
@@ -67,7 +58,7 @@ fi
 pass attach
 
 # ---- a download across attach-again and reload ----
-R0=$(resets) D0=$(drops) id0=$(xdp_id)
+R0=$(tcp_resets) D0=$(drops) id0=$(xdp_id)
 download reload
 wait_until 5 dl_established || fail reload_setup "download not established"
 sleep 1
@@ -92,11 +83,11 @@ line=$(conns_j $P_DL | grep -v TIME_WAIT | head -n 1)
 [[ "$(json_val state <<<"$line")" == ESTABLISHED ]] && pass reload_entry_kept ||
 	fail reload_entry_kept "${line:-no entry}"
 download_done reload
-assert_eq reload_no_resets "$(($(resets) - R0))" 0
+assert_eq reload_no_resets "$(($(tcp_resets) - R0))" 0
 assert_eq reload_no_drops "$(($(drops) - D0))" 0
 
 # ---- handshakes pending at a full accept queue, across a reload ----
-R0=$(resets) D0=$(drops)
+R0=$(tcp_resets) D0=$(drops)
 bg_ns "$NS_SRV" "$LAB_TMP/srv.q.log" "$TCPPEER" serve --port $P_Q --backlog 1 --accept-delay 2.5 \
 	--timeout 30
 wait_port "$NS_SRV" $P_Q 5 || fail queue_setup "no listener on $P_Q"
@@ -116,7 +107,7 @@ has_pending && pass queue_pending_after_reload || fail queue_pending_after_reloa
 wait_pid "$Q_PID" 25
 rc=$?
 assert_eq queue_all_complete "$rc:$(grep -c '"ok":true' "$LAB_TMP/q.j")" "0:6"
-assert_eq queue_no_resets "$(($(resets) - R0))" 0
+assert_eq queue_no_resets "$(($(tcp_resets) - R0))" 0
 assert_eq queue_no_drops "$(($(drops) - D0))" 0
 
 # ---- a download across kill -9 of xdpct run and a restart ----
@@ -125,7 +116,7 @@ RUN=$BG_PID
 wait_until 10 grep -qs 'running on' "$LAB_TMP/run1.log" || fail run_takes_over "$(head -c 300 "$LAB_TMP/run1.log")"
 grep -q 'reloaded on' "$LAB_TMP/run1.log" && pass run_takes_over ||
 	fail run_takes_over "$(head -c 300 "$LAB_TMP/run1.log")"
-R0=$(resets) D0=$(drops)
+R0=$(tcp_resets) D0=$(drops)
 download restart
 wait_until 5 dl_established || fail restart_setup "download not established"
 sleep 1
@@ -142,7 +133,7 @@ if grep -q 'reloaded on' "$LAB_TMP/run2.log"; then pass restart_reloads; else
 fi
 kill -0 "$DL_PID" 2>/dev/null && pass restart_during_download || fail restart_during_download "download over too soon"
 download_done restart
-assert_eq restart_no_resets "$(($(resets) - R0))" 0
+assert_eq restart_no_resets "$(($(tcp_resets) - R0))" 0
 assert_eq restart_no_drops "$(($(drops) - D0))" 0
 
 # ---- what a reload cannot do ----

@@ -26,6 +26,15 @@ lab_up
 X() { in_srv timeout 20 "$XDPCT" "$@"; }
 conns_j() { X conns "$IF_SRV" -j --port "$1" 2>/dev/null | grep '^{'; }
 n_entries() { conns_j "$1" | grep -c .; }
+# wait_tw_gone: GONE_MS set when the P_TW entries are gone (polled for 3 s), else ""
+wait_tw_gone() {
+	GONE_MS=
+	for _ in $(seq 1 60); do
+		if [[ "$(n_entries $P_TW)" == 0 ]]; then GONE_MS=$(now_ms); return 0; fi
+		sleep 0.05
+	done
+	return 1
+}
 status_j() { X status "$IF_SRV" -j 2>/dev/null; }
 key_epoch() { status_j | json_num key_epoch; }
 # ms since boot, the clock of the entries' idle times
@@ -113,13 +122,9 @@ if [[ "$(json_val state <<<"$line")" == TIME_WAIT ]] && isnum "$idle"; then
 		sleep 0.1
 	done
 	assert_eq tw_not_evicted_early "$early" 0
-	gone_ms=
-	for _ in $(seq 1 60); do
-		if [[ "$(n_entries $P_TW)" == 0 ]]; then gone_ms=$(now_ms); break; fi
-		sleep 0.05
-	done
-	if [[ -n "$gone_ms" ]]; then
-		lag=$((gone_ms - expire_ms))
+	wait_tw_gone
+	if [[ -n "$GONE_MS" ]]; then
+		lag=$((GONE_MS - expire_ms))
 		note "TIME_WAIT entry gone $lag ms after its expiry (pass every ${IVL}s)"
 		# the pass interval, plus polling and scheduling
 		assert_le tw_evicted_on_time "$((lag < 0 ? 0 : lag))" 900
@@ -270,16 +275,12 @@ for fam in 4 6; do
 	addr=$SRV4
 	[[ $fam == 6 ]] && addr=$SRV6
 	close_one "wheel_ipv$fam" "$addr" || continue
-	gone_ms=
-	for _ in $(seq 1 60); do
-		if [[ "$(n_entries $P_TW)" == 0 ]]; then gone_ms=$(now_ms); break; fi
-		sleep 0.05
-	done
-	if [[ -n "$gone_ms" ]]; then
-		note "wheel, IPv$fam: TIME_WAIT entry gone $((gone_ms - CLOSED_MS)) ms after the close, $((gone_ms - EXPIRE_MS)) ms after its expiry (passes 30 s apart)"
-		assert_le "wheel_ipv${fam}_tw_gone_in_1500ms" $((gone_ms - CLOSED_MS)) 1500
+	wait_tw_gone
+	if [[ -n "$GONE_MS" ]]; then
+		note "wheel, IPv$fam: TIME_WAIT entry gone $((GONE_MS - CLOSED_MS)) ms after the close, $((GONE_MS - EXPIRE_MS)) ms after its expiry (passes 30 s apart)"
+		assert_le "wheel_ipv${fam}_tw_gone_in_1500ms" $((GONE_MS - CLOSED_MS)) 1500
 		# not before its expiry (the polling above takes up to ~100 ms)
-		assert_ge "wheel_ipv${fam}_tw_not_early" $((gone_ms - EXPIRE_MS + 150)) 0
+		assert_ge "wheel_ipv${fam}_tw_not_early" $((GONE_MS - EXPIRE_MS + 150)) 0
 	else
 		fail "wheel_ipv${fam}_tw_gone_in_1500ms" "still there $(($(now_ms) - CLOSED_MS)) ms after the close"
 	fi
