@@ -72,6 +72,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpct_events SEC(".maps");
 
+/* Keys that have (or had) a flow entry: layout and hash in xdpct.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDPCT_SEEN_ENTRIES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_seen SEC(".maps");
+
 /* Keeps the enums in the object's BTF, so bpftool can print names. */
 enum xdpct_ct_state xdpct_btf_ct_state __attribute__((unused));
 enum xdpct_stat xdpct_btf_stat __attribute__((unused));
@@ -303,12 +313,58 @@ static __always_inline struct xdpct_flow *flow_lookup(int family, union flow_key
 	return bpf_map_lookup_elem(&xdpct_flows6, &k->k6);
 }
 
+static __always_inline __u32 seen_bit(int family, const union flow_key *k)
+{
+	if (family == 4)
+		return xdpct_seen_bit4(&k->k4);
+	return xdpct_seen_bit6(&k->k6);
+}
+
+/* The key's bit, in both halves of xdpct_seen. */
+static __always_inline void seen_set(__u32 bit)
+{
+	__u32 i0 = bit / 64, i1 = XDPCT_SEEN_WORDS + bit / 64;
+	__u64 m = 1ULL << (bit & 63), *w;
+
+	w = bpf_map_lookup_elem(&xdpct_seen, &i0);
+	if (w)
+		__sync_fetch_and_or(w, m);
+	w = bpf_map_lookup_elem(&xdpct_seen, &i1);
+	if (w)
+		__sync_fetch_and_or(w, m);
+}
+
+/* Whether the key may have a flow entry: its bit in the active half.
+ * False only if it surely has none. */
+static __always_inline bool seen_maybe(__u32 bit)
+{
+	__u32 ai = XDPCT_SEEN_ACTIVE, i;
+	__u64 *a, *w;
+
+	a = bpf_map_lookup_elem(&xdpct_seen, &ai);
+	if (!a)
+		return true;
+	i = (*a & 1) * XDPCT_SEEN_WORDS + bit / 64;
+	w = bpf_map_lookup_elem(&xdpct_seen, &i);
+	if (!w)
+		return true;
+	return (*w >> (bit & 63)) & 1;
+}
+
+/* Every flow entry is inserted here: the entry first, then its bit (a
+ * rebuild that clears the bit after this sees the entry in its walk). */
 static __always_inline int flow_insert(int family, union flow_key *k,
 				       struct xdpct_flow *f)
 {
+	int r;
+
 	if (family == 4)
-		return bpf_map_update_elem(&xdpct_flows4, &k->k4, f, BPF_ANY);
-	return bpf_map_update_elem(&xdpct_flows6, &k->k6, f, BPF_ANY);
+		r = bpf_map_update_elem(&xdpct_flows4, &k->k4, f, BPF_ANY);
+	else
+		r = bpf_map_update_elem(&xdpct_flows6, &k->k6, f, BPF_ANY);
+	if (!r)
+		seen_set(seen_bit(family, k));
+	return r;
 }
 
 static __always_inline void flow_delete(int family, union flow_key *k)
@@ -849,6 +905,14 @@ int xdpct_xdp(struct xdp_md *ctx)
 
 	pkt_tuple(&p, &t);
 	flow_key(&t, true, &key);
+	if (protect && (p.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN &&
+	    !seen_maybe(seen_bit(t.family, &key))) {
+		/* no entry, surely (xdpct_seen): the answer a lookup that finds
+		 * nothing leads to, without the lookup's cache and TLB misses */
+		count(XDPCT_STAT_SYN_SEEN);
+		count(XDPCT_STAT_SYN_NO_LOOKUP);
+		return answer_syn(ctx, pkt_where(&p, data), cfg);
+	}
 	f = flow_lookup(t.family, &key);
 
 	if ((p.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN) {

@@ -20,6 +20,7 @@
 #define XDPCT_MAP_PENDING "xdpct_pending"
 #define XDPCT_MAP_EVENTS "xdpct_events"
 #define XDPCT_MAP_STATS  "xdpct_stats"
+#define XDPCT_MAP_SEEN   "xdpct_seen"
 
 #define XDPCT_FLOWS_DEFAULT 1048576
 
@@ -268,6 +269,61 @@ struct xdpct_flow {
 	__u32 bytes[2];          /* [enum xdpct_side], IP length */
 };
 
+/*
+ * xdpct_seen: a bitmap filter of the flow keys that have (or had) an entry
+ * in xdpct_flows4/6, so that a SYN to a protected port whose tuple surely
+ * has none skips the flow-table lookup (a cache and TLB miss per SYN of a
+ * flood) and goes straight to the cookie SYN-ACK.
+ * ARRAY of __u64, BPF_F_MMAPABLE: words [0, WORDS) are half 0, [WORDS,
+ * 2 * WORDS) half 1, word XDPCT_SEEN_ACTIVE holds the half readers use (0/1).
+ * Whoever inserts a flow entry sets its key's bit in BOTH halves, with an
+ * atomic OR, after the insert: a tuple with an entry always has its bit set
+ * in the active half (no false negatives). Bits of deleted entries stay
+ * (false positives: a lookup as before) until a rebuild: clear the inactive
+ * half, set the bit of every key in both flow tables there, make it the
+ * active one (`xdpct attach`/`reload`, and `xdpct run` once per eviction
+ * pass). An entry inserted after the clear of its word gets its bit from
+ * its inserter; one inserted before is in the tables when the walk starts.
+ */
+#define XDPCT_SEEN_SHIFT 20                          /* 2^20 bits per half */
+#define XDPCT_SEEN_BITS (1u << XDPCT_SEEN_SHIFT)
+#define XDPCT_SEEN_WORDS (XDPCT_SEEN_BITS / 64)      /* 16384: 128 KiB */
+#define XDPCT_SEEN_ACTIVE (2 * XDPCT_SEEN_WORDS)     /* the active half's index */
+#define XDPCT_SEEN_ENTRIES (2 * XDPCT_SEEN_WORDS + 1)
+
+/* The bit of a flow key: multiply-xorshift over the key's 32-bit words as
+ * stored (network order; 3 words for struct xdpct_flow4_key, 9 for
+ * xdpct_flow6_key), the top XDPCT_SEEN_SHIFT bits of the mix. The one
+ * definition: the BPF programs and userspace compile this. */
+typedef __u32 __attribute__((may_alias)) xdpct_seen_word; /* keys read as words */
+
+static inline __attribute__((always_inline)) __u32
+xdpct_seen_hash(const xdpct_seen_word *w, int n)
+{
+	__u64 h = 0x9e3779b97f4a7c15ULL ^ (__u64)n;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
+	}
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return (__u32)(h >> (64 - XDPCT_SEEN_SHIFT));
+}
+
+static inline __attribute__((always_inline)) __u32
+xdpct_seen_bit4(const struct xdpct_flow4_key *k)
+{
+	return xdpct_seen_hash((const xdpct_seen_word *)k, sizeof(*k) / 4);
+}
+
+static inline __attribute__((always_inline)) __u32
+xdpct_seen_bit6(const struct xdpct_flow6_key *k)
+{
+	return xdpct_seen_hash((const xdpct_seen_word *)k, sizeof(*k) / 4);
+}
+
 /* xdpct_pending: cookie flows until the listener's child exists. */
 struct xdpct_pending {
 	struct xdpct_req_attrs attrs; /* re-attached to every ACK while here */
@@ -319,6 +375,7 @@ struct xdpct_close_event {
 	X(V_DROP_FRAGMENT, "drop_fragment", "dropped: TCP fragment")          \
 	X(V_DROP_ERROR, "drop_error", "dropped: internal error (adjust/meta)") \
 	X(SYN_SEEN, "syn_seen", "SYNs to protected ports")                    \
+	X(SYN_NO_LOOKUP, "syn_no_lookup", "SYNs answered without a flow lookup (xdpct_seen bit clear)") \
 	X(COOKIE_GOOD, "cookie_good", "valid cookies")                        \
 	X(COOKIE_PREV_KEY, "cookie_prev_key", "valid cookies under the previous key") \
 	X(CT_INVALID, "ct_invalid", "packets invalid in their flow's state (any port)") \
@@ -363,6 +420,8 @@ static_assert(sizeof(struct xdpct_flow4_key) + sizeof(struct xdpct_flow) <= 64,
 static_assert(sizeof(struct xdpct_flow6_key) + sizeof(struct xdpct_flow) <= 88,
 	      "an IPv6 connection takes at most 88 bytes of key + value");
 static_assert(sizeof(struct xdpct_config) % 8 == 0, "config padding");
+static_assert(sizeof(struct xdpct_flow4_key) == 12 && sizeof(struct xdpct_flow6_key) == 36,
+	      "flow keys: whole 32-bit words, no padding (xdpct_seen_hash)");
 static_assert(sizeof(struct xdpct_config) ==
 	      __builtin_offsetof(struct xdpct_config, pad1) + sizeof(__u32),
 	      "config: explicit padding only");

@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 
 #include "cmd.h"
+#include "xdpct_seen.h"
 
 /* The kernel's TCP states (include/net/tcp_states.h), a stable ABI of
  * sock_diag; not exported by the uapi headers. */
@@ -198,8 +199,9 @@ static bool if_is_loopback(const char *ifname)
 	return lo;
 }
 
-static int insert(int fd4, int fd6, const struct sk_rec *s,
-		  const struct xdpct_flow *f)
+/* The entry, then its xdpct_seen bit (after: see xdpct.h). */
+static int insert(int fd4, int fd6, const struct xdpct_seen *seen,
+		  const struct sk_rec *s, const struct xdpct_flow *f)
 {
 	if (s->k.family == 4) {
 		struct xdpct_flow4_key k = {
@@ -207,18 +209,24 @@ static int insert(int fd4, int fd6, const struct sk_rec *s,
 			.rport = s->k.rport, .lport = s->k.lport,
 		};
 
-		return bpf_map_update_elem(fd4, &k, f, BPF_NOEXIST) ? -errno : 0;
+		if (bpf_map_update_elem(fd4, &k, f, BPF_NOEXIST))
+			return -errno;
+		xdpct_seen_set4(seen, &k);
 	} else {
 		struct xdpct_flow6_key k = { .rport = s->k.rport, .lport = s->k.lport };
 
 		memcpy(k.raddr, s->k.raddr, 16);
 		memcpy(k.laddr, s->k.laddr, 16);
-		return bpf_map_update_elem(fd6, &k, f, BPF_NOEXIST) ? -errno : 0;
+		if (bpf_map_update_elem(fd6, &k, f, BPF_NOEXIST))
+			return -errno;
+		xdpct_seen_set6(seen, &k);
 	}
+	return 0;
 }
 
-int adopt_sockets(int flows4_fd, int flows6_fd, const __u8 ports[NUM_PORTS],
-		  bool track_all, const char *ifname, unsigned int *adopted)
+int adopt_sockets(int flows4_fd, int flows6_fd, const struct xdpct_seen *seen,
+		  const __u8 ports[NUM_PORTS], bool track_all, const char *ifname,
+		  unsigned int *adopted)
 {
 	struct mnl_socket *nl;
 	struct sk_dump *d;
@@ -270,7 +278,7 @@ int adopt_sockets(int flows4_fd, int flows6_fd, const __u8 ports[NUM_PORTS],
 		/* snd_wscale: the shift the peer announced; rcv: our own */
 		f.dir[XDPCT_REMOTE].wscale = s->snd_wscale;
 		f.dir[XDPCT_LOCAL].wscale = s->rcv_wscale;
-		r = insert(flows4_fd, flows6_fd, s, &f);
+		r = insert(flows4_fd, flows6_fd, seen, s, &f);
 		if (r == -EEXIST)
 			continue; /* the BPF side (or a first pass) has it */
 		if (r)

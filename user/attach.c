@@ -7,7 +7,7 @@
  *
  * Pin directory (default /sys/fs/bpf/xdpct/IFACE), owned by xdpct alone:
  *   xdpct_config xdpct_ports xdpct_flows4 xdpct_flows6 xdpct_pending
- *   xdpct_stats                                         maps (pinned by name)
+ *   xdpct_stats xdpct_events xdpct_seen                 maps (pinned by name)
  *   prog_xdp prog_tc_in [prog_tc_out]                   programs
  * bpffs holds only BPF objects, so the ports live in the ports map and the
  * XDP mode is read back from the kernel (bpf_xdp_query). */
@@ -28,6 +28,7 @@
 #include "cmd.h" /* xdpct.h first: the skeleton names its enums */
 #include "xdpct.skel.h"
 #include "sysctl.h"
+#include "xdpct_seen.h"
 
 #define PIN_PROG_XDP    "prog_xdp"
 #define PIN_PROG_TC_IN  "prog_tc_in"
@@ -50,6 +51,7 @@ struct attach_ctx {
 	bool hook_created;       /* clsact qdisc was ours */
 	struct bpf_tc_opts tc[2];/* ingress, egress filters we attached */
 	bool tc_attached[2];
+	struct xdpct_seen seen;  /* xdpct_seen, mmap()ed */
 };
 
 /* Unlink xdpct's pins (maps "xdpct_*", programs "prog_*") from a pin
@@ -108,6 +110,7 @@ static void rollback(struct attach_ctx *c)
 	if (c->xdp_attached)
 		xdp_program__detach(c->xprog, c->ifindex, c->mode, 0);
 	xdp_program__close(c->xprog);
+	xdpct_seen_close(&c->seen);
 	xdpct_bpf__destroy(c->skel);
 	if (c->made_dir)
 		remove_pin_dir(c->pin_dir);
@@ -340,7 +343,16 @@ static int load_skel(struct attach_ctx *c, __u64 max4, __u64 max6, bool reuse)
 		err("cannot load the BPF object: %s%s", strerror(-r), vhint());
 		return -1;
 	}
-	return 0;
+	/* reused, or made now (pins of a build without it: empty, filled by
+	 * the rebuild before the new programs go in) */
+	return seen_attach_map(bpf_map__fd(c->skel->maps.xdpct_seen), c->pin_dir, &c->seen);
+}
+
+/* xdpct_seen from the flow tables: before the programs that read it go in. */
+static int seen_fill(struct attach_ctx *c)
+{
+	return seen_rebuild(&c->seen, bpf_map__fd(c->skel->maps.xdpct_flows4),
+			    bpf_map__fd(c->skel->maps.xdpct_flows6));
 }
 
 /* The config for new ports on a running attachment: this namespace's
@@ -380,7 +392,7 @@ static int apply_tracking(struct attach_ctx *c, const __u8 *ports, bool track_al
 	int r;
 
 	/* newly protected ports: their connections get entries first */
-	r = adopt_sockets(fd4, fd6, ports, track_all, c->ifname, adopted);
+	r = adopt_sockets(fd4, fd6, &c->seen, ports, track_all, c->ifname, adopted);
 	if (r) {
 		err("cannot adopt the existing connections: %s", strerror(-r));
 		return -1;
@@ -388,7 +400,7 @@ static int apply_tracking(struct attach_ctx *c, const __u8 *ports, bool track_al
 	if (config_write(bpf_map__fd(c->skel->maps.xdpct_config),
 			 bpf_map__fd(c->skel->maps.xdpct_ports), ports, cfg))
 		return -1;
-	if (!adopt_sockets(fd4, fd6, ports, track_all, c->ifname, &more))
+	if (!adopt_sockets(fd4, fd6, &c->seen, ports, track_all, c->ifname, &more))
 		*adopted += more;
 	return 0;
 }
@@ -530,6 +542,10 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 		}
 		new_id[i] = prog_id_of_fd(bpf_program__fd(progs[i]));
 	}
+	/* the new XDP program skips the lookup of SYNs whose bit is clear:
+	 * every entry in the tables gets its bit first */
+	if (seen_fill(c))
+		goto fail;
 	/* TC before XDP, as at attach: the new XDP program's cookie ACKs
 	 * find a TC program that handles them */
 	if (swap_tc(c, progs[1], true, old_id[1], &sw[1]) ||
@@ -550,6 +566,10 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 	} else if (attach_xdp(c)) {
 		goto fail;
 	}
+	/* Entries the old programs made since the fill (a build without
+	 * xdpct_seen sets no bits): once more, now that ours run. */
+	if (seen_fill(c))
+		warn("SYNs of connections opened during the reload may get a cookie SYN-ACK until the next rebuild ('xdpct run' does one per eviction pass)");
 	for (i = 0; i < 3; i++) {
 		if (!progs[i])
 			continue;
@@ -596,6 +616,7 @@ out:
 		if (old_fd[i] >= 0)
 			close(old_fd[i]);
 	xdp_program__close(c->xprog);
+	xdpct_seen_close(&c->seen);
 	xdpct_bpf__destroy(c->skel);
 	c->xprog = NULL;
 	c->skel = NULL;
@@ -641,14 +662,15 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, const __u8 *ports
 		goto fail;
 	/* Existing connections get entries before XDP can drop their ACKs. */
 	r = adopt_sockets(bpf_map__fd(c->skel->maps.xdpct_flows4),
-			  bpf_map__fd(c->skel->maps.xdpct_flows6), ports, track_all,
+			  bpf_map__fd(c->skel->maps.xdpct_flows6), &c->seen, ports, track_all,
 			  c->ifname, &adopted);
 	if (r) {
 		err("cannot adopt the existing connections: %s", strerror(-r));
 		goto fail;
 	}
 	if (config_write(bpf_map__fd(c->skel->maps.xdpct_config),
-			 bpf_map__fd(c->skel->maps.xdpct_ports), ports, &cfg))
+			 bpf_map__fd(c->skel->maps.xdpct_ports), ports, &cfg) ||
+	    seen_fill(c))
 		goto fail;
 
 	tc_out = bpf_object__find_program_by_name(c->skel->obj, PROG_TC_OUT);
@@ -667,7 +689,7 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, const __u8 *ports
 	/* Connections opened between the dump and XDP going live: the
 	 * second pass adds only what the first did not see (BPF_NOEXIST). */
 	if (!adopt_sockets(bpf_map__fd(c->skel->maps.xdpct_flows4),
-			   bpf_map__fd(c->skel->maps.xdpct_flows6), ports, track_all,
+			   bpf_map__fd(c->skel->maps.xdpct_flows6), &c->seen, ports, track_all,
 			   c->ifname, &more))
 		adopted += more;
 
@@ -678,6 +700,7 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, const __u8 *ports
 	     mode_name(c->mode), list, adopted, adopted == 1 ? "" : "s");
 	/* The kernel keeps the attachments and pins; drop our references. */
 	xdp_program__close(c->xprog);
+	xdpct_seen_close(&c->seen);
 	xdpct_bpf__destroy(c->skel);
 	c->xprog = NULL;
 	c->skel = NULL;
@@ -692,7 +715,8 @@ fail:
 int xdpct_setup(const struct setup_opts *o, struct setup_result *res)
 {
 	static __u8 ports[NUM_PORTS];
-	struct attach_ctx c = { .mode = XDP_MODE_NATIVE, .ifname = o->ifname };
+	struct attach_ctx c = { .mode = XDP_MODE_NATIVE, .ifname = o->ifname,
+				.seen = { .lock_fd = -1 } };
 	unsigned long long max_conns = XDPCT_FLOWS_DEFAULT;
 	bool tracking = o->ports || o->observe || o->track_all;
 	__u32 track_flags = 0;

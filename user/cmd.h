@@ -85,9 +85,22 @@ void tracking_describe(const __u8 ports[NUM_PORTS], __u32 cfg_flags, char *buf,
 /* adopt.c: seed flow entries (flags XDPCT_FLOW_ADOPTED, BPF_NOEXIST) for
  * the TCP sockets of this netns that the ports / track_all make tracked,
  * listeners excepted; loopback addresses are skipped unless ifname is a
- * loopback device. *adopted = entries inserted. 0 or -errno. */
-int adopt_sockets(int flows4_fd, int flows6_fd, const __u8 ports[NUM_PORTS],
-		  bool track_all, const char *ifname, unsigned int *adopted);
+ * loopback device. Each entry's bit is set in seen (xdpct_seen; NULL or
+ * unmapped: maps of a build without it). *adopted = entries inserted.
+ * 0 or -errno. */
+struct xdpct_seen;
+int adopt_sockets(int flows4_fd, int flows6_fd, const struct xdpct_seen *seen,
+		  const __u8 ports[NUM_PORTS], bool track_all, const char *ifname,
+		  unsigned int *adopted);
+
+/* seen.c: the xdpct_seen bitmap (xdpct_seen.h). Errors get one line and
+ * return -1. seen_attach_map: mmap() a loaded map (lock: the pin
+ * directory). seen_open_pinned: the pinned one; none pinned (maps of a
+ * build without it) is no error, s->w stays NULL. seen_rebuild: no-op
+ * without a mapping. */
+int seen_attach_map(int map_fd, const char *pin_dir, struct xdpct_seen *s);
+int seen_open_pinned(const char *pin_dir, struct xdpct_seen *s);
+int seen_rebuild(const struct xdpct_seen *s, int fd4, int fd6);
 
 /* stats.c: the counters summed over CPUs (0 or -errno; -EINVAL: not a
  * stats map), their names ("pass_flow"), help and ids ("V_PASS_FLOW"). */

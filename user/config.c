@@ -19,6 +19,7 @@
 
 #include "cmd.h"
 #include "sysctl.h"
+#include "xdpct_seen.h"
 
 #define DEFAULT_MTU 1500
 #define SYNACK_TTL 64
@@ -291,6 +292,7 @@ int cmd_config(int argc, char **argv)
 	char pin_dir[PATH_MAX], path[PATH_MAX + 32], list[600];
 	static __u8 ports[NUM_PORTS];
 	struct xdpct_config cfg, old;
+	struct xdpct_seen seen = { .lock_fd = -1 };
 	int c, config_fd = -1, ports_fd = -1, fd4 = -1, fd6 = -1, ret = EXIT_FAIL, r;
 	unsigned int ifindex, adopted = 0, more;
 	struct tcp_sysctls s;
@@ -358,8 +360,10 @@ int cmd_config(int argc, char **argv)
 	 * entry: adopt them before, and once more after to catch those
 	 * opened in between. */
 	open_flows(pin_dir, &fd4, &fd6);
+	if (fd4 >= 0 && seen_open_pinned(pin_dir, &seen))
+		goto out;
 	if (fd4 >= 0) {
-		r = adopt_sockets(fd4, fd6, ports, track_all, ifname, &adopted);
+		r = adopt_sockets(fd4, fd6, &seen, ports, track_all, ifname, &adopted);
 		if (r) {
 			err("cannot adopt the existing connections: %s", strerror(-r));
 			goto out;
@@ -367,7 +371,7 @@ int cmd_config(int argc, char **argv)
 	}
 	if (config_write(config_fd, ports_fd, ports, &cfg))
 		goto out;
-	if (fd4 >= 0 && !adopt_sockets(fd4, fd6, ports, track_all, ifname, &more))
+	if (fd4 >= 0 && !adopt_sockets(fd4, fd6, &seen, ports, track_all, ifname, &more))
 		adopted += more;
 
 	tracking_describe(ports, cfg.flags, list, sizeof(list));
@@ -380,6 +384,7 @@ int cmd_config(int argc, char **argv)
 		info("configured %s, %s", pin_dir, list);
 	ret = EXIT_OK;
 out:
+	xdpct_seen_close(&seen);
 	if (config_fd >= 0)
 		close(config_fd);
 	if (ports_fd >= 0)

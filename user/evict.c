@@ -20,6 +20,7 @@
 
 #include "cmd.h"
 #include "evict.h"
+#include "xdpct_seen.h"
 
 #define BATCH 8192     /* entries per batch lookup */
 #define DEL_GROUP 128  /* re-checked keys per batch delete: keeps the time
@@ -567,6 +568,13 @@ static int flows_chunk(struct evictor *e, int m, struct pass_acc *a, __u32 count
 	__u64 now = mono_ns(), lag;
 	int why, r;
 
+	if (e->seen_on) /* every key: one that goes keeps a stale bit, no harm */
+		for (i = 0; i < count; i++) {
+			const void *k = (const char *)e->keys + (size_t)i * ksz;
+
+			xdpct_seen_mark(e->seen, e->seen_half, m == EV_FLOWS4 ?
+					xdpct_seen_bit4(k) : xdpct_seen_bit6(k));
+		}
 	for (i = 0; i < count; i++) {
 		why = pass_expired(e, &vals[i], now, &lag);
 		if (why < 0) {
@@ -702,9 +710,17 @@ int evict_pass(struct evictor *e)
 	/* what is lost from now on is for the next pass to seed */
 	e->seeding = e->seed_wheel;
 	e->seed_wheel = false;
+	/* the rebuild of xdpct_seen rides on the walk of both flow tables */
+	e->seen_on = e->seen && e->seen->w && !e->dry_run &&
+		     e->fd[EV_FLOWS4] >= 0 && e->fd[EV_FLOWS6] >= 0;
+	if (e->seen_on)
+		e->seen_half = xdpct_seen_rebuild_begin(e->seen);
 	for (m = EV_FLOWS4; m <= EV_FLOWS6 && !r; m++)
 		if (e->fd[m] >= 0)
 			r = walk(e, m, flows_chunk, a);
+	if (e->seen_on)
+		xdpct_seen_rebuild_end(e->seen, e->seen_half, !r);
+	e->seen_on = false;
 	if (!r && e->fd[EV_PENDING] >= 0)
 		r = pending_pass(e, a);
 	t1 = mono_ns() - e->between_ns; /* the wheel's ticks meanwhile are not the pass's */

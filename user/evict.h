@@ -101,6 +101,7 @@ struct wheel_tick {
 };
 
 struct ring_buffer;
+struct xdpct_seen;
 struct pass_acc;
 struct del_group;
 
@@ -130,6 +131,11 @@ struct evictor {
 	__u64 cur_now;
 	struct del_group *wgroups;   /* [EV_FLOWS4], [EV_FLOWS6] */
 	int wheel_err;
+	/* xdpct_seen (NULL: none): a pass that is not a dry run rebuilds it,
+	 * marking every flow key it reads */
+	const struct xdpct_seen *seen;
+	bool seen_on;                /* this pass does */
+	unsigned int seen_half;      /* the half it fills */
 	/* called between the chunks of a pass (the wheel's ticks go on
 	 * during a long pass); its time is not counted as the pass's */
 	void (*between)(void *arg);

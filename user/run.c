@@ -28,6 +28,7 @@
 #include "cmd.h"
 #include "evict.h"
 #include "metrics.h"
+#include "xdpct_seen.h"
 
 #define RUN_DIR "/run/xdpct"
 #define KEY_ROTATE_DEFAULT 60
@@ -181,6 +182,7 @@ struct run {
 	char pin_dir[PATH_MAX];
 	int fd[EV_MAPS], fd_config, fd_stats, fd_events;
 	struct evictor ev;
+	struct xdpct_seen seen;      /* rebuilt by each eviction pass */
 	struct evict_timeouts to;
 	__u64 rotate_ns, interval_ns;
 	struct metrics_src msrc;
@@ -530,6 +532,7 @@ int cmd_run(int argc, char **argv)
 	struct setup_opts so = { .cmd = "run", .how = SETUP_RUN };
 	struct setup_result sr;
 	struct run r = { .fd = { -1, -1, -1 }, .fd_config = -1, .fd_stats = -1,
+			 .seen = { .lock_fd = -1 },
 			 .fd_events = -1, .wheel = true };
 	struct metrics *mx = NULL;
 	const char *metrics_arg = NULL;
@@ -613,7 +616,8 @@ int cmd_run(int argc, char **argv)
 	    (r.fd[EV_FLOWS6] = open_map(r.pin_dir, XDPCT_MAP_FLOWS6)) < 0 ||
 	    (r.fd[EV_PENDING] = open_map(r.pin_dir, XDPCT_MAP_PENDING)) < 0 ||
 	    (r.fd_config = open_map(r.pin_dir, XDPCT_MAP_CONFIG)) < 0 ||
-	    (r.fd_stats = open_map(r.pin_dir, XDPCT_MAP_STATS)) < 0)
+	    (r.fd_stats = open_map(r.pin_dir, XDPCT_MAP_STATS)) < 0 ||
+	    seen_open_pinned(r.pin_dir, &r.seen))
 		goto detach;
 	publish_timeouts(&r);
 	m = evictor_init(&r.ev, r.fd[EV_FLOWS4], r.fd[EV_FLOWS6], r.fd[EV_PENDING], &r.to);
@@ -622,6 +626,7 @@ int cmd_run(int argc, char **argv)
 		goto detach;
 	}
 	ev_init = true;
+	r.ev.seen = &r.seen;
 	if (r.wheel)
 		wheel_setup(&r);
 	if (!interval) /* the wheel may have failed: passes as often as without */
@@ -671,6 +676,7 @@ detach:
 		close(r.fd_config);
 	if (r.fd_stats >= 0)
 		close(r.fd_stats);
+	xdpct_seen_close(&r.seen);
 	if (stop == STOP_HUP) {
 		close(sfd);
 		drop_lock();

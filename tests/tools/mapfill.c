@@ -9,6 +9,8 @@
  *       local address A (default 10.200.1.1 / fd00:200::1), local port P
  *       (default 9). Index I.. (default 0): other runs make other keys.
  *       BPF_ANY: on an LRU map, a full table evicts its oldest entries.
+ *       Each entry's bit is set in the xdpct_seen map pinned beside PIN
+ *       (none there: no bits), as every inserter of flow entries must.
  *   mapfill count PIN
  *       entries in the map
  *   mapfill has PIN RADDR RPORT LADDR LPORT
@@ -26,6 +28,7 @@
 #include <bpf/bpf.h>
 
 #include "xdpct.h"
+#include "xdpct_seen.h"
 
 static int usage(void)
 {
@@ -80,7 +83,24 @@ static long count(int fd)
 	return n;
 }
 
-static int fill(int fd, int family, long n, long start, const char *laddr_s, int lport)
+/* The xdpct_seen map pinned in PIN's directory. */
+static int seen_beside(const char *pin, struct xdpct_seen *seen)
+{
+	char dir[4096];
+	const char *slash = strrchr(pin, '/');
+	int r;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - pin) : 1, slash ? pin : ".");
+	r = xdpct_seen_open(dir, seen);
+	if (r == -ENOENT)
+		return 0;
+	if (r)
+		fprintf(stderr, "mapfill: %s/%s: %s\n", dir, XDPCT_MAP_SEEN, strerror(-r));
+	return r;
+}
+
+static int fill(int fd, int family, long n, long start, const char *laddr_s, int lport,
+		const struct xdpct_seen *seen)
 {
 	struct timespec ts;
 	struct xdpct_flow v;
@@ -119,6 +139,8 @@ static int fill(int fd, int family, long n, long start, const char *laddr_s, int
 
 			memcpy(&k.laddr, laddr, 4);
 			r = bpf_map_update_elem(fd, &k, &v, BPF_ANY);
+			if (!r)
+				xdpct_seen_set4(seen, &k);
 		} else {
 			struct xdpct_flow6_key k = { .rport = htons(1024 + idx % 60000),
 						     .lport = htons(lport) };
@@ -129,6 +151,8 @@ static int fill(int fd, int family, long n, long start, const char *laddr_s, int
 			ra[12] = idx >> 24, ra[13] = idx >> 16, ra[14] = idx >> 8, ra[15] = idx;
 			memcpy(k.laddr, laddr, 16);
 			r = bpf_map_update_elem(fd, &k, &v, BPF_ANY);
+			if (!r)
+				xdpct_seen_set6(seen, &k);
 		}
 		if (r) {
 			fprintf(stderr, "mapfill: update %ld: %s\n", i, strerror(errno));
@@ -197,5 +221,14 @@ int main(int argc, char **argv)
 	}
 	if (i != argc || n < 0)
 		return usage();
-	return fill(fd, family, n, start, laddr, lport);
+	{
+		struct xdpct_seen seen;
+		int r;
+
+		if (seen_beside(argv[2], &seen))
+			return 2;
+		r = fill(fd, family, n, start, laddr, lport, &seen);
+		xdpct_seen_close(&seen);
+		return r;
+	}
 }

@@ -32,6 +32,7 @@
 #include "xdpct.skel.h"
 #include "check.h"
 #include "pktgen.h"
+#include "xdpct_seen.h"
 
 #define S(x) XDPCT_STAT_##x
 #define F_FIN 0x01
@@ -66,6 +67,7 @@ static const uint8_t L6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 
 
 static struct xdpct_bpf *skel;
 static int xdp_fd, tcout_fd, cfg_fd, ports_fd, f4_fd, f6_fd, pend_fd, stats_fd, ncpu;
+static struct xdpct_seen seen = { .lock_fd = -1 }; /* xdpct_seen, mmap()ed */
 static int n_runs, n_inv_bad;
 static char inv_first[400];
 
@@ -171,6 +173,9 @@ static void maps_clear(void)
 	map_clear(f4_fd);
 	map_clear(f6_fd);
 	map_clear(pend_fd);
+	/* no entries, no bits: a new tuple's first SYN skips the lookup */
+	if (seen.w)
+		memset(seen.w, 0, XDPCT_SEEN_ENTRIES * sizeof(__u64));
 }
 
 static int set_cfg(uint32_t flags)
@@ -804,7 +809,7 @@ static void open_remote(struct conn *c)
 {
 	if (c->kind == K_PROT) {
 		step(c, "open.syn_cookie");
-		syn_cookie(c, CTRS(S(V_TX_SYNACK), S(SYN_SEEN)));
+		syn_cookie(c, CTRS(S(V_TX_SYNACK), S(SYN_SEEN), S(SYN_NO_LOOKUP)));
 		step(c, "open.syn_recv_pending");
 		cookie_ack(c);
 		step(c, "open.established");
@@ -886,7 +891,7 @@ static void t_cookie(int f)
 
 	conn_init(c, f, K_PROT, true, "ct.%s.cookie", fam(f));
 	step(c, "syn_answered");
-	syn_cookie(c, CTRS(S(V_TX_SYNACK), S(SYN_SEEN)));
+	syn_cookie(c, CTRS(S(V_TX_SYNACK), S(SYN_SEEN), S(SYN_NO_LOOKUP)));
 	step(c, "syn_recv_pending");
 	cookie_ack(c);
 	step(c, "data_in_still_pending");
@@ -915,7 +920,7 @@ static void t_cookie(int f)
 	/* the server's first packet is a FIN: established, then FIN_WAIT */
 	conn_init(c, f, K_PROT, true, "ct.%s.cookie_first_out_fin", fam(f));
 	step(c, "syn_answered");
-	syn_cookie(c, CTRS(S(V_TX_SYNACK), S(SYN_SEEN)));
+	syn_cookie(c, CTRS(S(V_TX_SYNACK), S(SYN_SEEN), S(SYN_NO_LOOKUP)));
 	step(c, "syn_recv_pending");
 	cookie_ack(c);
 	step(c, "fin_wait");
@@ -1347,7 +1352,7 @@ static void reach(struct conn *c, int st, int rs)
 	case RS_SYN_RECV:
 		if (c->kind == K_PROT) {
 			step(c, "syn_cookie");
-			syn_cookie(c, CTRS(S(V_TX_SYNACK), S(SYN_SEEN)));
+			syn_cookie(c, CTRS(S(V_TX_SYNACK), S(SYN_SEEN), S(SYN_NO_LOOKUP)));
 			step(c, "cookie_ack");
 			cookie_ack(c);
 			return;
@@ -1533,6 +1538,161 @@ static void t_syn_in_established(int f)
 	ck_end();
 }
 
+/* ---- xdpct_seen: the filter in front of a protected SYN's lookup ---- */
+
+static uint32_t seen_bit(const struct conn *c)
+{
+	struct xdpct_flow4_key k4;
+	struct xdpct_flow6_key k6;
+
+	if (c->family == 4) {
+		key4(c, &k4);
+		return xdpct_seen_bit4(&k4);
+	}
+	key6(c, &k6);
+	return xdpct_seen_bit6(&k6);
+}
+
+/* The bit in the active half (what the XDP program reads); *both: set in
+ * both halves, as every inserter must leave it. */
+static bool seen_has(const struct conn *c, bool *both)
+{
+	uint32_t b = seen_bit(c);
+	uint64_t m = 1ULL << (b & 63);
+
+	if (both)
+		*both = (seen.w[b / 64] & m) && (seen.w[XDPCT_SEEN_WORDS + b / 64] & m);
+	return xdpct_seen_test(&seen, b);
+}
+
+/* An entry written by userspace, as adoption and mapfill do: the entry,
+ * then its bit through the shared helper (with_bit false: the bit left
+ * out, what the helper is for). */
+static int flow_insert_user(const struct conn *c, const struct xdpct_flow *f, bool with_bit)
+{
+	struct xdpct_flow4_key k4;
+	struct xdpct_flow6_key k6;
+
+	if (c->family == 4) {
+		key4(c, &k4);
+		if (bpf_map_update_elem(f4_fd, &k4, f, BPF_NOEXIST))
+			return -1;
+		if (with_bit)
+			xdpct_seen_set4(&seen, &k4);
+		return 0;
+	}
+	key6(c, &k6);
+	if (bpf_map_update_elem(f6_fd, &k6, f, BPF_NOEXIST))
+		return -1;
+	if (with_bit)
+		xdpct_seen_set6(&seen, &k6);
+	return 0;
+}
+
+static int flow_remove(const struct conn *c)
+{
+	struct xdpct_flow4_key k4;
+	struct xdpct_flow6_key k6;
+
+	if (c->family == 4) {
+		key4(c, &k4);
+		return bpf_map_delete_elem(f4_fd, &k4);
+	}
+	key6(c, &k6);
+	return bpf_map_delete_elem(f6_fd, &k6);
+}
+
+static void t_seen(int f)
+{
+	struct conn *c = &C;
+	struct xdpct_flow fl;
+	unsigned int active;
+	bool both = false;
+
+	/* a flow made by packets: the cookie ACK's insert sets the bit */
+	conn_init(c, f, K_PROT, true, "ct.%s.seen.packets", fam(f));
+	step(c, "fresh_bit_clear");
+	CKC(c, !seen_has(c, NULL), "new tuple: bit %u set", seen_bit(c));
+	step(c, "syn_no_lookup");
+	syn_cookie(c, CTRS(S(V_TX_SYNACK), S(SYN_SEEN), S(SYN_NO_LOOKUP)));
+	CKC(c, !seen_has(c, NULL) && flow_read(c, &fl), "a SYN-ACK made an entry or set the bit");
+	step(c, "cookie_ack_sets_bit");
+	cookie_ack(c);
+	CKC(c, seen_has(c, &both) && both, "cookie flow: bit %u not set in both halves",
+	    seen_bit(c));
+	step(c, "syn_pending_looked_up"); /* found pending: its cookie again */
+	xmit(c, R, F_SYN, c->isn[R], 0, 0);
+	ck_out(c, XDP_TX, CTRS(S(V_TX_SYNACK), S(SYN_SEEN)));
+	ck_entry(c, false);
+	step(c, "established");
+	seg(c, L, F_ACK | F_PSH, 100);
+	c->want.flags &= (uint8_t)~XDPCT_FLOW_PENDING;
+	ok(c, XDPCT_CT_ESTABLISHED);
+	step(c, "syn_live_looked_up");
+	xmit(c, R, F_SYN, c->isn[R], 0, 0);
+	ck_out(c, XDP_PASS, CTRS(S(V_PASS_SYN_TRACKED), S(SYN_SEEN)));
+	ck_entry(c, false);
+	/* gone: the bit stays (a lookup that finds nothing) until a rebuild */
+	step(c, "deleted_bit_stays");
+	CKC(c, !flow_remove(c), "delete: %s", strerror(errno));
+	CKC(c, seen_has(c, NULL), "bit cleared without a rebuild");
+	step(c, "syn_stale_bit_looked_up");
+	xmit(c, R, F_SYN, c->isn[R], 0, 0);
+	ck_out(c, XDP_TX, CTRS(S(V_TX_SYNACK), S(SYN_SEEN)));
+	step(c, "rebuild_clears");
+	active = xdpct_seen_active(&seen);
+	CKC(c, !xdpct_seen_rebuild(&seen, f4_fd, f6_fd), "rebuild: %s", strerror(errno));
+	CKC(c, xdpct_seen_active(&seen) == (active ^ 1), "rebuild: active half %u, want %u",
+	    xdpct_seen_active(&seen), active ^ 1);
+	CKC(c, !seen_has(c, NULL), "bit %u still set after the rebuild", seen_bit(c));
+	step(c, "syn_no_lookup_again");
+	xmit(c, R, F_SYN, c->isn[R], 0, 0);
+	ck_out(c, XDP_TX, CTRS(S(V_TX_SYNACK), S(SYN_SEEN), S(SYN_NO_LOOKUP)));
+	ck_end();
+
+	/* entries written from userspace with the shared helper */
+	conn_init(c, f, K_PROT, true, "ct.%s.seen.userspace", fam(f));
+	memset(&fl, 0, sizeof(fl));
+	fl.state = XDPCT_CT_ESTABLISHED;
+	fl.flags = XDPCT_FLOW_ADOPTED | XDPCT_FLOW_REMOTE_OPENED;
+	fl.dir[R].wscale = fl.dir[L].wscale = 0xf;
+	step(c, "inserted_bit_set");
+	CKC(c, !flow_insert_user(c, &fl, true), "insert: %s", strerror(errno));
+	CKC(c, seen_has(c, &both) && both, "helper: bit %u not set in both halves", seen_bit(c));
+	step(c, "syn_live_looked_up");
+	xmit(c, R, F_SYN, c->isn[R], 0, 0);
+	ck_out(c, XDP_PASS, CTRS(S(V_PASS_SYN_TRACKED), S(SYN_SEEN)));
+	step(c, "bit_kept_by_rebuild");
+	CKC(c, !xdpct_seen_rebuild(&seen, f4_fd, f6_fd), "rebuild: %s", strerror(errno));
+	CKC(c, seen_has(c, NULL), "the rebuild lost the bit of an entry");
+	step(c, "syn_time_wait_reopens");
+	fl.state = XDPCT_CT_TIME_WAIT;
+	CKC(c, !flow_remove(c) && !flow_insert_user(c, &fl, true), "rewrite: %s",
+	    strerror(errno));
+	xmit(c, R, F_SYN, c->isn[R], 0, 0);
+	ck_out(c, XDP_PASS, CTRS(S(V_PASS_CT_NEW), S(CT_REOPEN), S(SYN_SEEN)));
+	CKC(c, !flow_read(c, &fl) && fl.state == XDPCT_CT_SYN_SENT,
+	    "reopened entry: state %u, want SYN_SENT", fl.state);
+	ck_end();
+
+	/* what the helper is for: an entry without its bit is not looked up */
+	conn_init(c, f, K_PROT, true, "ct.%s.seen.userspace_no_bit", fam(f));
+	memset(&fl, 0, sizeof(fl));
+	fl.state = XDPCT_CT_ESTABLISHED;
+	fl.flags = XDPCT_FLOW_ADOPTED | XDPCT_FLOW_REMOTE_OPENED;
+	fl.dir[R].wscale = fl.dir[L].wscale = 0xf;
+	step(c, "syn_not_looked_up");
+	CKC(c, !flow_insert_user(c, &fl, false), "insert: %s", strerror(errno));
+	xmit(c, R, F_SYN, c->isn[R], 0, 0);
+	ck_out(c, XDP_TX, CTRS(S(V_TX_SYNACK), S(SYN_SEEN), S(SYN_NO_LOOKUP)));
+	step(c, "rebuild_sets_bit");
+	CKC(c, !xdpct_seen_rebuild(&seen, f4_fd, f6_fd), "rebuild: %s", strerror(errno));
+	CKC(c, seen_has(c, NULL), "the rebuild did not set the bit of an entry");
+	xmit(c, R, F_SYN, c->isn[R], 0, 0);
+	ck_out(c, XDP_PASS, CTRS(S(V_PASS_SYN_TRACKED), S(SYN_SEEN)));
+	ck_end();
+}
+
 /* ---- setup and main ---- */
 
 /* Does BPF_PROG_TEST_RUN run the TC egress program on a full frame? */
@@ -1579,6 +1739,8 @@ static int setup(void)
 	f6_fd = bpf_map__fd(skel->maps.xdpct_flows6);
 	pend_fd = bpf_map__fd(skel->maps.xdpct_pending);
 	stats_fd = bpf_map__fd(skel->maps.xdpct_stats);
+	err = xdpct_seen_map(bpf_map__fd(skel->maps.xdpct_seen), NULL, &seen);
+	CK(!err, "mmap of xdpct_seen: %s", strerror(-err));
 	ncpu = libbpf_num_possible_cpus();
 	CK(ncpu > 0, "possible cpus %d", ncpu);
 	CK(!set_cfg(CFG_BASE), "config write: %s", strerror(errno));
@@ -1629,6 +1791,7 @@ int main(void)
 		t_high_isn(f, false);
 		t_syn_in_established(f);
 		t_rst_all(f);
+		t_seen(f);
 	}
 	ck_begin("ct.counters.invariants");
 	CK(n_inv_bad == 0, "%d of %d packets broke them; first: %s", n_inv_bad, n_runs,

@@ -11,7 +11,11 @@
  *    ports are swapped, ack = seq + 1, the ISN is the reference cookie);
  *  - flow entries appear only for a valid cookie ACK or a SYN to an
  *    observed port (a reopened TIME_WAIT/CLOSE entry keeps its key);
- *  - a passed frame is untouched (metadata only in front of cookie ACKs).
+ *  - a passed frame is untouched (metadata only in front of cookie ACKs);
+ *  - every flow entry's bit is set in the active half of xdpct_seen, and a
+ *    SYN to a protected port skips the flow lookup (syn_no_lookup) exactly
+ *    when its key's bit is clear. The test's own entries get their bits
+ *    as every userspace inserter does (xdpct_seen.h).
  * Environment:
  *   PROP_N=N       frames (default 100000; `make soak`: 1000000)
  *   PROP_SEED=S    replay a run (the seed is printed as `# seed S`)
@@ -39,6 +43,7 @@
 #include "check.h"
 #include "pktgen.h"
 #include "siphash_ref.h"
+#include "xdpct_seen.h"
 
 #define S(x) XDPCT_STAT_##x
 #define F_FIN 0x01
@@ -75,6 +80,7 @@ static const uint8_t SRV6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0
 
 static struct xdpct_bpf *skel;
 static int prog_fd, cfg_fd, ports_fd, flows4_fd, flows6_fd, pending_fd, stats_fd, ncpu;
+static struct xdpct_seen seen = { .lock_fd = -1 };
 static struct xdpct_siphash_key key;
 static bool verbose_run;
 static unsigned long long seed;
@@ -481,10 +487,30 @@ static int flow_set(const gkey *k, const struct xdpct_flow *f)
 
 	if (k->family == 4) {
 		k4_of(k, &k4);
-		return bpf_map_update_elem(flows4_fd, &k4, f, BPF_ANY);
+		if (bpf_map_update_elem(flows4_fd, &k4, f, BPF_ANY))
+			return -1;
+		xdpct_seen_set4(&seen, &k4);
+		return 0;
 	}
 	k6_of(k, &k6);
-	return bpf_map_update_elem(flows6_fd, &k6, f, BPF_ANY);
+	if (bpf_map_update_elem(flows6_fd, &k6, f, BPF_ANY))
+		return -1;
+	xdpct_seen_set6(&seen, &k6);
+	return 0;
+}
+
+/* A key's bit in xdpct_seen. */
+static uint32_t seen_bit_of(const gkey *k)
+{
+	struct xdpct_flow4_key k4;
+	struct xdpct_flow6_key k6;
+
+	if (k->family == 4) {
+		k4_of(k, &k4);
+		return xdpct_seen_bit4(&k4);
+	}
+	k6_of(k, &k6);
+	return xdpct_seen_bit6(&k6);
 }
 
 static void flow_del(const gkey *k)
@@ -1212,6 +1238,7 @@ enum {
 	P_NO_ENTRY,    /* no flow entry but from a cookie ACK / observed SYN */
 	P_ENTRY,       /* those do create theirs */
 	P_UNTOUCHED,   /* passed frames unchanged, metadata only where due */
+	P_SEEN,        /* entries have their xdpct_seen bit; no lookup iff clear */
 	P_MAX,
 };
 static const char *const p_name[P_MAX] = {
@@ -1219,6 +1246,7 @@ static const char *const p_name[P_MAX] = {
 	"tx_only_for_wellformed_syn_to_protected_port", "synack_wellformed",
 	"flow_entries_only_from_cookie_ack_or_observed_syn",
 	"cookie_ack_and_observed_syn_create_entries", "passed_frames_untouched",
+	"seen_bit_of_every_entry_and_syn_no_lookup_iff_clear",
 };
 static long p_fail[P_MAX];
 static char p_first[P_MAX][900];
@@ -1502,7 +1530,7 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 	struct op q;
 	struct xdpct_flow f;
 	bool have_f = false, prot = false, obs = false, tx_ok = false, f_pending = false;
-	bool f_closed = false;
+	bool f_closed = false, nl_want = false;
 	uint64_t vmask = 0, t0, t1;
 	int err_want = -1, creates = 0, ck0 = -1, ck1 = -1;
 	bool meta_may = false, meta_must = false;
@@ -1561,6 +1589,10 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 			f_closed = f.state == XDPCT_CT_TIME_WAIT || f.state == XDPCT_CT_CLOSE;
 		}
 		if ((q.flags & (F_SYN | F_ACK)) == F_SYN) {
+			/* the filter first: a clear bit means no entry, no lookup */
+			nl_want = prot && !xdpct_seen_test(&seen, seen_bit_of(&k));
+			if (nl_want && have_f)
+				report(P_SEEN, &r, "entry %s without its xdpct_seen bit", gkey_str(&k));
 			if (have_f && f_closed) {
 				vmask = VM(V_PASS_CT_NEW);
 				creates = 3; /* replaced, same key */
@@ -1662,6 +1694,10 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 	}
 	if (r.vstat == S(V_TX_SYNACK) && !r.d[S(SYN_SEEN)])
 		report(P_MODEL, &r, "a SYN-ACK without syn_seen: %s", moved(&r));
+	if (r.d[S(SYN_NO_LOOKUP)] != (nl_want ? 1 : 0))
+		report(P_SEEN, &r, "syn_no_lookup %+lld, want %+d (bit %s; counters %s)",
+		       (long long)r.d[S(SYN_NO_LOOKUP)], nl_want ? 1 : 0,
+		       nl_want ? "clear" : "set or no protected SYN", moved(&r));
 	if (r.vstat == S(V_PASS_COOKIE) && !r.d[S(COOKIE_GOOD)])
 		report(P_MODEL, &r, "cookie passed without cookie_good: %s", moved(&r));
 
@@ -1710,6 +1746,12 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 	/* flow entries: the set before, plus what the model allows */
 	na = flows_list(after, MAX_LIVE + 4);
 	npa = pending_list(pafter, MAX_LIVE + 4);
+	for (int i = 0; i < na; i++)
+		if (!xdpct_seen_test(&seen, seen_bit_of(&after[i]))) {
+			report(P_SEEN, &r, "entry %s without its xdpct_seen bit on %s",
+			       gkey_str(&after[i]), stat_name[r.vstat]);
+			break;
+		}
 	if (r.vstat == S(V_PASS_COOKIE) || r.vstat == S(V_PASS_CT_NEW)) {
 		if (r.vstat == S(V_PASS_COOKIE))
 			n_cookie_good++;
@@ -1952,6 +1994,8 @@ static int setup(void)
 	flows6_fd = bpf_map__fd(skel->maps.xdpct_flows6);
 	pending_fd = bpf_map__fd(skel->maps.xdpct_pending);
 	stats_fd = bpf_map__fd(skel->maps.xdpct_stats);
+	err = xdpct_seen_map(bpf_map__fd(skel->maps.xdpct_seen), NULL, &seen);
+	CK(!err, "mmap of xdpct_seen: %s", strerror(-err));
 	ncpu = libbpf_num_possible_cpus();
 	CK(ncpu > 0, "possible cpus: %d", ncpu);
 

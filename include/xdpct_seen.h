@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Userspace side of the xdpct_seen bitmap (layout and hash: xdpct.h):
+ * mapping it, setting the bit of a key inserted from userspace, and the
+ * rebuild. Header-only: the CLI, the unit tests and the test tools share it.
+ * Bits are only ever set with atomic ORs and cleared with atomic stores
+ * on the mmap()ed array: the BPF programs OR into the same words. */
+#ifndef XDPCT_SEEN_H
+#define XDPCT_SEEN_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "xdpct.h"
+
+struct xdpct_seen {
+	__u64 *w;    /* the map's words, mmap()ed; NULL: none */
+	size_t len;  /* of the mapping */
+	int lock_fd; /* pin directory, flock()ed around a rebuild; -1: none */
+};
+
+static inline size_t xdpct_seen_map_len(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t len = (size_t)XDPCT_SEEN_ENTRIES * sizeof(__u64);
+
+	if (pg <= 0)
+		pg = 4096;
+	return (len + (size_t)pg - 1) / (size_t)pg * (size_t)pg;
+}
+
+/* Maps the array behind map_fd (checked to be ours). 0 or -errno:
+ * -EINVAL not an xdpct_seen map, else mmap()'s error (a kernel without
+ * BPF_F_MMAPABLE arrays). lock_dir: the pin directory, or NULL. */
+static inline int xdpct_seen_map(int map_fd, const char *lock_dir, struct xdpct_seen *s)
+{
+	struct bpf_map_info mi;
+	__u32 len = sizeof(mi);
+	void *p;
+
+	memset(s, 0, sizeof(*s));
+	s->lock_fd = -1;
+	memset(&mi, 0, sizeof(mi));
+	if (bpf_obj_get_info_by_fd(map_fd, &mi, &len))
+		return -errno;
+	if (mi.type != BPF_MAP_TYPE_ARRAY || mi.key_size != 4 || mi.value_size != 8 ||
+	    mi.max_entries != XDPCT_SEEN_ENTRIES || !(mi.map_flags & BPF_F_MMAPABLE))
+		return -EINVAL;
+	s->len = xdpct_seen_map_len();
+	p = mmap(NULL, s->len, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	s->w = p;
+	if (lock_dir)
+		s->lock_fd = open(lock_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return 0;
+}
+
+/* The pinned map of a pin directory. -ENOENT: none pinned there. */
+static inline int xdpct_seen_open(const char *pin_dir, struct xdpct_seen *s)
+{
+	char path[4200];
+	int fd, r;
+
+	memset(s, 0, sizeof(*s));
+	s->lock_fd = -1;
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, XDPCT_MAP_SEEN);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	r = xdpct_seen_map(fd, pin_dir, s);
+	close(fd); /* the mapping holds the map */
+	return r;
+}
+
+static inline void xdpct_seen_close(struct xdpct_seen *s)
+{
+	if (s->w)
+		munmap(s->w, s->len);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	s->w = NULL;
+	s->lock_fd = -1;
+}
+
+/* A key's bit in both halves: call after the entry is inserted. */
+static inline void xdpct_seen_set(const struct xdpct_seen *s, __u32 bit)
+{
+	__u64 m = 1ULL << (bit & 63);
+
+	if (!s || !s->w)
+		return;
+	__atomic_fetch_or(&s->w[bit / 64], m, __ATOMIC_RELAXED);
+	__atomic_fetch_or(&s->w[XDPCT_SEEN_WORDS + bit / 64], m, __ATOMIC_SEQ_CST);
+}
+
+static inline void xdpct_seen_set4(const struct xdpct_seen *s, const struct xdpct_flow4_key *k)
+{
+	xdpct_seen_set(s, xdpct_seen_bit4(k));
+}
+
+static inline void xdpct_seen_set6(const struct xdpct_seen *s, const struct xdpct_flow6_key *k)
+{
+	xdpct_seen_set(s, xdpct_seen_bit6(k));
+}
+
+static inline unsigned int xdpct_seen_active(const struct xdpct_seen *s)
+{
+	return __atomic_load_n(&s->w[XDPCT_SEEN_ACTIVE], __ATOMIC_ACQUIRE) & 1;
+}
+
+/* Whether a bit is set in the half the BPF programs read. */
+static inline bool xdpct_seen_test(const struct xdpct_seen *s, __u32 bit)
+{
+	const __u64 *w = s->w + xdpct_seen_active(s) * XDPCT_SEEN_WORDS;
+
+	return (__atomic_load_n(&w[bit / 64], __ATOMIC_RELAXED) >> (bit & 63)) & 1;
+}
+
+/* ---- the rebuild: begin, mark every key in the tables, end ---- */
+
+/* Locks out other rebuilders, clears the inactive half; returns it. */
+static inline unsigned int xdpct_seen_rebuild_begin(const struct xdpct_seen *s)
+{
+	unsigned int half, i;
+
+	if (s->lock_fd >= 0)
+		while (flock(s->lock_fd, LOCK_EX) && errno == EINTR)
+			;
+	half = xdpct_seen_active(s) ^ 1;
+	for (i = 0; i < XDPCT_SEEN_WORDS; i++)
+		__atomic_store_n(&s->w[half * XDPCT_SEEN_WORDS + i], 0, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return half;
+}
+
+static inline void xdpct_seen_mark(const struct xdpct_seen *s, unsigned int half, __u32 bit)
+{
+	__atomic_fetch_or(&s->w[half * XDPCT_SEEN_WORDS + bit / 64], 1ULL << (bit & 63),
+			  __ATOMIC_RELAXED);
+}
+
+/* done: every key of both tables was marked: the rebuilt half goes live.
+ * Otherwise (a walk failed) the active half stays. Unlocks. */
+static inline void xdpct_seen_rebuild_end(const struct xdpct_seen *s, unsigned int half,
+					  bool done)
+{
+	if (done)
+		__atomic_store_n(&s->w[XDPCT_SEEN_ACTIVE], (__u64)half, __ATOMIC_SEQ_CST);
+	if (s->lock_fd >= 0)
+		flock(s->lock_fd, LOCK_UN);
+}
+
+/* Marks every key of one flow table (key_size 12: IPv4, 36: IPv6) with
+ * batch lookups. 0 or -errno. */
+static inline int xdpct_seen_mark_table(const struct xdpct_seen *s, unsigned int half,
+					int fd, bool v6)
+{
+	enum { CHUNK = 4096 };
+	size_t ksz = v6 ? sizeof(struct xdpct_flow6_key) : sizeof(struct xdpct_flow4_key);
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 tok = 0, n, i;
+	bool first = true;
+	char *keys = malloc(CHUNK * ksz);
+	void *vals = malloc(CHUNK * sizeof(struct xdpct_flow));
+	int r, ret = 0;
+
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		n = CHUNK;
+		r = bpf_map_lookup_batch(fd, first ? NULL : &tok, &tok, keys, vals, &n, &bo);
+		if (r && errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			const void *k = keys + (size_t)i * ksz;
+
+			xdpct_seen_mark(s, half, v6 ? xdpct_seen_bit6(k) : xdpct_seen_bit4(k));
+		}
+		if (r)
+			break;
+		first = false;
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+/* A whole rebuild over both flow tables. 0 or -errno (nothing changed). */
+static inline int xdpct_seen_rebuild(const struct xdpct_seen *s, int fd4, int fd6)
+{
+	unsigned int half;
+	int r;
+
+	if (!s || !s->w)
+		return -EINVAL;
+	half = xdpct_seen_rebuild_begin(s);
+	r = xdpct_seen_mark_table(s, half, fd4, false);
+	if (!r)
+		r = xdpct_seen_mark_table(s, half, fd6, true);
+	xdpct_seen_rebuild_end(s, half, !r);
+	return r;
+}
+
+#endif /* XDPCT_SEEN_H */

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The xdpct_seen bitmap, for the subcommands (helpers: xdpct_seen.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "xdpct_seen.h"
+
+int seen_attach_map(int map_fd, const char *pin_dir, struct xdpct_seen *s)
+{
+	int r = xdpct_seen_map(map_fd, pin_dir, s);
+
+	if (r == -EINVAL)
+		err("the %s map in %s is not this build's (array of %u words, mmap-able): 'xdpct detach' starts afresh",
+		    XDPCT_MAP_SEEN, pin_dir, XDPCT_SEEN_ENTRIES);
+	else if (r)
+		err("cannot mmap() the %s map: %s (xdpct needs a kernel with mmap-able BPF arrays, 5.5+)",
+		    XDPCT_MAP_SEEN, strerror(-r));
+	return r ? -1 : 0;
+}
+
+int seen_open_pinned(const char *pin_dir, struct xdpct_seen *s)
+{
+	char path[4200];
+	int fd, r;
+
+	memset(s, 0, sizeof(*s));
+	s->lock_fd = -1;
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, XDPCT_MAP_SEEN);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0; /* maps of a build without it: its programs do not read it */
+		err("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	r = seen_attach_map(fd, pin_dir, s);
+	close(fd);
+	return r;
+}
+
+int seen_rebuild(const struct xdpct_seen *s, int fd4, int fd6)
+{
+	int r;
+
+	if (!s->w)
+		return 0;
+	r = xdpct_seen_rebuild(s, fd4, fd6);
+	if (r)
+		err("cannot rebuild the %s filter: %s", XDPCT_MAP_SEEN, strerror(-r));
+	return r ? -1 : 0;
+}
