@@ -460,8 +460,8 @@ def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate
     w("Cases: SYN with no options / MSS only / Linux's options (MSS, SACK_PERM, TS, NOP, WS) "
       "answered with a cookie SYN-ACK (the same frame every call; _rebuilt: the same frame "
       "rebuilt in userspace before each call, which cools the caches; _spoofed: rebuilt with "
-      "a new random source each call, as in a flood, so the flow-table lookup also meets a "
-      "cold bucket; the tables have the CLI's default size, 2^20); the client's ACK with a valid cookie (flow entry, "
+      "a new random source each call, as in a flood, so the tuple's xdpct_seen bit is read "
+      "from a cold cache line; the tables have the CLI's default size, 2^20); the client's ACK with a valid cookie (flow entry, "
       "pending entry and XDP metadata written); the same ACK one off (bad cookie, TS options "
       "parsed); an ACK without options from an unknown tuple (what an ACK flood is: cookie "
       "check, drop); an RST of an unknown tuple (drop_no_flow); a 100-byte PSH|ACK of an "
@@ -746,18 +746,19 @@ def bounds_text(tg, micro, mem, points, profiles):
                "ct_update." if rest is not None and rest > 0 else "."))
     if not byid["synack_linux"]["met"] and parts:
         m = byid["synack_linux"]["measured"]
-        blk = kc["net"] + lru["net"]
+        blk = kc["net"]
         out.append(
             f"- **SYN -> SYN-ACK** ({fmt(m, 1)} ns net): before answering, xdpct_xdp does what "
-            "every packet does (counter, config and port lookups, parse) and looks the tuple "
-            "up in xdpct_flows4 (a SYN of a tracked flow is treated apart; here a miss, about "
-            f"the cost of the {lru['net']:.0f} ns hit above); answer_syn then parses the options "
-            "(parse_opts: bpf_xdp_load_bytes into a per-CPU scratch copy, walked by bpf_loop), "
+            "every packet does (counter, config and port lookups, parse) and reads the tuple's "
+            "bit in xdpct_seen (clear: no flow entry, so no lookup in xdpct_flows4, whose hit "
+            f"costs {lru['net']:.0f} ns above); answer_syn then parses the options "
+            "(parse_opts: bpf_xdp_load_bytes into a per-CPU scratch copy, read directly in "
+            "Linux's layout, walked by bpf_loop otherwise), "
             f"reads the coarse clock once ({kc['net']:.0f} ns in part_ktime_coarse, no TSC "
             "read; for the cookie's time slot and the TSval), runs SipHash-2-4 over 3 words (IPv4), shrinks the frame "
             "(bpf_xdp_adjust_tail), writes fresh IP and TCP headers and options with two "
             f"checksums, and bumps three per-CPU counters in all ({cn['net']:.0f} ns each). "
-            f"The flow lookup and the clock read take {budget(m, TARGETS['synack_linux_net_ns'], blk)}. "
+            f"The clock read takes {budget(m, TARGETS['synack_linux_net_ns'], blk)}. "
             "Measured with repeat=1 calls, which also charges the cold caches of a fresh "
             "syscall that floor_pass does not suffer.")
     sp = mc.get(("syn_synack_linux_spoofed", "calls"))
@@ -772,23 +773,23 @@ def bounds_text(tg, micro, mem, points, profiles):
                 f"CPU per SYN, the do-nothing XDP_TX floor {fmt(fl[0]['cpu_ns_per_pkt'])} ns "
                 "(veth ring, page pool, XDP_TX flush to the peer, NAPI wake-ups). ")
     if sp and rb:
-        txt += (f"A large share of the difference is one flow-table lookup per SYN: xdpct_xdp "
-                "looks every SYN up in xdpct_flows4 before answering it (a SYN of a tracked "
-                "flow is treated apart), and the table's 2^20 buckets are a 16 MiB vmalloc'd "
-                "array in 4 KiB pages, so a random source meets a TLB and cache miss (a nested "
-                f"page walk in this VM). In test_run, a new random source each call "
-                f"(syn_synack_linux_spoofed, {sp['ns']:.0f} ns) against the same frame built "
-                f"the same way each call (syn_synack_linux_rebuilt, {rb['ns']:.0f} ns): "
-                f"{sp['ns'] - rb['ns']:+.0f} ns per SYN for the cold bucket. ")
+        txt += ("A SYN whose tuple surely has no flow entry is answered without the "
+                "flow-table lookup: xdpct_xdp reads the tuple's bit in xdpct_seen (2^20 bits, "
+                "128 KiB) and looks in xdpct_flows4 only when it is set; that table's 2^20 "
+                "buckets are a 16 MiB vmalloc'd array in 4 KiB pages, where a random source "
+                "met a TLB and cache miss (a nested page walk in this VM) on every SYN. In "
+                f"test_run, a new random source each call (syn_synack_linux_spoofed, "
+                f"{sp['ns']:.0f} ns) against the same frame built the same way each call "
+                f"(syn_synack_linux_rebuilt, {rb['ns']:.0f} ns): {sp['ns'] - rb['ns']:+.0f} ns "
+                "per SYN for the cold cache lines that remain (the bit, the SYN's own "
+                "headers). ")
     grp = profile_groups(profiles.get("xdpct"))
     if grp:
         txt += ("Profile of the server's threads under xdpct at the maximum rate: " +
                 ", ".join(f"{k} {v:.0f}%" for k, v in grp) + ". ")
     txt += ("At paced rates every few SYNs wake the NAPI kthread: the floor itself costs "
             "microseconds per SYN there (floor_tx rows) and bounds any XDP program, so the "
-            "ratio to the kernel cannot reach 1/6 at low rates. Skipping the lookup for SYNs "
-            "(answer first, look up only tuples that may be tracked, e.g. behind a small "
-            "filter) would bring xdpct near the floor.")
+            "ratio to the kernel cannot reach 1/6 at low rates.")
     out.append(txt)
     if not byid["legit_at_max"]["met"]:
         out.append("- **Legitimate connections at the maximum rate**: see the xdpct row at "
