@@ -22,22 +22,17 @@ int seen_attach_map(int map_fd, const char *pin_dir, struct xdpct_seen *s)
 
 int seen_open_pinned(const char *pin_dir, struct xdpct_seen *s)
 {
-	char path[4200];
-	int fd, r;
+	int r = xdpct_seen_open(pin_dir, s);
 
-	memset(s, 0, sizeof(*s));
-	s->lock_fd = -1;
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, XDPCT_MAP_SEEN);
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0; /* maps of a build without it: its programs do not read it */
-		err("cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	r = seen_attach_map(fd, pin_dir, s);
-	close(fd);
-	return r;
+	if (r == -ENOENT)
+		return 0; /* maps of a build without it: its programs do not read it */
+	if (r == -EINVAL)
+		err("the %s map in %s is not this build's (array of %u words, mmap-able): 'xdpct detach' starts afresh",
+		    XDPCT_MAP_SEEN, pin_dir, XDPCT_SEEN_ENTRIES);
+	else if (r)
+		err("cannot open or mmap() %s/%s: %s (xdpct needs mmap-able BPF arrays, Linux 5.5+)",
+		    pin_dir, XDPCT_MAP_SEEN, strerror(-r));
+	return r ? -1 : 0;
 }
 
 int seen_rebuild(const struct xdpct_seen *s, int fd4, int fd6)
