@@ -340,10 +340,18 @@ static __always_inline void pending_key(const struct tuple *t, bool remote_is_sr
 	__builtin_memcpy(k->laddr, remote_is_src ? t->daddr : t->saddr, 16);
 }
 
+/* One call site per map: clang would otherwise merge the two lookups into
+ * one call with the map chosen at run time, which the verifier cannot
+ * inline (an indirect call through the map's ops per packet). */
 static __always_inline struct xdpct_flow *flow_lookup(int family, union flow_key *k)
 {
-	if (family == 4)
-		return bpf_map_lookup_elem(&xdpct_flows4, &k->k4);
+	struct xdpct_flow *f;
+
+	if (family == 4) {
+		f = bpf_map_lookup_elem(&xdpct_flows4, &k->k4);
+		asm volatile("" : "+r"(f)); /* keeps this call site apart */
+		return f;
+	}
 	return bpf_map_lookup_elem(&xdpct_flows6, &k->k6);
 }
 
