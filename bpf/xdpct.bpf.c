@@ -214,34 +214,51 @@ static __always_inline __u32 opt_be32(const __u8 *b)
 
 /* The two layouts nearly every packet that xdpct parses carries, read
  * without the walk: a Linux SYN (MSS, SACK_PERM, TS, NOP, WS: 20 bytes)
- * and an ACK with timestamps (NOP, NOP, TS: 12 bytes). Same result as
- * opt_step() would give; false: not this layout, walk it. */
-static __always_inline bool opt_fast(struct opt_walk *wp)
+ * and an ACK with timestamps (NOP, NOP, TS: 12 bytes). b: len readable
+ * bytes. Writes all of *o, as opt_step() would; false: not this layout. */
+static __always_inline bool opt_fast(const __u8 *b, __u32 len, struct tcp_opts *o)
 {
-	const __u8 *b = wp->buf;
-
-	if (wp->optlen == 20 && b[0] == 2 && b[1] == 4 && b[4] == 4 && b[5] == 2 &&
+	if (len == 20 && b[0] == 2 && b[1] == 4 && b[4] == 4 && b[5] == 2 &&
 	    b[6] == 8 && b[7] == 10 && b[16] == 1 && b[17] == 3 && b[18] == 3) {
-		wp->o.mss = (__u16)(b[2] << 8 | b[3]);
-		wp->o.sack = 1;
-		wp->o.tsval = opt_be32(b + 8);
-		wp->o.tsecr = opt_be32(b + 12);
-		wp->o.ts = 1;
-		wp->o.wscale = b[19] > 14 ? 14 : b[19];
+		o->mss = (__u16)(b[2] << 8 | b[3]);
+		o->sack = 1;
+		o->tsval = opt_be32(b + 8);
+		o->tsecr = opt_be32(b + 12);
+		o->ts = 1;
+		o->wscale = b[19] > 14 ? 14 : b[19];
+		o->err = 0;
 		return true;
 	}
-	if (wp->optlen == 12 && b[0] == 1 && b[1] == 1 && b[2] == 8 && b[3] == 10) {
-		wp->o.tsval = opt_be32(b + 4);
-		wp->o.tsecr = opt_be32(b + 8);
-		wp->o.ts = 1;
+	if (len == 12 && b[0] == 1 && b[1] == 1 && b[2] == 8 && b[3] == 10) {
+		o->mss = 0;
+		o->sack = 0;
+		o->tsval = opt_be32(b + 4);
+		o->tsecr = opt_be32(b + 8);
+		o->ts = 1;
+		o->wscale = 0xff;
+		o->err = 0;
 		return true;
 	}
 	return false;
 }
 
+/* The same, straight from the packet when the bytes are in its linear
+ * part: no copy into the scratch buffer. */
+static __always_inline bool opt_fast_pkt(void *data, void *data_end, __u32 tcp_off,
+					 __u32 optlen, struct tcp_opts *o)
+{
+	const __u8 *b = data + (tcp_off & 0xfff) + 20;
+
+	if (optlen == 20 && (void *)(b + 20) <= data_end)
+		return opt_fast(b, 20, o);
+	if (optlen == 12 && (void *)(b + 12) <= data_end)
+		return opt_fast(b, 12, o);
+	return false;
+}
+
 static __always_inline int opt_walk_run(struct opt_walk *wp, struct tcp_opts *o)
 {
-	if (wp->optlen && !opt_fast(wp)) {
+	if (wp->optlen && !opt_fast(wp->buf, wp->optlen, &wp->o)) {
 		struct opt_walk_ref ref = { .w = wp };
 
 		bpf_loop(40, opt_step, &ref, 0);
@@ -261,6 +278,9 @@ __noinline int name(ctx_type *ctx, __u32 tcp_off, __u32 optlen, struct tcp_opts 
                                                                                \
 	if (!o)                                                                \
 		return -1;                                                     \
+	if (opt_fast_pkt((void *)(long)ctx->data, (void *)(long)ctx->data_end, \
+			 tcp_off, optlen, o))                                  \
+		return 0;                                                      \
 	wp = opt_scratch();                                                    \
 	/* a 64-bit copy: clang would test a zero-extended copy of a __u32 */ \
 	len = optlen;                                                          \
