@@ -1568,6 +1568,15 @@ static bool seen_has(const struct conn *c, bool *both)
 /* An entry written by userspace, as adoption and mapfill do: the entry,
  * then its bit through the shared helper (with_bit false: the bit left
  * out, what the helper is for). */
+/* An ESTABLISHED entry as adoption writes it: no sequence numbers known. */
+static void adopted_established(struct xdpct_flow *fl)
+{
+	memset(fl, 0, sizeof(*fl));
+	fl->state = XDPCT_CT_ESTABLISHED;
+	fl->flags = XDPCT_FLOW_ADOPTED | XDPCT_FLOW_REMOTE_OPENED;
+	fl->dir[R].wscale = fl->dir[L].wscale = 0xf;
+}
+
 static int flow_insert_user(const struct conn *c, const struct xdpct_flow *f, bool with_bit)
 {
 	struct xdpct_flow4_key k4;
@@ -1652,10 +1661,7 @@ static void t_seen(int f)
 
 	/* entries written from userspace with the shared helper */
 	conn_init(c, f, K_PROT, true, "ct.%s.seen.userspace", fam(f));
-	memset(&fl, 0, sizeof(fl));
-	fl.state = XDPCT_CT_ESTABLISHED;
-	fl.flags = XDPCT_FLOW_ADOPTED | XDPCT_FLOW_REMOTE_OPENED;
-	fl.dir[R].wscale = fl.dir[L].wscale = 0xf;
+	adopted_established(&fl);
 	step(c, "inserted_bit_set");
 	CKC(c, !flow_insert_user(c, &fl, true), "insert: %s", strerror(errno));
 	CKC(c, seen_has(c, &both) && both, "helper: bit %u not set in both halves", seen_bit(c));
@@ -1677,10 +1683,7 @@ static void t_seen(int f)
 
 	/* what the helper is for: an entry without its bit is not looked up */
 	conn_init(c, f, K_PROT, true, "ct.%s.seen.userspace_no_bit", fam(f));
-	memset(&fl, 0, sizeof(fl));
-	fl.state = XDPCT_CT_ESTABLISHED;
-	fl.flags = XDPCT_FLOW_ADOPTED | XDPCT_FLOW_REMOTE_OPENED;
-	fl.dir[R].wscale = fl.dir[L].wscale = 0xf;
+	adopted_established(&fl);
 	step(c, "syn_not_looked_up");
 	CKC(c, !flow_insert_user(c, &fl, false), "insert: %s", strerror(errno));
 	xmit(c, R, F_SYN, c->isn[R], 0, 0);
