@@ -27,6 +27,18 @@ enum ct_result {
 	CT_RST_CHALLENGE, /* RST in window, not exact: the host challenges it */
 };
 
+static __always_inline void ct_seg_from(struct ct_seg *s, const struct tcphdr *tcp,
+					__u32 payload, __u32 ip_len)
+{
+	s->seq = bpf_ntohl(tcp->seq);
+	s->ack = bpf_ntohl(tcp->ack_seq);
+	s->len = payload;
+	s->ip_len = ip_len;
+	s->win = bpf_ntohs(tcp->window);
+	s->flags = tcp_flags(tcp);
+	s->wscale = 0xf;
+}
+
 static __always_inline __u32 ct_pkt_class(__u8 flags)
 {
 	if (flags & TCP_FLAG_RST)

@@ -44,15 +44,6 @@ static __always_inline __u64 siphash24(const struct xdpct_siphash_key *k,
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-/* The client -> server direction of a connection, as carried by its SYN. */
-struct tuple {
-	__u32 saddr[4]; /* network order, raw loads */
-	__u32 daddr[4];
-	__u16 sport;    /* network order */
-	__u16 dport;
-	__u8 family;
-};
-
 #define COOKIE_TS_HASH_BITS 27
 #define COOKIE_NOTS_HASH_BITS 21
 
@@ -151,6 +142,11 @@ static __always_inline __u32 mss_to_idx(int family, __u32 mss)
 		if (mss >= mss_from_idx(family, i))
 			idx = i;
 	return idx;
+}
+
+static __always_inline __u32 cookie_slot(__u64 now)
+{
+	return (now >> XDPCT_SLOT_SHIFT) & 3;
 }
 
 #endif

@@ -161,6 +161,78 @@ static __always_inline int parse_ipv6(void *l3, void *data_end, __u32 room,
 	return PARSE_NOT_TCP;
 }
 
+/* The client -> server direction of a connection, as carried by its SYN. */
+struct tuple {
+	__u32 saddr[4]; /* network order, raw loads */
+	__u32 daddr[4];
+	__u16 sport;    /* network order */
+	__u16 dport;
+	__u8 family;
+};
+
+static __always_inline void pkt_tuple(const struct pkt *p, struct tuple *t)
+{
+	__builtin_memset(t, 0, sizeof(*t));
+	t->sport = p->tcp->source;
+	t->dport = p->tcp->dest;
+	/* test the pointers, not p->family: the verifier may have merged
+	 * states in which the two are not linked */
+	if (p->ip4) {
+		t->family = 4;
+		t->saddr[0] = p->ip4->saddr;
+		t->daddr[0] = p->ip4->daddr;
+	} else if (p->ip6) {
+		t->family = 6;
+		__builtin_memcpy(t->saddr, &p->ip6->saddr, 16);
+		__builtin_memcpy(t->daddr, &p->ip6->daddr, 16);
+	}
+}
+
+static __always_inline __u32 pkt_ip_len(const struct pkt *p)
+{
+	return p->ip_len;
+}
+
+/* Re-derives the tuple and TCP header from offsets found by parse_pkt():
+ * the global subprograms below are verified on their own, with no
+ * knowledge of the caller's parse, which keeps verification small. */
+static __always_inline __u32 pkt_where(const struct pkt *p, void *data)
+{
+	return p->l3_off | (__u32)((void *)p->tcp - data) << 8 | (__u32)p->family << 24;
+}
+
+static __always_inline struct tcphdr *load_tuple(void *data, void *data_end,
+						 __u32 where, struct tuple *t)
+{
+	__u32 l3_off = where & 0x1f, l4_off = (where >> 8) & 0xfff;
+	__u32 family = where >> 24;
+	struct tcphdr *tcp;
+
+	__builtin_memset(t, 0, sizeof(*t));
+	if (family == 4) {
+		struct iphdr *ip = data + l3_off;
+
+		if ((void *)(ip + 1) > data_end)
+			return NULL;
+		t->saddr[0] = ip->saddr;
+		t->daddr[0] = ip->daddr;
+	} else {
+		struct ipv6hdr *ip6 = data + l3_off;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return NULL;
+		__builtin_memcpy(t->saddr, &ip6->saddr, 16);
+		__builtin_memcpy(t->daddr, &ip6->daddr, 16);
+	}
+	tcp = data + l4_off;
+	if ((void *)(tcp + 1) > data_end)
+		return NULL;
+	t->family = family;
+	t->sport = tcp->source;
+	t->dport = tcp->dest;
+	return tcp;
+}
+
 /* Fills p from the frame; pkt_len: the whole packet from data on (XDP:
  * data_end - data; TC: skb->len). Works for XDP and TC (where the VLAN tag may
  * already be stripped to skb->vlan_tci: then there is simply no tag). */

@@ -7,7 +7,7 @@
 #     port, seq, ack (the cookie), TSval and TSecr (the option bits).
 #  2. ACKFLOOD_NOTS_N (default 100k; soak 10M) bare ACKs without options
 #     (build/synflood, a packet socket): the other cookie layout.
-# What a random ACK must hit (include/xdpct.h, bpf/xdpct.bpf.c check_cookie):
+# What a random ACK must hit (include/xdpct.h, bpf/synack.h check_cookie):
 #   with TS:    27 hash bits; option bits from TSecr: window shift 0..14 or
 #               15 (none), all 16 values valid: no factor; mss index: 8 of 8
 #   without TS: 21 hash bits; option bits from the cookie: same, no factor

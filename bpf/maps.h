@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The maps of the data path (keys and values: include/xdpct.h), the
+ * counters and the clock. */
+#ifndef XDPCT_MAPS_H
+#define XDPCT_MAPS_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdpct_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_ports SEC(".maps");
+
+/* max_entries of both flow maps is set by the loader (--max-conns) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XDPCT_FLOWS_DEFAULT);
+	__type(key, struct xdpct_flow4_key);
+	__type(value, struct xdpct_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_flows4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XDPCT_FLOWS_DEFAULT);
+	__type(key, struct xdpct_flow6_key);
+	__type(value, struct xdpct_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_flows6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XDPCT_PENDING_MAX);
+	__type(key, struct xdpct_flow_key);
+	__type(value, struct xdpct_pending);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDPCT_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XDPCT_EVENTS_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_events SEC(".maps");
+
+/* Keys that have (or had) a flow entry: layout and hash in xdpct.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDPCT_SEEN_ENTRIES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_seen SEC(".maps");
+
+/* Keeps the enums in the object's BTF, so bpftool can print names. */
+enum xdpct_ct_state xdpct_btf_ct_state __attribute__((unused));
+enum xdpct_stat xdpct_btf_stat __attribute__((unused));
+
+/* CLOCK_MONOTONIC_COARSE: a jiffy's resolution is plenty for timeouts,
+ * 69 s cookie slots and millisecond TSvals, and it costs a memory read
+ * where bpf_ktime_get_ns() reads the TSC (36 ns in this VM, bench/). */
+static __always_inline __u64 now_ns(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
+
+static __always_inline void count(__u32 id)
+{
+	__u64 *v = bpf_map_lookup_elem(&xdpct_stats, &id);
+
+	if (v)
+		*v += 1;
+}
+
+#endif

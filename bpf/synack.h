@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The cookie handshake: a SYN answered in place with a cookie SYN-ACK,
+ * a cookie ACK checked and its handover attributes put in front of it. */
+#ifndef XDPCT_SYNACK_H
+#define XDPCT_SYNACK_H
+
+static __always_inline int put_opt(__u32 **op, void *data_end, __u32 word,
+				   __u64 *sum)
+{
+	__u32 *o = *op;
+
+	if ((void *)(o + 1) > data_end)
+		return -1;
+	*o = word;
+	*sum += word;
+	*op = o + 1;
+	return 0;
+}
+
+/* The IP header's ECN field (IPv4 TOS, IPv6 traffic class) is not Not-ECT. */
+static __always_inline bool syn_ip_ect(void *data, void *data_end, __u32 where)
+{
+	__u8 *ip = data + (where & 0x1f);
+
+	if ((void *)(ip + 2) > data_end)
+		return false;
+	if ((where >> 24) == 4)
+		return ip[1] & 3;
+	return (ip[1] >> 4) & 3;
+}
+
+/* where = pkt_where(): l3 offset, l4 offset and family in one argument */
+__noinline int answer_syn(struct xdp_md *ctx, __u32 where,
+			  struct xdpct_config *cfg)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct tcp_opts o;
+	struct tuple t;
+	__u32 client_isn, mss_idx, opts, slot, cookie, tsval = 0, optlen, iphl;
+	__u32 win, eff_mss, new_len;
+	struct tcphdr *syn;
+	__u8 syn_flags;
+	bool has_ts, has_sack, has_ws, ecn;
+	__u16 our_mss;
+	__u64 now, sum;
+	struct ethhdr *eth;
+	struct tcphdr *tcp;
+	__u32 *op;
+	__u8 mac[6];
+
+	if (!cfg) /* arguments of global functions may be NULL */
+		goto err;
+	syn = load_tuple(data, data_end, where, &t);
+	if (!syn)
+		goto err;
+	if (parse_opts(ctx, (void *)syn - data, syn->doff * 4 - 20, &o) < 0) {
+		count(XDPCT_STAT_ERR_TCP_OPT);
+		count(XDPCT_STAT_V_DROP_MALFORMED);
+		return XDP_DROP;
+	}
+	client_isn = bpf_ntohl(syn->seq);
+	syn_flags = tcp_flags(syn);
+	/* Linux grants ECN to ECE+CWR only on a SYN that is not itself
+	 * ECN-marked and has no reserved bits set (tcp_ecn_create_request) */
+	ecn = (syn_flags & (TCP_FLAG_ECE | TCP_FLAG_CWR)) ==
+		      (TCP_FLAG_ECE | TCP_FLAG_CWR) && (cfg->flags & XDPCT_CFG_ECN) &&
+	      !(((__u8 *)syn)[12] & 0x0f) && !syn_ip_ect(data, data_end, where);
+	has_ts = o.ts && (cfg->flags & XDPCT_CFG_TIMESTAMPS);
+	has_sack = o.sack && (cfg->flags & XDPCT_CFG_SACK);
+	has_ws = o.wscale != 0xff && (cfg->flags & XDPCT_CFG_WSCALE);
+
+	opts = has_ws ? (o.wscale > 14 ? 14 : o.wscale) : XDPCT_OPT_WSCALE_NONE;
+	if (has_sack)
+		opts |= XDPCT_OPT_SACK;
+	if (ecn)
+		opts |= XDPCT_OPT_ECN;
+	mss_idx = mss_to_idx(t.family, o.mss ? o.mss : 536);
+	now = now_ns();
+	slot = cookie_slot(now);
+	cookie = cookie_make(&cfg->key_cur, &t, client_isn, mss_idx, slot, opts,
+			     has_ts);
+	if (has_ts)
+		/* a millisecond clock, never ahead of it, low 6 bits = options */
+		tsval = (((__u32)(now / 1000000) - 64) & ~0x3fu) | opts;
+
+	our_mss = t.family == 4 ? cfg->mss4 : cfg->mss6;
+	optlen = 4 + (has_ts ? 12 : (has_sack ? 4 : 0)) + (has_ws ? 4 : 0);
+	iphl = t.family == 4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	new_len = (where & 0x1f) + iphl + sizeof(struct tcphdr) + optlen;
+	eff_mss = our_mss - (has_ts ? 12 : 0);
+	win = eff_mss ? 65535 / eff_mss * eff_mss : 65535;
+
+	if (bpf_xdp_adjust_tail(ctx, (int)new_len - (int)(data_end - data)))
+		goto err;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		goto err;
+	__builtin_memcpy(mac, eth->h_dest, 6);
+	__builtin_memcpy(eth->h_dest, eth->h_source, 6);
+	__builtin_memcpy(eth->h_source, mac, 6);
+
+	if (t.family == 4) {
+		struct iphdr *ip = data + (where & 0x1f);
+		__u32 *w = (__u32 *)ip;
+
+		if ((void *)(ip + 1) > data_end)
+			goto err;
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->tos = 0;
+		ip->tot_len = bpf_htons(sizeof(*ip) + sizeof(*tcp) + optlen);
+		ip->id = 0;
+		ip->frag_off = bpf_htons(0x4000); /* DF */
+		ip->ttl = cfg->ttl;
+		ip->protocol = IPPROTO_TCP;
+		ip->check = 0;
+		ip->saddr = t.daddr[0];
+		ip->daddr = t.saddr[0];
+		sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
+		ip->check = csum_fold64(sum);
+		tcp = (void *)(ip + 1);
+	} else {
+		struct ipv6hdr *ip6 = data + (where & 0x1f);
+
+		if ((void *)(ip6 + 1) > data_end)
+			goto err;
+		*(__be32 *)ip6 = bpf_htonl(0x60000000);
+		ip6->payload_len = bpf_htons(sizeof(*tcp) + optlen);
+		ip6->nexthdr = IPPROTO_TCP;
+		ip6->hop_limit = cfg->ttl;
+		__builtin_memcpy(&ip6->saddr, t.daddr, 16);
+		__builtin_memcpy(&ip6->daddr, t.saddr, 16);
+		tcp = (void *)(ip6 + 1);
+	}
+	if ((void *)(tcp + 1) > data_end)
+		goto err;
+	tcp->source = t.dport;
+	tcp->dest = t.sport;
+	tcp->seq = bpf_htonl(cookie);
+	tcp->ack_seq = bpf_htonl(client_isn + 1);
+	((__u8 *)tcp)[12] = (sizeof(*tcp) + optlen) / 4 << 4;
+	((__u8 *)tcp)[13] = TCP_FLAG_SYN | TCP_FLAG_ACK | (ecn ? TCP_FLAG_ECE : 0);
+	tcp->window = bpf_htons(win);
+	tcp->check = 0;
+	tcp->urg_ptr = 0;
+
+	sum = csum_pseudo(t.daddr, t.saddr, t.family, sizeof(*tcp) + optlen);
+	{
+		__u32 *w = (__u32 *)tcp;
+
+		sum += (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
+	}
+	op = (__u32 *)(tcp + 1);
+	if (put_opt(&op, data_end, bpf_htonl(0x02040000 | our_mss), &sum))
+		goto err;
+	if (has_ts) {
+		if (put_opt(&op, data_end, bpf_htonl(has_sack ? 0x0402080a : 0x0101080a), &sum) ||
+		    put_opt(&op, data_end, bpf_htonl(tsval), &sum) ||
+		    put_opt(&op, data_end, bpf_htonl(o.tsval), &sum))
+			goto err;
+	} else if (has_sack) {
+		if (put_opt(&op, data_end, bpf_htonl(0x01010402), &sum))
+			goto err;
+	}
+	if (has_ws && put_opt(&op, data_end, bpf_htonl(0x01030300 | cfg->wscale), &sum))
+		goto err;
+	tcp->check = csum_fold64(sum);
+
+	count(XDPCT_STAT_V_TX_SYNACK);
+	return XDP_TX;
+err:
+	count(XDPCT_STAT_V_DROP_ERROR);
+	return XDP_DROP;
+}
+
+enum cookie_verdict { COOKIE_BAD, COOKIE_STALE, COOKIE_GOOD };
+
+__noinline int check_cookie(struct xdp_md *ctx, __u32 where,
+			    struct xdpct_config *cfg, struct xdpct_req_attrs *a)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct tcphdr *tcp;
+	struct tcp_opts o;
+	struct tuple t;
+	__u32 cookie, isn, opts, ws, age;
+	bool has_ts;
+
+	if (!cfg || !a)
+		return COOKIE_BAD;
+	tcp = load_tuple(data, data_end, where, &t);
+	if (!tcp || parse_opts(ctx, (void *)tcp - data, tcp->doff * 4 - 20, &o) < 0)
+		return COOKIE_BAD;
+	cookie = bpf_ntohl(tcp->ack_seq) - 1;
+	isn = bpf_ntohl(tcp->seq) - 1;
+	has_ts = o.ts;
+	opts = has_ts ? (o.tsecr & 0x3f) : (cookie >> 5) & 0x3f;
+	ws = opts & 0xf;
+	if (ws > 14 && ws != XDPCT_OPT_WSCALE_NONE)
+		return COOKIE_BAD;
+
+	if (!cookie_match(&cfg->key_cur, &t, isn, cookie, opts, has_ts)) {
+		if (!(cfg->flags & XDPCT_CFG_PREV_KEY) ||
+		    !cookie_match(&cfg->key_prev, &t, isn, cookie, opts, has_ts))
+			return COOKIE_BAD;
+		count(XDPCT_STAT_COOKIE_PREV_KEY);
+	}
+	age = (cookie_slot(now_ns()) - ((cookie >> 3) & 3)) & 3;
+	if (age > 1)
+		return COOKIE_STALE;
+
+	__builtin_memset(a, 0, sizeof(*a));
+	a->mss = mss_from_idx(t.family, cookie & 7);
+	if (ws != XDPCT_OPT_WSCALE_NONE) {
+		a->wscale_ok = 1;
+		a->snd_wscale = ws;
+		a->rcv_wscale = cfg->wscale;
+	}
+	a->sack_ok = !!(opts & XDPCT_OPT_SACK);
+	a->ecn_ok = !!(opts & XDPCT_OPT_ECN);
+	if (has_ts) {
+		a->tstamp_ok = 1;
+		a->rcv_tsval = o.tsval;
+		a->rcv_tsecr = o.tsecr;
+	}
+	return COOKIE_GOOD;
+}
+
+/* Prepends the handover attributes as XDP metadata for TC ingress. */
+static __always_inline int attach_meta(struct xdp_md *ctx,
+				       const struct xdpct_req_attrs *a)
+{
+	struct xdpct_meta *m;
+	void *data;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return -1;
+	data = (void *)(long)ctx->data;
+	m = (void *)(long)ctx->data_meta;
+	if ((void *)(m + 1) > data)
+		return -1;
+	m->magic = XDPCT_META_MAGIC;
+	m->attrs = *a;
+	return 0;
+}
+
+#endif
