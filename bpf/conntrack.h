@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The TCP state machine: netfilter's transition table (include/xdpct.h)
- * plus sequence tracking per side, applied in place to a flow entry. */
+/* The TCP state machine: netfilter's transition table (include/xdpct.h),
+ * its flag check and its window check (tcp_in_window), applied to a flow
+ * entry whose lock the caller holds. A segment that fails a check changes
+ * nothing. Deliberate differences from netfilter are marked "netfilter:". */
 #ifndef XDPCT_CONNTRACK_H
 #define XDPCT_CONNTRACK_H
 
@@ -12,19 +14,13 @@ const __u8 xdpct_ct_table[2][XDPCT_PKT_MAX][XDPCT_CT_MAX] = XDPCT_CT_TABLE;
 struct ct_seg {
 	__u32 seq;
 	__u32 ack;
-	__u32 len;    /* payload bytes */
-	__u32 ip_len; /* bytes counted for the flow */
+	__u32 len;     /* payload bytes */
+	__u32 ip_len;  /* bytes counted for the flow */
 	__u16 win;
-	__u8 flags;   /* TCP flags byte */
-	__u8 wscale;  /* SYN's window shift, 0xf none (SYN and SYN-ACK only) */
-};
-
-enum ct_result {
-	CT_OK = 0,
-	CT_INVALID,       /* the table says invalid for this state */
-	CT_RST_WINDOW,    /* RST outside the receiver's window */
-	CT_ACK_WINDOW,    /* acknowledges data the other side never sent */
-	CT_RST_CHALLENGE, /* RST in window, not exact: the host challenges it */
+	__u8 flags;    /* TCP flags byte */
+	__u8 wscale;   /* SYN's window shift, 0xf none (SYN and SYN-ACK only) */
+	__u8 csum_ok;  /* the TCP checksum holds (local segments: always) */
+	__u8 pad[3];
 };
 
 static __always_inline void ct_seg_from(struct ct_seg *s, const struct tcphdr *tcp,
@@ -37,7 +33,26 @@ static __always_inline void ct_seg_from(struct ct_seg *s, const struct tcphdr *t
 	s->win = bpf_ntohs(tcp->window);
 	s->flags = tcp_flags(tcp);
 	s->wscale = 0xf;
+	s->csum_ok = 0;
+	s->pad[0] = s->pad[1] = s->pad[2] = 0;
 }
+
+enum ct_result {
+	CT_OK = 0,
+	CT_INVALID,       /* bad flag combination, or invalid in this state */
+	CT_SEQ_WINDOW,    /* sequence outside the receiver's window */
+	CT_ACK_WINDOW,    /* acknowledges data never sent, or far too old */
+	CT_RST_WINDOW,    /* RST outside the receiver's window, or below its ack */
+	CT_RST_CHALLENGE, /* RST in window, not exact: the host challenges it */
+	CT_NEED_CSUM,     /* would change state, checksum not verified: unchanged */
+	CT_REOPENED,      /* a SYN started a new connection on a closed entry */
+	CT_GONE,          /* the entry was reused for another key: none */
+	CT_BUSY,          /* the entry's lock stayed taken: unchanged */
+};
+
+/* netfilter's MAXACKWINCONST: the lowest ack bound is at least this far
+ * below the receiver's end. */
+#define CT_MAXACKWIN_MIN 66000
 
 static __always_inline __u32 ct_pkt_class(__u8 flags)
 {
@@ -52,6 +67,26 @@ static __always_inline __u32 ct_pkt_class(__u8 flags)
 	return XDPCT_PKT_NONE;
 }
 
+/* netfilter's tcp_valid_flags: PSH, ECE and CWR aside, only these. A FIN
+ * without ACK, a SYN with FIN or RST, a segment with no flags are never
+ * valid. */
+static __always_inline bool ct_flags_valid(__u8 flags)
+{
+	switch (flags & ~(TCP_FLAG_PSH | TCP_FLAG_ECE | TCP_FLAG_CWR)) {
+	case TCP_FLAG_SYN:
+	case TCP_FLAG_SYN | TCP_FLAG_URG:
+	case TCP_FLAG_SYN | TCP_FLAG_ACK:
+	case TCP_FLAG_RST:
+	case TCP_FLAG_RST | TCP_FLAG_ACK:
+	case TCP_FLAG_FIN | TCP_FLAG_ACK:
+	case TCP_FLAG_FIN | TCP_FLAG_ACK | TCP_FLAG_URG:
+	case TCP_FLAG_ACK:
+	case TCP_FLAG_ACK | TCP_FLAG_URG:
+		return true;
+	}
+	return false;
+}
+
 static __always_inline bool seq_after(__u32 a, __u32 b)
 {
 	return (__s32)(a - b) > 0;
@@ -62,45 +97,63 @@ static __always_inline __u8 side_seen_flag(int side)
 	return side == XDPCT_REMOTE ? XDPCT_FLOW_SEEN_REMOTE : XDPCT_FLOW_SEEN_LOCAL;
 }
 
-/* Starts a flow from its opening SYN sent by side. */
+/* The shift of side's windows: only when both SYNs offered one. */
+static __always_inline __u32 ct_scale(const struct xdpct_flow *f, int side)
+{
+	if (f->wscale[0] == 0xf || f->wscale[1] == 0xf)
+		return 0;
+	return f->wscale[side & 1] & 0xf;
+}
+
+/* (Re)starts an entry from its opening SYN sent by side. The lock and tag
+ * are left as they are. */
 static __always_inline void ct_init_syn(struct xdpct_flow *f, int side,
 					const struct ct_seg *s, __u64 now)
 {
 	struct xdpct_dir *d = &f->dir[side & 1];
+	__u32 end = s->seq + s->len + 1;
 
-	__builtin_memset(f, 0, sizeof(*f));
 	f->first_s = now / 1000000000ULL;
 	f->last_tick = now >> XDPCT_TICK_SHIFT;
 	f->state = XDPCT_CT_SYN_SENT;
 	f->flags = side_seen_flag(side) |
 		   (side == XDPCT_REMOTE ? XDPCT_FLOW_REMOTE_OPENED : 0);
-	d->end = s->seq + s->len + 1;
+	f->wscale[side & 1] = s->wscale;
+	f->wscale[(side ^ 1) & 1] = 0xf;
+	f->tcp_flags[side & 1] = s->flags;
+	f->tcp_flags[(side ^ 1) & 1] = 0;
+	f->pad0 = 0;
+	d->end = end;
+	d->maxend = end;
+	d->maxwin = s->win ? s->win : 1;
 	d->maxack = 0;
-	d->win = s->win;
-	d->wscale = s->wscale;
-	d->flags = s->flags;
-	f->dir[(side ^ 1) & 1].wscale = 0xf;
+	__builtin_memset(&f->dir[(side ^ 1) & 1], 0, sizeof(struct xdpct_dir));
 	f->packets[side & 1] = 1;
 	f->bytes[side & 1] = s->ip_len;
+	f->packets[(side ^ 1) & 1] = 0;
+	f->bytes[(side ^ 1) & 1] = 0;
 }
 
-/* Global subprogram: verified once, shared by XDP ingress (side REMOTE)
- * and TC egress (side LOCAL). Writes the entry in place. */
-__noinline int ct_update(struct xdpct_flow *f, struct ct_seg *s, int side,
+/* The transition for segment s sent by side, on f (locked by the caller).
+ * The remote side's segments are checked as netfilter checks both sides';
+ * the local stack's are its own truth: they always apply, and move our
+ * view of the other side when it lagged. A state change (and any FIN or
+ * closing RST) from the remote side needs s->csum_ok. A global function:
+ * verified once, not once per caller. */
+__noinline int ct_update(struct xdpct_flow *f, const struct ct_seg *s, int side,
 			 __u64 now)
 {
-	struct xdpct_dir *snd, *rcv;
-	__u32 st, pkt, dir, idx, ns, end;
-	bool rcv_seen;
+	struct xdpct_dir snd, rcv;
+	__u32 st, pkt, dir, idx, ns, seq, ack, end, win, maxackwin, shift;
+	bool local, syn, has_ack, rst, fin, snd_seen, rcv_seen, ok;
+	int res = CT_OK;
 
-	if (!f || !s)
+	if (!f || !s) /* arguments of global functions may be NULL */
 		return CT_INVALID;
 	side &= 1;
-	snd = &f->dir[side];
-	rcv = &f->dir[side ^ 1];
-	rcv_seen = f->flags & side_seen_flag(side ^ 1);
+	local = side == XDPCT_LOCAL;
 	st = f->state;
-	if (st >= XDPCT_CT_MAX)
+	if (st >= XDPCT_CT_MAX || !ct_flags_valid(s->flags))
 		return CT_INVALID;
 	pkt = ct_pkt_class(s->flags);
 	dir = (side == XDPCT_REMOTE) == !!(f->flags & XDPCT_FLOW_REMOTE_OPENED) ?
@@ -109,73 +162,173 @@ __noinline int ct_update(struct xdpct_flow *f, struct ct_seg *s, int side,
 	if (idx >= sizeof(xdpct_ct_table))
 		return CT_INVALID;
 	ns = ((const __u8 *)xdpct_ct_table)[idx];
-
-	if (pkt == XDPCT_PKT_RST && rcv_seen && side == XDPCT_REMOTE) {
-		/* RFC 5961 3.2: exact seq closes; in window is challenged by
-		 * the endpoint; outside is dropped. Exact: the receiver's last
-		 * ack, or the sender's next seq (the receiver may not have
-		 * acked all it got yet). The local stack's RSTs are its own. */
-		__u32 shift = (snd->wscale != 0xf && rcv->wscale != 0xf) ? rcv->wscale & 0xf : 0;
-		__u32 wnd = (__u32)rcv->win << shift;
-		/* a receiver that never acked (it only sent a SYN): measure
-		 * from the sender's own next seq */
-		__u32 base = (rcv->flags & TCP_FLAG_ACK) ? rcv->maxack : snd->end;
-		__u32 off = s->seq - base;
-		bool exact = off == 0 ||
-			     ((f->flags & side_seen_flag(side)) && s->seq == snd->end);
-
-		if (!exact) {
-			if (off < (wnd ? wnd : 1))
-				return CT_RST_CHALLENGE;
-			return CT_RST_WINDOW;
-		}
-	}
-	if ((s->flags & TCP_FLAG_ACK) && rcv_seen && seq_after(s->ack, rcv->end)) {
-		if (!(f->flags & XDPCT_FLOW_ADOPTED))
-			return CT_ACK_WINDOW;
-		/* adopted: the other side sent this before the entry existed
-		 * (its first packet seen may have been a keepalive or probe) */
-		rcv->end = s->ack;
-	}
 	if (ns == XDPCT_CT_INVALID)
 		return CT_INVALID;
-	f->packets[side] += 1;
-	f->bytes[side] += s->ip_len;
-	f->last_tick = now >> XDPCT_TICK_SHIFT;
-	if (ns == XDPCT_CT_IGNORE)
-		return CT_OK; /* counted, but no window tracking (as netfilter) */
+	if (ns == XDPCT_CT_IGNORE) {
+		/* counted, no window tracking: the entry may be out of sync
+		 * (netfilter) */
+		f->packets[side] += 1;
+		f->bytes[side] += s->ip_len;
+		f->last_tick = now >> XDPCT_TICK_SHIFT;
+		return CT_OK;
+	}
+
+	syn = s->flags & TCP_FLAG_SYN;
+	has_ack = s->flags & TCP_FLAG_ACK;
+	rst = s->flags & TCP_FLAG_RST;
+	fin = s->flags & TCP_FLAG_FIN;
+	snd = f->dir[side];
+	rcv = f->dir[side ^ 1];
+	snd_seen = f->flags & side_seen_flag(side);
+	rcv_seen = f->flags & side_seen_flag(side ^ 1);
+	seq = s->seq;
+	ack = s->ack;
+	win = s->win;
+	end = seq + s->len + syn + fin;
+
+	/* tcp_in_window, on copies: nothing is written before the verdict */
+	if (!snd_seen) {
+		if (syn) {
+			snd.end = snd.maxend = end;
+			snd.maxwin = win ? win : 1;
+		} else {
+			/* mid-stream (an adopted entry whose socket was gone) */
+			snd.end = end;
+			shift = ct_scale(f, side);
+			snd.maxwin = (win << shift) ? (win << shift) : 1;
+			snd.maxend = end + snd.maxwin;
+			if (!rcv_seen)
+				rcv.end = rcv.maxend = ack;
+		}
+	} else if (((st == XDPCT_CT_SYN_SENT && dir == XDPCT_DIR_ORIG) ||
+		    (st == XDPCT_CT_SYN_RECV && dir == XDPCT_DIR_REPLY)) && syn &&
+		   seq_after(end, snd.end)) {
+		/* the opener restarted with a higher ISN (RFC 793) */
+		snd.end = snd.maxend = end;
+		snd.maxwin = win ? win : 1;
+		snd.maxack = 0;
+	}
+
+	if (syn && !has_ack && !snd_seen) {
+		ok = true; /* a first SYN: nothing to check it against */
+	} else {
+		if (!has_ack || (rst && ack == 0))
+			ack = rcv.end; /* no ACK: pretend it acks all (netfilter) */
+		if (seq == end && !rst)
+			seq = end = snd.end; /* no data: only the ack is checked */
+		maxackwin = snd.maxwin > CT_MAXACKWIN_MIN ? snd.maxwin : CT_MAXACKWIN_MIN;
+		ok = !seq_after(seq, snd.maxend) &&
+		     seq_after(end, snd.end - rcv.maxwin - 1);
+		if (!ok) {
+			res = rst ? CT_RST_WINDOW : CT_SEQ_WINDOW;
+		} else if (seq_after(ack, rcv.end) ||
+			   !seq_after(ack, rcv.end - maxackwin - 1)) {
+			/* a SYN-ACK must ack exactly the SYN (Linux, stricter
+			 * than netfilter's window): see below */
+			ok = false;
+			res = CT_ACK_WINDOW;
+		}
+		if (ok && syn && has_ack && rcv_seen && ack != rcv.end) {
+			ok = false;
+			res = CT_ACK_WINDOW;
+		}
+	}
+	if (!ok && !local)
+		return res;
+	res = CT_OK;
 
 	/* refinements of the table */
+	if (rst && !local && rcv_seen) {
+		/* RFC 5961 3.2: exact closes, else the endpoint challenges it.
+		 * Exact: the receiver's last ack, or the sender's next seq (the
+		 * receiver may not have acked all it got). Below the
+		 * receiver's ack: invalid (netfilter). */
+		bool rcv_acked = f->tcp_flags[side ^ 1] & TCP_FLAG_ACK;
+
+		if (rcv_acked && seq_after(rcv.maxack, s->seq))
+			return CT_RST_WINDOW;
+		if (!(rcv_acked && s->seq == rcv.maxack) && !(snd_seen && s->seq == snd.end))
+			return CT_RST_CHALLENGE; /* nothing moves */
+	}
 	if (ns == XDPCT_CT_CLOSE_WAIT && st == XDPCT_CT_FIN_WAIT &&
-	    !((rcv->flags & TCP_FLAG_FIN) && !seq_after(rcv->end, s->ack)))
+	    !((f->tcp_flags[side ^ 1] & TCP_FLAG_FIN) && !seq_after(rcv.end, ack)))
 		ns = st; /* only the other side's ACK of the FIN */
-	if (ns == XDPCT_CT_TIME_WAIT && st == XDPCT_CT_LAST_ACK &&
-	    pkt == XDPCT_PKT_ACK &&
-	    !((rcv->flags & TCP_FLAG_FIN) && !seq_after(rcv->end, s->ack)))
+	if (ns == XDPCT_CT_TIME_WAIT && st == XDPCT_CT_LAST_ACK && pkt == XDPCT_PKT_ACK &&
+	    !((f->tcp_flags[side ^ 1] & TCP_FLAG_FIN) && !seq_after(rcv.end, ack)))
 		ns = st; /* only the ACK of the last FIN */
 	if ((f->flags & XDPCT_FLOW_PENDING) && ns == XDPCT_CT_ESTABLISHED)
 		ns = st; /* a cookie flow is established when the child exists */
+	if (!local && !s->csum_ok && (fin || rst || ns != st))
+		return CT_NEED_CSUM;
 
-	end = s->seq + s->len + !!(s->flags & TCP_FLAG_SYN) + !!(s->flags & TCP_FLAG_FIN);
-	if (!(f->flags & side_seen_flag(side))) {
-		snd->end = end;
-		snd->maxack = s->ack;
-		f->flags |= side_seen_flag(side);
-	} else {
-		if (seq_after(end, snd->end))
-			snd->end = end;
-		/* the first ACK is taken as is: maxack means nothing before */
-		if ((s->flags & TCP_FLAG_ACK) &&
-		    (!(snd->flags & TCP_FLAG_ACK) || seq_after(s->ack, snd->maxack)))
-			snd->maxack = s->ack;
-	}
-	if (s->flags & TCP_FLAG_SYN)
-		snd->wscale = s->wscale;
-	snd->win = s->win;
-	snd->flags |= s->flags;
+	/* the verdict is in: write */
+	if (!syn)
+		win <<= ct_scale(f, side);
+	if (snd.maxwin < win)
+		snd.maxwin = win;
+	if (seq_after(end, snd.end))
+		snd.end = end;
+	if (has_ack && (!(f->tcp_flags[side] & TCP_FLAG_ACK) || seq_after(ack, snd.maxack)))
+		snd.maxack = ack; /* the first ACK is taken as is */
+	if (rcv_seen && seq_after(end, snd.maxend))
+		rcv.maxwin += end - snd.maxend;
+	if (seq_after(ack + win, rcv.maxend - 1))
+		rcv.maxend = ack + win + !win;
+	if (local && has_ack && seq_after(ack, rcv.end))
+		rcv.end = ack; /* the local stack got what we did not see */
+	if (!syn && seq_after(snd.end, snd.maxend))
+		snd.maxend = snd.end;
+	f->dir[side] = snd;
+	f->dir[side ^ 1] = rcv;
+	if (syn)
+		f->wscale[side] = s->wscale;
+	f->tcp_flags[side] |= s->flags;
+	f->flags |= side_seen_flag(side);
+	f->packets[side] += 1;
+	f->bytes[side] += s->ip_len;
+	f->last_tick = now >> XDPCT_TICK_SHIFT;
 	if (ns < XDPCT_CT_MAX)
 		f->state = ns;
-	return CT_OK;
+	return res;
+}
+
+/* What ct_apply() did, for the caller's counters and close events. */
+struct ct_outcome {
+	__u8 old_state;
+	__u8 new_state;
+	__u8 flags; /* the entry's, after */
+	__u8 pad;
+	__u32 tick;
+};
+
+/* Segment s from side on entry f, under f's lock: a SYN on a closed
+ * entry restarts it (the remote's needs a verified checksum), anything
+ * else goes through ct_update(). */
+static __always_inline int ct_apply(struct xdpct_flow *f, const struct flow_ref *ref,
+				    const struct ct_seg *s, int side, __u64 now,
+				    struct ct_outcome *o)
+{
+	int r = flow_lock(f, ref);
+
+	if (r != FLOW_LOCKED)
+		return r == FLOW_GONE ? CT_GONE : CT_BUSY;
+	o->old_state = f->state;
+	if ((s->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN &&
+	    (f->state == XDPCT_CT_TIME_WAIT || f->state == XDPCT_CT_CLOSE)) {
+		if (side == XDPCT_REMOTE && !s->csum_ok) {
+			r = CT_NEED_CSUM;
+		} else {
+			ct_init_syn(f, side, s, now);
+			r = CT_REOPENED;
+		}
+	} else {
+		r = ct_update(f, s, side, now);
+	}
+	o->new_state = f->state;
+	o->flags = f->flags;
+	o->tick = f->last_tick;
+	flow_unlock(f);
+	return r;
 }
 
 #endif

@@ -47,6 +47,23 @@ static __always_inline __u64 siphash24(const struct xdpct_siphash_key *k,
 #define COOKIE_TS_HASH_BITS 27
 #define COOKIE_NOTS_HASH_BITS 21
 
+/* The keys in force: key_idx is read once, first (include/xdpct.h). */
+static __always_inline const struct xdpct_siphash_key *
+cfg_key_cur(const struct xdpct_config *cfg)
+{
+	__u32 i = *(volatile const __u32 *)&cfg->key_idx & 1;
+
+	return &cfg->keys[i];
+}
+
+static __always_inline const struct xdpct_siphash_key *
+cfg_key_prev(const struct xdpct_config *cfg)
+{
+	__u32 i = (*(volatile const __u32 *)&cfg->key_idx & 1) ^ 1;
+
+	return &cfg->keys[i];
+}
+
 static __always_inline __u32 cookie_hash(const struct xdpct_siphash_key *k,
 					 const struct tuple *t, __u32 client_isn,
 					 __u32 data)

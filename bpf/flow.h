@@ -44,26 +44,53 @@ static __always_inline void pending_key(const struct tuple *t, bool remote_is_sr
 	__builtin_memcpy(k->laddr, remote_is_src ? t->daddr : t->saddr, 16);
 }
 
-/* One call site per map: clang would otherwise merge the two lookups into
- * one call with the map chosen at run time, which the verifier cannot
- * inline (an indirect call through the map's ops per packet). */
-static __always_inline struct xdpct_flow *flow_lookup(int family, union flow_key *k)
+/* A flow's key, where it lives, and what the key hashes to. */
+struct flow_ref {
+	union flow_key k;
+	__u32 tag;      /* struct xdpct_flow.tag of this key's entry */
+	__u32 bit;      /* its xdpct_seen bit (protected tables only) */
+	__u8 family;
+	__u8 observed;  /* in xdpct_observed4/6, not xdpct_flows4/6 */
+	__u8 pad[2];
+};
+
+static __always_inline void flow_ref_of(const struct tuple *t, bool remote_is_src,
+					bool observed, struct flow_ref *r)
+{
+	__u64 mix;
+
+	flow_key(t, remote_is_src, &r->k);
+	r->family = t->family;
+	r->observed = observed;
+	r->pad[0] = r->pad[1] = 0;
+	mix = t->family == 4 ? xdpct_key4_mix(&r->k.k4) : xdpct_key6_mix(&r->k.k6);
+	r->tag = xdpct_tag_of_mix(mix);
+	r->bit = xdpct_seen_of_mix(mix);
+}
+
+/* One call site per map: clang would otherwise merge the lookups into one
+ * call with the map chosen at run time, which the verifier cannot inline
+ * (an indirect call through the map's ops per packet). */
+static __always_inline struct xdpct_flow *flow_lookup(const struct flow_ref *r)
 {
 	struct xdpct_flow *f;
 
-	if (family == 4) {
-		f = bpf_map_lookup_elem(&xdpct_flows4, &k->k4);
-		asm volatile("" : "+r"(f)); /* keeps this call site apart */
+	if (r->observed) {
+		if (r->family == 4) {
+			f = bpf_map_lookup_elem(&xdpct_observed4, &r->k.k4);
+			asm volatile("" : "+r"(f)); /* keeps this call site apart */
+			return f;
+		}
+		f = bpf_map_lookup_elem(&xdpct_observed6, &r->k.k6);
+		asm volatile("" : "+r"(f));
 		return f;
 	}
-	return bpf_map_lookup_elem(&xdpct_flows6, &k->k6);
-}
-
-static __always_inline __u32 seen_bit(int family, const union flow_key *k)
-{
-	if (family == 4)
-		return xdpct_seen_bit4(&k->k4);
-	return xdpct_seen_bit6(&k->k6);
+	if (r->family == 4) {
+		f = bpf_map_lookup_elem(&xdpct_flows4, &r->k.k4);
+		asm volatile("" : "+r"(f));
+		return f;
+	}
+	return bpf_map_lookup_elem(&xdpct_flows6, &r->k.k6);
 }
 
 /* The key's bit, in both halves of xdpct_seen. */
@@ -80,8 +107,8 @@ static __always_inline void seen_set(__u32 bit)
 		__sync_fetch_and_or(w, m);
 }
 
-/* Whether the key may have a flow entry: its bit in the active half.
- * False only if it surely has none. */
+/* Whether the key may have a flow entry or a kernel socket: its bit in
+ * the active half. False only if it surely has neither. */
 static __always_inline bool seen_maybe(__u32 bit)
 {
 	__u32 ai = XDPCT_SEEN_ACTIVE, i;
@@ -98,44 +125,107 @@ static __always_inline bool seen_maybe(__u32 bit)
 }
 
 /* Every flow entry is inserted here: the entry first, then its bit (a
- * rebuild that clears the bit after this sees the entry in its walk). */
-static __always_inline int flow_insert(int family, union flow_key *k,
-				       struct xdpct_flow *f)
+ * rebuild that clears the bit after this sees the entry in its walk).
+ * how: BPF_ANY, or BPF_NOEXIST where another CPU may have made it. */
+static __always_inline int flow_insert(const struct flow_ref *r, struct xdpct_flow *f,
+				       __u64 how)
 {
-	int r;
+	int ret;
 
-	if (family == 4)
-		r = bpf_map_update_elem(&xdpct_flows4, &k->k4, f, BPF_ANY);
+	f->tag = r->tag;
+	if (r->observed) {
+		if (r->family == 4)
+			return bpf_map_update_elem(&xdpct_observed4, &r->k.k4, f, how);
+		return bpf_map_update_elem(&xdpct_observed6, &r->k.k6, f, how);
+	}
+	if (r->family == 4)
+		ret = bpf_map_update_elem(&xdpct_flows4, &r->k.k4, f, how);
 	else
-		r = bpf_map_update_elem(&xdpct_flows6, &k->k6, f, BPF_ANY);
-	if (!r)
-		seen_set(seen_bit(family, k));
-	return r;
+		ret = bpf_map_update_elem(&xdpct_flows6, &r->k.k6, f, how);
+	if (!ret)
+		seen_set(r->bit);
+	return ret;
 }
 
-static __always_inline void flow_delete(int family, union flow_key *k)
+/* The 64-bit word of tag and lock (include/xdpct.h). */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FLOW_LOCKWORD(tag, locked) ((__u64)(tag) | (__u64)(locked) << 32)
+#else
+#define FLOW_LOCKWORD(tag, locked) ((__u64)(tag) << 32 | (__u64)(locked))
+#endif
+/* A holder keeps the lock for tens of instructions, and no program that
+ * takes it can interrupt another on the same CPU (XDP and TC run with
+ * softirqs off): a short spin, then give up rather than stall. */
+#define FLOW_LOCK_SPINS 64
+
+enum { FLOW_LOCKED = 1, FLOW_GONE = 0, FLOW_BUSY = -1 };
+
+/* The spin, a global function: verified once, not per caller and per
+ * round. w: the entry's tag and lock word. */
+__noinline int flow_lock_word(__u64 *w, __u32 tag)
 {
-	if (family == 4)
-		bpf_map_delete_elem(&xdpct_flows4, &k->k4);
-	else
-		bpf_map_delete_elem(&xdpct_flows6, &k->k6);
+	__u64 free = FLOW_LOCKWORD(tag, 0), locked = FLOW_LOCKWORD(tag, 1), old;
+
+	if (!w)
+		return FLOW_GONE;
+	for (int i = 0; i < FLOW_LOCK_SPINS; i++) {
+		old = __sync_val_compare_and_swap(w, free, locked);
+		if (old == free)
+			return FLOW_LOCKED;
+		if (old != locked)
+			return FLOW_GONE;
+	}
+	return FLOW_BUSY;
+}
+
+/* Takes f's lock if f still holds r's key: a deleted element may have
+ * been reused for another key since the lookup (FLOW_GONE: treat it as
+ * no entry). FLOW_BUSY: another CPU held it through the spin. */
+static __always_inline int flow_lock(struct xdpct_flow *f, const struct flow_ref *r)
+{
+	int ret = flow_lock_word((__u64 *)&f->tag, r->tag);
+
+	if (ret == FLOW_GONE)
+		count(XDPCT_STAT_CT_TAG_MISMATCH);
+	else if (ret == FLOW_BUSY)
+		count(XDPCT_STAT_CT_LOCK_BUSY);
+	return ret;
+}
+
+/* Releases the lock (a full barrier: the entry's writes come first). */
+static __always_inline void flow_unlock(struct xdpct_flow *f)
+{
+	__u64 *w = (__u64 *)&f->tag;
+
+	__sync_lock_test_and_set(w, FLOW_LOCKWORD(f->tag, 0));
 }
 
 /* Tells `xdpct run` that a flow just entered TIME_WAIT or CLOSE. */
 static __always_inline void close_event(const struct tuple *t, bool remote_is_src,
-					const struct xdpct_flow *f, __u8 old_state)
+					const struct flow_ref *r, __u8 old_state,
+					__u8 new_state, __u32 tick)
 {
 	struct xdpct_close_event ev;
 
-	if (f->state == old_state ||
-	    (f->state != XDPCT_CT_TIME_WAIT && f->state != XDPCT_CT_CLOSE))
+	if (new_state == old_state ||
+	    (new_state != XDPCT_CT_TIME_WAIT && new_state != XDPCT_CT_CLOSE))
 		return;
 	pending_key(t, remote_is_src, &ev.key);
-	ev.tick = f->last_tick;
-	ev.state = f->state;
-	__builtin_memset(ev.pad, 0, sizeof(ev.pad));
+	ev.tick = tick;
+	ev.state = new_state;
+	ev.observed = r->observed;
+	ev.pad[0] = ev.pad[1] = 0;
 	if (bpf_ringbuf_output(&xdpct_events, &ev, sizeof(ev), BPF_RB_NO_WAKEUP))
 		count(XDPCT_STAT_EVENT_LOST);
+}
+
+/* Whether a local port is protected: its flows live in xdpct_flows4/6. */
+static __always_inline bool port_protected(__u16 lport)
+{
+	__u32 l = bpf_ntohs(lport);
+	__u8 *pl = bpf_map_lookup_elem(&xdpct_ports, &l);
+
+	return pl && (*pl & XDPCT_PORT_PROTECT);
 }
 
 /* Whether a flow on these ports is tracked without cookies. */

@@ -7,6 +7,7 @@
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE); /* key rotation: ordered stores */
 	__type(key, __u32);
 	__type(value, struct xdpct_config);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -36,6 +37,34 @@ struct {
 	__type(value, struct xdpct_flow);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpct_flows6 SEC(".maps");
+
+/* Flows that began with an unvalidated SYN (observed ports, --track-all):
+ * apart, so that they never push out a protected entry. Sized by the
+ * loader (--max-observed). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XDPCT_OBSERVED_DEFAULT);
+	__type(key, struct xdpct_flow4_key);
+	__type(value, struct xdpct_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_observed4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XDPCT_OBSERVED_DEFAULT);
+	__type(key, struct xdpct_flow6_key);
+	__type(value, struct xdpct_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_observed6 SEC(".maps");
+
+/* This namespace's addresses (XDPCT_CFG_LOCAL_ONLY), kept by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XDPCT_LOCAL_MAX);
+	__type(key, struct xdpct_local_key);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_local SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

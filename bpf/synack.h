@@ -77,7 +77,7 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 	mss_idx = mss_to_idx(t.family, o.mss ? o.mss : 536);
 	now = now_ns();
 	slot = cookie_slot(now);
-	cookie = cookie_make(&cfg->key_cur, &t, client_isn, mss_idx, slot, opts,
+	cookie = cookie_make(cfg_key_cur(cfg), &t, client_isn, mss_idx, slot, opts,
 			     has_ts);
 	if (has_ts)
 		/* a millisecond clock, never ahead of it, low 6 bits = options */
@@ -201,9 +201,9 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 	if (ws > 14 && ws != XDPCT_OPT_WSCALE_NONE)
 		return COOKIE_BAD;
 
-	if (!cookie_match(&cfg->key_cur, &t, isn, cookie, opts, has_ts)) {
+	if (!cookie_match(cfg_key_cur(cfg), &t, isn, cookie, opts, has_ts)) {
 		if (!(cfg->flags & XDPCT_CFG_PREV_KEY) ||
-		    !cookie_match(&cfg->key_prev, &t, isn, cookie, opts, has_ts))
+		    !cookie_match(cfg_key_prev(cfg), &t, isn, cookie, opts, has_ts))
 			return COOKIE_BAD;
 		count(XDPCT_STAT_COOKIE_PREV_KEY);
 	}
@@ -228,8 +228,9 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 	return COOKIE_GOOD;
 }
 
-/* Prepends the handover attributes as XDP metadata for TC ingress. */
-static __always_inline int attach_meta(struct xdp_md *ctx,
+/* Puts XDP metadata in front of the frame for TC ingress: what (enum
+ * xdpct_meta_what), with a's handover attributes when a is given. */
+static __always_inline int attach_meta(struct xdp_md *ctx, __u32 what,
 				       const struct xdpct_req_attrs *a)
 {
 	struct xdpct_meta *m;
@@ -242,7 +243,11 @@ static __always_inline int attach_meta(struct xdp_md *ctx,
 	if ((void *)(m + 1) > data)
 		return -1;
 	m->magic = XDPCT_META_MAGIC;
-	m->attrs = *a;
+	m->what = what;
+	if (a)
+		m->attrs = *a;
+	else
+		__builtin_memset(&m->attrs, 0, sizeof(m->attrs));
 	return 0;
 }
 

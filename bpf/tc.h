@@ -1,69 +1,176 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* TC ingress (cookie ACKs handed to the listener) and TC egress (the
- * local stack's packets drive its side of the state machine). */
+/* TC ingress (cookie ACKs handed to the listener, remote state changes
+ * that waited for the kernel's checksum verdict) and TC egress (the local
+ * stack's packets drive its side of the state machine). */
 #ifndef XDPCT_TC_H
 #define XDPCT_TC_H
 
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
+#define CHECKSUM_UNNECESSARY 1
+#define CHECKSUM_PARTIAL 3
 
 extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 				   struct bpf_tcp_req_attrs *attrs,
 				   int attrs__sz) __ksym;
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
+/* What a TC program works on besides the packet: off the 512-byte stack,
+ * which the calls of its path share. TC programs do not nest on a CPU
+ * (egress runs with softirqs off; ingress transmits nothing itself). */
+struct tc_scratch {
+	struct tuple t;
+	struct flow_ref ref;
+	struct ct_seg seg;
+	struct ct_outcome o;
+	struct xdpct_flow nf;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tc_scratch);
+} xdpct_tc_scratch SEC(".maps");
+
+static __always_inline struct tc_scratch *tc_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&xdpct_tc_scratch, &zero);
+}
+
+/* The headers, parsed where they lie: only a packet whose headers are
+ * not all in the linear part pays a pull (never the payload of a GSO
+ * packet). */
 static __always_inline int skb_tuple(struct __sk_buff *skb, struct pkt *p,
 				     struct tuple *t)
 {
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
 	__u32 want = skb->len < 128 ? skb->len : 128;
+	int r;
 
-	/* headers in the linear part; never the payload of a GSO packet */
-	if (data + want > data_end) {
+	r = parse_pkt(data, data_end, skb->len, p);
+	if (r == PARSE_MALFORMED && data + want > data_end) {
 		if (bpf_skb_pull_data(skb, want))
 			return -1;
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
+		__builtin_memset(p, 0, sizeof(*p));
+		r = parse_pkt(data, data_end, skb->len, p);
 	}
-	if (parse_pkt(data, data_end, skb->len, p) != PARSE_TCP || !p->tcp)
+	if (r != PARSE_TCP || !p->tcp)
 		return -1;
 	pkt_tuple(p, t);
 	return 0;
 }
 
-SEC("tc")
-int xdpct_tc_in(struct __sk_buff *skb)
+/* skb->len, not the IP length fields: a GSO packet may be bigger. */
+static __always_inline void skb_seg(struct __sk_buff *skb, const struct pkt *p,
+				    struct ct_seg *seg)
 {
-	void *data = (void *)(long)skb->data;
-	struct xdpct_meta *m = (void *)(long)skb->data_meta;
-	struct bpf_tcp_req_attrs attrs;
+	__u32 ip_len = skb->len - p->l3_off;
+	__u32 payload = ip_len - ((void *)p->tcp - (void *)p->eth - p->l3_off) -
+			p->tcp->doff * 4;
+
+	ct_seg_from(seg, p->tcp, payload, ip_len);
+	seg->csum_ok = 1;
+	if (seg->flags & TCP_FLAG_SYN) {
+		struct tcp_opts o;
+
+		if (parse_opts_skb(skb, (void *)p->tcp - (void *)(long)skb->data,
+				   p->tcp->doff * 4 - 20, &o) == 0 && o.wscale != 0xff)
+			seg->wscale = o.wscale;
+	}
+}
+
+/* A remote segment that XDP passed without its state change: the checksum
+ * did not hold over the frame's bytes, which is what an offloaded (partial)
+ * checksum looks like. The kernel's verdict decides. */
+static __noinline int tc_deferred_ct(struct __sk_buff *skb, struct pkt *p,
+				     struct tc_scratch *sc)
+{
+	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	struct tuple *t = &sc->t;
+	struct xdpct_flow *f;
+	bool protect = port_protected(t->dport);
+	__u8 summed;
+	int r;
+
+	flow_ref_of(t, true, !protect, &sc->ref);
+	f = flow_lookup(&sc->ref);
+	if (!f)
+		return TC_ACT_OK;
+	summed = BPF_CORE_READ_BITFIELD(kskb, ip_summed);
+	if (summed != CHECKSUM_UNNECESSARY && summed != CHECKSUM_PARTIAL) {
+		/* XDP summed the bytes and they do not add up */
+		count(XDPCT_STAT_TC_CSUM_BAD);
+		return protect ? TC_ACT_SHOT : TC_ACT_OK;
+	}
+	skb_seg(skb, p, &sc->seg);
+	sc->seg.ip_len = p->ip_len; /* as XDP counts it */
+	r = ct_apply(f, &sc->ref, &sc->seg, XDPCT_REMOTE, now_ns(), &sc->o);
+	if (r == CT_GONE || r == CT_BUSY)
+		return TC_ACT_OK;
+	close_event(t, true, &sc->ref, sc->o.old_state, sc->o.new_state, sc->o.tick);
+	if (r == CT_OK || r == CT_REOPENED) {
+		count(XDPCT_STAT_TC_CT_APPLIED);
+		if (r == CT_REOPENED)
+			count(XDPCT_STAT_CT_REOPEN);
+		return TC_ACT_OK;
+	}
+	if (r != CT_RST_CHALLENGE) {
+		/* the entry moved since XDP looked */
+		count(XDPCT_STAT_CT_INVALID);
+		if (protect)
+			return TC_ACT_SHOT;
+	}
+	return TC_ACT_OK;
+}
+
+/* The cookie flow's handshake is over: its child socket exists. */
+static __always_inline void flow_child_made(struct xdpct_flow *f, const struct flow_ref *ref)
+{
+	bool done = false;
+
+	if (flow_lock(f, ref) != FLOW_LOCKED)
+		return;
+	if (f->flags & XDPCT_FLOW_PENDING) {
+		f->flags &= ~XDPCT_FLOW_PENDING;
+		if (f->state == XDPCT_CT_SYN_RECV)
+			f->state = XDPCT_CT_ESTABLISHED;
+		done = true;
+	}
+	flow_unlock(f);
+	if (done)
+		count(XDPCT_STAT_TC_CHILD_SEEN);
+}
+
+/* A validated cookie ACK for the local listener: handed over with its
+ * attributes (bpf_sk_assign_tcp_reqsk), or, once the child exists, the
+ * flow's handshake is over. */
+static __noinline int tc_handover(struct __sk_buff *skb, struct pkt *p,
+				  struct tc_scratch *sc, struct bpf_tcp_req_attrs *attrs)
+{
 	struct bpf_sock_tuple bt = {};
+	struct tuple *t = &sc->t;
 	struct xdpct_flow_key pk;
 	struct xdpct_pending *pe;
 	struct bpf_sock *skc;
 	struct xdpct_flow *f;
-	union flow_key key;
-	struct pkt p = {};
-	struct tuple t;
 	__u32 tlen;
 
-	if ((void *)(m + 1) > data || m->magic != XDPCT_META_MAGIC)
-		return TC_ACT_OK;
-	count(XDPCT_STAT_TC_META);
-	__builtin_memcpy(&attrs, &m->attrs, sizeof(attrs));
-
-	if (skb_tuple(skb, &p, &t))
-		return TC_ACT_OK;
-	if (t.family == 4) {
-		bt.ipv4.saddr = t.saddr[0];
-		bt.ipv4.daddr = t.daddr[0];
-		bt.ipv4.sport = t.sport;
-		bt.ipv4.dport = t.dport;
+	if (t->family == 4) {
+		bt.ipv4.saddr = t->saddr[0];
+		bt.ipv4.daddr = t->daddr[0];
+		bt.ipv4.sport = t->sport;
+		bt.ipv4.dport = t->dport;
 		tlen = sizeof(bt.ipv4);
 	} else {
-		__builtin_memcpy(bt.ipv6.saddr, t.saddr, 16);
-		__builtin_memcpy(bt.ipv6.daddr, t.daddr, 16);
-		bt.ipv6.sport = t.sport;
-		bt.ipv6.dport = t.dport;
+		__builtin_memcpy(bt.ipv6.saddr, t->saddr, 16);
+		__builtin_memcpy(bt.ipv6.daddr, t->daddr, 16);
+		bt.ipv6.sport = t->sport;
+		bt.ipv6.dport = t->dport;
 		tlen = sizeof(bt.ipv6);
 	}
 
@@ -72,13 +179,13 @@ int xdpct_tc_in(struct __sk_buff *skb)
 		count(XDPCT_STAT_TC_NO_LISTENER);
 		return TC_ACT_OK; /* the kernel resets it, as for a closed port */
 	}
-	pending_key(&t, true, &pk);
+	pending_key(t, true, &pk);
 	if (skc->state == BPF_TCP_LISTEN) {
 		struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
 		__u64 now = now_ns();
 
 		pe = bpf_map_lookup_elem(&xdpct_pending, &pk);
-		if (pe && bpf_ntohl(p.tcp->seq) != pe->first_seq) {
+		if (pe && bpf_ntohl(p->tcp->seq) != pe->first_seq) {
 			/* the first segment met a full accept queue and a later
 			 * one came before its retransmission: handed over, it
 			 * would start the connection past the missing bytes */
@@ -94,8 +201,8 @@ int xdpct_tc_in(struct __sk_buff *skb)
 			/* the previous packet will make the child; with room in
 			 * the accept queue it cannot fail for lack of space */
 			count(XDPCT_STAT_TC_HANDOFF_DUP);
-		} else if (bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tp, &attrs,
-						   sizeof(attrs)) == 0) {
+		} else if (bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tp, attrs,
+						   sizeof(*attrs)) == 0) {
 			if (pe)
 				pe->handoff_ns = now;
 			count(XDPCT_STAT_TC_HANDOFF);
@@ -104,19 +211,42 @@ int xdpct_tc_in(struct __sk_buff *skb)
 		}
 	} else if (skc->state != BPF_TCP_NEW_SYN_RECV &&
 		   skc->state != BPF_TCP_TIME_WAIT) {
-		/* the child exists: the handshake is over */
-		flow_key(&t, true, &key);
-		f = flow_lookup(t.family, &key);
-		if (f && (f->flags & XDPCT_FLOW_PENDING)) {
-			f->flags &= ~XDPCT_FLOW_PENDING;
-			if (f->state == XDPCT_CT_SYN_RECV)
-				f->state = XDPCT_CT_ESTABLISHED;
-			count(XDPCT_STAT_TC_CHILD_SEEN);
-		}
+		/* the child exists: the handshake is over (cookie flows live
+		 * in the protected tables) */
+		flow_ref_of(t, true, false, &sc->ref);
+		f = flow_lookup(&sc->ref);
+		if (f)
+			flow_child_made(f, &sc->ref);
 		bpf_map_delete_elem(&xdpct_pending, &pk);
 	}
 	bpf_sk_release(skc);
 	return TC_ACT_OK;
+}
+
+SEC("tc")
+int xdpct_tc_in(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	struct xdpct_meta *m = (void *)(long)skb->data_meta;
+	struct bpf_tcp_req_attrs attrs;
+	struct tc_scratch *sc;
+	struct pkt p = {};
+	__u32 what;
+
+	if ((void *)(m + 1) > data || m->magic != XDPCT_META_MAGIC)
+		return TC_ACT_OK;
+	count(XDPCT_STAT_TC_META);
+	what = m->what;
+	__builtin_memcpy(&attrs, &m->attrs, sizeof(attrs));
+
+	sc = tc_scratch();
+	if (!sc || skb_tuple(skb, &p, &sc->t))
+		return TC_ACT_OK;
+	if ((what & XDPCT_META_CT) && tc_deferred_ct(skb, &p, sc) == TC_ACT_SHOT)
+		return TC_ACT_SHOT;
+	if (!(what & XDPCT_META_ATTRS))
+		return TC_ACT_OK;
+	return tc_handover(skb, &p, sc, &attrs);
 }
 
 /* Egress: the local side's packets drive its half of the state machine.
@@ -126,72 +256,61 @@ SEC("classifier")
 int xdpct_tc_out(struct __sk_buff *skb)
 {
 	struct xdpct_config *cfg;
+	struct tc_scratch *sc;
 	struct xdpct_flow *f;
-	union flow_key key;
 	struct pkt p = {};
-	struct ct_seg seg;
-	struct tuple t;
-	__u32 zero = 0, payload, ip_len;
+	__u32 zero = 0;
+	bool protect;
 	__u64 now;
+	int r;
 
 	count(XDPCT_STAT_TC_OUT_PACKETS);
 	cfg = bpf_map_lookup_elem(&xdpct_config, &zero);
 	if (!cfg || !(cfg->flags & XDPCT_CFG_ENABLED))
 		return TC_ACT_OK;
-	if (skb_tuple(skb, &p, &t))
+	sc = tc_scratch();
+	if (!sc || skb_tuple(skb, &p, &sc->t))
 		return TC_ACT_OK;
-	/* skb->len, not the IP length fields: a GSO packet may be bigger */
-	ip_len = skb->len - p.l3_off;
-	payload = ip_len - ((void *)p.tcp - (void *)p.eth - p.l3_off) - p.tcp->doff * 4;
-	ct_seg_from(&seg, p.tcp, payload, ip_len);
-	flow_key(&t, false, &key);
-	f = flow_lookup(t.family, &key);
+	/* the local port decides the table, as on ingress */
+	protect = port_protected(sc->t.sport);
+	if (!protect && !observed(cfg, sc->t.sport, sc->t.dport))
+		return TC_ACT_OK;
+	flow_ref_of(&sc->t, false, !protect, &sc->ref);
+	f = flow_lookup(&sc->ref);
+	skb_seg(skb, &p, &sc->seg);
 	now = now_ns();
 
 	if (f) {
-		if (seg.flags & TCP_FLAG_SYN) {
-			struct tcp_opts o;
+		r = ct_apply(f, &sc->ref, &sc->seg, XDPCT_LOCAL, now, &sc->o);
+		if (r != CT_GONE) { /* CT_BUSY: as a packet the table refused */
+			close_event(&sc->t, false, &sc->ref, sc->o.old_state, sc->o.new_state,
+				    sc->o.tick);
+			if (r == CT_REOPENED) {
+				count(XDPCT_STAT_CT_REOPEN);
+				count(XDPCT_STAT_TC_OUT_CT_NEW);
+			} else if (r != CT_OK) {
+				count(XDPCT_STAT_CT_INVALID);
+			} else if ((sc->o.flags & XDPCT_FLOW_PENDING) &&
+				   !(sc->seg.flags & TCP_FLAG_RST)) {
+				/* the local stack answering a cookie flow: its
+				 * child exists */
+				struct xdpct_flow_key pk;
 
-			if (parse_opts_skb(skb, (void *)p.tcp - (void *)(long)skb->data,
-					   p.tcp->doff * 4 - 20, &o) == 0 && o.wscale != 0xff)
-				seg.wscale = o.wscale;
-		}
-		if ((seg.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN &&
-		    (f->state == XDPCT_CT_TIME_WAIT || f->state == XDPCT_CT_CLOSE)) {
-			count(XDPCT_STAT_CT_REOPEN);
-			ct_init_syn(f, XDPCT_LOCAL, &seg, now);
-			count(XDPCT_STAT_TC_OUT_CT_NEW);
+				flow_child_made(f, &sc->ref);
+				pending_key(&sc->t, false, &pk);
+				bpf_map_delete_elem(&xdpct_pending, &pk);
+			}
+			count(XDPCT_STAT_TC_OUT_FLOW);
 			return TC_ACT_OK;
 		}
-		__u8 old_state = f->state;
-		int r = ct_update(f, &seg, XDPCT_LOCAL, now);
-
-		close_event(&t, false, f, old_state);
-		if (r != CT_OK) {
-			count(XDPCT_STAT_CT_INVALID);
-		} else if ((f->flags & XDPCT_FLOW_PENDING) && !(seg.flags & TCP_FLAG_RST)) {
-			/* the local stack answering a cookie flow: its child exists */
-			struct xdpct_flow_key pk;
-
-			f->flags &= ~XDPCT_FLOW_PENDING;
-			if (f->state == XDPCT_CT_SYN_RECV)
-				f->state = XDPCT_CT_ESTABLISHED;
-			pending_key(&t, false, &pk);
-			bpf_map_delete_elem(&xdpct_pending, &pk);
-		}
-		count(XDPCT_STAT_TC_OUT_FLOW);
-		return TC_ACT_OK;
 	}
-	if ((seg.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_FIN)) ==
-		    TCP_FLAG_SYN && observed(cfg, t.sport, t.dport)) {
-		struct xdpct_flow nf;
-		struct tcp_opts o;
-
-		if (parse_opts_skb(skb, (void *)p.tcp - (void *)(long)skb->data,
-				   p.tcp->doff * 4 - 20, &o) == 0 && o.wscale != 0xff)
-			seg.wscale = o.wscale;
-		ct_init_syn(&nf, XDPCT_LOCAL, &seg, now);
-		flow_insert(t.family, &key, &nf);
+	/* a connection this host opens, from any tracked port: its answer
+	 * must find an entry */
+	if ((sc->seg.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_FIN)) ==
+	    TCP_FLAG_SYN) {
+		__builtin_memset(&sc->nf, 0, sizeof(sc->nf));
+		ct_init_syn(&sc->nf, XDPCT_LOCAL, &sc->seg, now);
+		flow_insert(&sc->ref, &sc->nf, BPF_ANY);
 		count(XDPCT_STAT_TC_OUT_CT_NEW);
 	}
 	return TC_ACT_OK;

@@ -3,78 +3,230 @@
 #ifndef XDPCT_XDP_H
 #define XDPCT_XDP_H
 
-/* The three paths below are separate subprograms, each with its own
- * stack frame: inlined, their locals would not fit in 512 bytes together
- * with check_cookie()'s. */
+/* The tuple and flow key of the packet in hand: 88 bytes the 512-byte
+ * stack shared by the calls of a packet's path cannot spare. XDP does not
+ * nest on a CPU. */
+struct xdp_scratch {
+	struct tuple t;
+	struct flow_ref ref;
+};
 
-/* Verdict for a packet whose flow entry exists. */
-static __noinline int xdp_flow_packet(struct xdp_md *ctx, struct pkt *p,
-				      struct tuple *t, struct xdpct_flow *f,
-				      bool protect)
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdp_scratch);
+} xdpct_xdp_scratch SEC(".maps");
+
+/* xdp_no_flow(): an entry was made from the kernel's socket, look again */
+#define XDP_READOPTED 0x100
+
+/* A parsed packet and where its flow lives, shared by the paths below
+ * (each a subprogram with its own stack frame: inlined, their locals
+ * would not fit in 512 bytes with check_cookie()'s). */
+struct xdp_pkt {
+	struct pkt p;
+	struct tuple *t;       /* in xdpct_xdp_scratch: the stack is short */
+	struct flow_ref *ref;  /* there too */
+	struct xdpct_config *cfg;
+	bool protect; /* the local port is protected (else observed) */
+	bool maybe;   /* xdpct_seen: an entry or a socket may exist */
+};
+
+/* Sources Linux never answers (martians, RFC 1812 and ip_route_input),
+ * and frames not sent to this host's MAC: a SYN-ACK to them would be a
+ * reflection or a spoof. */
+static __always_inline bool bad_source(const struct xdp_pkt *x)
 {
-	__u64 now = now_ns();
-	__u8 old_state;
-	bool pending_ack = (f->flags & XDPCT_FLOW_PENDING) &&
-			   (p->flags & (TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_SYN)) ==
-				   TCP_FLAG_ACK;
+	const __u8 *mac = x->p.eth->h_dest;
+	const struct xdpct_config *cfg = x->cfg;
+
+	if (mac[0] & 1) /* multicast or broadcast */
+		return true;
+	if ((cfg->if_mac[0] | cfg->if_mac[1] | cfg->if_mac[2] | cfg->if_mac[3] |
+	     cfg->if_mac[4] | cfg->if_mac[5]) &&
+	    ((mac[0] ^ cfg->if_mac[0]) | (mac[1] ^ cfg->if_mac[1]) |
+	     (mac[2] ^ cfg->if_mac[2]) | (mac[3] ^ cfg->if_mac[3]) |
+	     (mac[4] ^ cfg->if_mac[4]) | (mac[5] ^ cfg->if_mac[5])))
+		return true;
+	if (x->t->family == 4) {
+		__u32 s = bpf_ntohl(x->t->saddr[0]);
+
+		return (s >> 24) == 0 || (s >> 24) == 127 || (s >> 28) == 0xe ||
+		       s == 0xffffffff;
+	}
+	{
+		__u32 s0 = bpf_ntohl(x->t->saddr[0]);
+		bool hi_zero = !x->t->saddr[0] && !x->t->saddr[1];
+
+		if ((s0 >> 24) == 0xff) /* multicast */
+			return true;
+		if (hi_zero && !x->t->saddr[2] &&
+		    (!x->t->saddr[3] || x->t->saddr[3] == bpf_htonl(1)))
+			return true; /* :: and ::1 */
+		/* v4-mapped: Linux's TCP drops it on IPv6 */
+		return hi_zero && x->t->saddr[2] == bpf_htonl(0xffff);
+	}
+}
+
+/* Whether the destination is an address of this host (a router's or a
+ * bridge's transit traffic is not ours to answer). */
+static __always_inline bool dest_local(const struct xdp_pkt *x)
+{
+	struct xdpct_local_key k = {};
+
+	if (!(x->cfg->flags & XDPCT_CFG_LOCAL_ONLY))
+		return true;
+	k.family = x->t->family;
+	__builtin_memcpy(k.addr, x->t->daddr, 16);
+	return bpf_map_lookup_elem(&xdpct_local, &k) != NULL;
+}
+
+/* An adopted entry's sequence numbers, from its socket. FLOW_GONE: the
+ * entry was reused for another key. */
+static __noinline int xdp_sync_adopted(struct xdp_md *ctx, struct xdp_pkt *x,
+				       struct xdpct_flow *f)
+{
+	struct sock_view v;
+	bool synced = false;
+	int r;
+
+	if (sock_find_xdp(ctx, x->t, &v) != 1)
+		return FLOW_LOCKED;
+	r = flow_lock(f, x->ref);
+	if (r != FLOW_LOCKED)
+		return r;
+	if ((f->flags & (XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL)) !=
+	    (XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL)) {
+		flow_set_from_sock(f, &v);
+		synced = true;
+	}
+	flow_unlock(f);
+	if (synced)
+		count(XDPCT_STAT_CT_SYNC_SOCKET);
+	return FLOW_LOCKED;
+}
+
+/* The handover attributes of a pending cookie flow, 0 if found. */
+static __noinline int pending_attrs(const struct tuple *t, struct xdpct_req_attrs *a)
+{
+	struct xdpct_flow_key pk;
+	struct xdpct_pending *pe;
+
+	pending_key(t, true, &pk);
+	pe = bpf_map_lookup_elem(&xdpct_pending, &pk);
+	if (!pe)
+		return -1;
+	*a = pe->attrs;
+	return 0;
+}
+
+/* A packet whose flow entry exists. */
+static __noinline int xdp_flow_packet(struct xdp_md *ctx, struct xdp_pkt *x,
+				      struct xdpct_flow *f)
+{
+	void *data = (void *)(long)ctx->data;
+	struct pkt *p = &x->p;
+	struct xdpct_req_attrs a;
+	struct ct_outcome o = {};
 	struct ct_seg seg;
+	__u32 what = 0;
+	__u64 now = now_ns();
 	int r;
 
 	ct_seg_from(&seg, p->tcp, p->tcp_len - p->tcp->doff * 4, pkt_ip_len(p));
 	if (seg.flags & TCP_FLAG_SYN) { /* a SYN-ACK, or a SYN again: its shift */
-		void *data = (void *)(long)ctx->data;
-		struct tcp_opts o;
+		struct tcp_opts opt;
 
-		if (parse_opts(ctx, (void *)p->tcp - data, p->tcp->doff * 4 - 20, &o) == 0 &&
-		    o.wscale != 0xff)
-			seg.wscale = o.wscale;
+		if (parse_opts(ctx, (void *)p->tcp - data, p->tcp->doff * 4 - 20, &opt) == 0 &&
+		    opt.wscale != 0xff)
+			seg.wscale = opt.wscale;
 	}
-	old_state = f->state;
-	r = ct_update(f, &seg, XDPCT_REMOTE, now);
-	close_event(t, true, f, old_state);
+	/* adopted (sock_diag has no sequence numbers): the socket's first */
+	if ((f->flags & XDPCT_FLOW_ADOPTED) &&
+	    (f->flags & (XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL)) !=
+		    (XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL) &&
+	    xdp_sync_adopted(ctx, x, f) == FLOW_GONE)
+		goto gone;
+	r = ct_apply(f, x->ref, &seg, XDPCT_REMOTE, now, &o);
+	if (r == CT_NEED_CSUM) {
+		if (tcp_csum_xdp(ctx, (void *)p->tcp - data, p->tcp_len, x->t)) {
+			seg.csum_ok = 1;
+			r = ct_apply(f, x->ref, &seg, XDPCT_REMOTE, now, &o);
+		} else {
+			/* partial (offloaded) or bad: TC ingress applies it if
+			 * the kernel's checksum verdict is good */
+			what |= XDPCT_META_CT;
+			count(XDPCT_STAT_CT_CSUM_DEFER);
+			r = CT_OK;
+			o.flags = f->flags;
+		}
+	}
+	if (r == CT_GONE)
+		goto gone;
+	if (r == CT_BUSY) {
+		count(XDPCT_STAT_V_PASS_FLOW); /* rare: counted as ct_lock_busy */
+		return XDP_PASS;
+	}
+	close_event(x->t, true, x->ref, o.old_state, o.new_state, o.tick);
+	if (r == CT_REOPENED) {
+		/* a new connection on an old tuple goes to the kernel, which may
+		 * hold a TIME_WAIT socket for it; tracked from this SYN. Only a
+		 * known tuple gets here: no way around the cookies for a flood */
+		count(XDPCT_STAT_CT_REOPEN);
+		if (x->protect)
+			count(XDPCT_STAT_SYN_SEEN);
+		count(XDPCT_STAT_V_PASS_CT_NEW);
+		return XDP_PASS;
+	}
 	if (r == CT_RST_CHALLENGE) {
 		count(XDPCT_STAT_CT_RST_CHALLENGE);
 	} else if (r != CT_OK) {
 		count(XDPCT_STAT_CT_INVALID);
-		if (protect) { /* observing never drops */
+		if (x->protect) { /* observing never drops */
 			if (r == CT_RST_WINDOW)
 				count(XDPCT_STAT_V_DROP_RST_WINDOW);
 			else if (r == CT_ACK_WINDOW)
 				count(XDPCT_STAT_V_DROP_ACK_WINDOW);
+			else if (r == CT_SEQ_WINDOW)
+				count(XDPCT_STAT_V_DROP_SEQ_WINDOW);
 			else
 				count(XDPCT_STAT_V_DROP_CT_INVALID);
 			return XDP_DROP;
 		}
 	}
-	if (pending_ack) {
-		/* until TC sees the child socket, every ACK carries the
+	if ((o.flags & XDPCT_FLOW_PENDING) &&
+	    (p->flags & (TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_SYN)) == TCP_FLAG_ACK) {
+		/* until the child socket exists, every ACK carries the
 		 * attributes again: the first may have met a full accept queue */
-		struct xdpct_flow_key pk;
-		struct xdpct_pending *pe;
-		struct xdpct_req_attrs a;
-
-		pending_key(t, true, &pk);
-		pe = bpf_map_lookup_elem(&xdpct_pending, &pk);
-		if (pe) {
-			a = pe->attrs;
-			if (attach_meta(ctx, &a)) {
-				count(XDPCT_STAT_V_DROP_ERROR);
-				return XDP_DROP;
-			}
-		} else {
+		if (pending_attrs(x->t, &a) == 0)
+			what |= XDPCT_META_ATTRS;
+		else
 			count(XDPCT_STAT_CT_PENDING_LOST);
-		}
+	}
+	if (what && attach_meta(ctx, what, (what & XDPCT_META_ATTRS) ? &a : NULL)) {
+		count(XDPCT_STAT_V_DROP_ERROR);
+		return XDP_DROP;
 	}
 	count(XDPCT_STAT_V_PASS_FLOW);
 	return XDP_PASS;
+gone:
+	/* the entry went (and its element was reused) since the lookup: as
+	 * without one, short of a second look: the next packet re-adopts */
+	if (x->protect) {
+		count(XDPCT_STAT_V_DROP_NO_FLOW);
+		return XDP_DROP;
+	}
+	count(XDPCT_STAT_V_PASS_UNTRACKED);
+	return XDP_PASS;
 }
 
-/* A valid cookie ACK: the flow starts at SYN_RECV, pending until TC sees
- * the listener's child socket. */
-static __noinline int xdp_cookie_flow(struct xdp_md *ctx, struct pkt *p,
-				      struct tuple *t, const struct xdpct_config *cfg,
+/* A valid cookie ACK: the flow starts at SYN_RECV, pending until the
+ * listener's child socket exists. */
+static __noinline int xdp_cookie_flow(struct xdp_md *ctx, struct xdp_pkt *x,
 				      const struct xdpct_req_attrs *a)
 {
+	struct pkt *p = &x->p;
 	struct xdpct_pending pe = {
 		.attrs = *a,
 		.first_seq = bpf_ntohl(p->tcp->seq),
@@ -82,32 +234,38 @@ static __noinline int xdp_cookie_flow(struct xdp_md *ctx, struct pkt *p,
 	__u64 now = now_ns();
 	struct xdpct_flow_key pk;
 	struct xdpct_flow nf = {};
-	union flow_key k;
 	__u32 isn = bpf_ntohl(p->tcp->seq) - 1, cookie = bpf_ntohl(p->tcp->ack_seq) - 1;
+	__u32 rwin = bpf_ntohs(p->tcp->window), shift = 0;
 
+	if (a->wscale_ok)
+		shift = a->snd_wscale & 0xf;
+	rwin <<= shift;
 	nf.first_s = now / 1000000000ULL;
 	nf.last_tick = now >> XDPCT_TICK_SHIFT;
 	nf.state = XDPCT_CT_SYN_RECV;
 	nf.flags = XDPCT_FLOW_PENDING | XDPCT_FLOW_COOKIE | XDPCT_FLOW_REMOTE_OPENED |
 		   XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL;
+	nf.wscale[XDPCT_REMOTE] = a->wscale_ok ? a->snd_wscale : 0xf;
+	nf.wscale[XDPCT_LOCAL] = a->wscale_ok ? x->cfg->wscale : 0xf;
+	nf.tcp_flags[XDPCT_REMOTE] = TCP_FLAG_SYN | p->flags;
+	nf.tcp_flags[XDPCT_LOCAL] = TCP_FLAG_SYN | TCP_FLAG_ACK;
+	/* the remote may send up to our SYN-ACK's window (never scaled, at
+	 * most 65535) past its ISN until the child says more */
 	nf.dir[XDPCT_REMOTE].end = isn + 1 + p->tcp_len - p->tcp->doff * 4 +
 				   !!(p->flags & TCP_FLAG_FIN);
 	nf.dir[XDPCT_REMOTE].maxack = cookie + 1;
-	nf.dir[XDPCT_REMOTE].win = bpf_ntohs(p->tcp->window);
-	nf.dir[XDPCT_REMOTE].wscale = a->wscale_ok ? a->snd_wscale : 0xf;
-	nf.dir[XDPCT_REMOTE].flags = TCP_FLAG_SYN | p->flags;
+	nf.dir[XDPCT_REMOTE].maxwin = rwin ? rwin : 1;
+	nf.dir[XDPCT_REMOTE].maxend = isn + 1 + 65535;
 	nf.dir[XDPCT_LOCAL].end = cookie + 1;
 	nf.dir[XDPCT_LOCAL].maxack = isn + 1;
-	nf.dir[XDPCT_LOCAL].win = 0xffff;
-	nf.dir[XDPCT_LOCAL].wscale = a->wscale_ok ? cfg->wscale : 0xf;
-	nf.dir[XDPCT_LOCAL].flags = TCP_FLAG_SYN | TCP_FLAG_ACK;
+	nf.dir[XDPCT_LOCAL].maxwin = 65535;
+	nf.dir[XDPCT_LOCAL].maxend = cookie + 1 + (rwin ? rwin : 1);
 	nf.packets[XDPCT_REMOTE] = 1;
 	nf.bytes[XDPCT_REMOTE] = pkt_ip_len(p);
-	pending_key(t, true, &pk);
+	pending_key(x->t, true, &pk);
 	bpf_map_update_elem(&xdpct_pending, &pk, &pe, BPF_ANY);
-	flow_key(t, true, &k);
-	flow_insert(t->family, &k, &nf);
-	if (attach_meta(ctx, a)) {
+	flow_insert(x->ref, &nf, BPF_ANY);
+	if (attach_meta(ctx, XDPCT_META_ATTRS, a)) {
 		count(XDPCT_STAT_V_DROP_ERROR);
 		return XDP_DROP;
 	}
@@ -115,14 +273,12 @@ static __noinline int xdp_cookie_flow(struct xdp_md *ctx, struct pkt *p,
 	return XDP_PASS;
 }
 
-/* SYN to an observed port, or reopening a closed flow: the handshake is
- * tracked from here. */
-static __noinline int xdp_observe_syn(struct xdp_md *ctx, struct pkt *p,
-				      struct tuple *t)
+/* SYN to an observed port: the handshake is tracked from here. */
+static __noinline int xdp_observe_syn(struct xdp_md *ctx, struct xdp_pkt *x)
 {
 	void *data = (void *)(long)ctx->data;
-	struct xdpct_flow nf;
-	union flow_key k;
+	struct pkt *p = &x->p;
+	struct xdpct_flow nf = {};
 	struct tcp_opts o;
 	struct ct_seg seg;
 
@@ -131,10 +287,107 @@ static __noinline int xdp_observe_syn(struct xdp_md *ctx, struct pkt *p,
 	    o.wscale != 0xff)
 		seg.wscale = o.wscale;
 	ct_init_syn(&nf, XDPCT_REMOTE, &seg, now_ns());
-	flow_key(t, true, &k);
-	flow_insert(t->family, &k, &nf);
+	flow_insert(x->ref, &nf, BPF_ANY);
 	count(XDPCT_STAT_V_PASS_CT_NEW);
 	return XDP_PASS;
+}
+
+/* A connection the kernel has but the table lost (the LRU, an eviction
+ * race, a delete): its entry again, from the socket. 1: entry made (or
+ * made meanwhile by another CPU); 2: a TIME_WAIT socket; 0: none. */
+static __noinline int xdp_readopt(struct xdp_md *ctx, struct xdp_pkt *x)
+{
+	struct xdpct_flow nf = {};
+	struct sock_view v;
+	__u8 fin_l, fin_r, st;
+	__u64 now;
+	int r;
+
+	count(XDPCT_STAT_LOST_LOOKUP);
+	r = sock_find_xdp(ctx, x->t, &v);
+	if (r != 1)
+		return r;
+	st = sock_ct_state(v.state, &fin_l, &fin_r);
+	if (st == XDPCT_CT_NONE)
+		return 0;
+	now = now_ns();
+	nf.first_s = now / 1000000000ULL;
+	nf.last_tick = now >> XDPCT_TICK_SHIFT;
+	nf.state = st;
+	/* who opened it is not known: on a protected port, most likely the
+	 * remote side */
+	nf.flags = XDPCT_FLOW_ADOPTED | XDPCT_FLOW_REMOTE_OPENED;
+	flow_set_from_sock(&nf, &v);
+	if (fin_l)
+		nf.tcp_flags[XDPCT_LOCAL] |= TCP_FLAG_FIN;
+	if (fin_r)
+		nf.tcp_flags[XDPCT_REMOTE] |= TCP_FLAG_FIN;
+	flow_insert(x->ref, &nf, BPF_NOEXIST);
+	return 1;
+}
+
+/* A packet with no entry. */
+static __noinline int xdp_no_flow(struct xdp_md *ctx, struct xdp_pkt *x)
+{
+	void *data = (void *)(long)ctx->data;
+	struct pkt *p = &x->p;
+	struct xdpct_req_attrs a;
+	bool syn_only = (p->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
+	int r = -1;
+
+	if (!x->protect) {
+		if (syn_only && !bad_source(x))
+			return xdp_observe_syn(ctx, x);
+		if (syn_only)
+			count(XDPCT_STAT_CT_INVALID); /* tracked never, dropped never */
+		count(XDPCT_STAT_V_PASS_UNTRACKED);
+		return XDP_PASS;
+	}
+	if (!dest_local(x)) {
+		count(XDPCT_STAT_V_PASS_NOT_LOCAL);
+		return XDP_PASS;
+	}
+	if (bad_source(x)) {
+		count(XDPCT_STAT_V_DROP_BAD_SOURCE);
+		return XDP_DROP;
+	}
+	if (syn_only) {
+		/* no entry: the answer a lookup that finds nothing leads to;
+		 * without the lookup when xdpct_seen says there surely is none */
+		count(XDPCT_STAT_SYN_SEEN);
+		if (!x->maybe)
+			count(XDPCT_STAT_SYN_NO_LOOKUP);
+		return answer_syn(ctx, pkt_where(p, data), x->cfg);
+	}
+	if ((p->flags & (TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_SYN)) == TCP_FLAG_ACK) {
+		r = check_cookie(ctx, pkt_where(p, data), x->cfg, &a);
+		if (r == COOKIE_GOOD) {
+			count(XDPCT_STAT_COOKIE_GOOD);
+			return xdp_cookie_flow(ctx, x, &a);
+		}
+	}
+	/* no entry, no cookie: a connection that lost its entry gets it
+	 * back; a tuple that never had one (a flood) pays no socket lookup */
+	if (x->maybe) {
+		int s = xdp_readopt(ctx, x);
+
+		if (s == 1)
+			return XDP_READOPTED;
+		if (s == 2) {
+			count(XDPCT_STAT_V_PASS_READOPT);
+			return XDP_PASS;
+		}
+	}
+	if (r == COOKIE_BAD) {
+		count(XDPCT_STAT_V_DROP_COOKIE_BAD);
+		return XDP_DROP;
+	}
+	if (r == COOKIE_STALE) {
+		count(XDPCT_STAT_V_DROP_COOKIE_STALE);
+		return XDP_DROP;
+	}
+	count(XDPCT_STAT_V_DROP_NO_FLOW);
+	return XDP_DROP;
 }
 
 SEC("xdp")
@@ -143,9 +396,8 @@ int xdpct_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct xdpct_config *cfg;
 	struct xdpct_flow *f;
-	union flow_key key;
-	struct pkt p = {};
-	struct tuple t;
+	struct xdp_scratch *sc;
+	struct xdp_pkt x = {};
 	__u32 zero = 0, port;
 	bool protect;
 	__u8 *pflags;
@@ -158,7 +410,7 @@ int xdpct_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
-	r = parse_pkt(data, data_end, data_end - data, &p);
+	r = parse_pkt(data, data_end, data_end - data, &x.p);
 	if (r == PARSE_NOT_TCP) {
 		count(XDPCT_STAT_V_PASS_NOT_TCP);
 		return XDP_PASS;
@@ -167,22 +419,21 @@ int xdpct_xdp(struct xdp_md *ctx)
 		count(XDPCT_STAT_V_DROP_FRAGMENT);
 		return XDP_DROP;
 	}
-	if (r != PARSE_TCP || !p.tcp) {
-		count(p.err);
+	if (r != PARSE_TCP || !x.p.tcp) {
+		count(x.p.err);
 		count(XDPCT_STAT_V_DROP_MALFORMED);
 		return XDP_DROP;
 	}
 
-	port = bpf_ntohs(p.tcp->dest);
+	port = bpf_ntohs(x.p.tcp->dest);
 	pflags = bpf_map_lookup_elem(&xdpct_ports, &port);
 	protect = pflags && (*pflags & XDPCT_PORT_PROTECT);
-	if (!protect && !observed(cfg, p.tcp->dest, p.tcp->source)) {
+	if (!protect && !observed(cfg, x.p.tcp->dest, x.p.tcp->source)) {
 		count(XDPCT_STAT_V_PASS_UNPROTECTED);
 		return XDP_PASS;
 	}
-
-	if ((p.flags & (TCP_FLAG_SYN | TCP_FLAG_RST)) == (TCP_FLAG_SYN | TCP_FLAG_RST) ||
-	    (p.flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) == (TCP_FLAG_SYN | TCP_FLAG_FIN)) {
+	if (!ct_flags_valid(x.p.flags)) {
+		/* netfilter's flag check: a FIN without ACK, SYN+RST, no flags.. */
 		if (protect) {
 			count(XDPCT_STAT_V_DROP_BAD_FLAGS);
 			return XDP_DROP;
@@ -192,70 +443,50 @@ int xdpct_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
-	pkt_tuple(&p, &t);
-	flow_key(&t, true, &key);
-	if (protect && (p.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN &&
-	    !seen_maybe(seen_bit(t.family, &key))) {
-		/* no entry, surely (xdpct_seen): the answer a lookup that finds
-		 * nothing leads to, without the lookup's cache and TLB misses */
-		count(XDPCT_STAT_SYN_SEEN);
-		count(XDPCT_STAT_SYN_NO_LOOKUP);
-		return answer_syn(ctx, pkt_where(&p, data), cfg);
+	x.cfg = cfg;
+	x.protect = protect;
+	sc = bpf_map_lookup_elem(&xdpct_xdp_scratch, &zero);
+	if (!sc) {
+		count(XDPCT_STAT_V_DROP_ERROR);
+		return XDP_DROP;
 	}
-	f = flow_lookup(t.family, &key);
+	x.t = &sc->t;
+	x.ref = &sc->ref;
+	pkt_tuple(&x.p, x.t);
+	flow_ref_of(x.t, true, !protect, x.ref);
+	/* no bit: surely no entry and no socket, skip the lookup */
+	x.maybe = !protect || seen_maybe(x.ref->bit);
+	f = x.maybe ? flow_lookup(x.ref) : NULL;
+	if (f && protect && (x.p.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN) {
+		__u8 st = f->state, fl = f->flags; /* hints: ct_apply decides */
 
-	if ((p.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN) {
-		bool closed = f && (f->state == XDPCT_CT_TIME_WAIT ||
-				    f->state == XDPCT_CT_CLOSE);
-
-		if (protect)
+		if (fl & XDPCT_FLOW_PENDING) {
+			/* the client's SYN again: its cookie again */
 			count(XDPCT_STAT_SYN_SEEN);
-		if (closed) {
-			/* a new connection on an old tuple goes to the kernel, which
-			 * may hold a TIME_WAIT socket for it (a cookie ACK could not
-			 * be handed over then); tracked from this SYN. Only a known
-			 * tuple gets here: no way around the cookies for a flood. */
-			count(XDPCT_STAT_CT_REOPEN);
-			flow_delete(t.family, &key);
-			return xdp_observe_syn(ctx, &p, &t);
+			return answer_syn(ctx, pkt_where(&x.p, data), cfg);
 		}
-		if (protect) {
-			/* A live connection's SYN goes to the kernel (challenge
-			 * ACK); a pending one gets its cookie again. */
-			if (f && !(f->flags & XDPCT_FLOW_PENDING)) {
-				count(XDPCT_STAT_V_PASS_SYN_TRACKED);
-				return XDP_PASS;
-			}
-			return answer_syn(ctx, pkt_where(&p, data), cfg);
+		if (st != XDPCT_CT_TIME_WAIT && st != XDPCT_CT_CLOSE) {
+			/* a live connection's: the kernel answers (challenge ACK) */
+			count(XDPCT_STAT_SYN_SEEN);
+			count(XDPCT_STAT_V_PASS_SYN_TRACKED);
+			return XDP_PASS;
 		}
-		if (!f)
-			return xdp_observe_syn(ctx, &p, &t);
 	}
-
 	if (f)
-		return xdp_flow_packet(ctx, &p, &t, f, protect);
-
-	if (!protect) {
-		count(XDPCT_STAT_V_PASS_UNTRACKED);
-		return XDP_PASS;
-	}
-	if ((p.flags & (TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_SYN)) == TCP_FLAG_ACK) {
-		struct xdpct_req_attrs a;
-
-		r = check_cookie(ctx, pkt_where(&p, data), cfg, &a);
-		if (r == COOKIE_BAD) {
-			count(XDPCT_STAT_V_DROP_COOKIE_BAD);
-			return XDP_DROP;
-		}
-		if (r == COOKIE_STALE) {
-			count(XDPCT_STAT_V_DROP_COOKIE_STALE);
-			return XDP_DROP;
-		}
-		count(XDPCT_STAT_COOKIE_GOOD);
-		return xdp_cookie_flow(ctx, &p, &t, cfg, &a);
-	}
-
-	count(XDPCT_STAT_V_DROP_NO_FLOW);
+		return xdp_flow_packet(ctx, &x, f);
+	r = xdp_no_flow(ctx, &x);
+	if (r != XDP_READOPTED)
+		return r;
+	/* after a call that may move the frame the verifier wants its
+	 * pointers anew (nothing moved it: the paths that do return a
+	 * verdict) */
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	__builtin_memset(&x.p, 0, sizeof(x.p));
+	f = flow_lookup(x.ref);
+	if (f && parse_pkt(data, data_end, data_end - data, &x.p) == PARSE_TCP && x.p.tcp)
+		return xdp_flow_packet(ctx, &x, f);
+	count(XDPCT_STAT_V_DROP_ERROR);
 	return XDP_DROP;
 }
 

@@ -8,8 +8,10 @@
  *   synack.h    SYN -> cookie SYN-ACK in place; cookie ACK -> handover attributes
  *   flow.h      the flow tables and the xdpct_seen bitmap
  *   conntrack.h the TCP state machine
+ *   sock.h      the kernel's sockets, read into flow entries
  *   xdp.h       XDP ingress: the entry point and its paths
- *   tc.h        TC ingress (handover to the listener) and egress */
+ *   tc.h        TC ingress (handover to the listener) and egress
+ *   sockops.h   sock_ops: a cookie flow is established when its child is made */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -22,7 +24,9 @@
 #include "synack.h"
 #include "flow.h"
 #include "conntrack.h"
+#include "sock.h"
 #include "xdp.h"
 #include "tc.h"
+#include "sockops.h"
 
 char _license[] SEC("license") = "GPL";

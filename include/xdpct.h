@@ -21,8 +21,15 @@
 #define XDPCT_MAP_EVENTS "xdpct_events"
 #define XDPCT_MAP_STATS  "xdpct_stats"
 #define XDPCT_MAP_SEEN   "xdpct_seen"
+#define XDPCT_MAP_OBS4   "xdpct_observed4"
+#define XDPCT_MAP_OBS6   "xdpct_observed6"
+#define XDPCT_MAP_LOCAL  "xdpct_local"
 
 #define XDPCT_FLOWS_DEFAULT 1048576
+/* Entries of each observed table (flows that started with an unvalidated
+ * SYN: observed ports, --track-all): apart from the protected tables, so
+ * that spoofed SYNs can never push out a protected connection's entry. */
+#define XDPCT_OBSERVED_DEFAULT 65536
 
 /* xdpct_ports: ARRAY indexed by host-order port, value = these bits. */
 enum xdpct_port_flags {
@@ -39,6 +46,16 @@ enum xdpct_config_flags {
 	XDPCT_CFG_ECN = 1 << 4,        /* net.ipv4.tcp_ecn != 0 */
 	XDPCT_CFG_PREV_KEY = 1 << 5,   /* key_prev is valid (after a rotation) */
 	XDPCT_CFG_TRACK_ALL = 1 << 6,  /* track every TCP flow (observe mode) */
+	XDPCT_CFG_LOCAL_ONLY = 1 << 7, /* act only on packets to xdpct_local's
+					* addresses: others pass (routers) */
+};
+
+/* xdpct_local: HASH of this namespace's addresses, kept by userspace from
+ * netlink; value unused (1). IPv4 in addr[0], the rest zero. */
+#define XDPCT_LOCAL_MAX 4096
+struct xdpct_local_key {
+	__u32 family; /* 4 or 6 */
+	__be32 addr[4];
 };
 
 /* SipHash-2-4 key: two 64-bit halves (k0, k1). */
@@ -88,10 +105,18 @@ struct xdpct_req_attrs {
 	__u8 reserved[3];
 };
 
-/* XDP metadata in front of a validated cookie ACK, read by TC ingress. */
+/* XDP metadata in front of a packet that TC ingress must act on: a
+ * validated cookie ACK (attrs for the handover), or a remote segment whose
+ * state change waits for the kernel's checksum verdict (XDP cannot see
+ * offloaded checksums: veth and many NICs hand over partial ones). */
 #define XDPCT_META_MAGIC 0x58445043u /* "XDPC" */
+enum xdpct_meta_what {
+	XDPCT_META_ATTRS = 1, /* hand over to the listener with attrs */
+	XDPCT_META_CT = 2,    /* apply the remote segment if its checksum holds */
+};
 struct xdpct_meta {
 	__u32 magic;
+	__u32 what; /* enum xdpct_meta_what, OR-ed */
 	struct xdpct_req_attrs attrs;
 };
 
@@ -182,18 +207,24 @@ enum xdpct_ct_dir { XDPCT_DIR_ORIG = 0, XDPCT_DIR_REPLY = 1 };
 #define XDPCT_CT_TIMEOUTS                                                   \
 	{ 10, 120, 60, 432000, 120, 60, 30, 120, 10, 120 }
 
-/* xdpct_config: ARRAY with one entry (key 0). Written by the loader. */
+/* xdpct_config: ARRAY with one entry (key 0), mmap()able. Written by the
+ * loader. A key rotation writes the new key into the slot not in use,
+ * then key_idx (release order, through the mapping): the data path reads
+ * key_idx first and never sees a half-written key. */
 struct xdpct_config {
-	struct xdpct_siphash_key key_cur;
-	struct xdpct_siphash_key key_prev;
+	struct xdpct_siphash_key keys[2]; /* [key_idx & 1]: current; the other:
+					   * previous, if XDPCT_CFG_PREV_KEY */
 	__u32 flags;      /* enum xdpct_config_flags */
 	__u16 mss4;       /* MSS we advertise over IPv4 (MTU - 40) */
 	__u16 mss6;       /* MSS we advertise over IPv6 (MTU - 60) */
 	__u8 wscale;      /* window shift we advertise: the kernel's own choice */
 	__u8 ttl;         /* TTL / hop limit of our SYN-ACKs */
-	__u16 pad0;
+	__u8 if_mac[6];   /* the interface's MAC: frames to another are not ours;
+			   * all zero: not checked */
 	__u32 key_epoch;  /* bumped on every key rotation */
+	__u32 key_idx;
 	__u64 key_set_ns; /* CLOCK_MONOTONIC of the last rotation */
+	__u64 netns_cookie; /* the namespace served: sock_ops sees them all */
 	/* The eviction timeouts in force, in seconds, for the readers of the
 	 * tables (`xdpct conns`, `xdpct status`): written by `xdpct run` at
 	 * its start, kept by key rotations and config rewrites; 0 = not set,
@@ -209,7 +240,9 @@ enum xdpct_flow_flags {
 	XDPCT_FLOW_PENDING = 1 << 0, /* cookie ACK handed over, child not seen yet */
 	XDPCT_FLOW_COOKIE = 1 << 1,  /* entered through a valid cookie */
 	XDPCT_FLOW_REMOTE_OPENED = 1 << 2, /* the remote side sent the first SYN */
-	XDPCT_FLOW_ADOPTED = 1 << 3, /* seeded from a kernel socket at attach */
+	XDPCT_FLOW_ADOPTED = 1 << 3, /* from a kernel socket: at attach (sock_diag:
+				      * sequence numbers unknown until the first
+				      * packet reads the socket) or re-adopted */
 	XDPCT_FLOW_SEEN_REMOTE = 1 << 4, /* dir[REMOTE] seq/ack are known */
 	XDPCT_FLOW_SEEN_LOCAL = 1 << 5,  /* dir[LOCAL] seq/ack are known */
 };
@@ -217,7 +250,7 @@ enum xdpct_flow_flags {
 /* Flow keys, seen from this host: remote = the far side of the interface.
  * XDP (ingress) takes remote = source; TC egress takes remote = destination,
  * so both directions find one entry without comparing addresses.
- * One map per family keeps an IPv4 entry at 64 bytes. */
+ * One map per family keeps IPv4 keys small. */
 struct xdpct_flow4_key {
 	__be32 raddr;
 	__be32 laddr;
@@ -243,26 +276,35 @@ struct xdpct_flow_key {
 	__be32 laddr[4];
 };
 
-/* What one side of a connection has sent, as seen here. */
+/* What one side of a connection has sent, as seen here: netfilter's
+ * ip_ct_tcp_state, for its window checks (bpf/conntrack.h). */
 enum xdpct_side { XDPCT_REMOTE = 0, XDPCT_LOCAL = 1 };
 struct xdpct_dir {
 	__u32 end;    /* highest seq + len sent: the next expected seq */
+	__u32 maxend; /* highest seq this side may send: max of the other
+		       * side's ack + window */
+	__u32 maxwin; /* largest window this side advertised (scaled) */
 	__u32 maxack; /* highest ack sent */
-	__u16 win;    /* last window advertised, as on the wire */
-	__u8 wscale;  /* shift announced in its SYN; 0xf: none */
-	__u8 flags;   /* TCP flags seen from this side, OR-ed */
 };
 
 /* Times: first_s in seconds of CLOCK_MONOTONIC_COARSE (the BPF clock), last in
  * ticks of 2^XDPCT_TICK_SHIFT ns (~1.05 ms): a shift per packet, not a
- * division. Counters are 32-bit to keep an IPv4 entry at 64 bytes: bytes
- * wrap at 4 GiB per direction. */
+ * division. Counters are 32-bit: bytes wrap at 4 GiB per direction.
+ * XDP, TC and sock_ops update an entry from any CPU: every read-modify-
+ * write of it holds lock. tag and lock are one 64-bit word, taken with
+ * one compare-and-swap that expects this key's tag: a deleted element
+ * reused for another key while a program held a pointer to it is never
+ * written for the old key (bpf_spin_lock is not allowed in LRU maps). */
 #define XDPCT_TICK_SHIFT 20
 struct xdpct_flow {
+	__u32 tag;               /* xdpct_key_tag() of the key */
+	__u32 lock;              /* 1 while a program updates the entry */
 	__u32 first_s;
 	__u32 last_tick;
 	enum xdpct_ct_state state;
-	__u8 flags; /* enum xdpct_flow_flags */
+	__u8 flags;              /* enum xdpct_flow_flags */
+	__u8 wscale[2];          /* [enum xdpct_side]: shift from its SYN; 0xf none */
+	__u8 tcp_flags[2];       /* [enum xdpct_side]: TCP flags seen, OR-ed */
 	__u16 pad0;
 	struct xdpct_dir dir[2]; /* [enum xdpct_side] */
 	__u32 packets[2];        /* [enum xdpct_side] */
@@ -270,17 +312,22 @@ struct xdpct_flow {
 };
 
 /*
- * xdpct_seen: a bitmap filter of the flow keys that have (or had) an entry
- * in xdpct_flows4/6, so that a SYN to a protected port whose tuple surely
- * has none skips the flow-table lookup (a cache and TLB miss per SYN of a
- * flood) and goes straight to the cookie SYN-ACK.
+ * xdpct_seen: a bitmap filter of the protected flow keys that have (or
+ * had) an entry in xdpct_flows4/6, or a socket of the kernel, so that a
+ * packet to a protected port whose tuple surely has neither skips the
+ * flow-table lookup (a cache and TLB miss per packet of a flood): a SYN
+ * goes straight to the cookie SYN-ACK, an ACK to the cookie check, and a
+ * packet that fails it is dropped without a socket lookup. A set bit lets
+ * a packet with no entry and no valid cookie look for the kernel's socket
+ * (an entry lost to the LRU or removed) before it is dropped.
  * ARRAY of __u64, BPF_F_MMAPABLE: words [0, WORDS) are half 0, [WORDS,
  * 2 * WORDS) half 1, word XDPCT_SEEN_ACTIVE holds the half readers use (0/1).
  * Whoever inserts a flow entry sets its key's bit in BOTH halves, with an
  * atomic OR, after the insert: a tuple with an entry always has its bit set
  * in the active half (no false negatives). Bits of deleted entries stay
  * (false positives: a lookup as before) until a rebuild: clear the inactive
- * half, set the bit of every key in both flow tables there, make it the
+ * half, set there the bit of every key in both protected flow tables and of
+ * every TCP socket of the namespace on a protected local port, make it the
  * active one (`xdpct attach`/`reload`, and `xdpct run` once per eviction
  * pass). An entry inserted after the clear of its word gets its bit from
  * its inserter; one inserted before is in the tables when the walk starts.
@@ -291,14 +338,15 @@ struct xdpct_flow {
 #define XDPCT_SEEN_ACTIVE (2 * XDPCT_SEEN_WORDS)     /* the active half's index */
 #define XDPCT_SEEN_ENTRIES (2 * XDPCT_SEEN_WORDS + 1)
 
-/* The bit of a flow key: multiply-xorshift over the key's 32-bit words as
+/* A flow key's mix: multiply-xorshift over the key's 32-bit words as
  * stored (network order; 3 words for struct xdpct_flow4_key, 9 for
- * xdpct_flow6_key), the top XDPCT_SEEN_SHIFT bits of the mix. The one
- * definition: the BPF programs and userspace compile this. */
+ * xdpct_flow6_key). Its top XDPCT_SEEN_SHIFT bits are the key's bit in
+ * xdpct_seen, 32 lower ones the entry's tag. The one definition: the BPF
+ * programs and userspace compile this. */
 typedef __u32 __attribute__((may_alias)) xdpct_seen_word; /* keys read as words */
 
-static inline __attribute__((always_inline)) __u32
-xdpct_seen_hash(const xdpct_seen_word *w, int n)
+static inline __attribute__((always_inline)) __u64
+xdpct_key_mix(const xdpct_seen_word *w, int n)
 {
 	__u64 h = 0x9e3779b97f4a7c15ULL ^ (__u64)n;
 	int i;
@@ -308,20 +356,100 @@ xdpct_seen_hash(const xdpct_seen_word *w, int n)
 		h *= 0xff51afd7ed558ccdULL;
 		h ^= h >> 29;
 	}
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	return (__u32)(h >> (64 - XDPCT_SEEN_SHIFT));
+	return h * 0xc4ceb9fe1a85ec53ULL;
+}
+
+static inline __attribute__((always_inline)) __u32 xdpct_seen_of_mix(__u64 mix)
+{
+	return (__u32)(mix >> (64 - XDPCT_SEEN_SHIFT));
+}
+
+/* Never 0: a zeroed value is no entry's. */
+static inline __attribute__((always_inline)) __u32 xdpct_tag_of_mix(__u64 mix)
+{
+	return (__u32)(mix >> 8) | 1;
+}
+
+static inline __attribute__((always_inline)) __u64
+xdpct_key4_mix(const struct xdpct_flow4_key *k)
+{
+	return xdpct_key_mix((const xdpct_seen_word *)k, sizeof(*k) / 4);
+}
+
+static inline __attribute__((always_inline)) __u64
+xdpct_key6_mix(const struct xdpct_flow6_key *k)
+{
+	return xdpct_key_mix((const xdpct_seen_word *)k, sizeof(*k) / 4);
 }
 
 static inline __attribute__((always_inline)) __u32
 xdpct_seen_bit4(const struct xdpct_flow4_key *k)
 {
-	return xdpct_seen_hash((const xdpct_seen_word *)k, sizeof(*k) / 4);
+	return xdpct_seen_of_mix(xdpct_key4_mix(k));
 }
 
 static inline __attribute__((always_inline)) __u32
 xdpct_seen_bit6(const struct xdpct_flow6_key *k)
 {
-	return xdpct_seen_hash((const xdpct_seen_word *)k, sizeof(*k) / 4);
+	return xdpct_seen_of_mix(xdpct_key6_mix(k));
+}
+
+static inline __attribute__((always_inline)) __u32
+xdpct_key_tag4(const struct xdpct_flow4_key *k)
+{
+	return xdpct_tag_of_mix(xdpct_key4_mix(k));
+}
+
+static inline __attribute__((always_inline)) __u32
+xdpct_key_tag6(const struct xdpct_flow6_key *k)
+{
+	return xdpct_tag_of_mix(xdpct_key6_mix(k));
+}
+
+/* The conversions between the generic key and the per-family ones: the
+ * one definition for BPF (close events), userspace and tests. */
+static inline __attribute__((always_inline)) void
+xdpct_key_to4(const struct xdpct_flow_key *k, struct xdpct_flow4_key *k4)
+{
+	k4->raddr = k->raddr[0];
+	k4->laddr = k->laddr[0];
+	k4->rport = k->rport;
+	k4->lport = k->lport;
+}
+
+static inline __attribute__((always_inline)) void
+xdpct_key_to6(const struct xdpct_flow_key *k, struct xdpct_flow6_key *k6)
+{
+	for (int i = 0; i < 4; i++) {
+		k6->raddr[i] = k->raddr[i];
+		k6->laddr[i] = k->laddr[i];
+	}
+	k6->rport = k->rport;
+	k6->lport = k->lport;
+}
+
+static inline __attribute__((always_inline)) void
+xdpct_key_from4(const struct xdpct_flow4_key *k4, struct xdpct_flow_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = 4;
+	k->raddr[0] = k4->raddr;
+	k->laddr[0] = k4->laddr;
+	k->rport = k4->rport;
+	k->lport = k4->lport;
+}
+
+static inline __attribute__((always_inline)) void
+xdpct_key_from6(const struct xdpct_flow6_key *k6, struct xdpct_flow_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = 6;
+	for (int i = 0; i < 4; i++) {
+		k->raddr[i] = k6->raddr[i];
+		k->laddr[i] = k6->laddr[i];
+	}
+	k->rport = k6->rport;
+	k->lport = k6->lport;
 }
 
 /* xdpct_pending: cookie flows until the listener's child exists. */
@@ -342,7 +470,8 @@ struct xdpct_close_event {
 	struct xdpct_flow_key key;
 	__u32 tick; /* last_tick of the closing packet */
 	enum xdpct_ct_state state;
-	__u8 pad[3];
+	__u8 observed; /* 1: the entry is in xdpct_observed4/6 */
+	__u8 pad[2];
 };
 
 /* A second handoff of one flow within this time, while the listener's
@@ -369,11 +498,16 @@ struct xdpct_close_event {
 	X(V_DROP_NO_FLOW, "drop_no_flow", "dropped: non-SYN, no flow, not a cookie ACK") \
 	X(V_DROP_CT_INVALID, "drop_ct_invalid", "dropped: invalid in the flow's state") \
 	X(V_DROP_RST_WINDOW, "drop_rst_window", "dropped: RST outside the receiver's window") \
-	X(V_DROP_ACK_WINDOW, "drop_ack_window", "dropped: ACK of data never sent") \
+	X(V_DROP_ACK_WINDOW, "drop_ack_window", "dropped: ACK of data never sent, or too old") \
 	X(V_DROP_BAD_FLAGS, "drop_bad_flags", "dropped: invalid TCP flag combination") \
 	X(V_DROP_MALFORMED, "drop_malformed", "dropped: malformed headers")   \
 	X(V_DROP_FRAGMENT, "drop_fragment", "dropped: TCP fragment")          \
 	X(V_DROP_ERROR, "drop_error", "dropped: internal error (adjust/meta)") \
+	X(V_PASS_NOT_LOCAL, "pass_not_local", "passed: destination not an address of this host") \
+	X(V_PASS_READOPT, "pass_readopt", "passed: no entry, a kernel socket: entry restored") \
+	X(V_DROP_BAD_SOURCE, "drop_bad_source", "dropped: source Linux never answers, or non-unicast/foreign MAC") \
+	X(V_DROP_SEQ_WINDOW, "drop_seq_window", "dropped: sequence outside the receiver's window") \
+	X(V_DROP_CSUM, "drop_csum", "dropped: bad TCP checksum on a segment that would change state") \
 	X(SYN_SEEN, "syn_seen", "SYNs to protected ports")                    \
 	X(SYN_NO_LOOKUP, "syn_no_lookup", "SYNs answered without a flow lookup (xdpct_seen bit clear)") \
 	X(COOKIE_GOOD, "cookie_good", "valid cookies")                        \
@@ -399,7 +533,15 @@ struct xdpct_close_event {
 	X(TC_OUT_PACKETS, "tc_out_packets", "TC egress: packets seen")         \
 	X(TC_OUT_FLOW, "tc_out_flow", "TC egress: packets of tracked flows")    \
 	X(TC_OUT_CT_NEW, "tc_out_ct_new", "TC egress: SYNs that opened a tracked flow") \
-	X(EVENT_LOST, "event_lost", "close events lost (ring buffer full)")
+	X(EVENT_LOST, "event_lost", "close events lost (ring buffer full)") \
+	X(LOST_LOOKUP, "lost_lookup", "socket lookups for a tuple that may have lost its entry") \
+	X(CT_SYNC_SOCKET, "ct_sync_socket", "adopted entries set from the kernel socket's sequence numbers") \
+	X(CT_TAG_MISMATCH, "ct_tag_mismatch", "entry reused for another key between lookup and lock") \
+	X(CT_LOCK_BUSY, "ct_lock_busy", "entry lock not taken within the spin limit: packet passed unchanged") \
+	X(CT_CSUM_DEFER, "ct_csum_defer", "state change left to TC ingress (checksum offloaded)") \
+	X(TC_CT_APPLIED, "tc_ct_applied", "TC: deferred remote state change applied") \
+	X(TC_CSUM_BAD, "tc_csum_bad", "TC: deferred segment with a bad checksum") \
+	X(SOCKOPS_ESTABLISHED, "sockops_established", "sock_ops: child socket made, cookie flow ESTABLISHED")
 
 #define XDPCT_STAT_ENUM(id, name, help) XDPCT_STAT_##id,
 enum xdpct_stat {
@@ -411,14 +553,18 @@ enum xdpct_stat {
 #ifndef __bpf__
 #include <assert.h>
 static_assert(sizeof(struct xdpct_req_attrs) == 20, "reqsk attrs layout");
-static_assert(sizeof(struct xdpct_meta) == 24, "meta fits 32 bytes, 4-aligned");
+static_assert(sizeof(struct xdpct_meta) == 28, "meta fits 32 bytes, 4-aligned");
 static_assert(sizeof(struct xdpct_flow_key) == 40, "flow key layout");
 static_assert(sizeof(enum xdpct_ct_state) == 1, "state is one byte");
 static_assert(sizeof(struct xdpct_close_event) == 48, "close event layout");
-static_assert(sizeof(struct xdpct_flow4_key) + sizeof(struct xdpct_flow) <= 64,
-	      "an IPv4 connection takes at most 64 bytes of key + value");
-static_assert(sizeof(struct xdpct_flow6_key) + sizeof(struct xdpct_flow) <= 88,
-	      "an IPv6 connection takes at most 88 bytes of key + value");
+static_assert(sizeof(struct xdpct_flow4_key) + sizeof(struct xdpct_flow) <= 84,
+	      "an IPv4 connection takes at most 84 bytes of key + value");
+static_assert(sizeof(struct xdpct_flow6_key) + sizeof(struct xdpct_flow) <= 108,
+	      "an IPv6 connection takes at most 108 bytes of key + value");
+static_assert(sizeof(struct xdpct_local_key) == 20, "local address key layout");
+static_assert(__builtin_offsetof(struct xdpct_flow, tag) == 0 &&
+	      __builtin_offsetof(struct xdpct_flow, lock) == 4,
+	      "tag and lock: one 64-bit word at the start of the value");
 static_assert(sizeof(struct xdpct_config) % 8 == 0, "config padding");
 static_assert(sizeof(struct xdpct_flow4_key) == 12 && sizeof(struct xdpct_flow6_key) == 36,
 	      "flow keys: whole 32-bit words, no padding (xdpct_seen_hash)");

@@ -197,8 +197,30 @@ out:
 	return ret;
 }
 
-/* A whole rebuild over both flow tables. 0 or -errno (nothing changed). */
-static inline int xdpct_seen_rebuild(const struct xdpct_seen *s, int fd4, int fd6)
+/* Marks the flow keys of n generic keys (the sockets of the kernel on
+ * protected ports). */
+static inline void xdpct_seen_mark_keys(const struct xdpct_seen *s, unsigned int half,
+					const struct xdpct_flow_key *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (keys[i].family == 4) {
+			struct xdpct_flow4_key k4;
+
+			xdpct_key_to4(&keys[i], &k4);
+			xdpct_seen_mark(s, half, xdpct_seen_bit4(&k4));
+		} else {
+			struct xdpct_flow6_key k6;
+
+			xdpct_key_to6(&keys[i], &k6);
+			xdpct_seen_mark(s, half, xdpct_seen_bit6(&k6));
+		}
+	}
+}
+
+/* A whole rebuild over both protected flow tables and n more keys.
+ * 0 or -errno (nothing changed). */
+static inline int xdpct_seen_rebuild(const struct xdpct_seen *s, int fd4, int fd6,
+				     const struct xdpct_flow_key *keys, size_t n)
 {
 	unsigned int half;
 	int r;
@@ -209,6 +231,8 @@ static inline int xdpct_seen_rebuild(const struct xdpct_seen *s, int fd4, int fd
 	r = xdpct_seen_mark_table(s, half, fd4, false);
 	if (!r)
 		r = xdpct_seen_mark_table(s, half, fd6, true);
+	if (!r)
+		xdpct_seen_mark_keys(s, half, keys, n);
 	xdpct_seen_rebuild_end(s, half, !r);
 	return r;
 }

@@ -199,36 +199,87 @@ static bool if_is_loopback(const char *ifname)
 	return lo;
 }
 
-/* The entry, then its xdpct_seen bit (after: see xdpct.h). */
-static int insert(int fd4, int fd6, const struct xdpct_seen *seen,
-		  const struct sk_rec *s, const struct xdpct_flow *f)
+/* The entry, then its xdpct_seen bit (after: see xdpct.h); observed
+ * entries have no bit. */
+static int insert(const struct flow_fds *t, bool observed, const struct xdpct_seen *seen,
+		  const struct sk_rec *s, struct xdpct_flow *f)
 {
 	if (s->k.family == 4) {
-		struct xdpct_flow4_key k = {
-			.raddr = s->k.raddr[0], .laddr = s->k.laddr[0],
-			.rport = s->k.rport, .lport = s->k.lport,
-		};
+		struct xdpct_flow4_key k;
 
-		if (bpf_map_update_elem(fd4, &k, f, BPF_NOEXIST))
+		xdpct_key_to4(&s->k, &k);
+		f->tag = xdpct_key_tag4(&k);
+		if (bpf_map_update_elem(observed ? t->o4 : t->p4, &k, f, BPF_NOEXIST))
 			return -errno;
-		xdpct_seen_set4(seen, &k);
+		if (!observed)
+			xdpct_seen_set4(seen, &k);
 	} else {
-		struct xdpct_flow6_key k = { .rport = s->k.rport, .lport = s->k.lport };
+		struct xdpct_flow6_key k;
 
-		memcpy(k.raddr, s->k.raddr, 16);
-		memcpy(k.laddr, s->k.laddr, 16);
-		if (bpf_map_update_elem(fd6, &k, f, BPF_NOEXIST))
+		xdpct_key_to6(&s->k, &k);
+		f->tag = xdpct_key_tag6(&k);
+		if (bpf_map_update_elem(observed ? t->o6 : t->p6, &k, f, BPF_NOEXIST))
 			return -errno;
-		xdpct_seen_set6(seen, &k);
+		if (!observed)
+			xdpct_seen_set6(seen, &k);
 	}
 	return 0;
 }
 
-int adopt_sockets(int flows4_fd, int flows6_fd, const struct xdpct_seen *seen,
+/* This namespace's TCP sockets, both families. */
+static int dump_all(struct sk_dump *d)
+{
+	struct mnl_socket *nl;
+	int r;
+
+	nl = mnl_socket_open(NETLINK_SOCK_DIAG);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = diag_dump(nl, AF_INET, d);
+	if (!r)
+		r = diag_dump(nl, AF_INET6, d);
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	return r;
+}
+
+int protected_socket_keys(const __u8 ports[NUM_PORTS], struct xdpct_flow_key **keys,
+			  size_t *n)
+{
+	struct sk_dump *d = calloc(1, sizeof(*d));
+	size_t i, m = 0;
+	int r;
+
+	*keys = NULL;
+	*n = 0;
+	if (!d)
+		return -ENOMEM;
+	r = dump_all(d);
+	if (r)
+		goto out;
+	*keys = malloc((d->n ? d->n : 1) * sizeof(**keys));
+	if (!*keys) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < d->n; i++)
+		if (ports[ntohs(d->v[i].k.lport)] & XDPCT_PORT_PROTECT &&
+		    d->v[i].kstate != K_SYN_RECV)
+			(*keys)[m++] = d->v[i].k;
+	*n = m;
+out:
+	free(d->v);
+	free(d);
+	return r;
+}
+
+int adopt_sockets(const struct flow_fds *t, const struct xdpct_seen *seen,
 		  const __u8 ports[NUM_PORTS], bool track_all, const char *ifname,
 		  unsigned int *adopted)
 {
-	struct mnl_socket *nl;
 	struct sk_dump *d;
 	struct timespec ts;
 	__u64 now;
@@ -240,14 +291,7 @@ int adopt_sockets(int flows4_fd, int flows6_fd, const struct xdpct_seen *seen,
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	nl = mnl_socket_open(NETLINK_SOCK_DIAG);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		r = -errno;
-		goto out;
-	}
-	r = diag_dump(nl, AF_INET, d);
-	if (!r)
-		r = diag_dump(nl, AF_INET6, d);
+	r = dump_all(d);
 	if (r)
 		goto out;
 
@@ -256,6 +300,7 @@ int adopt_sockets(int flows4_fd, int flows6_fd, const struct xdpct_seen *seen,
 	for (i = 0; i < d->n; i++) {
 		const struct sk_rec *s = &d->v[i];
 		__u16 lp = ntohs(s->k.lport), rp = ntohs(s->k.rport);
+		bool protected = ports[lp] & XDPCT_PORT_PROTECT;
 		bool local_tracked = ports[lp] & (XDPCT_PORT_PROTECT | XDPCT_PORT_OBSERVE);
 		struct xdpct_flow f = {};
 
@@ -276,9 +321,9 @@ int adopt_sockets(int flows4_fd, int flows6_fd, const struct xdpct_seen *seen,
 		if (local_tracked || d->listening[lp])
 			f.flags |= XDPCT_FLOW_REMOTE_OPENED;
 		/* snd_wscale: the shift the peer announced; rcv: our own */
-		f.dir[XDPCT_REMOTE].wscale = s->snd_wscale;
-		f.dir[XDPCT_LOCAL].wscale = s->rcv_wscale;
-		r = insert(flows4_fd, flows6_fd, seen, s, &f);
+		f.wscale[XDPCT_REMOTE] = s->snd_wscale;
+		f.wscale[XDPCT_LOCAL] = s->rcv_wscale;
+		r = insert(t, !protected, seen, s, &f);
 		if (r == -EEXIST)
 			continue; /* the BPF side (or a first pass) has it */
 		if (r)
@@ -287,8 +332,6 @@ int adopt_sockets(int flows4_fd, int flows6_fd, const struct xdpct_seen *seen,
 	}
 	r = 0;
 out:
-	if (nl)
-		mnl_socket_close(nl);
 	free(d->v);
 	free(d);
 	return r;

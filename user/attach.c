@@ -7,12 +7,15 @@
  *
  * Pin directory (default /sys/fs/bpf/xdpct/IFACE), owned by xdpct alone:
  *   xdpct_config xdpct_ports xdpct_flows4 xdpct_flows6 xdpct_pending
- *   xdpct_stats xdpct_events xdpct_seen                 maps (pinned by name)
+ *   xdpct_stats xdpct_events xdpct_seen xdpct_observed4 xdpct_observed6
+ *   xdpct_local                                         maps (pinned by name)
  *   prog_xdp prog_tc_in [prog_tc_out]                   programs
+ *   link_sockops            the sock_ops link on the root cgroup (v2) 
  * bpffs holds only BPF objects, so the ports live in the ports map and the
  * XDP mode is read back from the kernel (bpf_xdp_query). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
@@ -36,6 +39,7 @@
 #define PROG_XDP        "xdpct_xdp"
 #define PROG_TC_IN      "xdpct_tc_in"
 #define PROG_TC_OUT     "xdpct_tc_out" /* optional: attached if present */
+#define PIN_LINK_SOCKOPS "link_sockops"
 
 /* Everything attach did so far, for the rollback. */
 struct attach_ctx {
@@ -52,6 +56,7 @@ struct attach_ctx {
 	struct bpf_tc_opts tc[2];/* ingress, egress filters we attached */
 	bool tc_attached[2];
 	struct xdpct_seen seen;  /* xdpct_seen, mmap()ed */
+	bool sockops_pinned;     /* made link_sockops */
 };
 
 /* Unlink xdpct's pins (maps "xdpct_*", programs "prog_*") from a pin
@@ -69,7 +74,7 @@ static int remove_pin_dir(const char *dir)
 		return -errno;
 	while ((de = readdir(d))) {
 		if (strncmp(de->d_name, "xdpct_", 6) &&
-		    strncmp(de->d_name, "prog_", 5))
+		    strncmp(de->d_name, "prog_", 5) && strncmp(de->d_name, "link_", 5))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (unlink(path) && !r)
@@ -109,6 +114,12 @@ static void rollback(struct attach_ctx *c)
 	}
 	if (c->xdp_attached)
 		xdp_program__detach(c->xprog, c->ifindex, c->mode, 0);
+	if (c->sockops_pinned) { /* the pin held the link: gone with it */
+		char path[PATH_MAX + 32];
+
+		snprintf(path, sizeof(path), "%s/%s", c->pin_dir, PIN_LINK_SOCKOPS);
+		unlink(path);
+	}
 	xdp_program__close(c->xprog);
 	xdpct_seen_close(&c->seen);
 	xdpct_bpf__destroy(c->skel);
@@ -249,6 +260,76 @@ static int attach_tc(struct attach_ctx *c, struct bpf_program *p, bool ingress)
 	return 0;
 }
 
+/* Where cgroup v2 is mounted (its root), from mountinfo. */
+static int cgroup2_root(char *buf, size_t len)
+{
+	char line[4096], mnt[PATH_MAX];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int r = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - cgroup2 ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		snprintf(buf, len, "%s", mnt);
+		r = 0;
+		break;
+	}
+	fclose(f);
+	return r;
+}
+
+/* The sock_ops program on the root cgroup, as a link pinned with the maps
+ * (a cookie flow is ESTABLISHED when its child is made: bpf/sockops.h).
+ * On reload the pinned link takes the new program in place. Without
+ * cgroup v2 a cookie flow is established at its next packet instead. */
+static int attach_sockops(struct attach_ctx *c, struct bpf_program *p)
+{
+	char path[PATH_MAX + 32], cg[PATH_MAX];
+	struct bpf_link *l;
+	int fd, r;
+
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, PIN_LINK_SOCKOPS);
+	l = bpf_link__open(path);
+	if (!libbpf_get_error(l)) {
+		r = bpf_link__update_program(l, p);
+		bpf_link__destroy(l); /* our fd; the pin keeps the link */
+		if (r) {
+			err("cannot replace the sock_ops program: %s%s", strerror(-r), vhint());
+			return -1;
+		}
+		return 0;
+	}
+	if (cgroup2_root(cg, sizeof(cg))) {
+		warn("no cgroup v2 mounted: a cookie flow becomes ESTABLISHED at its next packet, not when its socket is made");
+		return 0;
+	}
+	fd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err("cannot open the cgroup v2 root %s: %s", cg, strerror(errno));
+		return -1;
+	}
+	l = bpf_program__attach_cgroup(p, fd);
+	close(fd);
+	r = libbpf_get_error(l);
+	if (r) {
+		err("cannot attach sock_ops to the cgroup v2 root %s: %s%s", cg, strerror(-r),
+		    vhint());
+		return -1;
+	}
+	r = bpf_link__pin(l, path);
+	bpf_link__destroy(l);
+	if (r) {
+		err("cannot pin %s: %s", path, strerror(-r));
+		return -1;
+	}
+	c->sockops_pinned = true;
+	return 0;
+}
+
 static int tcp_sysctls_check(void)
 {
 	struct tcp_sysctls s;
@@ -281,6 +362,7 @@ int attach_opt(int opt, const char *arg, struct setup_opts *o)
 	case 'a': o->track_all = true; return 1;
 	case 'm': o->mode = arg; return 1;
 	case 'n': o->max_conns = arg; return 1;
+	case 'N': o->max_observed = arg; return 1;
 	case 'd': o->pin_dir = arg; return 1;
 	}
 	return 0;
@@ -315,7 +397,7 @@ static __u32 prog_id_of_fd(int fd)
 
 /* A loaded skeleton over the pin directory: maps pinned there are reused
  * (libbpf checks that their definitions match), missing ones created. */
-static int load_skel(struct attach_ctx *c, __u64 max4, __u64 max6, bool reuse)
+static int load_skel(struct attach_ctx *c, __u64 max4, __u64 max6, __u64 max_obs, bool reuse)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
 	int r;
@@ -329,6 +411,10 @@ static int load_skel(struct attach_ctx *c, __u64 max4, __u64 max6, bool reuse)
 	r = bpf_map__set_max_entries(c->skel->maps.xdpct_flows4, max4);
 	if (!r)
 		r = bpf_map__set_max_entries(c->skel->maps.xdpct_flows6, max6);
+	if (!r)
+		r = bpf_map__set_max_entries(c->skel->maps.xdpct_observed4, max_obs);
+	if (!r)
+		r = bpf_map__set_max_entries(c->skel->maps.xdpct_observed6, max_obs);
 	if (r) {
 		err("cannot size the flow tables: %s", strerror(-r));
 		return -1;
@@ -348,11 +434,21 @@ static int load_skel(struct attach_ctx *c, __u64 max4, __u64 max6, bool reuse)
 	return seen_attach_map(bpf_map__fd(c->skel->maps.xdpct_seen), c->pin_dir, &c->seen);
 }
 
-/* xdpct_seen from the flow tables: before the programs that read it go in. */
+/* xdpct_seen from the flow tables and sockets: before the programs that
+ * read it go in. */
 static int seen_fill(struct attach_ctx *c)
 {
 	return seen_rebuild(&c->seen, bpf_map__fd(c->skel->maps.xdpct_flows4),
-			    bpf_map__fd(c->skel->maps.xdpct_flows6));
+			    bpf_map__fd(c->skel->maps.xdpct_flows6),
+			    bpf_map__fd(c->skel->maps.xdpct_ports));
+}
+
+static void flow_fds_of(struct attach_ctx *c, struct flow_fds *t)
+{
+	t->p4 = bpf_map__fd(c->skel->maps.xdpct_flows4);
+	t->p6 = bpf_map__fd(c->skel->maps.xdpct_flows6);
+	t->o4 = bpf_map__fd(c->skel->maps.xdpct_observed4);
+	t->o6 = bpf_map__fd(c->skel->maps.xdpct_observed6);
 }
 
 /* The config for new ports on a running attachment: this namespace's
@@ -374,8 +470,8 @@ static int config_for_reload(int cfg_fd, const char *ifname, __u32 track_flags,
 		cfg->pending_timeout_s = old.pending_timeout_s;
 	}
 	if (have_old && (old.flags & XDPCT_CFG_ENABLED)) {
-		cfg->key_cur = old.key_cur;
-		cfg->key_prev = old.key_prev;
+		memcpy(cfg->keys, old.keys, sizeof(cfg->keys));
+		cfg->key_idx = old.key_idx;
 		cfg->flags |= old.flags & XDPCT_CFG_PREV_KEY;
 		cfg->key_epoch = old.key_epoch;
 		cfg->key_set_ns = old.key_set_ns;
@@ -386,13 +482,13 @@ static int config_for_reload(int cfg_fd, const char *ifname, __u32 track_flags,
 static int apply_tracking(struct attach_ctx *c, const __u8 *ports, bool track_all,
 			  const struct xdpct_config *cfg, unsigned int *adopted)
 {
-	int fd4 = bpf_map__fd(c->skel->maps.xdpct_flows4);
-	int fd6 = bpf_map__fd(c->skel->maps.xdpct_flows6);
+	struct flow_fds t;
 	unsigned int more;
 	int r;
 
+	flow_fds_of(c, &t);
 	/* newly protected ports: their connections get entries first */
-	r = adopt_sockets(fd4, fd6, &c->seen, ports, track_all, c->ifname, adopted);
+	r = adopt_sockets(&t, &c->seen, ports, track_all, c->ifname, adopted);
 	if (r) {
 		err("cannot adopt the existing connections: %s", strerror(-r));
 		return -1;
@@ -400,7 +496,7 @@ static int apply_tracking(struct attach_ctx *c, const __u8 *ports, bool track_al
 	if (config_write(bpf_map__fd(c->skel->maps.xdpct_config),
 			 bpf_map__fd(c->skel->maps.xdpct_ports), ports, cfg))
 		return -1;
-	if (!adopt_sockets(fd4, fd6, &c->seen, ports, track_all, c->ifname, &more))
+	if (!adopt_sockets(&t, &c->seen, ports, track_all, c->ifname, &more))
 		*adopted += more;
 	return 0;
 }
@@ -468,8 +564,8 @@ static void tmp_pin_path(char *buf, size_t len, const char *dir, int i)
 }
 
 static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
-		  __u64 max_conns, bool tracking, const __u8 *ports,
-		  __u32 track_flags, struct setup_result *res)
+		  __u64 max_conns, bool obs_given, __u64 max_obs, bool tracking,
+		  const __u8 *ports, __u32 track_flags, struct setup_result *res)
 {
 	struct bpf_program *progs[3];
 	struct tc_swap sw[3] = {};
@@ -477,7 +573,7 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 	struct xdpct_config cfg;
 	char path[PATH_MAX + 32], tmp[PATH_MAX + 32], list[600] = "", name[64] = "?";
 	int old_fd[3] = { -1, -1, -1 }, i, r, ret = -1;
-	__u32 old_id[3], new_id[3] = {}, cur = 0, max4, max6;
+	__u32 old_id[3], new_id[3] = {}, cur = 0, max4, max6, maxo;
 	unsigned int adopted = 0;
 	bool xdp_ours, pinned_tmp = false;
 
@@ -516,12 +612,21 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 		    c->pin_dir, max4, c->ifname);
 		goto out;
 	}
+	maxo = map_max_entries_at(c->pin_dir, XDPCT_MAP_OBS4);
+	if (!maxo)
+		maxo = max_obs;
+	else if (obs_given && maxo != max_obs) {
+		err("the observed tables pinned in %s hold %u entries: --max-observed cannot change in place ('xdpct detach %s' first)",
+		    c->pin_dir, maxo, c->ifname);
+		goto out;
+	}
 	if (tracking && tcp_sysctls_check())
 		goto out;
-	if (load_skel(c, max4, max6, true))
+	if (load_skel(c, max4, max6, maxo, true))
 		goto out;
-	if (tracking && config_for_reload(bpf_map__fd(c->skel->maps.xdpct_config),
-					  c->ifname, track_flags, &cfg))
+	if (tracking && (config_for_reload(bpf_map__fd(c->skel->maps.xdpct_config),
+					   c->ifname, track_flags, &cfg) ||
+			 config_host(&cfg, c->ifname, bpf_map__fd(c->skel->maps.xdpct_local))))
 		goto out;
 
 	progs[0] = c->skel->progs.xdpct_xdp;
@@ -566,6 +671,8 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 	} else if (attach_xdp(c)) {
 		goto fail;
 	}
+	if (attach_sockops(c, c->skel->progs.xdpct_sockops))
+		goto fail;
 	/* Entries the old programs made since the fill (a build without
 	 * xdpct_seen sets no bits): once more, now that ours run. */
 	if (seen_fill(c))
@@ -625,12 +732,13 @@ out:
 
 /* ---- attach ---- */
 
-static int fresh_attach(struct attach_ctx *c, __u64 max_conns, const __u8 *ports,
-			__u32 track_flags, bool track_all)
+static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
+			const __u8 *ports, __u32 track_flags, bool track_all)
 {
 	struct bpf_xdp_query_opts q;
 	struct xdpct_config cfg;
 	struct bpf_program *tc_out;
+	struct flow_fds t;
 	char list[600], name[64] = "?";
 	unsigned int adopted = 0, more;
 	__u32 id;
@@ -658,12 +766,13 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, const __u8 *ports
 		goto fail;
 	}
 	c->made_dir = true;
-	if (load_skel(c, max_conns, max_conns, false))
+	if (load_skel(c, max_conns, max_conns, max_obs, false))
+		goto fail;
+	if (config_host(&cfg, c->ifname, bpf_map__fd(c->skel->maps.xdpct_local)))
 		goto fail;
 	/* Existing connections get entries before XDP can drop their ACKs. */
-	r = adopt_sockets(bpf_map__fd(c->skel->maps.xdpct_flows4),
-			  bpf_map__fd(c->skel->maps.xdpct_flows6), &c->seen, ports, track_all,
-			  c->ifname, &adopted);
+	flow_fds_of(c, &t);
+	r = adopt_sockets(&t, &c->seen, ports, track_all, c->ifname, &adopted);
 	if (r) {
 		err("cannot adopt the existing connections: %s", strerror(-r));
 		goto fail;
@@ -683,14 +792,13 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, const __u8 *ports
 	 * hand it to the listener. */
 	if (attach_tc(c, c->skel->progs.xdpct_tc_in, true) ||
 	    (tc_out && attach_tc(c, tc_out, false)) ||
+	    attach_sockops(c, c->skel->progs.xdpct_sockops) ||
 	    attach_xdp(c))
 		goto fail;
 
 	/* Connections opened between the dump and XDP going live: the
 	 * second pass adds only what the first did not see (BPF_NOEXIST). */
-	if (!adopt_sockets(bpf_map__fd(c->skel->maps.xdpct_flows4),
-			   bpf_map__fd(c->skel->maps.xdpct_flows6), &c->seen, ports, track_all,
-			   c->ifname, &more))
+	if (!adopt_sockets(&t, &c->seen, ports, track_all, c->ifname, &more))
 		adopted += more;
 
 	tracking_describe(ports, cfg.flags, list, sizeof(list));
@@ -717,7 +825,7 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res)
 	static __u8 ports[NUM_PORTS];
 	struct attach_ctx c = { .mode = XDP_MODE_NATIVE, .ifname = o->ifname,
 				.seen = { .lock_fd = -1 } };
-	unsigned long long max_conns = XDPCT_FLOWS_DEFAULT;
+	unsigned long long max_conns = XDPCT_FLOWS_DEFAULT, max_obs = XDPCT_OBSERVED_DEFAULT;
 	bool tracking = o->ports || o->observe || o->track_all;
 	__u32 track_flags = 0;
 	int r;
@@ -729,6 +837,8 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res)
 		return usage_err(o->cmd, "bad --mode '%s' (native or skb)", o->mode);
 	if (o->max_conns && parse_u64(o->max_conns, 1, UINT32_MAX, &max_conns))
 		return usage_err(o->cmd, "bad --max-conns '%s'", o->max_conns);
+	if (o->max_observed && parse_u64(o->max_observed, 1, UINT32_MAX, &max_obs))
+		return usage_err(o->cmd, "bad --max-observed '%s'", o->max_observed);
 
 	/* The checks, in a fixed order, before anything is created. */
 	if (check_root() || check_ifname(c.ifname, &c.ifindex))
@@ -750,8 +860,8 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res)
 
 	if (path_exists(c.pin_dir)) {
 		/* attached already: new programs over the same maps */
-		if (reload(&c, o->mode, o->max_conns, max_conns, tracking, ports,
-			   track_flags, res))
+		if (reload(&c, o->mode, o->max_conns, max_conns, o->max_observed, max_obs,
+			   tracking, ports, track_flags, res))
 			return EXIT_FAIL;
 		return EXIT_OK;
 	}
@@ -764,7 +874,7 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res)
 				 c.ifname);
 	if (tcp_sysctls_check())
 		return EXIT_FAIL;
-	if (fresh_attach(&c, max_conns, ports, track_flags, o->track_all))
+	if (fresh_attach(&c, max_conns, max_obs, ports, track_flags, o->track_all))
 		return EXIT_FAIL;
 	return EXIT_OK;
 }
@@ -775,7 +885,8 @@ static void attach_usage(const char *cmd)
 
 	if (reload)
 		printf("Usage: xdpct reload IFACE [--ports LIST] [--observe LIST] [--track-all]\n"
-		       "                    [--mode native|skb] [--max-conns N] [--pin-dir DIR] [-v]\n"
+		       "                    [--mode native|skb] [--max-conns N] [--max-observed N]\n"
+		       "                    [--pin-dir DIR] [-v]\n"
 		       "\n"
 		       "Replace xdpct's programs on IFACE with this build's, in place: TC\n"
 		       "filters at their handle and priority (BPF_TC_F_REPLACE), the XDP\n"
@@ -788,7 +899,8 @@ static void attach_usage(const char *cmd)
 		       "\n", XDPCT_PIN_ROOT);
 	else
 		printf("Usage: xdpct attach IFACE [--ports LIST] [--observe LIST] [--track-all]\n"
-		       "                    [--mode native|skb] [--max-conns N] [--pin-dir DIR] [-v]\n"
+		       "                    [--mode native|skb] [--max-conns N] [--max-observed N]\n"
+		       "                    [--pin-dir DIR] [-v]\n"
 		       "\n"
 		       "Load xdpct, attach its XDP program and its TC ingress and egress\n"
 		       "filters to IFACE, answer SYNs to the protected ports with SYN cookies\n"
@@ -815,6 +927,9 @@ static void attach_usage(const char *cmd)
 	       "%s"
 	       "  -m, --mode MODE       XDP mode: native (default) or skb%s\n"
 	       "  -n, --max-conns N     entries of each flow table, IPv4 and IPv6 (default %d)%s\n"
+	       "  -N, --max-observed N  entries of each table of observed flows (default %d):\n"
+	       "                        flows begun by unvalidated SYNs never share the\n"
+	       "                        protected connections' tables\n"
 	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE\n"
 	       "  -v, --verbose         show libbpf/libxdp messages and the config\n"
 	       "  -h, --help            this help\n",
@@ -822,7 +937,7 @@ static void attach_usage(const char *cmd)
 			"                        (one of --ports, --observe, --track-all is required)\n",
 	       reload ? "; must be the current one" : "",
 	       XDPCT_FLOWS_DEFAULT, reload ? ";\n                        must be the pinned size" : "",
-	       XDPCT_PIN_ROOT);
+	       XDPCT_OBSERVED_DEFAULT, XDPCT_PIN_ROOT);
 }
 
 static int attach_or_reload(int argc, char **argv, const char *cmd, enum setup_how how)

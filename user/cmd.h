@@ -36,6 +36,7 @@ struct setup_opts {
 	bool track_all;
 	const char *mode;      /* NULL: native, or the current mode on reload */
 	const char *max_conns; /* NULL: default, or the pinned size on reload */
+	const char *max_observed; /* the same, for the observed tables */
 	const char *pin_dir;   /* NULL: XDPCT_PIN_ROOT/IFACE */
 };
 struct setup_result {
@@ -46,13 +47,14 @@ struct setup_result {
 /* EXIT_OK, EXIT_FAIL or EXIT_USAGE. */
 int xdpct_setup(const struct setup_opts *o, struct setup_result *res);
 /* The attach options, for the getopt tables of attach, reload and run. */
-#define ATTACH_SHORTOPTS "p:o:am:n:d:"
+#define ATTACH_SHORTOPTS "p:o:am:n:N:d:"
 #define ATTACH_LONGOPTS                                   \
 	{ "ports", required_argument, NULL, 'p' },        \
 	{ "observe", required_argument, NULL, 'o' },      \
 	{ "track-all", no_argument, NULL, 'a' },          \
 	{ "mode", required_argument, NULL, 'm' },         \
 	{ "max-conns", required_argument, NULL, 'n' },    \
+	{ "max-observed", required_argument, NULL, 'N' }, \
 	{ "pin-dir", required_argument, NULL, 'd' }
 /* 1 if opt is one of them (stored in o), 0 if not. */
 int attach_opt(int opt, const char *arg, struct setup_opts *o);
@@ -65,6 +67,16 @@ int xdpct_detach(const char *ifname, const char *pin_arg);
  * timeouts (set by `xdpct run`) are kept. One-line errors. */
 int config_build(struct xdpct_config *cfg, const char *ifname,
 		 const struct xdpct_config *old);
+/* Writes cfg into the config map so that the data path never reads a
+ * half-written key (include/xdpct.h): through a mapping, a new key into
+ * the unused slot, then key_idx, then the flags. cfg as config_build()
+ * makes it (current key in keys[key_idx & 1]); a current key equal to the
+ * map's keeps the map's slots. One-line error, -1. */
+int config_commit(int config_fd, const struct xdpct_config *cfg);
+/* The interface's MAC and this namespace's netns cookie into cfg; and,
+ * with local_fd >= 0, this namespace's addresses into xdpct_local and
+ * XDPCT_CFG_LOCAL_ONLY into cfg->flags. One-line error, -1. */
+int config_host(struct xdpct_config *cfg, const char *ifname, int local_fd);
 /* Check that the two maps have xdpct's shapes. */
 int config_maps_check(int config_fd, int ports_fd);
 /* Write the whole ports map, then the config (enabling cookies last). */
@@ -82,6 +94,23 @@ int tracking_parse(const char *cmd, const char *protect, const char *observe,
 void tracking_describe(const __u8 ports[NUM_PORTS], __u32 cfg_flags, char *buf,
 		       size_t len);
 
+/* The four flow tables: protected (entries proved by a cookie, a local
+ * SYN or a kernel socket) and observed (from unvalidated SYNs), per family.
+ * -1: not open. */
+struct flow_fds {
+	int p4, p6; /* xdpct_flows4/6 */
+	int o4, o6; /* xdpct_observed4/6 */
+};
+
+/* local.c: xdpct_local, this namespace's addresses. sync: the map becomes
+ * the dump's set (count: addresses). watch: a netlink socket subscribed to
+ * address changes (non-blocking); watch_read applies what it got (the
+ * number of changes, -1 on error). */
+struct mnl_socket;
+int local_addrs_sync(int fd, unsigned int *count);
+struct mnl_socket *local_addrs_watch(void);
+int local_addrs_watch_read(struct mnl_socket *nl, int fd);
+
 /* adopt.c: seed flow entries (flags XDPCT_FLOW_ADOPTED, BPF_NOEXIST) for
  * the TCP sockets of this netns that the ports / track_all make tracked,
  * listeners excepted; loopback addresses are skipped unless ifname is a
@@ -89,18 +118,24 @@ void tracking_describe(const __u8 ports[NUM_PORTS], __u32 cfg_flags, char *buf,
  * unmapped: maps of a build without it). *adopted = entries inserted.
  * 0 or -errno. */
 struct xdpct_seen;
-int adopt_sockets(int flows4_fd, int flows6_fd, const struct xdpct_seen *seen,
+int adopt_sockets(const struct flow_fds *t, const struct xdpct_seen *seen,
 		  const __u8 ports[NUM_PORTS], bool track_all, const char *ifname,
 		  unsigned int *adopted);
+/* The generic keys of this namespace's TCP sockets (listeners and request
+ * sockets aside) whose local port is protected: for the xdpct_seen
+ * rebuild. *keys is malloc()ed. 0 or -errno. */
+int protected_socket_keys(const __u8 ports[NUM_PORTS], struct xdpct_flow_key **keys,
+			  size_t *n);
 
 /* seen.c: the xdpct_seen bitmap (xdpct_seen.h). Errors get one line and
  * return -1. seen_attach_map: mmap() a loaded map (lock: the pin
  * directory). seen_open_pinned: the pinned one; none pinned (maps of a
- * build without it) is no error, s->w stays NULL. seen_rebuild: no-op
- * without a mapping. */
+ * build without it) is no error, s->w stays NULL. seen_rebuild: the keys
+ * of both protected tables and the sockets on protected ports (ports_fd
+ * < 0: none); no-op without a mapping. */
 int seen_attach_map(int map_fd, const char *pin_dir, struct xdpct_seen *s);
 int seen_open_pinned(const char *pin_dir, struct xdpct_seen *s);
-int seen_rebuild(const struct xdpct_seen *s, int fd4, int fd6);
+int seen_rebuild(const struct xdpct_seen *s, int fd4, int fd6, int ports_fd);
 
 /* stats.c: the counters summed over CPUs (0 or -errno; -EINVAL: not a
  * stats map), their names ("pass_flow"), help and ids ("V_PASS_FLOW"). */

@@ -6,10 +6,12 @@
 #include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -43,6 +45,49 @@ static int iface_mtu(const char *ifname, int *mtu)
 	return r;
 }
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+int config_host(struct xdpct_config *cfg, const char *ifname, int local_fd)
+{
+	socklen_t len = sizeof(cfg->netns_cookie);
+	struct ifreq ifr = {};
+	unsigned int n;
+	int fd, r;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err("socket: %s", strerror(errno));
+		return -1;
+	}
+	/* sock_ops sees every namespace's sockets: it acts for this one's */
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cfg->netns_cookie, &len)) {
+		err("cannot read this network namespace's cookie: %s (Linux 5.14+)",
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	memset(cfg->if_mac, 0, sizeof(cfg->if_mac));
+	if (ifname) {
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+		/* an Ethernet MAC: frames to another are not ours to answer */
+		if (!ioctl(fd, SIOCGIFHWADDR, &ifr) && ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER)
+			memcpy(cfg->if_mac, ifr.ifr_hwaddr.sa_data, sizeof(cfg->if_mac));
+	}
+	close(fd);
+	if (local_fd >= 0) {
+		r = local_addrs_sync(local_fd, &n);
+		if (r) {
+			err("cannot read this namespace's addresses into %s: %s",
+			    XDPCT_MAP_LOCAL, strerror(-r));
+			return -1;
+		}
+		cfg->flags |= XDPCT_CFG_LOCAL_ONLY;
+	}
+	return 0;
+}
+
 static __u16 mss_from_mtu(int mtu, int hdrs, int min)
 {
 	int mss = mtu - hdrs;
@@ -71,8 +116,9 @@ int config_build(struct xdpct_config *cfg, const char *ifname,
 			return -1;
 		}
 	}
-	if (getrandom(&cfg->key_cur, sizeof(cfg->key_cur), 0) !=
-	    sizeof(cfg->key_cur)) {
+	/* the new key current (slot 0 of a built config), the old one
+	 * previous: config_commit() places them in the map's slots */
+	if (getrandom(&cfg->keys[0], sizeof(cfg->keys[0]), 0) != sizeof(cfg->keys[0])) {
 		err("getrandom: %s", strerror(errno));
 		return -1;
 	}
@@ -103,7 +149,7 @@ int config_build(struct xdpct_config *cfg, const char *ifname,
 	}
 	if (old && (old->flags & XDPCT_CFG_ENABLED)) {
 		/* Keep cookies sent under the old key valid. */
-		cfg->key_prev = old->key_cur;
+		cfg->keys[1] = old->keys[old->key_idx & 1];
 		cfg->flags |= XDPCT_CFG_PREV_KEY;
 		cfg->key_epoch = old->key_epoch + 1;
 	}
@@ -157,10 +203,71 @@ static int ports_write(int fd, const __u8 ports[NUM_PORTS])
 	return 0;
 }
 
+/* The fields a commit copies besides the keys, key_idx and flags. */
+static void config_copy_rest(struct xdpct_config *m, const struct xdpct_config *c)
+{
+	m->mss4 = c->mss4;
+	m->mss6 = c->mss6;
+	m->wscale = c->wscale;
+	m->ttl = c->ttl;
+	memcpy(m->if_mac, c->if_mac, sizeof(m->if_mac));
+	m->key_epoch = c->key_epoch;
+	m->key_set_ns = c->key_set_ns;
+	m->netns_cookie = c->netns_cookie;
+	memcpy(m->timeout_s, c->timeout_s, sizeof(m->timeout_s));
+	m->pending_timeout_s = c->pending_timeout_s;
+}
+
+static bool key_eq(const struct xdpct_siphash_key *a, const struct xdpct_siphash_key *b)
+{
+	return a->k0 == b->k0 && a->k1 == b->k1;
+}
+
+/* Readers that saw XDPCT_CFG_PREV_KEY finish well within this (one XDP
+ * run takes microseconds): then the slot of the previous key is free. */
+#define KEY_SLOT_GRACE_US 2000
+
+int config_commit(int config_fd, const struct xdpct_config *c)
+{
+	const struct xdpct_siphash_key *want = &c->keys[c->key_idx & 1];
+	size_t len = (sizeof(*c) + 4095) & ~(size_t)4095;
+	struct xdpct_config *m, old;
+	__u32 slot;
+
+	/* the map is mmap()ed: stores in an order readers rely on, where a
+	 * map update would copy the whole value in no defined order */
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, config_fd, 0);
+	if (m == MAP_FAILED) {
+		err("cannot map %s: %s (maps of another xdpct version? 'xdpct detach' starts afresh)",
+		    XDPCT_MAP_CONFIG, strerror(errno));
+		return -1;
+	}
+	old = *m;
+	if (!(old.flags & XDPCT_CFG_ENABLED)) {
+		/* nobody uses the keys yet: all of it, then the flags */
+		memcpy(m->keys, c->keys, sizeof(m->keys));
+		m->key_idx = c->key_idx;
+		config_copy_rest(m, c);
+	} else if (key_eq(want, &old.keys[old.key_idx & 1])) {
+		config_copy_rest(m, c); /* the keys stay as they are */
+	} else {
+		/* a rotation: the new key into the slot of the previous one,
+		 * once nobody reads that slot, then key_idx to it */
+		slot = (old.key_idx & 1) ^ 1;
+		__atomic_store_n(&m->flags, old.flags & ~XDPCT_CFG_PREV_KEY, __ATOMIC_RELEASE);
+		usleep(KEY_SLOT_GRACE_US);
+		m->keys[slot] = *want;
+		__atomic_store_n(&m->key_idx, slot, __ATOMIC_RELEASE);
+		config_copy_rest(m, c);
+	}
+	__atomic_store_n(&m->flags, c->flags, __ATOMIC_RELEASE);
+	munmap(m, len);
+	return 0;
+}
+
 int config_write(int config_fd, int ports_fd, const __u8 ports[NUM_PORTS],
 		 const struct xdpct_config *cfg)
 {
-	__u32 zero = 0;
 	int r;
 
 	r = ports_write(ports_fd, ports);
@@ -168,11 +275,7 @@ int config_write(int config_fd, int ports_fd, const __u8 ports[NUM_PORTS],
 		err("cannot write %s: %s", XDPCT_MAP_PORTS, strerror(-r));
 		return -1;
 	}
-	if (bpf_map_update_elem(config_fd, &zero, cfg, BPF_ANY)) {
-		err("cannot write %s: %s", XDPCT_MAP_CONFIG, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return config_commit(config_fd, cfg);
 }
 
 void config_describe(const struct xdpct_config *cfg)
@@ -257,22 +360,34 @@ static void config_usage(void)
 	       XDPCT_MAP_CONFIG, XDPCT_MAP_PORTS, XDPCT_PIN_ROOT, DEFAULT_MTU);
 }
 
-/* The pinned flow tables, when present: adoption needs both. */
-static void open_flows(const char *pin_dir, int *fd4, int *fd6)
+static int open_pinned_map(const char *pin_dir, const char *name)
 {
 	char path[PATH_MAX + 32];
 
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, XDPCT_MAP_FLOWS4);
-	*fd4 = bpf_obj_get(path);
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, XDPCT_MAP_FLOWS6);
-	*fd6 = bpf_obj_get(path);
-	if (*fd4 < 0 || *fd6 < 0) {
-		if (*fd4 >= 0)
-			close(*fd4);
-		if (*fd6 >= 0)
-			close(*fd6);
-		*fd4 = *fd6 = -1;
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
+	return bpf_obj_get(path);
+}
+
+static void close_flows(struct flow_fds *t)
+{
+	int *fds[4] = { &t->p4, &t->p6, &t->o4, &t->o6 };
+
+	for (int i = 0; i < 4; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
 	}
+}
+
+/* The pinned flow tables, when present: adoption needs all four. */
+static void open_flows(const char *pin_dir, struct flow_fds *t)
+{
+	t->p4 = open_pinned_map(pin_dir, XDPCT_MAP_FLOWS4);
+	t->p6 = open_pinned_map(pin_dir, XDPCT_MAP_FLOWS6);
+	t->o4 = open_pinned_map(pin_dir, XDPCT_MAP_OBS4);
+	t->o6 = open_pinned_map(pin_dir, XDPCT_MAP_OBS6);
+	if (t->p4 < 0 || t->p6 < 0 || t->o4 < 0 || t->o6 < 0)
+		close_flows(t);
 }
 
 int cmd_config(int argc, char **argv)
@@ -293,7 +408,8 @@ int cmd_config(int argc, char **argv)
 	static __u8 ports[NUM_PORTS];
 	struct xdpct_config cfg, old;
 	struct xdpct_seen seen = { .lock_fd = -1 };
-	int c, config_fd = -1, ports_fd = -1, fd4 = -1, fd6 = -1, ret = EXIT_FAIL, r;
+	struct flow_fds t = { -1, -1, -1, -1 };
+	int c, config_fd = -1, ports_fd = -1, local_fd = -1, ret = EXIT_FAIL, r;
 	unsigned int ifindex, adopted = 0, more;
 	struct tcp_sysctls s;
 	__u32 zero = 0, track_flags = 0;
@@ -355,15 +471,19 @@ int cmd_config(int argc, char **argv)
 	if (config_build(&cfg, ifname, have_old ? &old : NULL))
 		goto out;
 	cfg.flags |= track_flags;
+	/* xdpct_local pinned there too: answer only for this host */
+	local_fd = open_pinned_map(pin_dir, XDPCT_MAP_LOCAL);
+	if (config_host(&cfg, ifname, local_fd))
+		goto out;
 
 	/* Newly protected ports drop the ACKs of connections without an
 	 * entry: adopt them before, and once more after to catch those
 	 * opened in between. */
-	open_flows(pin_dir, &fd4, &fd6);
-	if (fd4 >= 0 && seen_open_pinned(pin_dir, &seen))
+	open_flows(pin_dir, &t);
+	if (t.p4 >= 0 && seen_open_pinned(pin_dir, &seen))
 		goto out;
-	if (fd4 >= 0) {
-		r = adopt_sockets(fd4, fd6, &seen, ports, track_all, ifname, &adopted);
+	if (t.p4 >= 0) {
+		r = adopt_sockets(&t, &seen, ports, track_all, ifname, &adopted);
 		if (r) {
 			err("cannot adopt the existing connections: %s", strerror(-r));
 			goto out;
@@ -371,13 +491,13 @@ int cmd_config(int argc, char **argv)
 	}
 	if (config_write(config_fd, ports_fd, ports, &cfg))
 		goto out;
-	if (fd4 >= 0 && !adopt_sockets(fd4, fd6, &seen, ports, track_all, ifname, &more))
+	if (t.p4 >= 0 && !adopt_sockets(&t, &seen, ports, track_all, ifname, &more))
 		adopted += more;
 
 	tracking_describe(ports, cfg.flags, list, sizeof(list));
 	if (verbose)
 		config_describe(&cfg);
-	if (fd4 >= 0)
+	if (t.p4 >= 0)
 		info("configured %s, %s; adopted %u connection%s", pin_dir, list,
 		     adopted, adopted == 1 ? "" : "s");
 	else
@@ -389,9 +509,8 @@ out:
 		close(config_fd);
 	if (ports_fd >= 0)
 		close(ports_fd);
-	if (fd4 >= 0)
-		close(fd4);
-	if (fd6 >= 0)
-		close(fd6);
+	if (local_fd >= 0)
+		close(local_fd);
+	close_flows(&t);
 	return ret;
 }

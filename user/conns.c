@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* conns: list the flow tables (xdpct_flows4, xdpct_flows6) the way
+/* conns: list the flow tables (xdpct_flows4/6, xdpct_observed4/6) the way
  * `conntrack -L` lists netfilter's, or as JSON. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -98,6 +98,7 @@ struct conn_view {
 	const __be32 *raddr, *laddr;
 	__u16 rport, lport;          /* host order */
 	int orig;                    /* enum xdpct_side of the opener */
+	bool observed;               /* in xdpct_observed4/6 */
 	unsigned long timeout, age;
 	__u64 idle_ms;
 };
@@ -111,7 +112,7 @@ static int flag_names(const struct conn_view *c, const char *names[6])
 	/* netfilter's ASSURED: the handshake completed. Here: a later state
 	 * with an ACK from both sides (a RST|ACK answering a SYN does not
 	 * count: the SYN had no ACK), or an entry that started there. */
-	if (closing && (((f->dir[0].flags & f->dir[1].flags) & 0x10) ||
+	if (closing && (((f->tcp_flags[0] & f->tcp_flags[1]) & 0x10) ||
 			(f->flags & (XDPCT_FLOW_ADOPTED | XDPCT_FLOW_COOKIE))))
 		names[n++] = "ASSURED";
 	if (f->flags & XDPCT_FLOW_PENDING)
@@ -120,6 +121,8 @@ static int flag_names(const struct conn_view *c, const char *names[6])
 		names[n++] = "COOKIE";
 	if (f->flags & XDPCT_FLOW_ADOPTED)
 		names[n++] = "ADOPTED";
+	if (c->observed)
+		names[n++] = "OBSERVED";
 	return n;
 }
 
@@ -182,10 +185,11 @@ static void json_dir(const struct conn_view *c, int side)
 	bool seen = c->f->flags & (side == XDPCT_REMOTE ? XDPCT_FLOW_SEEN_REMOTE :
 							  XDPCT_FLOW_SEEN_LOCAL);
 
-	tcp_flags_str(d->flags, fl);
-	printf("{\"end\":%u,\"maxack\":%u,\"win\":%u,\"wscale\":%u,\"tcp_flags\":\"%s\","
-	       "\"seen\":%s}",
-	       d->end, d->maxack, d->win, d->wscale, fl, seen ? "true" : "false");
+	tcp_flags_str(c->f->tcp_flags[side], fl);
+	printf("{\"end\":%u,\"maxend\":%u,\"maxwin\":%u,\"maxack\":%u,\"wscale\":%u,"
+	       "\"tcp_flags\":\"%s\",\"seen\":%s}",
+	       d->end, d->maxend, d->maxwin, d->maxack, c->f->wscale[side], fl,
+	       seen ? "true" : "false");
 }
 
 static void print_json(const struct conn_view *c, bool first)
@@ -211,10 +215,10 @@ static void print_json(const struct conn_view *c, bool first)
 	fputs("}", stdout);
 }
 
-static void show(struct conns_opts *o, int family, const void *key,
+static void show(struct conns_opts *o, int family, bool observed, const void *key,
 		 const struct xdpct_flow *f)
 {
-	struct conn_view c = { .family = family, .f = f };
+	struct conn_view c = { .family = family, .f = f, .observed = observed };
 	__u32 idle_ticks, now_s = o->now_ns / 1000000000ull;
 	unsigned long idle_s;
 
@@ -258,7 +262,7 @@ static void show(struct conns_opts *o, int family, const void *key,
 
 /* Every entry of one flow table: batch lookups where the kernel has them,
  * else the classic get_next_key walk. 0 or -errno. */
-static int dump_map(int fd, int family, struct conns_opts *o)
+static int dump_map(int fd, int family, bool observed, struct conns_opts *o)
 {
 	size_t ksz = family == 4 ? sizeof(struct xdpct_flow4_key) :
 				   sizeof(struct xdpct_flow6_key);
@@ -291,7 +295,7 @@ static int dump_map(int fd, int family, struct conns_opts *o)
 			goto out;
 		}
 		for (i = 0; i < count; i++)
-			show(o, family, keys + i * ksz, &vals[i]);
+			show(o, family, observed, keys + i * ksz, &vals[i]);
 		first = false;
 		if (r) { /* ENOENT: that was the last batch */
 			r = 0;
@@ -305,7 +309,7 @@ static int dump_map(int fd, int family, struct conns_opts *o)
 
 		memcpy(cur, next, ksz);
 		if (!bpf_map_lookup_elem(fd, cur, &f))
-			show(o, family, cur, &f);
+			show(o, family, observed, cur, &f);
 		r = bpf_map_get_next_key(fd, cur, next);
 	}
 	r = errno == ENOENT ? 0 : -errno;
@@ -359,7 +363,7 @@ int cmd_conns(int argc, char **argv)
 	const char *ifname, *pin_arg = NULL, *state_arg = NULL, *port_arg = NULL;
 	unsigned long long port;
 	struct timespec ts;
-	int opt, fd4 = -1, fd6 = -1, r, ret = EXIT_FAIL;
+	int opt, fd4 = -1, fd6 = -1, fo4 = -1, fo6 = -1, r, ret = EXIT_FAIL;
 	size_t i;
 
 	while ((opt = getopt_long(argc, argv, ":js:p:d:vh", opts, NULL)) != -1) {
@@ -403,15 +407,27 @@ int cmd_conns(int argc, char **argv)
 			    ifname, pin_arg);
 	if (fd6 < 0)
 		goto out;
+	fo4 = open_flow_map(pin_dir, XDPCT_MAP_OBS4, sizeof(struct xdpct_flow4_key),
+			    ifname, pin_arg);
+	if (fo4 < 0)
+		goto out;
+	fo6 = open_flow_map(pin_dir, XDPCT_MAP_OBS6, sizeof(struct xdpct_flow6_key),
+			    ifname, pin_arg);
+	if (fo6 < 0)
+		goto out;
 
 	timeouts_read_pinned(pin_dir, &o.to);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	o.now_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	if (o.json)
 		fputs("[\n", stdout);
-	r = dump_map(fd4, 4, &o);
+	r = dump_map(fd4, 4, false, &o);
 	if (!r)
-		r = dump_map(fd6, 6, &o);
+		r = dump_map(fd6, 6, false, &o);
+	if (!r)
+		r = dump_map(fo4, 4, true, &o);
+	if (!r)
+		r = dump_map(fo6, 6, true, &o);
 	if (o.json)
 		fputs(o.shown ? "\n]\n" : "]\n", stdout);
 	fflush(stdout);
@@ -426,5 +442,9 @@ out:
 		close(fd4);
 	if (fd6 >= 0)
 		close(fd6);
+	if (fo4 >= 0)
+		close(fo4);
+	if (fo6 >= 0)
+		close(fo6);
 	return ret;
 }

@@ -70,7 +70,8 @@ const char *evict_reason_name(int r)
 const char *evict_map_name(int m)
 {
 	static const char *const n[EV_MAPS] = { XDPCT_MAP_FLOWS4, XDPCT_MAP_FLOWS6,
-						XDPCT_MAP_PENDING };
+						XDPCT_MAP_PENDING, XDPCT_MAP_OBS4,
+						XDPCT_MAP_OBS6 };
 
 	return m >= 0 && m < EV_MAPS ? n[m] : "?";
 }
@@ -215,15 +216,14 @@ static __u32 map_max_entries(int fd)
 	return mi.max_entries;
 }
 
-int evictor_init(struct evictor *e, int fd4, int fd6, int fdp,
-		 const struct evict_timeouts *to)
+int evictor_init(struct evictor *e, const int fd[EV_MAPS], const struct evict_timeouts *to)
 {
 	int m;
 
 	memset(e, 0, sizeof(*e));
-	e->fd[EV_FLOWS4] = fd4;
-	e->fd[EV_FLOWS6] = fd6;
-	e->fd[EV_PENDING] = fdp;
+	for (m = 0; m < EV_MAPS; m++)
+		e->fd[m] = fd[m];
+	e->ports_fd = -1;
 	e->to = *to;
 	e->batch = BATCH;
 	/* the largest key and value of the three maps */
@@ -363,32 +363,28 @@ static __u64 due_of(const struct evict_timeouts *to, __u32 tick, __u8 state, __u
 	return due_t > 0 ? (__u64)due_t << XDPCT_TICK_SHIFT : 0;
 }
 
+/* The wheel keeps generic keys; which table the entry is in rides in
+ * the key's pad0 (1: observed), set here and read by map_key_of(). */
+#define WHEEL_KEY_OBSERVED(pk) ((pk)->pad0)
+
 static void pending_key_of(int m, const void *k, struct xdpct_flow_key *pk)
 {
-	memset(pk, 0, sizeof(*pk));
-	if (m == EV_FLOWS4) {
-		const struct xdpct_flow4_key *k4 = k;
+	if (ev_v6(m))
+		xdpct_key_from6(k, pk);
+	else
+		xdpct_key_from4(k, pk);
+}
 
-		pk->family = 4;
-		pk->raddr[0] = k4->raddr;
-		pk->laddr[0] = k4->laddr;
-		pk->rport = k4->rport;
-		pk->lport = k4->lport;
-	} else {
-		const struct xdpct_flow6_key *k6 = k;
-
-		pk->family = 6;
-		memcpy(pk->raddr, k6->raddr, 16);
-		memcpy(pk->laddr, k6->laddr, 16);
-		pk->rport = k6->rport;
-		pk->lport = k6->lport;
-	}
+static void wheel_key_of(int m, const void *k, struct xdpct_flow_key *pk)
+{
+	pending_key_of(m, k, pk);
+	WHEEL_KEY_OBSERVED(pk) = m == EV_OBS4 || m == EV_OBS6;
 }
 
 static void count_kept(struct pass_acc *a, int m, const struct xdpct_flow *f)
 {
 	a->entries[m]++;
-	a->conns[m == EV_FLOWS6][f->state < XDPCT_CT_MAX ? f->state : 0]++;
+	a->conns[ev_v6(m)][f->state < XDPCT_CT_MAX ? f->state : 0]++;
 	if (f->flags & XDPCT_FLOW_PENDING)
 		a->pending_flows++;
 }
@@ -403,7 +399,7 @@ static void pass_kept(struct evictor *e, struct pass_acc *a, int m, const void *
 	count_kept(a, m, f);
 	if (!e->wheel || !e->seeding || !closing(f->state))
 		return;
-	pending_key_of(m, k, &pk);
+	wheel_key_of(m, k, &pk);
 	if (wheel_add(e->wheel, &pk, due_of(&e->to, f->last_tick, f->state, now)))
 		e->seed_wheel = true; /* the next pass tries again */
 }
@@ -487,7 +483,7 @@ static int remove_group(struct evictor *e, int m, struct pass_acc *a, struct del
 		hist_add(&a->lag, lag);
 		if (lag > a->lag_max)
 			a->lag_max = lag;
-		if (pend[i] && e->fd[EV_PENDING] >= 0) {
+		if (pend[i] && e->fd[EV_PENDING] >= 0 && (m == EV_FLOWS4 || m == EV_FLOWS6)) {
 			struct xdpct_flow_key pk;
 
 			pending_key_of(m, dkeys + (size_t)i * ksz, &pk);
@@ -560,20 +556,21 @@ static int walk(struct evictor *e, int m,
 
 static int flows_chunk(struct evictor *e, int m, struct pass_acc *a, __u32 count)
 {
-	size_t ksz = m == EV_FLOWS4 ? sizeof(struct xdpct_flow4_key) :
-				      sizeof(struct xdpct_flow6_key);
+	size_t ksz = ev_v6(m) ? sizeof(struct xdpct_flow6_key) :
+				sizeof(struct xdpct_flow4_key);
 	const struct xdpct_flow *vals = e->vals;
 	struct cand c[DEL_GROUP];
 	__u32 i, nc = 0;
 	__u64 now = mono_ns(), lag;
 	int why, r;
 
-	if (e->seen_on) /* every key: one that goes keeps a stale bit, no harm */
+	if (e->seen_on && (m == EV_FLOWS4 || m == EV_FLOWS6))
+		/* every key: one that goes keeps a stale bit, no harm */
 		for (i = 0; i < count; i++) {
 			const void *k = (const char *)e->keys + (size_t)i * ksz;
 
-			xdpct_seen_mark(e->seen, e->seen_half, m == EV_FLOWS4 ?
-					xdpct_seen_bit4(k) : xdpct_seen_bit6(k));
+			xdpct_seen_mark(e->seen, e->seen_half, ev_v6(m) ?
+					xdpct_seen_bit6(k) : xdpct_seen_bit4(k));
 		}
 	for (i = 0; i < count; i++) {
 		why = pass_expired(e, &vals[i], now, &lag);
@@ -632,15 +629,14 @@ static int pending_chunk(struct evictor *e, int m, struct pass_acc *a, __u32 cou
 			continue;
 		}
 		if (pk->family == 4) {
-			struct xdpct_flow4_key k = { .raddr = pk->raddr[0], .laddr = pk->laddr[0],
-						     .rport = pk->rport, .lport = pk->lport };
+			struct xdpct_flow4_key k;
 
+			xdpct_key_to4(pk, &k);
 			r = bpf_map_lookup_elem(ffd, &k, &f);
 		} else {
-			struct xdpct_flow6_key k = { .rport = pk->rport, .lport = pk->lport };
+			struct xdpct_flow6_key k;
 
-			memcpy(k.raddr, pk->raddr, 16);
-			memcpy(k.laddr, pk->laddr, 16);
+			xdpct_key_to6(pk, &k);
 			r = bpf_map_lookup_elem(ffd, &k, &f);
 		}
 		if (r) {
@@ -698,6 +694,29 @@ static int pending_pass(struct evictor *e, struct pass_acc *a)
 	return 0;
 }
 
+/* The rebuild of xdpct_seen marks the sockets on protected ports too: a
+ * connection whose entry went is found again at its next packet. */
+static int seen_mark_sockets(struct evictor *e)
+{
+	static __u8 ports[NUM_PORTS];
+	struct xdpct_flow_key *keys;
+	size_t n;
+	__u32 i;
+	int r;
+
+	if (e->ports_fd < 0)
+		return 0;
+	for (i = 0; i < NUM_PORTS; i++)
+		if (bpf_map_lookup_elem(e->ports_fd, &i, &ports[i]))
+			return -errno;
+	r = protected_socket_keys(ports, &keys, &n);
+	if (r)
+		return r;
+	xdpct_seen_mark_keys(e->seen, e->seen_half, keys, n);
+	free(keys);
+	return 0;
+}
+
 int evict_pass(struct evictor *e)
 {
 	struct pass_acc *a = calloc(1, sizeof(*a));
@@ -718,9 +737,14 @@ int evict_pass(struct evictor *e)
 	for (m = EV_FLOWS4; m <= EV_FLOWS6 && !r; m++)
 		if (e->fd[m] >= 0)
 			r = walk(e, m, flows_chunk, a);
+	if (e->seen_on && !r)
+		r = seen_mark_sockets(e);
 	if (e->seen_on)
 		xdpct_seen_rebuild_end(e->seen, e->seen_half, !r);
 	e->seen_on = false;
+	for (m = EV_OBS4; m <= EV_OBS6 && !r; m++)
+		if (e->fd[m] >= 0)
+			r = walk(e, m, flows_chunk, a);
 	if (!r && e->fd[EV_PENDING] >= 0)
 		r = pending_pass(e, a);
 	t1 = mono_ns() - e->between_ns; /* the wheel's ticks meanwhile are not the pass's */
@@ -777,9 +801,12 @@ void evict_set_pass_interval(struct evictor *e, double s)
 
 int evict_wheel_event(struct evictor *e, const struct xdpct_close_event *ev, __u64 now)
 {
-	if (!closing(ev->state) || (ev->key.family != 4 && ev->key.family != 6))
+	struct xdpct_flow_key k = ev->key;
+
+	if (!closing(ev->state) || (k.family != 4 && k.family != 6))
 		return -EINVAL;
-	return wheel_add(e->wheel, &ev->key, due_of(&e->to, ev->tick, ev->state, now));
+	WHEEL_KEY_OBSERVED(&k) = !!ev->observed;
+	return wheel_add(e->wheel, &k, due_of(&e->to, ev->tick, ev->state, now));
 }
 
 /* ring_buffer__consume() calls this for each event. An event not taken
@@ -807,7 +834,7 @@ int evict_wheel_start(struct evictor *e, int events_fd)
 
 	e->wheel = calloc(1, sizeof(*e->wheel));
 	e->wacc = calloc(1, sizeof(*e->wacc));
-	e->wgroups = calloc(2, sizeof(*e->wgroups));
+	e->wgroups = calloc(EV_MAPS, sizeof(*e->wgroups));
 	if (!e->wheel || !e->wacc || !e->wgroups)
 		goto nomem;
 	if (wheel_init(e->wheel, WHEEL_TICK_NS, span, mono_ns()))
@@ -837,34 +864,29 @@ static int went_cmp(const void *x, const void *y)
 		      sizeof(struct xdpct_flow_key));
 }
 
-/* The map key of a generic key: the map's index (EV_FLOWS4/6). */
+/* The map key of a wheel key: the map's index (EV_FLOWS4/6, EV_OBS4/6). */
 static int map_key_of(const struct xdpct_flow_key *pk, void *out)
 {
+	bool obs = WHEEL_KEY_OBSERVED(pk);
+
 	if (pk->family == 4) {
-		struct xdpct_flow4_key *k = out;
-
-		k->raddr = pk->raddr[0];
-		k->laddr = pk->laddr[0];
-		k->rport = pk->rport;
-		k->lport = pk->lport;
-		return EV_FLOWS4;
-	} else {
-		struct xdpct_flow6_key *k = out;
-
-		memcpy(k->raddr, pk->raddr, 16);
-		memcpy(k->laddr, pk->laddr, 16);
-		k->rport = pk->rport;
-		k->lport = pk->lport;
-		return EV_FLOWS6;
+		xdpct_key_to4(pk, out);
+		return obs ? EV_OBS4 : EV_FLOWS4;
 	}
+	xdpct_key_to6(pk, out);
+	return obs ? EV_OBS6 : EV_FLOWS6;
 }
 
 /* The n entries due: each read again; expired: removed (a batch delete per
  * DEL_GROUP of a map), still closing but refreshed: rescheduled. */
 static int wheel_check(struct evictor *e, __u32 n, __u64 now, __u64 checks[WH_MAX])
 {
-	static const size_t ksz[2] = { sizeof(struct xdpct_flow4_key),
-				       sizeof(struct xdpct_flow6_key) };
+	static const size_t ksz[EV_MAPS] = {
+		[EV_FLOWS4] = sizeof(struct xdpct_flow4_key),
+		[EV_FLOWS6] = sizeof(struct xdpct_flow6_key),
+		[EV_OBS4] = sizeof(struct xdpct_flow4_key),
+		[EV_OBS6] = sizeof(struct xdpct_flow6_key),
+	};
 	struct del_group *g = e->wgroups;
 	struct wheel_ent *d = e->due;
 	__u32 i, j = 0;
@@ -876,7 +898,8 @@ static int wheel_check(struct evictor *e, __u32 n, __u64 now, __u64 checks[WH_MA
 		if (!j || went_cmp(&d[j - 1], &d[i]))
 			d[j++] = d[i];
 	n = j;
-	g[0].n = g[1].n = 0;
+	for (m = 0; m < EV_MAPS; m++)
+		g[m].n = 0;
 	for (i = 0; i < n && !r; i++) {
 		union {
 			struct xdpct_flow4_key k4;
@@ -911,8 +934,9 @@ static int wheel_check(struct evictor *e, __u32 n, __u64 now, __u64 checks[WH_MA
 		if (g[m].n == DEL_GROUP)
 			r = remove_group(e, m, e->wacc, &g[m], ksz[m]);
 	}
-	for (m = 0; m < 2 && !r; m++)
-		r = remove_group(e, m, e->wacc, &g[m], ksz[m]);
+	for (m = 0; m < EV_MAPS && !r; m++)
+		if (m != EV_PENDING)
+			r = remove_group(e, m, e->wacc, &g[m], ksz[m]);
 	return r;
 }
 
@@ -956,7 +980,7 @@ int evict_wheel_tick(struct evictor *e, struct wheel_tick *res)
 			/* the pass's counts stay about right until the next pass */
 			e->t.entries[m] -= c < e->t.entries[m] ? c : e->t.entries[m];
 			if (m != EV_PENDING && k < XDPCT_CT_MAX) {
-				__u64 *cs = &e->t.conns[m == EV_FLOWS6][k];
+				__u64 *cs = &e->t.conns[ev_v6(m)][k];
 
 				*cs -= c < *cs ? c : *cs;
 			}

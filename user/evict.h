@@ -17,8 +17,19 @@
 #include "xdpct.h"
 #include "wheel.h"
 
-/* The maps a pass walks. */
-enum { EV_FLOWS4, EV_FLOWS6, EV_PENDING, EV_MAPS };
+/* The maps a pass walks: the protected flow tables, the pending map, the
+ * observed flow tables. */
+enum { EV_FLOWS4, EV_FLOWS6, EV_PENDING, EV_OBS4, EV_OBS6, EV_MAPS };
+
+static inline bool ev_flows(int m)
+{
+	return m != EV_PENDING;
+}
+
+static inline bool ev_v6(int m)
+{
+	return m == EV_FLOWS6 || m == EV_OBS6;
+}
 
 /* Why an entry went: 0..XDPCT_CT_MAX-1 its state's timeout, then: */
 enum {
@@ -129,11 +140,13 @@ struct evictor {
 	struct pass_acc *wacc;
 	struct wheel_tick *cur_tick; /* while consuming events */
 	__u64 cur_now;
-	struct del_group *wgroups;   /* [EV_FLOWS4], [EV_FLOWS6] */
+	struct del_group *wgroups;   /* [EV_*] of the flow tables */
 	int wheel_err;
 	/* xdpct_seen (NULL: none): a pass that is not a dry run rebuilds it,
-	 * marking every flow key it reads */
+	 * marking every protected flow key it reads, and the kernel's sockets
+	 * on the ports in ports_fd (-1: none) */
 	const struct xdpct_seen *seen;
+	int ports_fd;
 	bool seen_on;                /* this pass does */
 	unsigned int seen_half;      /* the half it fills */
 	/* called between the chunks of a pass (the wheel's ticks go on
@@ -162,9 +175,9 @@ bool timeouts_in_config(const struct xdpct_config *cfg);
  * warning then). */
 void timeouts_read_pinned(const char *pin_dir, struct evict_timeouts *t);
 
-/* fds are borrowed (not closed by evictor_free). 0 or -errno. */
-int evictor_init(struct evictor *e, int fd4, int fd6, int fdp,
-		 const struct evict_timeouts *to);
+/* fds ([EV_*], -1: skipped) are borrowed (not closed by evictor_free).
+ * 0 or -errno. */
+int evictor_init(struct evictor *e, const int fd[EV_MAPS], const struct evict_timeouts *to);
 void evictor_free(struct evictor *e);
 /* One pass over every map. 0 or -errno (the pass stops at the error). */
 int evict_pass(struct evictor *e);

@@ -79,10 +79,11 @@ static void print_totals_json(const struct evict_totals *t)
 			       evict_reason_name(r), (unsigned long long)t->evicted[m][r]);
 			first = false;
 		}
-	printf("},\"entries\":{\"%s\":%llu,\"%s\":%llu,\"%s\":%llu}",
-	       evict_map_name(0), (unsigned long long)t->entries[0], evict_map_name(1),
-	       (unsigned long long)t->entries[1], evict_map_name(2),
-	       (unsigned long long)t->entries[2]);
+	printf("},\"entries\":{");
+	for (m = 0; m < EV_MAPS; m++)
+		printf("%s\"%s\":%llu", m ? "," : "", evict_map_name(m),
+		       (unsigned long long)t->entries[m]);
+	printf("}");
 }
 
 /* targs: the --timeout arguments, applied over the timeouts in force */
@@ -94,8 +95,11 @@ static int evict_once(const char *ifname, const char *pin_arg, char **targs, int
 	char pin_dir[PATH_MAX];
 	struct evictor e;
 	struct evict_totals t;
-	int fd[EV_MAPS] = { -1, -1, -1 }, m, r, ret = EXIT_FAIL;
+	int fd[EV_MAPS], m, r, ret = EXIT_FAIL;
 	__u64 sum = 0;
+
+	for (m = 0; m < EV_MAPS; m++)
+		fd[m] = -1;
 
 	if (pin_arg)
 		snprintf(pin_dir, sizeof(pin_dir), "%s", pin_arg);
@@ -109,11 +113,10 @@ static int evict_once(const char *ifname, const char *pin_arg, char **targs, int
 	for (i = 0; i < ntargs; i++)
 		if (timeouts_parse(to, targs[i]))
 			return EXIT_USAGE;
-	if ((fd[0] = open_pinned(pin_dir, XDPCT_MAP_FLOWS4)) < 0 ||
-	    (fd[1] = open_pinned(pin_dir, XDPCT_MAP_FLOWS6)) < 0 ||
-	    (fd[2] = open_pinned(pin_dir, XDPCT_MAP_PENDING)) < 0)
-		goto out;
-	r = evictor_init(&e, fd[0], fd[1], fd[2], to);
+	for (m = 0; m < EV_MAPS; m++)
+		if ((fd[m] = open_pinned(pin_dir, evict_map_name(m))) < 0)
+			goto out;
+	r = evictor_init(&e, fd, to);
 	if (r) {
 		err("%s", strerror(-r));
 		goto out;
@@ -144,11 +147,13 @@ static int evict_once(const char *ifname, const char *pin_arg, char **targs, int
 				sum += t.evicted[m][k];
 			}
 		}
-		info("%s %llu entr%s in %.1f ms; left: %llu IPv4, %llu IPv6, %llu pending",
+		info("%s %llu entr%s in %.1f ms; left: %llu IPv4, %llu IPv6, %llu pending, %llu observed",
 		     dry ? "would evict" : "evicted", (unsigned long long)sum,
 		     sum == 1 ? "y" : "ies", t.last_pass_s * 1e3,
-		     (unsigned long long)t.entries[0], (unsigned long long)t.entries[1],
-		     (unsigned long long)t.entries[2]);
+		     (unsigned long long)t.entries[EV_FLOWS4],
+		     (unsigned long long)t.entries[EV_FLOWS6],
+		     (unsigned long long)t.entries[EV_PENDING],
+		     (unsigned long long)(t.entries[EV_OBS4] + t.entries[EV_OBS6]));
 	}
 	ret = EXIT_OK;
 out:
@@ -287,7 +292,11 @@ static int bench_one(__u32 n, const struct evict_timeouts *to,
 		r = *filled;
 		goto out;
 	}
-	r = evictor_init(&e, fd, -1, fdp, to);
+	{
+		int fds[EV_MAPS] = { fd, -1, fdp, -1, -1 };
+
+		r = evictor_init(&e, fds, to);
+	}
 	if (r)
 		goto out;
 	if (interval > 0) {
@@ -463,7 +472,11 @@ static int close_one(__u32 n, __u32 c, bool wheel, double interval, struct close
 	r = close_fill(fd, n, c, &to, mono_ns(), evs);
 	if (r)
 		goto out;
-	r = evictor_init(&e, fd, -1, fdp, &to);
+	{
+		int fds[EV_MAPS] = { fd, -1, fdp, -1, -1 };
+
+		r = evictor_init(&e, fds, &to);
+	}
 	if (r)
 		goto out;
 	if (wheel) {

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/if_link.h>
+#include <libmnl/libmnl.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -180,7 +181,8 @@ struct run {
 	const char *ifname;
 	unsigned int ifindex;
 	char pin_dir[PATH_MAX];
-	int fd[EV_MAPS], fd_config, fd_stats, fd_events;
+	int fd[EV_MAPS], fd_config, fd_stats, fd_events, fd_ports, fd_local;
+	struct mnl_socket *addr_watch; /* address changes, for xdpct_local */
 	struct evictor ev;
 	struct xdpct_seen seen;      /* rebuilt by each eviction pass */
 	struct evict_timeouts to;
@@ -226,11 +228,11 @@ static int rotate_key(struct run *r)
 	if (config_build(&cfg, r->ifname, &old))
 		return -1;
 	/* everything else as configured (`xdpct config` may have changed it) */
-	cfg.flags |= old.flags & XDPCT_CFG_TRACK_ALL;
-	if (bpf_map_update_elem(r->fd_config, &zero, &cfg, BPF_ANY)) {
-		warn("key rotation: cannot write %s: %s", XDPCT_MAP_CONFIG, strerror(errno));
+	cfg.flags |= old.flags & (XDPCT_CFG_TRACK_ALL | XDPCT_CFG_LOCAL_ONLY);
+	memcpy(cfg.if_mac, old.if_mac, sizeof(cfg.if_mac));
+	cfg.netns_cookie = old.netns_cookie;
+	if (config_commit(r->fd_config, &cfg))
 		return -1;
-	}
 	__atomic_add_fetch(&r->msrc.key_rotations, 1, __ATOMIC_RELAXED);
 	if (run_verbose)
 		info("cookie key rotated (epoch %u)", cfg.key_epoch);
@@ -251,9 +253,8 @@ static void publish_timeouts(struct run *r)
 		return;
 	}
 	timeouts_to_config(&r->to, &cfg);
-	if (bpf_map_update_elem(r->fd_config, &zero, &cfg, BPF_ANY))
-		warn("cannot write %s: %s; conns and status show the default timeouts",
-		     XDPCT_MAP_CONFIG, strerror(errno));
+	if (config_commit(r->fd_config, &cfg))
+		warn("conns and status show the default timeouts");
 }
 
 /* When the key is due: one period after the last rotation, whoever made it
@@ -436,14 +437,25 @@ static int loop(struct run *r, int sfd)
 	r->next_evict = now;
 	for (;;) {
 		__u64 next = r->next_evict < next_rot ? r->next_evict : next_rot;
-		struct pollfd p = { .fd = sfd, .events = POLLIN };
+		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
+				       { .fd = r->addr_watch ? mnl_socket_get_fd(r->addr_watch) : -1,
+					 .events = POLLIN } };
 		int ms;
 
 		if (r->wheel && r->next_tick < next)
 			next = r->next_tick;
 		ms = next > now ? (int)((next - now + 999999) / 1000000) : 0;
 
-		if (poll(&p, 1, ms) > 0) {
+		if (poll(p, 2, ms) > 0 && (p[1].revents & POLLIN)) {
+			/* an address came or went: answer for the new set */
+			int c = local_addrs_watch_read(r->addr_watch, r->fd_local);
+
+			if (c < 0)
+				warn("cannot update %s: %s", XDPCT_MAP_LOCAL, strerror(errno));
+			else if (c && run_verbose)
+				info("local addresses: %d change%s", c, c == 1 ? "" : "s");
+		}
+		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
@@ -531,8 +543,8 @@ int cmd_run(int argc, char **argv)
 	};
 	struct setup_opts so = { .cmd = "run", .how = SETUP_RUN };
 	struct setup_result sr;
-	struct run r = { .fd = { -1, -1, -1 }, .fd_config = -1, .fd_stats = -1,
-			 .seen = { .lock_fd = -1 },
+	struct run r = { .fd = { -1, -1, -1, -1, -1 }, .fd_config = -1, .fd_stats = -1,
+			 .seen = { .lock_fd = -1 }, .fd_ports = -1, .fd_local = -1,
 			 .fd_events = -1, .wheel = true };
 	struct metrics *mx = NULL;
 	const char *metrics_arg = NULL;
@@ -612,21 +624,29 @@ int cmd_run(int argc, char **argv)
 	ret = EXIT_FAIL;
 	r.ifindex = sr.ifindex;
 	snprintf(r.pin_dir, sizeof(r.pin_dir), "%s", sr.pin_dir);
-	if ((r.fd[EV_FLOWS4] = open_map(r.pin_dir, XDPCT_MAP_FLOWS4)) < 0 ||
-	    (r.fd[EV_FLOWS6] = open_map(r.pin_dir, XDPCT_MAP_FLOWS6)) < 0 ||
-	    (r.fd[EV_PENDING] = open_map(r.pin_dir, XDPCT_MAP_PENDING)) < 0 ||
-	    (r.fd_config = open_map(r.pin_dir, XDPCT_MAP_CONFIG)) < 0 ||
+	for (m = 0; m < EV_MAPS; m++)
+		if ((r.fd[m] = open_map(r.pin_dir, evict_map_name(m))) < 0)
+			goto detach;
+	if ((r.fd_config = open_map(r.pin_dir, XDPCT_MAP_CONFIG)) < 0 ||
+	    (r.fd_ports = open_map(r.pin_dir, XDPCT_MAP_PORTS)) < 0 ||
+	    (r.fd_local = open_map(r.pin_dir, XDPCT_MAP_LOCAL)) < 0 ||
 	    (r.fd_stats = open_map(r.pin_dir, XDPCT_MAP_STATS)) < 0 ||
 	    seen_open_pinned(r.pin_dir, &r.seen))
 		goto detach;
 	publish_timeouts(&r);
-	m = evictor_init(&r.ev, r.fd[EV_FLOWS4], r.fd[EV_FLOWS6], r.fd[EV_PENDING], &r.to);
+	/* the addresses as of now (setup wrote them), then every change */
+	r.addr_watch = local_addrs_watch();
+	if (!r.addr_watch || local_addrs_sync(r.fd_local, NULL))
+		warn("cannot follow this namespace's addresses: %s; XDP answers for those of the start",
+		     strerror(errno));
+	m = evictor_init(&r.ev, r.fd, &r.to);
 	if (m) {
 		err("cannot set up eviction: %s", strerror(-m));
 		goto detach;
 	}
 	ev_init = true;
 	r.ev.seen = &r.seen;
+	r.ev.ports_fd = r.fd_ports;
 	if (r.wheel)
 		wheel_setup(&r);
 	if (!interval) /* the wheel may have failed: passes as often as without */
@@ -676,6 +696,12 @@ detach:
 		close(r.fd_config);
 	if (r.fd_stats >= 0)
 		close(r.fd_stats);
+	if (r.fd_ports >= 0)
+		close(r.fd_ports);
+	if (r.fd_local >= 0)
+		close(r.fd_local);
+	if (r.addr_watch)
+		mnl_socket_close(r.addr_watch);
 	xdpct_seen_close(&r.seen);
 	if (stop == STOP_HUP) {
 		close(sfd);

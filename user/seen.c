@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The xdpct_seen bitmap, for the subcommands (helpers: xdpct_seen.h). */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <bpf/bpf.h>
 
 #include "cmd.h"
 #include "xdpct_seen.h"
@@ -35,13 +38,34 @@ int seen_open_pinned(const char *pin_dir, struct xdpct_seen *s)
 	return r ? -1 : 0;
 }
 
-int seen_rebuild(const struct xdpct_seen *s, int fd4, int fd6)
+/* The ports map, whole. */
+static int ports_read(int fd, __u8 ports[NUM_PORTS])
 {
-	int r;
+	for (__u32 i = 0; i < NUM_PORTS; i++)
+		if (bpf_map_lookup_elem(fd, &i, &ports[i]))
+			return -errno;
+	return 0;
+}
+
+int seen_rebuild(const struct xdpct_seen *s, int fd4, int fd6, int ports_fd)
+{
+	static __u8 ports[NUM_PORTS];
+	struct xdpct_flow_key *keys = NULL;
+	size_t n = 0;
+	int r = 0;
 
 	if (!s->w)
 		return 0;
-	r = xdpct_seen_rebuild(s, fd4, fd6);
+	/* the sockets too: a connection whose entry went keeps its bit, so
+	 * that its next packet finds the socket (bpf/xdp.h) */
+	if (ports_fd >= 0) {
+		r = ports_read(ports_fd, ports);
+		if (!r)
+			r = protected_socket_keys(ports, &keys, &n);
+	}
+	if (!r)
+		r = xdpct_seen_rebuild(s, fd4, fd6, keys, n);
+	free(keys);
 	if (r)
 		err("cannot rebuild the %s filter: %s", XDPCT_MAP_SEEN, strerror(-r));
 	return r ? -1 : 0;

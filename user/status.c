@@ -173,19 +173,21 @@ static void collect(struct iface_status *s)
 		}
 		close(fdp);
 	}
-	fd[EV_FLOWS4] = open_map(s->pin_dir, XDPCT_MAP_FLOWS4);
-	fd[EV_FLOWS6] = open_map(s->pin_dir, XDPCT_MAP_FLOWS6);
-	fd[EV_PENDING] = open_map(s->pin_dir, XDPCT_MAP_PENDING);
-	if (fd[0] >= 0 && fd[1] >= 0 && fd[2] >= 0) {
+	for (i = 0; i < EV_MAPS; i++)
+		fd[i] = open_map(s->pin_dir, evict_map_name(i));
+	if (fd[EV_FLOWS4] >= 0 && fd[EV_FLOWS6] >= 0 && fd[EV_PENDING] >= 0) {
 		struct evictor e;
 
-		if (!evictor_init(&e, fd[0], fd[1], fd[2], &s->to)) {
+		if (!evictor_init(&e, fd, &s->to)) {
+			int m;
+
 			e.dry_run = true;
 			s->have_maps = !evict_pass(&e);
 			evict_totals_get(&e, &s->t);
 			evictor_free(&e);
-			for (i = 0; i < EVR_MAX; i++)
-				s->expired += s->t.evicted[EV_FLOWS4][i] + s->t.evicted[EV_FLOWS6][i];
+			for (m = 0; m < EV_MAPS; m++)
+				for (i = 0; i < EVR_MAX && ev_flows(m); i++)
+					s->expired += s->t.evicted[m][i];
 		}
 	}
 	for (i = 0; i < EV_MAPS; i++)

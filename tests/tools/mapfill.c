@@ -120,15 +120,17 @@ static int fill(int fd, int family, long n, long start, const char *laddr_s, int
 	v.last_tick = now >> XDPCT_TICK_SHIFT;
 	v.state = XDPCT_CT_ESTABLISHED;
 	v.flags = XDPCT_FLOW_REMOTE_OPENED | XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL;
-	v.dir[0].wscale = v.dir[1].wscale = 0xf;
-	v.dir[0].win = v.dir[1].win = 65535;
-	v.dir[0].flags = v.dir[1].flags = 0x12;
+	v.wscale[0] = v.wscale[1] = 0xf;
+	v.dir[0].maxwin = v.dir[1].maxwin = 65535;
+	v.tcp_flags[0] = v.tcp_flags[1] = 0x12;
 	for (i = start; i < start + n; i++) {
 		__u32 idx = (__u32)i;
 		int r;
 
 		v.dir[0].end = v.dir[1].maxack = idx * 7919u;
 		v.dir[1].end = v.dir[0].maxack = idx * 104729u;
+		v.dir[0].maxend = v.dir[0].end + 65535;
+		v.dir[1].maxend = v.dir[1].end + 65535;
 		v.packets[0] = v.packets[1] = 1;
 		if (family == 4) {
 			struct xdpct_flow4_key k = {
@@ -138,6 +140,7 @@ static int fill(int fd, int family, long n, long start, const char *laddr_s, int
 			};
 
 			memcpy(&k.laddr, laddr, 4);
+			v.tag = xdpct_key_tag4(&k);
 			r = bpf_map_update_elem(fd, &k, &v, BPF_ANY);
 			if (!r)
 				xdpct_seen_set4(seen, &k);
@@ -150,6 +153,7 @@ static int fill(int fd, int family, long n, long start, const char *laddr_s, int
 			ra[4] = ra[5] = 0xff;
 			ra[12] = idx >> 24, ra[13] = idx >> 16, ra[14] = idx >> 8, ra[15] = idx;
 			memcpy(k.laddr, laddr, 16);
+			v.tag = xdpct_key_tag6(&k);
 			r = bpf_map_update_elem(fd, &k, &v, BPF_ANY);
 			if (!r)
 				xdpct_seen_set6(seen, &k);
