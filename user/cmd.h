@@ -34,6 +34,7 @@ struct setup_opts {
 	const char *ifname;
 	const char *ports, *observe;
 	bool track_all;
+	bool cookie_nots_options; /* XDPCT_CFG_NOTS_OPTIONS; with the above */
 	const char *mode;      /* NULL: native, or the current mode on reload */
 	const char *max_conns; /* NULL: default, or the pinned size on reload */
 	const char *pin_dir;   /* NULL: XDPCT_PIN_ROOT/IFACE */
@@ -51,6 +52,7 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res);
 	{ "ports", required_argument, NULL, 'p' },        \
 	{ "observe", required_argument, NULL, 'o' },      \
 	{ "track-all", no_argument, NULL, 'a' },          \
+	{ "cookie-nots-options", no_argument, NULL, 'N' }, \
 	{ "mode", required_argument, NULL, 'm' },         \
 	{ "max-conns", required_argument, NULL, 'n' },    \
 	{ "pin-dir", required_argument, NULL, 'd' }
