@@ -218,9 +218,7 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 		layout = COOKIE_NOTS;
 		opts = XDPCT_OPT_WSCALE_NONE;
 	}
-	ws = opts & 0xf;
-	if (ws > 14 && ws != XDPCT_OPT_WSCALE_NONE)
-		return COOKIE_BAD;
+	ws = opts & 0xf; /* all 16 values valid: shifts 0-14, 15 none */
 
 	if (!cookie_match(&cfg->key_cur, &t, isn, cookie, opts, layout)) {
 		if (!(cfg->flags & XDPCT_CFG_PREV_KEY) ||

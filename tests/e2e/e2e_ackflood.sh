@@ -27,7 +27,9 @@
 #     rotation (`xdpct config`): the previous key's cookies are accepted and
 #     counted in cookie_prev_key, a third key's are all bad, and after a
 #     second rotation the first key's are too; `xdpct reload
-#     --cookie-nots-options`: cookies of that layout are accepted.
+#     --cookie-nots-options`: cookies of that layout are accepted; `xdpct
+#     run --key-rotate 1` rotates, keeps the option, the previous key's
+#     cookies are accepted.
 # A valid cookie through the same interface (a real client) before and
 # after proves the check was live. Legit clients connect over the client
 # link during the first flood.
@@ -315,5 +317,20 @@ else
 	fail nots_options_set "flags ${CFG_FLAGS:-?}: $(head -c 300 "$LAB_TMP/reload2.out")"
 fi
 crafted nots_options "$KEY_CUR" cur --nots-options
+
+# `xdpct run` rotates on its own schedule and keeps the option
+epoch() { timeout 10 bpftool -j map dump pinned "$PIN_ROOT/$IF_SRVA/xdpct_config" 2>/dev/null |
+	json_num key_epoch; }
+epoch_ge() { local e; e=$(epoch); isnum "$e" && ((e >= $1)); }
+e0=$(epoch)
+bg_ns "$NS_SRV" "$LAB_TMP/run.log" "$XDPCT" run "$IF_SRVA" --key-rotate 1 --keep
+RUN_PID=$BG_PID
+if isnum "$e0" && wait_until 15 epoch_ge $((e0 + 2)); then pass run_rotates; else
+	fail run_rotates "key epoch $(epoch), was ${e0:-?}: $(head -c 300 "$LAB_TMP/run.log")"
+fi
+stop_pid "$RUN_PID"
+cfg_read
+assert_eq run_rotation_keeps_nots_options "$((CFG_FLAGS & (128 | 32)))" 160
+crafted run_prev "$KEY_PREV" prev --nots-options
 control valid_cookie_accepted_after_rotations
 lab_finish
