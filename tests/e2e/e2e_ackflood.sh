@@ -321,6 +321,7 @@ crafted nots_options "$KEY_CUR" cur --nots-options
 # `xdpct run` rotates on its own schedule and keeps the option
 epoch() { timeout 10 bpftool -j map dump pinned "$PIN_ROOT/$IF_SRVA/xdpct_config" 2>/dev/null |
 	json_num key_epoch; }
+# shellcheck disable=SC2317 # called through wait_until
 epoch_ge() { local e; e=$(epoch); isnum "$e" && ((e >= $1)); }
 e0=$(epoch)
 bg_ns "$NS_SRV" "$LAB_TMP/run.log" "$XDPCT" run "$IF_SRVA" --key-rotate 1 --keep
