@@ -29,6 +29,23 @@ struct gen_cfg {
 	__u16 pad;
 	__u64 gap_ns;      /* pacing: ns between frames, 0 = as fast as possible */
 	__u64 burst_ns;    /* how far behind schedule may be caught up at once */
+	/* ACK mode, crafted cookies (0: every ACK random): frame i with
+	 * i % crafted_every == 0 carries a valid cookie under key0/key1, 1 a
+	 * valid one of a stale slot, 2 a valid one with one covered bit
+	 * flipped; the rest random */
+	__u64 key0, key1;
+	__u32 crafted_every;
+	__u8 nots_options; /* the defender has XDPCT_CFG_NOTS_OPTIONS */
+	__u8 pad1[3];
+};
+
+/* What xdp_gen crafted (frames sent, by kind). */
+struct crafted_counts {
+	__u64 valid;
+	__u64 stale;
+	__u64 near;   /* one covered bit flipped */
+	__u64 random;
+	__u64 ts;     /* crafted frames with the timestamp option */
 };
 
 /* What xdp_sink saw on the generator's veth. */

@@ -9,11 +9,20 @@
  *         [--cpu N] [--sink] [--napi-cpu N] [--watch-cpu N[,N]]
  *         [--watch-comm PREFIX[,PREFIX]] [--peer-ns PATH --peer-dev IF]
  *         [--mss N] [--wscale N]
+ *         [--crafted-every K --cookie-key K0:K1 [--nots-options]]
  *
  * Frames: SYN with Linux's options (MSS, SACK_PERM, TS, NOP, WS), ACK with
  * NOP NOP TS and a random ack number (a random cookie), or bare RST; source
  * address (host bits of --src-net), port, sequence numbers, IP id and TS
  * random per frame.
+ * --crafted-every K (ACK mode, K >= 3) with --cookie-key (the defender's
+ * SipHash key, two u64 as `bpftool map dump` prints key_cur.k0 and .k1):
+ * frame i with i % K == 0 carries a valid cookie (xdpct's bpf/cookie.h),
+ * 1 a valid cookie of a stale slot, 2 a valid cookie with one bit the
+ * cookie covers flipped (cookie, client ISN, addresses, source port, TSecr
+ * option bits), the others a random one; by groups of K, with the
+ * timestamp option and without (then the layout --nots-options says).
+ * The report counts them ("crafted").
  * --rate 0 (the default) floods as fast as one CPU can; otherwise xdp_gen
  * keeps the schedule itself and the CPU spins either way. --duration
  * bounds the flood (default 1 s, at most 600); SIGTERM/SIGINT end it early
@@ -296,7 +305,10 @@ int main(int argc, char **argv)
 	int ncomm = 0, peer_fd = -1, nthr0 = 0, nthr1 = 0;
 	unsigned long long rt0 = 0, rt1 = 0;
 	uint32_t pdrop0 = 0, pdrop1 = 0;
-	bool use_sink = false;
+	bool use_sink = false, nots_options = false;
+	unsigned long long key0 = 0, key1 = 0;
+	unsigned crafted_every = 0;
+	bool have_key = false;
 	struct cpu_times c0[MAX_WATCH], c1[MAX_WATCH];
 	struct sink_counts s0, s1;
 	struct gen_bpf *skel;
@@ -317,6 +329,10 @@ int main(int argc, char **argv)
 
 		if (!strcmp(a, "--sink")) {
 			use_sink = true;
+			continue;
+		}
+		if (!strcmp(a, "--nots-options")) {
+			nots_options = true;
 			continue;
 		}
 		if (!v)
@@ -350,6 +366,19 @@ int main(int argc, char **argv)
 			peer_ns = v;
 		else if (!strcmp(a, "--peer-dev"))
 			peer_dev = v;
+		else if (!strcmp(a, "--crafted-every"))
+			crafted_every = (unsigned)strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--cookie-key")) {
+			char *end;
+
+			key0 = strtoull(v, &end, 0);
+			if (*end != ':')
+				die("bad --cookie-key %s (K0:K1)", v);
+			key1 = strtoull(end + 1, &end, 0);
+			if (*end)
+				die("bad --cookie-key %s (K0:K1)", v);
+			have_key = true;
+		}
 		else if (!strcmp(a, "--watch-comm")) {
 			char *s = strdup(v), *tok, *sp = NULL;
 
@@ -379,10 +408,13 @@ int main(int argc, char **argv)
 	if (!dev || !dmac_s || !dst_s || !dport || dport > 65535)
 		die("usage: flood --dev IF --dmac MAC --dst IPV4 --dport P [--src-net CIDR] "
 		    "[--mode syn|ack|rst] [--rate PPS|0] [--duration S] [--batch N] [--cpu N] "
-		    "[--sink] [--napi-cpu N] [--watch-cpu N,...] [--mss N] [--wscale N]");
+		    "[--sink] [--napi-cpu N] [--watch-cpu N,...] [--mss N] [--wscale N] "
+		    "[--crafted-every K --cookie-key K0:K1 [--nots-options]]");
 	if (rate < 0 || duration <= 0 || duration > 600 || !batch || batch > 256 || mss > 65535 ||
 	    wscale > 14)
 		die("rate >= 0, 0 < duration <= 600, 1 <= batch <= 256, mss, wscale <= 14");
+	if (crafted_every && (crafted_every < 3 || mode != GEN_ACK || !have_key))
+		die("--crafted-every K: K >= 3, --mode ack, and --cookie-key K0:K1");
 	if (inet_pton(AF_INET, dst_s, &dst) != 1)
 		die("bad IPv4 destination %s", dst_s);
 	{
@@ -436,6 +468,10 @@ int main(int argc, char **argv)
 	skel->rodata->cfg.mss = (__u16)mss;
 	skel->rodata->cfg.wscale = (__u8)wscale;
 	skel->rodata->cfg.mode = (__u8)mode;
+	skel->rodata->cfg.key0 = key0;
+	skel->rodata->cfg.key1 = key1;
+	skel->rodata->cfg.crafted_every = crafted_every;
+	skel->rodata->cfg.nots_options = nots_options;
 	if (rate > 0) {
 		skel->rodata->cfg.gap_ns = (__u64)(1e9 / rate);
 		skel->rodata->cfg.burst_ns = skel->rodata->cfg.gap_ns * 32;
@@ -552,6 +588,15 @@ int main(int argc, char **argv)
 			       el > 0 ? (s1.tcp - s0.tcp) / el : 0.0);
 		if (peer_fd >= 0)
 			printf(",\"reply_ring_drops\":%u", (uint32_t)(pdrop1 - pdrop0));
+		if (crafted_every) {
+			const struct crafted_counts *k = &skel->bss->crafted;
+
+			printf(",\"crafted\":{\"valid\":%llu,\"stale\":%llu,\"near\":%llu,"
+			       "\"random\":%llu,\"ts\":%llu}",
+			       (unsigned long long)k->valid, (unsigned long long)k->stale,
+			       (unsigned long long)k->near, (unsigned long long)k->random,
+			       (unsigned long long)k->ts);
+		}
 		if (ncomm)
 			printf(",\"threads_cpu_s\":%.4f,\"threads\":%d", (double)(rt1 - rt0) / 1e9,
 			       nthr1 < nthr0 ? nthr1 : nthr0);

@@ -7,6 +7,12 @@
  * pool that is never re-initialised (DESIGN.md 5): every byte of every
  * header is written on every run, never only the fields that change.
  *
+ * Crafted ACKs (cfg.crafted_every) carry cookies made with xdpct's own
+ * bpf/cookie.h under the key the test read from the defender's config map:
+ * valid ones, valid ones of a stale slot, and near misses (one bit the
+ * cookie covers flipped), so that a test knows exactly what the defender
+ * must accept.
+ *
  * xdp_sink sits on the generator's own veth, counts what the defender sent
  * back (SYN-ACKs, RSTs, other TCP) and drops it: the attacker side should
  * cost as little CPU as possible.
@@ -14,11 +20,11 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "xdpct.h"
+#include "parse.h"
 #include "csum.h"
+#include "cookie.h"
 #include "bench.h"
-
-#define ETH_P_IP 0x0800
-#define ETH_P_IPV6 0x86dd
 
 const volatile struct gen_cfg cfg = {};
 
@@ -28,6 +34,7 @@ __u64 gen_frames = 0;
 __u64 gen_idle = 0; /* runs that sent nothing: ahead of the schedule */
 __u64 next_ns = 0;
 struct sink_counts sink = {};
+struct crafted_counts crafted = {};
 
 static __always_inline __u32 rnd(void)
 {
@@ -36,7 +43,7 @@ static __always_inline __u32 rnd(void)
 
 /* Ethernet + IPv4 header, checksum included. */
 static __always_inline void put_eth_ip(void *data, __u16 tot_len, __be32 saddr,
-				       __u16 id)
+				       __be32 daddr, __u16 id)
 {
 	struct ethhdr *eth = data;
 	struct iphdr *ip = data + sizeof(*eth);
@@ -61,7 +68,7 @@ static __always_inline void put_eth_ip(void *data, __u16 tot_len, __be32 saddr,
 	ip->protocol = IPPROTO_TCP;
 	ip->check = 0;
 	ip->saddr = saddr;
-	ip->daddr = cfg.daddr;
+	ip->daddr = daddr;
 	sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
 	ip->check = csum_fold64(sum);
 }
@@ -94,6 +101,87 @@ static __always_inline __u16 tcp_csum(struct iphdr *ip, __u32 *tw, int nwords)
 
 #define L3 sizeof(struct ethhdr)
 #define L4 (L3 + sizeof(struct iphdr))
+
+/* A crafted ACK (cfg.crafted_every), GEN_LEN_ACK bytes: NOP NOP TS, or
+ * without timestamps 12 NOPs, alternating by group of crafted_every frames.
+ * Random: source, port, client ISN, MSS index, options. */
+static __always_inline void craft_ack(void *data, __be32 saddr, __u32 sport, __u32 r2,
+				      __u32 r3, __u32 r4)
+{
+	struct iphdr *ip = data + L3;
+	struct tcphdr *tcp = data + L4;
+	__u32 *tw = (__u32 *)tcp;
+	struct xdpct_siphash_key key = { cfg.key0, cfg.key1 };
+	__u64 i = gen_frames, group = i / cfg.crafted_every;
+	__u32 kind = i % cfg.crafted_every, isn = r3, mss_idx = r4 & 3, opts, layout;
+	__u32 slot = cookie_slot(bpf_ktime_get_coarse_ns()), cookie, tsecr, m;
+	__be32 daddr = cfg.daddr;
+	bool ts = group & 1;
+	struct tuple t = {};
+
+	if (kind > 2) { /* a random ACK: the random flood's frame */
+		put_eth_ip(data, GEN_LEN_ACK - L3, saddr, daddr, (__u16)r2);
+		put_tcp(tcp, sport, r3, r4, 8 << 12 | 0x10, 502);
+		tw[5] = bpf_htonl(0x0101080a);
+		tw[6] = r2 ^ r3;
+		tw[7] = r2 ^ r4;
+		tcp->check = tcp_csum(ip, tw, 8);
+		crafted.random++;
+		return;
+	}
+	if (ts) {
+		layout = COOKIE_TS;
+		opts = (r4 >> 2) & 0x3f; /* ecn, sack, wscale 0..15: all valid */
+	} else if (cfg.nots_options) {
+		layout = COOKIE_NOTS_OPTS;
+		opts = (r4 >> 2) & COOKIE_NOTS_OPTS_MASK;
+	} else {
+		layout = COOKIE_NOTS;
+		opts = XDPCT_OPT_WSCALE_NONE;
+	}
+	if (kind == 1) /* age 2: still stale if a slot boundary passes */
+		slot = (slot - 2) & 3;
+	t.family = 4;
+	t.saddr[0] = saddr;
+	t.daddr[0] = daddr;
+	t.sport = bpf_htons(sport);
+	t.dport = cfg.dport;
+	cookie = cookie_make(&key, &t, isn, mss_idx, slot, opts, layout);
+	tsecr = (r2 & ~0x3fu) | opts;
+	if (kind == 2) {
+		/* one bit the cookie covers: cookie 0-31, client ISN 32-63,
+		 * saddr 64-95, daddr 96-127, sport 128-143, TSecr options 144-149 */
+		m = (r4 >> 8) % (ts ? 150 : 144);
+		if (m < 32)
+			cookie ^= 1u << m;
+		else if (m < 64)
+			isn ^= 1u << (m - 32);
+		else if (m < 96)
+			saddr ^= bpf_htonl(1u << (m - 64));
+		else if (m < 128)
+			daddr ^= bpf_htonl(1u << (m - 96));
+		else if (m < 144)
+			sport ^= 1u << (m - 128);
+		else
+			tsecr ^= 1u << (m - 144);
+		crafted.near++;
+	} else if (kind == 1) {
+		crafted.stale++;
+	} else {
+		crafted.valid++;
+	}
+	put_eth_ip(data, GEN_LEN_ACK - L3, saddr, daddr, (__u16)r2);
+	put_tcp(tcp, sport & 0xffff, isn + 1, cookie + 1, 8 << 12 | 0x10, 502);
+	if (ts) {
+		tw[5] = bpf_htonl(0x0101080a);
+		tw[6] = r3 ^ r4; /* TSval */
+		tw[7] = bpf_htonl(tsecr);
+		crafted.ts++;
+	} else {
+		tw[5] = tw[6] = tw[7] = 0x01010101; /* NOPs */
+	}
+	tcp->check = tcp_csum(ip, tw, 8);
+}
 
 SEC("xdp")
 int xdp_gen(struct xdp_md *ctx)
@@ -130,7 +218,7 @@ int xdp_gen(struct xdp_md *ctx)
 		if (data + GEN_LEN_SYN > end)
 			return XDP_ABORTED;
 		/* Linux's SYN: MSS, SACK_PERM, TS, NOP, WS */
-		put_eth_ip(data, GEN_LEN_SYN - L3, saddr, (__u16)r2);
+		put_eth_ip(data, GEN_LEN_SYN - L3, saddr, cfg.daddr, (__u16)r2);
 		put_tcp(tcp, sport, r3, 0, 10 << 12 | 0x02, 64240);
 		tw[5] = bpf_htonl(0x02040000 | cfg.mss);
 		tw[6] = bpf_htonl(0x0402080a);
@@ -138,11 +226,15 @@ int xdp_gen(struct xdp_md *ctx)
 		tw[8] = 0;  /* TSecr */
 		tw[9] = bpf_htonl(0x01030300 | cfg.wscale);
 		tcp->check = tcp_csum(ip, tw, 10);
+	} else if (cfg.mode == GEN_ACK && cfg.crafted_every) {
+		if (data + GEN_LEN_ACK > end)
+			return XDP_ABORTED;
+		craft_ack(data, saddr, sport, r2, r3, r4);
 	} else if (cfg.mode == GEN_ACK) {
 		if (data + GEN_LEN_ACK > end)
 			return XDP_ABORTED;
 		/* a Linux ACK of the handshake: NOP NOP TS, random cookie */
-		put_eth_ip(data, GEN_LEN_ACK - L3, saddr, (__u16)r2);
+		put_eth_ip(data, GEN_LEN_ACK - L3, saddr, cfg.daddr, (__u16)r2);
 		put_tcp(tcp, sport, r3, r4, 8 << 12 | 0x10, 502);
 		tw[5] = bpf_htonl(0x0101080a);
 		tw[6] = r1 ^ r3; /* TSval */
@@ -151,7 +243,7 @@ int xdp_gen(struct xdp_md *ctx)
 	} else {
 		if (data + GEN_LEN_RST > end)
 			return XDP_ABORTED;
-		put_eth_ip(data, GEN_LEN_RST - L3, saddr, (__u16)r2);
+		put_eth_ip(data, GEN_LEN_RST - L3, saddr, cfg.daddr, (__u16)r2);
 		put_tcp(tcp, sport, r3, 0, 5 << 12 | 0x04, 0);
 		tcp->check = tcp_csum(ip, tw, 5);
 	}

@@ -44,8 +44,11 @@ static __always_inline __u64 siphash24(const struct xdpct_siphash_key *k,
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-#define COOKIE_TS_HASH_BITS 27
-#define COOKIE_NOTS_HASH_BITS 21
+/* Layouts and bit counts: include/xdpct.h. */
+enum cookie_layout { COOKIE_NOTS = 0, COOKIE_TS = 1, COOKIE_NOTS_OPTS = 2 };
+#define COOKIE_HASH_BITS 28      /* COOKIE_TS, COOKIE_NOTS */
+#define COOKIE_OPTS_HASH_BITS 23 /* COOKIE_NOTS_OPTS: 5 bits of options */
+#define COOKIE_NOTS_OPTS_MASK (XDPCT_OPT_SACK | 0xf)
 
 /* The keys in force: key_idx is read once, first (include/xdpct.h). */
 static __always_inline const struct xdpct_siphash_key *
@@ -89,62 +92,53 @@ static __always_inline __u32 cookie_hash(const struct xdpct_siphash_key *k,
 }
 
 static __always_inline __u32 cookie_data(__u32 mss_idx, __u32 slot, __u32 opts,
-					 bool has_ts)
+					 __u32 layout)
 {
-	return mss_idx | slot << 3 | opts << 5 | (__u32)has_ts << 11;
+	return mss_idx | slot << 2 | opts << 4 | layout << 10;
 }
 
+/* opts: what the cookie covers (COOKIE_NOTS: XDPCT_OPT_WSCALE_NONE;
+ * COOKIE_NOTS_OPTS: sack and wscale only, they ride in the ISN). */
 static __always_inline __u32 cookie_make(const struct xdpct_siphash_key *k,
 					 const struct tuple *t, __u32 client_isn,
 					 __u32 mss_idx, __u32 slot, __u32 opts,
-					 bool has_ts)
+					 __u32 layout)
 {
 	__u32 h = cookie_hash(k, t, client_isn,
-			      cookie_data(mss_idx, slot, opts, has_ts));
+			      cookie_data(mss_idx, slot, opts, layout));
 
-	if (has_ts)
-		return (h & ((1u << COOKIE_TS_HASH_BITS) - 1)) << 5 | slot << 3 | mss_idx;
-	return (h & ((1u << COOKIE_NOTS_HASH_BITS) - 1)) << 11 | opts << 5 |
-	       slot << 3 | mss_idx;
+	if (layout == COOKIE_NOTS_OPTS)
+		return (h & ((1u << COOKIE_OPTS_HASH_BITS) - 1)) << 9 |
+		       (opts & COOKIE_NOTS_OPTS_MASK) << 4 | slot << 2 | mss_idx;
+	return (h & ((1u << COOKIE_HASH_BITS) - 1)) << 4 | slot << 2 | mss_idx;
 }
 
-/* True when cookie's hash bits match under key k. */
+/* True when cookie is the one cookie_make gives for its own mss index and
+ * slot under key k: every bit of it checked; opts as for cookie_make. */
 static __always_inline bool cookie_match(const struct xdpct_siphash_key *k,
 					 const struct tuple *t, __u32 client_isn,
-					 __u32 cookie, __u32 opts, bool has_ts)
+					 __u32 cookie, __u32 opts, __u32 layout)
 {
-	__u32 mss_idx = cookie & 7, slot = (cookie >> 3) & 3;
-	__u32 h = cookie_hash(k, t, client_isn,
-			      cookie_data(mss_idx, slot, opts, has_ts));
-
-	if (has_ts)
-		return (h & ((1u << COOKIE_TS_HASH_BITS) - 1)) == cookie >> 5;
-	return (h & ((1u << COOKIE_NOTS_HASH_BITS) - 1)) == cookie >> 11;
+	return cookie_make(k, t, client_isn, cookie & 3, (cookie >> 2) & 3, opts,
+			   layout) == cookie;
 }
 
 static __always_inline __u32 mss_from_idx(int family, __u32 idx)
 {
-	/* a switch, not a static table: see DESIGN.md (clang-14 .rodata.cst16) */
+	/* a switch, not a static table: clang-14 may put a table in
+	 * .rodata.cst16, which libbpf 1.1 cannot open */
 	if (family == 4) {
-		switch (idx & 7) {
+		switch (idx & 3) {
 		case 0: return 536;
-		case 1: return 1200;
-		case 2: return 1300;
-		case 3: return 1360;
-		case 4: return 1400;
-		case 5: return 1440;
-		case 6: return 1460;
-		default: return 8960;
+		case 1: return 1300;
+		case 2: return 1440;
+		default: return 1460;
 		}
 	}
-	switch (idx & 7) {
+	switch (idx & 3) {
 	case 0: return 1220;
-	case 1: return 1280;
-	case 2: return 1300;
-	case 3: return 1360;
-	case 4: return 1400;
-	case 5: return 1420;
-	case 6: return 1440;
+	case 1: return 1420;
+	case 2: return 1440;
 	default: return 8940;
 	}
 }

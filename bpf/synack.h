@@ -36,7 +36,7 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct tcp_opts o;
 	struct tuple t;
-	__u32 client_isn, mss_idx, opts, slot, cookie, tsval = 0, optlen, iphl;
+	__u32 client_isn, mss_idx, opts, slot, cookie, tsval = 0, optlen, iphl, layout;
 	__u32 win, eff_mss, new_len;
 	struct tcphdr *syn;
 	__u8 syn_flags;
@@ -68,6 +68,18 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 	has_ts = o.ts && (cfg->flags & XDPCT_CFG_TIMESTAMPS);
 	has_sack = o.sack && (cfg->flags & XDPCT_CFG_SACK);
 	has_ws = o.wscale != 0xff && (cfg->flags & XDPCT_CFG_WSCALE);
+	layout = COOKIE_TS;
+	if (!has_ts) {
+		/* no echo to carry the options: the ISN keeps its bits for the
+		 * hash and the SYN-ACK offers only MSS, as Linux's own cookies;
+		 * or, opted in, SACK and window scale ride in the ISN */
+		ecn = false;
+		layout = COOKIE_NOTS_OPTS;
+		if (!(cfg->flags & XDPCT_CFG_NOTS_OPTIONS)) {
+			has_sack = has_ws = false;
+			layout = COOKIE_NOTS;
+		}
+	}
 
 	opts = has_ws ? (o.wscale > 14 ? 14 : o.wscale) : XDPCT_OPT_WSCALE_NONE;
 	if (has_sack)
@@ -78,7 +90,7 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 	now = now_ns();
 	slot = cookie_slot(now);
 	cookie = cookie_make(cfg_key_cur(cfg), &t, client_isn, mss_idx, slot, opts,
-			     has_ts);
+			     layout);
 	if (has_ts)
 		/* a millisecond clock, never ahead of it, low 6 bits = options */
 		tsval = (((__u32)(now / 1000000) - 64) & ~0x3fu) | opts;
@@ -185,7 +197,7 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 	struct tcphdr *tcp;
 	struct tcp_opts o;
 	struct tuple t;
-	__u32 cookie, isn, opts, ws, age;
+	__u32 cookie, isn, opts, ws, age, layout;
 	bool has_ts;
 
 	if (!cfg || !a)
@@ -196,23 +208,30 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 	cookie = bpf_ntohl(tcp->ack_seq) - 1;
 	isn = bpf_ntohl(tcp->seq) - 1;
 	has_ts = o.ts;
-	opts = has_ts ? (o.tsecr & 0x3f) : (cookie >> 5) & 0x3f;
-	ws = opts & 0xf;
-	if (ws > 14 && ws != XDPCT_OPT_WSCALE_NONE)
-		return COOKIE_BAD;
+	if (has_ts) {
+		layout = COOKIE_TS;
+		opts = o.tsecr & 0x3f;
+	} else if (cfg->flags & XDPCT_CFG_NOTS_OPTIONS) {
+		layout = COOKIE_NOTS_OPTS;
+		opts = (cookie >> 4) & COOKIE_NOTS_OPTS_MASK;
+	} else {
+		layout = COOKIE_NOTS;
+		opts = XDPCT_OPT_WSCALE_NONE;
+	}
+	ws = opts & 0xf; /* all 16 values valid: shifts 0-14, 15 none */
 
-	if (!cookie_match(cfg_key_cur(cfg), &t, isn, cookie, opts, has_ts)) {
+	if (!cookie_match(cfg_key_cur(cfg), &t, isn, cookie, opts, layout)) {
 		if (!(cfg->flags & XDPCT_CFG_PREV_KEY) ||
-		    !cookie_match(cfg_key_prev(cfg), &t, isn, cookie, opts, has_ts))
+		    !cookie_match(cfg_key_prev(cfg), &t, isn, cookie, opts, layout))
 			return COOKIE_BAD;
 		count(XDPCT_STAT_COOKIE_PREV_KEY);
 	}
-	age = (cookie_slot(now_ns()) - ((cookie >> 3) & 3)) & 3;
+	age = (cookie_slot(now_ns()) - ((cookie >> 2) & 3)) & 3;
 	if (age > 1)
 		return COOKIE_STALE;
 
 	__builtin_memset(a, 0, sizeof(*a));
-	a->mss = mss_from_idx(t.family, cookie & 7);
+	a->mss = mss_from_idx(t.family, cookie & 3);
 	if (ws != XDPCT_OPT_WSCALE_NONE) {
 		a->wscale_ok = 1;
 		a->snd_wscale = ws;

@@ -46,7 +46,9 @@ enum xdpct_config_flags {
 	XDPCT_CFG_ECN = 1 << 4,        /* net.ipv4.tcp_ecn != 0 */
 	XDPCT_CFG_PREV_KEY = 1 << 5,   /* key_prev is valid (after a rotation) */
 	XDPCT_CFG_TRACK_ALL = 1 << 6,  /* track every TCP flow (observe mode) */
-	XDPCT_CFG_LOCAL_ONLY = 1 << 7, /* act only on packets to xdpct_local's
+	XDPCT_CFG_NOTS_OPTIONS = 1 << 7, /* SACK and window scale for clients
+					  * without timestamps (weaker cookie) */
+	XDPCT_CFG_LOCAL_ONLY = 1 << 8, /* act only on packets to xdpct_local's
 					* addresses: others pass (routers) */
 };
 
@@ -68,27 +70,42 @@ struct xdpct_siphash_key {
  * connection states: it holds a timeout per state. */
 
 /*
- * Cookie layout (ISN of our SYN-ACK, cookie = ACK's ack_seq - 1):
- *   SYN with timestamps:    hash:27 | slot:2 | mss:3, and the option bits
- *                           (ecn:1 sack:1 wscale:4) in the low 6 bits of TSval.
- *   SYN without timestamps: hash:21 | opts:6 | slot:2 | mss:3
+ * Cookie layout (ISN of our SYN-ACK, cookie = ACK's ack_seq - 1), bit 31 first:
+ *   SYN with timestamps:    hash:28 | slot:2 | mss:2, and the option bits
+ *                           (ecn:1 sack:1 wscale:4) in the low 6 bits of our
+ *                           TSval, which the client echoes in TSecr.
+ *   SYN without timestamps: hash:28 | slot:2 | mss:2, and no options: the
+ *                           SYN-ACK carries only MSS (no SACK-permitted, no
+ *                           window scale, no ECE), as Linux's own cookies.
+ *   without timestamps, XDPCT_CFG_NOTS_OPTIONS set:
+ *                           hash:23 | sack:1 | wscale:4 | slot:2 | mss:2
+ *                           (no ECN without timestamps, as Linux).
  * hash = low bits of SipHash-2-4(key, words), words = little-endian u64s:
  *   IPv4: w0 = saddr | daddr << 32 (raw network-order u32s as loaded)
  *         w1 = sport | dport << 16 (raw network-order u16s) | client_isn << 32
  *         w2 = data
  *   IPv6: w0,w1 = saddr, w2,w3 = daddr (raw 8-byte loads), w4 as w1, w5 = data
- *   data = mss | slot << 3 | opts << 5 | has_ts << 11   (host order)
+ *   data = mss | slot << 2 | opts << 4 | layout << 10   (host order)
+ *   opts = ecn << 5 | sack << 4 | wscale (0xf: none); without timestamps
+ *          0x0f, or (with XDPCT_CFG_NOTS_OPTIONS) the ISN's sack and wscale;
+ *   layout = 1 with timestamps, 0 without, 2 without and with
+ *            XDPCT_CFG_NOTS_OPTIONS (a cookie of one layout fails the others).
  * client_isn = the SYN's seq (host order). Addresses/ports are the SYN's
- * (client -> server) direction. slot = (now >> 36) & 3 (~68.7 s), now = CLOCK_MONOTONIC_COARSE ns;
- * a cookie is valid for slot ages 0 and 1, "stale" for ages 2 and 3.
+ * (client -> server) direction. slot = (now >> 36) & 3 (~68.7 s), now =
+ * CLOCK_MONOTONIC_COARSE ns; a cookie is valid for slot ages 0 and 1,
+ * "stale" for ages 2 and 3. mss = index into XDPCT_MSS4/6_TABLE: the largest
+ * entry not above the client's MSS (536 when it sent none), 0 if below all.
+ * A random ACK passes with 2^-28 (hash) * 1/2 (slot) = 2^-29, or 2^-24 with
+ * XDPCT_CFG_NOTS_OPTIONS and no timestamps; twice that while the previous
+ * key is tried too (XDPCT_CFG_PREV_KEY).
  */
 #define XDPCT_SLOT_SHIFT 36
 #define XDPCT_OPT_WSCALE_NONE 0xf
 #define XDPCT_OPT_SACK (1 << 4)
 #define XDPCT_OPT_ECN (1 << 5)
-#define XDPCT_MSS_TABLE_LEN 8
-#define XDPCT_MSS4_TABLE { 536, 1200, 1300, 1360, 1400, 1440, 1460, 8960 }
-#define XDPCT_MSS6_TABLE { 1220, 1280, 1300, 1360, 1400, 1420, 1440, 8940 }
+#define XDPCT_MSS_TABLE_LEN 4 /* the tables of Linux's own SYN cookies */
+#define XDPCT_MSS4_TABLE { 536, 1300, 1440, 1460 }
+#define XDPCT_MSS6_TABLE { 1220, 1420, 1440, 8940 }
 
 /* Same layout as the kernel's struct bpf_tcp_req_attrs (20 bytes). */
 struct xdpct_req_attrs {

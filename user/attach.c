@@ -360,6 +360,7 @@ int attach_opt(int opt, const char *arg, struct setup_opts *o)
 	case 'p': o->ports = arg; return 1;
 	case 'o': o->observe = arg; return 1;
 	case 'a': o->track_all = true; return 1;
+	case OPT_COOKIE_NOTS: o->cookie_nots_options = true; return 1;
 	case 'm': o->mode = arg; return 1;
 	case 'n': o->max_conns = arg; return 1;
 	case 'N': o->max_observed = arg; return 1;
@@ -833,6 +834,8 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res)
 	memset(res, 0, sizeof(*res));
 	if (o->how == SETUP_ATTACH && !tracking)
 		return usage_err(o->cmd, "one of --ports, --observe or --track-all is required");
+	if (o->cookie_nots_options && !tracking)
+		return usage_err(o->cmd, "--cookie-nots-options goes with --ports, --observe or --track-all (the config they write)");
 	if (o->mode && parse_xdp_mode(o->mode, &c.mode))
 		return usage_err(o->cmd, "bad --mode '%s' (native or skb)", o->mode);
 	if (o->max_conns && parse_u64(o->max_conns, 1, UINT32_MAX, &max_conns))
@@ -848,6 +851,8 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res)
 				   &track_flags);
 		if (r)
 			return r;
+		if (o->cookie_nots_options)
+			track_flags |= XDPCT_CFG_NOTS_OPTIONS;
 	}
 	if (check_bpffs("/sys/fs/bpf"))
 		return EXIT_FAIL;
@@ -885,8 +890,8 @@ static void attach_usage(const char *cmd)
 
 	if (reload)
 		printf("Usage: xdpct reload IFACE [--ports LIST] [--observe LIST] [--track-all]\n"
-		       "                    [--mode native|skb] [--max-conns N] [--max-observed N]\n"
-		       "                    [--pin-dir DIR] [-v]\n"
+		       "                    [--cookie-nots-options] [--mode native|skb]\n"
+		       "                    [--max-conns N] [--max-observed N] [--pin-dir DIR] [-v]\n"
 		       "\n"
 		       "Replace xdpct's programs on IFACE with this build's, in place: TC\n"
 		       "filters at their handle and priority (BPF_TC_F_REPLACE), the XDP\n"
@@ -899,8 +904,8 @@ static void attach_usage(const char *cmd)
 		       "\n", XDPCT_PIN_ROOT);
 	else
 		printf("Usage: xdpct attach IFACE [--ports LIST] [--observe LIST] [--track-all]\n"
-		       "                    [--mode native|skb] [--max-conns N] [--max-observed N]\n"
-		       "                    [--pin-dir DIR] [-v]\n"
+		       "                    [--cookie-nots-options] [--mode native|skb]\n"
+		       "                    [--max-conns N] [--max-observed N] [--pin-dir DIR] [-v]\n"
 		       "\n"
 		       "Load xdpct, attach its XDP program and its TC ingress and egress\n"
 		       "filters to IFACE, answer SYNs to the protected ports with SYN cookies\n"
@@ -917,14 +922,19 @@ static void attach_usage(const char *cmd)
 		       "before the programs go live, so that they are not cut.\n"
 		       "\n"
 		       "TCP options follow this network namespace's sysctls (tcp_sack,\n"
-		       "tcp_timestamps, tcp_window_scaling, tcp_ecn); net.ipv4.tcp_syncookies\n"
-		       "must be non-zero. Run xdpct in the namespace of the servers.\n"
+		       "tcp_timestamps, tcp_window_scaling, tcp_ecn); a client without\n"
+		       "timestamps gets only MSS, as from Linux's own cookies (see\n"
+		       "--cookie-nots-options). net.ipv4.tcp_syncookies must be non-zero.\n"
+		       "Run xdpct in the namespace of the servers.\n"
 		       "\n", XDPCT_PIN_ROOT);
 	printf("Options:\n"
 	       "  -p, --ports LIST      ports to protect: 80,443,8000-8100\n"
 	       "  -o, --observe LIST    ports to track without cookies, never dropping\n"
 	       "  -a, --track-all       track every TCP flow (observe mode)\n"
 	       "%s"
+	       "      --cookie-nots-options  SACK and window scaling for clients without\n"
+	       "                        timestamps too: their cookie keeps 23 hash bits\n"
+	       "                        instead of 28 (default: only MSS, as Linux)\n"
 	       "  -m, --mode MODE       XDP mode: native (default) or skb%s\n"
 	       "  -n, --max-conns N     entries of each flow table, IPv4 and IPv6 (default %d)%s\n"
 	       "  -N, --max-observed N  entries of each table of observed flows (default %d):\n"

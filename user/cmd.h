@@ -34,6 +34,7 @@ struct setup_opts {
 	const char *ifname;
 	const char *ports, *observe;
 	bool track_all;
+	bool cookie_nots_options; /* XDPCT_CFG_NOTS_OPTIONS; with the above */
 	const char *mode;      /* NULL: native, or the current mode on reload */
 	const char *max_conns; /* NULL: default, or the pinned size on reload */
 	const char *max_observed; /* the same, for the observed tables */
@@ -46,12 +47,15 @@ struct setup_result {
 };
 /* EXIT_OK, EXIT_FAIL or EXIT_USAGE. */
 int xdpct_setup(const struct setup_opts *o, struct setup_result *res);
-/* The attach options, for the getopt tables of attach, reload and run. */
+/* The attach options, for the getopt tables of attach, reload and run
+ * (long-only ones get codes past any character). */
+#define OPT_COOKIE_NOTS 0x101
 #define ATTACH_SHORTOPTS "p:o:am:n:N:d:"
 #define ATTACH_LONGOPTS                                   \
 	{ "ports", required_argument, NULL, 'p' },        \
 	{ "observe", required_argument, NULL, 'o' },      \
 	{ "track-all", no_argument, NULL, 'a' },          \
+	{ "cookie-nots-options", no_argument, NULL, OPT_COOKIE_NOTS }, \
 	{ "mode", required_argument, NULL, 'm' },         \
 	{ "max-conns", required_argument, NULL, 'n' },    \
 	{ "max-observed", required_argument, NULL, 'N' }, \

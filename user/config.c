@@ -284,12 +284,13 @@ void config_describe(const struct xdpct_config *cfg)
 
 	if (cfg->flags & XDPCT_CFG_WSCALE)
 		snprintf(ws, sizeof(ws), "%u", cfg->wscale);
-	info("config: mss4 %u mss6 %u wscale %s sack %s timestamps %s ecn %s ttl %u key epoch %u track-all %s",
+	info("config: mss4 %u mss6 %u wscale %s sack %s timestamps %s ecn %s ttl %u key epoch %u track-all %s cookie-nots-options %s",
 	     cfg->mss4, cfg->mss6, ws,
 	     cfg->flags & XDPCT_CFG_SACK ? "on" : "off",
 	     cfg->flags & XDPCT_CFG_TIMESTAMPS ? "on" : "off",
 	     cfg->flags & XDPCT_CFG_ECN ? "on" : "off", cfg->ttl,
-	     cfg->key_epoch, cfg->flags & XDPCT_CFG_TRACK_ALL ? "on" : "off");
+	     cfg->key_epoch, cfg->flags & XDPCT_CFG_TRACK_ALL ? "on" : "off",
+	     cfg->flags & XDPCT_CFG_NOTS_OPTIONS ? "on" : "off");
 }
 
 int tracking_parse(const char *cmd, const char *protect, const char *observe,
@@ -332,7 +333,7 @@ void tracking_describe(const __u8 ports[NUM_PORTS], __u32 cfg_flags, char *buf,
 static void config_usage(void)
 {
 	printf("Usage: xdpct config [--ports LIST] [--observe LIST] [--track-all]\n"
-	       "                    [--pin-dir DIR] [--ifname IFACE] [-v]\n"
+	       "                    [--cookie-nots-options] [--pin-dir DIR] [--ifname IFACE] [-v]\n"
 	       "\n"
 	       "Write the cookie configuration and the tracked ports into xdpct\n"
 	       "maps that are already pinned: by `ip link set dev IFACE xdp obj\n"
@@ -352,6 +353,8 @@ static void config_usage(void)
 	       "  -p, --ports LIST     ports to protect, e.g. 80,443,8000-8100\n"
 	       "  -o, --observe LIST   ports to track without cookies, never dropping\n"
 	       "  -a, --track-all      track every TCP flow (observe mode)\n"
+	       "      --cookie-nots-options  SACK and window scaling for clients without\n"
+	       "                       timestamps too (their cookie: 23 hash bits, not 28)\n"
 	       "  -d, --pin-dir DIR    directory holding %s and %s\n"
 	       "                       (default with --ifname: %s/IFACE)\n"
 	       "  -i, --ifname IFACE   interface whose MTU gives the MSS (default MTU %d)\n"
@@ -396,6 +399,7 @@ int cmd_config(int argc, char **argv)
 		{ "ports", required_argument, NULL, 'p' },
 		{ "observe", required_argument, NULL, 'o' },
 		{ "track-all", no_argument, NULL, 'a' },
+		{ "cookie-nots-options", no_argument, NULL, 'N' },
 		{ "pin-dir", required_argument, NULL, 'd' },
 		{ "ifname", required_argument, NULL, 'i' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -413,13 +417,14 @@ int cmd_config(int argc, char **argv)
 	unsigned int ifindex, adopted = 0, more;
 	struct tcp_sysctls s;
 	__u32 zero = 0, track_flags = 0;
-	bool have_old, track_all = false;
+	bool have_old, track_all = false, nots_options = false;
 
 	while ((c = getopt_long(argc, argv, ":p:o:ad:i:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': ports_arg = optarg; break;
 		case 'o': observe_arg = optarg; break;
 		case 'a': track_all = true; break;
+		case 'N': nots_options = true; break;
 		case 'd': pin_arg = optarg; break;
 		case 'i': ifname = optarg; break;
 		case 'v': verbose++; break;
@@ -441,6 +446,8 @@ int cmd_config(int argc, char **argv)
 	r = tracking_parse("config", ports_arg, observe_arg, track_all, ports, &track_flags);
 	if (r)
 		return r;
+	if (nots_options)
+		track_flags |= XDPCT_CFG_NOTS_OPTIONS;
 	if (pin_arg)
 		snprintf(pin_dir, sizeof(pin_dir), "%s", pin_arg);
 	else if (default_pin_dir(pin_dir, sizeof(pin_dir), ifname))

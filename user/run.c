@@ -48,7 +48,8 @@ static int run_verbose;
 static void run_usage(void)
 {
 	printf("Usage: xdpct run IFACE [--ports LIST] [--observe LIST] [--track-all]\n"
-	       "                 [--mode native|skb] [--max-conns N] [--pin-dir DIR]\n"
+	       "                 [--cookie-nots-options] [--mode native|skb]\n"
+	       "                 [--max-conns N] [--pin-dir DIR]\n"
 	       "                 [--timeout STATE=SECONDS]... [--key-rotate SECONDS]\n"
 	       "                 [--evict-interval SECONDS] [--no-wheel] [--metrics ADDR:PORT]\n"
 	       "                 [--keep] [-v]\n"
@@ -93,6 +94,8 @@ static void run_usage(void)
 	       "  -p, --ports LIST      ports to protect: 80,443,8000-8100\n"
 	       "  -o, --observe LIST    ports to track without cookies, never dropping\n"
 	       "  -a, --track-all       track every TCP flow (observe mode)\n"
+	       "      --cookie-nots-options  SACK and window scaling for clients without\n"
+	       "                        timestamps too (a weaker cookie: 23 hash bits)\n"
 	       "  -m, --mode MODE       XDP mode: native (default) or skb\n"
 	       "  -n, --max-conns N     entries of each flow table (default %d)\n"
 	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE\n"
@@ -228,7 +231,8 @@ static int rotate_key(struct run *r)
 	if (config_build(&cfg, r->ifname, &old))
 		return -1;
 	/* everything else as configured (`xdpct config` may have changed it) */
-	cfg.flags |= old.flags & (XDPCT_CFG_TRACK_ALL | XDPCT_CFG_LOCAL_ONLY);
+	cfg.flags |= old.flags & (XDPCT_CFG_TRACK_ALL | XDPCT_CFG_LOCAL_ONLY |
+			       XDPCT_CFG_NOTS_OPTIONS);
 	memcpy(cfg.if_mac, old.if_mac, sizeof(cfg.if_mac));
 	cfg.netns_cookie = old.netns_cookie;
 	if (config_commit(r->fd_config, &cfg))

@@ -196,7 +196,8 @@ assert_eq burst_one_handoff_per_connection "$ho" "$N_BURST"
 note "burst: client connections with retransmissions: $(grep -c '"retrans":[1-9]' "$LAB_TMP/burst.j"), slowest $(grep -o '"total_ms":[0-9.]*' "$LAB_TMP/burst.j" | cut -d: -f2 | sort -n | tail -n 1) ms"
 
 # -- the client offers fewer (or more) options: each must come back as
-# offered, through the cookie (without TS the options live in the ISN) --
+# offered, through the cookie; a client without timestamps gets only MSS
+# (as from Linux's own cookies) unless --cookie-nots-options --
 # variant NAME SEED "sysctl=value ..." TS SACK WSCALE ECN MSS
 variant() {
 	local name=$1 seed=$2 sysctls=$3 ts=$4 sack=$5 ws=$6 ecn=$7 mss=$8 kv c s k v bad=
@@ -236,14 +237,24 @@ variant() {
 	if [[ -z "$bad" ]]; then pass "options_$name"; else fail "options_$name" "$bad"; fi
 }
 MSS=$((MSS_TS + 12))
-variant no_timestamps 900001 "tcp_timestamps=0" false true true false "$MSS"
-variant no_ts_no_sack 900002 "tcp_timestamps=0 tcp_sack=0" false false true false "$MSS"
-variant no_ts_no_wscale 900003 "tcp_timestamps=0 tcp_window_scaling=0" false true false false "$MSS"
+variant no_timestamps 900001 "tcp_timestamps=0" false false false false "$MSS"
+variant no_ts_no_sack 900002 "tcp_timestamps=0 tcp_sack=0" false false false false "$MSS"
 variant ts_no_sack_no_wscale 900004 "tcp_sack=0 tcp_window_scaling=0" true false false false "$MSS_TS"
 variant bare 900005 "tcp_timestamps=0 tcp_sack=0 tcp_window_scaling=0" false false false false "$MSS"
 # tcp_ecn=1: the client asks for ECN; the server ns (tcp_ecn=2) accepts it
 variant ecn 900006 "tcp_ecn=1" true true true true "$MSS_TS"
-variant ecn_no_ts 900007 "tcp_ecn=1 tcp_timestamps=0" false true true true "$MSS"
+variant ecn_no_ts 900007 "tcp_ecn=1 tcp_timestamps=0" false false false false "$MSS"
+if xdpct_srv reload "$IF_SRV" --ports "$PORT" --cookie-nots-options >"$LAB_TMP/reload.out" 2>&1; then
+	variant nots_options_no_timestamps 900011 "tcp_timestamps=0" false true true false "$MSS"
+	variant nots_options_no_ts_no_sack 900012 "tcp_timestamps=0 tcp_sack=0" false false true false "$MSS"
+	variant nots_options_no_ts_no_wscale 900013 "tcp_timestamps=0 tcp_window_scaling=0" false true false false "$MSS"
+	variant nots_options_ecn_no_ts 900017 "tcp_ecn=1 tcp_timestamps=0" false true true false "$MSS"
+	variant nots_options_ecn 900016 "tcp_ecn=1" true true true true "$MSS_TS"
+	xdpct_srv reload "$IF_SRV" --ports "$PORT" >"$LAB_TMP/reload.out" 2>&1 ||
+		fail nots_options_off "$(head -c 300 "$LAB_TMP/reload.out")"
+else
+	fail nots_options_on "$(head -c 300 "$LAB_TMP/reload.out")"
+fi
 stats_snap "$IF_SRV"
 assert_eq stats_after_variants_tc_handoff_fail "$(xstat tc_handoff_fail)" 0
 assert_eq stats_after_variants_drop_cookie_bad "$(xstat drop_cookie_bad)" 0

@@ -41,8 +41,10 @@
 #define F_PSH 0x08
 #define F_ACK 0x10
 
+/* The SYNs here have no timestamps: NOTS_OPTIONS keeps the window scale of
+ * cookie flows, whose tracking these tests follow. */
 #define CFG_BASE (XDPCT_CFG_ENABLED | XDPCT_CFG_SACK | XDPCT_CFG_TIMESTAMPS | \
-		  XDPCT_CFG_WSCALE | XDPCT_CFG_ECN)
+		  XDPCT_CFG_WSCALE | XDPCT_CFG_ECN | XDPCT_CFG_NOTS_OPTIONS)
 #define WSCALE 7       /* the shift our cookie SYN-ACKs advertise */
 #define PORT_PROT 80   /* XDPCT_PORT_PROTECT */
 #define PORT_OBS 8080  /* XDPCT_PORT_OBSERVE */

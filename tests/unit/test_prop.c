@@ -362,13 +362,31 @@ static void put_le(uint8_t *p, uint64_t v, int n)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* Layouts: with timestamps hash:28 | slot:2 | mss:2, options in TSval; without,
+ * hash:28 | slot:2 | mss:2 and no options; without and XDPCT_CFG_NOTS_OPTIONS,
+ * hash:23 | sack:1 | wscale:4 | slot:2 | mss:2 (no ECN). The number is the
+ * layout field of the hashed data. Runs with an odd seed set NOTS_OPTIONS. */
+enum { L_NOTS = 0, L_TS = 1, L_NOTS_OPTS = 2 };
+
+static uint32_t prop_cfg_flags(void)
+{
+	return CFG_ALL | (seed & 1 ? XDPCT_CFG_NOTS_OPTIONS : 0);
+}
+
+static int layout_of(bool ts)
+{
+	if (ts)
+		return L_TS;
+	return prop_cfg_flags() & XDPCT_CFG_NOTS_OPTIONS ? L_NOTS_OPTS : L_NOTS;
+}
+
 static uint32_t ref_cookie(int family, const uint8_t *saddr, const uint8_t *daddr,
 			   uint16_t sport, uint16_t dport, uint32_t isn, uint32_t mss_idx,
-			   uint32_t slot, uint32_t opts, bool has_ts)
+			   uint32_t slot, uint32_t opts, int layout)
 {
 	uint8_t m[48];
 	int alen = family == 4 ? 4 : 16, n = 0;
-	uint64_t data = mss_idx | slot << 3 | opts << 5 | (uint64_t)has_ts << 11;
+	uint64_t data = mss_idx | slot << 2 | opts << 4 | (uint64_t)layout << 10;
 	uint32_t h;
 
 	memcpy(m + n, saddr, alen);
@@ -382,9 +400,9 @@ static uint32_t ref_cookie(int family, const uint8_t *saddr, const uint8_t *dadd
 	put_le(m + n, data, 8);
 	n += 8;
 	h = (uint32_t)sipref_hash_k(key.k0, key.k1, m, n);
-	if (has_ts)
-		return (h & ((1u << 27) - 1)) << 5 | slot << 3 | mss_idx;
-	return (h & ((1u << 21) - 1)) << 11 | opts << 5 | slot << 3 | mss_idx;
+	if (layout == L_NOTS_OPTS)
+		return (h & ((1u << 23) - 1)) << 9 | (opts & 0x1f) << 4 | slot << 2 | mss_idx;
+	return (h & ((1u << 28) - 1)) << 4 | slot << 2 | mss_idx;
 }
 
 enum { CK_BAD, CK_STALE, CK_GOOD };
@@ -392,13 +410,15 @@ enum { CK_BAD, CK_STALE, CK_GOOD };
 static int cookie_model(const struct op *o, uint32_t now_slot)
 {
 	uint32_t cookie = o->ack - 1, isn = o->seq - 1, opts, slot;
+	int layout = layout_of(o->ts);
 
 	if (!o->opt_ok)
 		return CK_BAD;
-	opts = o->ts ? (o->tsecr & 0x3f) : (cookie >> 5) & 0x3f;
-	slot = (cookie >> 3) & 3;
-	if (ref_cookie(o->family, o->saddr, o->daddr, o->sport, o->dport, isn, cookie & 7,
-		       slot, opts, o->ts) != cookie)
+	opts = layout == L_TS ? (o->tsecr & 0x3f) :
+	       layout == L_NOTS_OPTS ? (cookie >> 4) & 0x1f : XDPCT_OPT_WSCALE_NONE;
+	slot = (cookie >> 2) & 3;
+	if (ref_cookie(o->family, o->saddr, o->daddr, o->sport, o->dport, isn, cookie & 3,
+		       slot, opts, layout) != cookie)
 		return CK_BAD;
 	return ((now_slot - slot) & 3) > 1 ? CK_STALE : CK_GOOD;
 }
@@ -1161,9 +1181,10 @@ static void cookie_ack(const struct synrec *r, struct pg_spec *a)
  * or three periods back (stale). */
 static void forged_ack(struct pg_spec *a, bool stale)
 {
-	uint32_t mss_idx = rn(8), opts, slot, isn;
+	uint32_t mss_idx = rn(4), opts, slot, isn;
 	bool ts = chance(50);
 	uint32_t tsval = (uint32_t)r64();
+	int layout = layout_of(ts);
 
 	valid_ack(a, P_PROT);
 	a->flags = F_ACK;
@@ -1171,11 +1192,15 @@ static void forged_ack(struct pg_spec *a, bool stale)
 	a->payload_len = 0;
 	opts = (chance(20) ? XDPCT_OPT_WSCALE_NONE : rn(15)) | (chance(50) ? XDPCT_OPT_SACK : 0) |
 	       (chance(20) ? XDPCT_OPT_ECN : 0);
+	if (layout == L_NOTS_OPTS)
+		opts &= ~(uint32_t)XDPCT_OPT_ECN;
+	else if (layout == L_NOTS)
+		opts = XDPCT_OPT_WSCALE_NONE;
 	slot = (slot_of(mono_ns()) + (stale ? 2 + rn(2) : 0)) & 3;
 	isn = (uint32_t)r64();
 	a->seq = isn + 1;
 	a->ack = ref_cookie(a->family, a->saddr, a->daddr, a->sport, a->dport, isn, mss_idx,
-			    slot, opts, ts) + 1;
+			    slot, opts, layout) + 1;
 	memset(&a->opts, 0, sizeof(a->opts));
 	if (ts) {
 		pgo_nop(&a->opts);
@@ -1394,12 +1419,16 @@ static void check_synack(struct run *r, const struct op *q, uint64_t t0, uint64_
 	int n = r->out_len - r->meta_len, fam = q->family, iphl = fam == 4 ? 20 : 40;
 	bool has_ts = q->ts, has_sack = q->sack, has_ws = q->ws >= 0, ecn;
 	uint32_t opts, mss_idx, slot, want;
-	int optlen, ws = q->ws > 14 ? 14 : q->ws;
+	int optlen, ws = q->ws > 14 ? 14 : q->ws, layout = layout_of(q->ts);
 	uint8_t wopt[40];
 	int wl = 0;
 	struct op a;
 
 	ecn = (q->flags & (F_ECE | F_CWR)) == (F_ECE | F_CWR) && !q->rsv && !q->ect;
+	if (layout != L_TS) /* no ECN without timestamps, options only if opted in */
+		ecn = false;
+	if (layout == L_NOTS)
+		has_sack = has_ws = false;
 	opts = (has_ws ? (uint32_t)ws : XDPCT_OPT_WSCALE_NONE) |
 	       (has_sack ? XDPCT_OPT_SACK : 0) | (ecn ? XDPCT_OPT_ECN : 0);
 	mss_idx = exp_mss_idx(fam, q->mss);
@@ -1488,14 +1517,14 @@ static void check_synack(struct run *r, const struct op *q, uint64_t t0, uint64_
 	}
 	/* the ISN is the reference cookie, from a slot of the run's time */
 	*cookie = a.seq;
-	slot = (a.seq >> 3) & 3;
+	slot = (a.seq >> 2) & 3;
 	if (slot != slot_of(t0) && slot != slot_of(t1))
 		report(P_SYNACK, r, "cookie slot %u, clock %u..%u", slot, slot_of(t0), slot_of(t1));
 	want = ref_cookie(fam, q->saddr, q->daddr, q->sport, q->dport, q->seq, mss_idx, slot,
-			  opts, has_ts);
+			  opts, layout);
 	if (a.seq != want)
-		report(P_SYNACK, r, "ISN 0x%08x, reference cookie 0x%08x (mss idx %u opts 0x%02x ts %d)",
-		       a.seq, want, mss_idx, opts, has_ts);
+		report(P_SYNACK, r, "ISN 0x%08x, reference cookie 0x%08x (mss idx %u opts 0x%02x layout %d)",
+		       a.seq, want, mss_idx, opts, layout);
 }
 
 static bool key_in(const gkey *set, int n, const gkey *k)
@@ -2000,7 +2029,7 @@ static int setup(void)
 	CK(ncpu > 0, "possible cpus: %d", ncpu);
 
 	cfg.key_cur = key;
-	cfg.flags = CFG_ALL;
+	cfg.flags = prop_cfg_flags();
 	cfg.mss4 = MSS4;
 	cfg.mss6 = MSS6;
 	cfg.wscale = WSCALE;
