@@ -322,7 +322,8 @@ static __noinline int xdp_readopt(struct xdp_md *ctx, struct xdp_pkt *x)
 		nf.tcp_flags[XDPCT_LOCAL] |= TCP_FLAG_FIN;
 	if (fin_r)
 		nf.tcp_flags[XDPCT_REMOTE] |= TCP_FLAG_FIN;
-	flow_insert(x->ref, &nf, BPF_NOEXIST);
+	if (!flow_insert(x->ref, &nf, BPF_NOEXIST))
+		count(XDPCT_STAT_CT_READOPT);
 	return 1;
 }
 
@@ -374,7 +375,7 @@ static __noinline int xdp_no_flow(struct xdp_md *ctx, struct xdp_pkt *x)
 		if (s == 1)
 			return XDP_READOPTED;
 		if (s == 2) {
-			count(XDPCT_STAT_V_PASS_READOPT);
+			count(XDPCT_STAT_V_PASS_KERNEL_TW);
 			return XDP_PASS;
 		}
 	}

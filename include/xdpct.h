@@ -521,7 +521,7 @@ struct xdpct_close_event {
 	X(V_DROP_FRAGMENT, "drop_fragment", "dropped: TCP fragment")          \
 	X(V_DROP_ERROR, "drop_error", "dropped: internal error (adjust/meta)") \
 	X(V_PASS_NOT_LOCAL, "pass_not_local", "passed: destination not an address of this host") \
-	X(V_PASS_READOPT, "pass_readopt", "passed: no entry, a kernel socket: entry restored") \
+	X(V_PASS_KERNEL_TW, "pass_kernel_tw", "passed: no entry, the kernel's TIME_WAIT socket answers") \
 	X(V_DROP_BAD_SOURCE, "drop_bad_source", "dropped: source Linux never answers, or non-unicast/foreign MAC") \
 	X(V_DROP_SEQ_WINDOW, "drop_seq_window", "dropped: sequence outside the receiver's window") \
 	X(V_DROP_CSUM, "drop_csum", "dropped: bad TCP checksum on a segment that would change state") \
@@ -552,6 +552,7 @@ struct xdpct_close_event {
 	X(TC_OUT_CT_NEW, "tc_out_ct_new", "TC egress: SYNs that opened a tracked flow") \
 	X(EVENT_LOST, "event_lost", "close events lost (ring buffer full)") \
 	X(LOST_LOOKUP, "lost_lookup", "socket lookups for a tuple that may have lost its entry") \
+	X(CT_READOPT, "ct_readopt", "entries restored from the kernel's socket (lost to the LRU, evicted, deleted)") \
 	X(CT_SYNC_SOCKET, "ct_sync_socket", "adopted entries set from the kernel socket's sequence numbers") \
 	X(CT_TAG_MISMATCH, "ct_tag_mismatch", "entry reused for another key between lookup and lock") \
 	X(CT_LOCK_BUSY, "ct_lock_busy", "entry lock not taken within the spin limit: packet passed unchanged") \
