@@ -36,7 +36,8 @@ struct gen_cfg {
 	__u64 key0, key1;
 	__u32 crafted_every;
 	__u8 nots_options; /* the defender has XDPCT_CFG_NOTS_OPTIONS */
-	__u8 pad1[3];
+	__u8 slot_shift;   /* the defender's xdpct_config.slot_shift */
+	__u8 pad1[2];
 };
 
 /* What xdp_gen crafted (frames sent, by kind). */

@@ -9,7 +9,7 @@
  *         [--cpu N] [--sink] [--napi-cpu N] [--watch-cpu N[,N]]
  *         [--watch-comm PREFIX[,PREFIX]] [--peer-ns PATH --peer-dev IF]
  *         [--mss N] [--wscale N]
- *         [--crafted-every K --cookie-key K0:K1 [--nots-options]]
+ *         [--crafted-every K --cookie-key K0:K1 [--nots-options] [--slot-shift S]]
  *
  * Frames: SYN with Linux's options (MSS, SACK_PERM, TS, NOP, WS), ACK with
  * NOP NOP TS and a random ack number (a random cookie), or bare RST; source
@@ -307,7 +307,7 @@ int main(int argc, char **argv)
 	uint32_t pdrop0 = 0, pdrop1 = 0;
 	bool use_sink = false, nots_options = false;
 	unsigned long long key0 = 0, key1 = 0;
-	unsigned crafted_every = 0;
+	unsigned crafted_every = 0, slot_shift = 0;
 	bool have_key = false;
 	struct cpu_times c0[MAX_WATCH], c1[MAX_WATCH];
 	struct sink_counts s0, s1;
@@ -366,6 +366,8 @@ int main(int argc, char **argv)
 			peer_ns = v;
 		else if (!strcmp(a, "--peer-dev"))
 			peer_dev = v;
+		else if (!strcmp(a, "--slot-shift"))
+			slot_shift = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--crafted-every"))
 			crafted_every = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--cookie-key")) {
@@ -409,7 +411,7 @@ int main(int argc, char **argv)
 		die("usage: flood --dev IF --dmac MAC --dst IPV4 --dport P [--src-net CIDR] "
 		    "[--mode syn|ack|rst] [--rate PPS|0] [--duration S] [--batch N] [--cpu N] "
 		    "[--sink] [--napi-cpu N] [--watch-cpu N,...] [--mss N] [--wscale N] "
-		    "[--crafted-every K --cookie-key K0:K1 [--nots-options]]");
+		    "[--crafted-every K --cookie-key K0:K1 [--nots-options] [--slot-shift S]]");
 	if (rate < 0 || duration <= 0 || duration > 600 || !batch || batch > 256 || mss > 65535 ||
 	    wscale > 14)
 		die("rate >= 0, 0 < duration <= 600, 1 <= batch <= 256, mss, wscale <= 14");
@@ -471,6 +473,7 @@ int main(int argc, char **argv)
 	skel->rodata->cfg.key0 = key0;
 	skel->rodata->cfg.key1 = key1;
 	skel->rodata->cfg.crafted_every = crafted_every;
+	skel->rodata->cfg.slot_shift = slot_shift;
 	skel->rodata->cfg.nots_options = nots_options;
 	if (rate > 0) {
 		skel->rodata->cfg.gap_ns = (__u64)(1e9 / rate);

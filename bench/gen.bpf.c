@@ -114,7 +114,8 @@ static __always_inline void craft_ack(void *data, __be32 saddr, __u32 sport, __u
 	struct xdpct_siphash_key key = { cfg.key0, cfg.key1 };
 	__u64 i = gen_frames, group = i / cfg.crafted_every;
 	__u32 kind = i % cfg.crafted_every, isn = r3, mss_idx = r4 & 3, opts, layout;
-	__u32 slot = cookie_slot(bpf_ktime_get_coarse_ns()), cookie, tsecr, m;
+	__u32 slot = (bpf_ktime_get_coarse_ns() >> xdpct_slot_shift(cfg.slot_shift)) & 3;
+	__u32 cookie, tsecr, m;
 	__be32 daddr = cfg.daddr;
 	bool ts = group & 1;
 	struct tuple t = {};

@@ -50,20 +50,17 @@ enum cookie_layout { COOKIE_NOTS = 0, COOKIE_TS = 1, COOKIE_NOTS_OPTS = 2 };
 #define COOKIE_OPTS_HASH_BITS 23 /* COOKIE_NOTS_OPTS: 5 bits of options */
 #define COOKIE_NOTS_OPTS_MASK (XDPCT_OPT_SACK | 0xf)
 
-/* The keys in force: key_idx is read once, first (include/xdpct.h). */
+/* The key of the cookies of (absolute) slot abs: key_sel is read once,
+ * before the key (include/xdpct.h). *prev: the older of the two. */
 static __always_inline const struct xdpct_siphash_key *
-cfg_key_cur(const struct xdpct_config *cfg)
+cfg_key_for(const struct xdpct_config *cfg, __u64 abs, bool *prev)
 {
-	__u32 i = *(volatile const __u32 *)&cfg->key_idx & 1;
+	__u64 sel = *(volatile const __u64 *)&cfg->key_sel;
+	__u32 i = sel & 1;
 
-	return &cfg->keys[i];
-}
-
-static __always_inline const struct xdpct_siphash_key *
-cfg_key_prev(const struct xdpct_config *cfg)
-{
-	__u32 i = (*(volatile const __u32 *)&cfg->key_idx & 1) ^ 1;
-
+	*prev = abs < (sel >> 1);
+	if (*prev)
+		i ^= 1;
 	return &cfg->keys[i];
 }
 
@@ -155,9 +152,10 @@ static __always_inline __u32 mss_to_idx(int family, __u32 mss)
 	return idx;
 }
 
-static __always_inline __u32 cookie_slot(__u64 now)
+/* The time slot of now (all of it: cookies carry its low 2 bits). */
+static __always_inline __u64 cookie_abs_slot(const struct xdpct_config *cfg, __u64 now)
 {
-	return (now >> XDPCT_SLOT_SHIFT) & 3;
+	return now >> xdpct_slot_shift(cfg->slot_shift);
 }
 
 #endif

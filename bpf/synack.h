@@ -40,6 +40,7 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 	__u32 win, eff_mss, new_len;
 	struct tcphdr *syn;
 	__u8 syn_flags;
+	bool prev;
 	bool has_ts, has_sack, has_ws, ecn;
 	__u16 our_mss;
 	__u64 now, sum;
@@ -88,8 +89,9 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 		opts |= XDPCT_OPT_ECN;
 	mss_idx = mss_to_idx(t.family, o.mss ? o.mss : 536);
 	now = now_ns();
-	slot = cookie_slot(now);
-	cookie = cookie_make(cfg_key_cur(cfg), &t, client_isn, mss_idx, slot, opts,
+	slot = cookie_abs_slot(cfg, now) & 3;
+	cookie = cookie_make(cfg_key_for(cfg, cookie_abs_slot(cfg, now), &prev), &t, client_isn,
+			     mss_idx, slot, opts,
 			     layout);
 	if (has_ts)
 		/* a millisecond clock, never ahead of it, low 6 bits = options */
@@ -198,7 +200,8 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 	struct tcp_opts o;
 	struct tuple t;
 	__u32 cookie, isn, opts, ws, age, layout;
-	bool has_ts;
+	bool has_ts, prev;
+	__u64 abs;
 
 	if (!cfg || !a)
 		return COOKIE_BAD;
@@ -220,15 +223,15 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 	}
 	ws = opts & 0xf; /* all 16 values valid: shifts 0-14, 15 none */
 
-	if (!cookie_match(cfg_key_cur(cfg), &t, isn, cookie, opts, layout)) {
-		if (!(cfg->flags & XDPCT_CFG_PREV_KEY) ||
-		    !cookie_match(cfg_key_prev(cfg), &t, isn, cookie, opts, layout))
-			return COOKIE_BAD;
-		count(XDPCT_STAT_COOKIE_PREV_KEY);
-	}
-	age = (cookie_slot(now_ns()) - ((cookie >> 2) & 3)) & 3;
+	/* the one key of the cookie's slot: now's slot minus the cookie's age */
+	abs = cookie_abs_slot(cfg, now_ns());
+	age = (abs - ((cookie >> 2) & 3)) & 3;
+	if (!cookie_match(cfg_key_for(cfg, abs - age, &prev), &t, isn, cookie, opts, layout))
+		return COOKIE_BAD;
 	if (age > 1)
 		return COOKIE_STALE;
+	if (prev)
+		count(XDPCT_STAT_COOKIE_PREV_KEY);
 
 	__builtin_memset(a, 0, sizeof(*a));
 	a->mss = mss_from_idx(t.family, cookie & 3);

@@ -44,7 +44,9 @@ enum xdpct_config_flags {
 	XDPCT_CFG_TIMESTAMPS = 1 << 2, /* net.ipv4.tcp_timestamps */
 	XDPCT_CFG_WSCALE = 1 << 3,     /* net.ipv4.tcp_window_scaling */
 	XDPCT_CFG_ECN = 1 << 4,        /* net.ipv4.tcp_ecn != 0 */
-	XDPCT_CFG_PREV_KEY = 1 << 5,   /* key_prev is valid (after a rotation) */
+	XDPCT_CFG_PREV_KEY = 1 << 5,   /* keys[] holds the previous key too
+					* (information: xdpct_config.key_sel
+					* decides which key checks a cookie) */
 	XDPCT_CFG_TRACK_ALL = 1 << 6,  /* track every TCP flow (observe mode) */
 	XDPCT_CFG_NOTS_OPTIONS = 1 << 7, /* SACK and window scale for clients
 					  * without timestamps (weaker cookie) */
@@ -91,15 +93,24 @@ struct xdpct_siphash_key {
  *   layout = 1 with timestamps, 0 without, 2 without and with
  *            XDPCT_CFG_NOTS_OPTIONS (a cookie of one layout fails the others).
  * client_isn = the SYN's seq (host order). Addresses/ports are the SYN's
- * (client -> server) direction. slot = (now >> 36) & 3 (~68.7 s), now =
+ * (client -> server) direction. slot = (now >> shift) & 3, shift 36 (~68.7 s)
+ * unless xdpct_config.slot_shift says otherwise (--cookie-slot), now =
  * CLOCK_MONOTONIC_COARSE ns; a cookie is valid for slot ages 0 and 1,
  * "stale" for ages 2 and 3. mss = index into XDPCT_MSS4/6_TABLE: the largest
  * entry not above the client's MSS (536 when it sent none), 0 if below all.
  * A random ACK passes with 2^-28 (hash) * 1/2 (slot) = 2^-29, or 2^-24 with
- * XDPCT_CFG_NOTS_OPTIONS and no timestamps; twice that while the previous
- * key is tried too (XDPCT_CFG_PREV_KEY).
+ * XDPCT_CFG_NOTS_OPTIONS and no timestamps, across key rotations too: a
+ * key signs the cookies of the slots it is assigned (xdpct_config.key_sel),
+ * so exactly one key is tried for an ACK, the one of its cookie's slot.
  */
-#define XDPCT_SLOT_SHIFT 36
+#define XDPCT_SLOT_SHIFT 36     /* the default slot: ~68.7 s */
+#define XDPCT_SLOT_SHIFT_MIN 30 /* ~1.07 s (--cookie-slot 1) */
+#define XDPCT_SLOT_SHIFT_MAX 37 /* ~137 s */
+
+static inline __attribute__((always_inline)) unsigned int xdpct_slot_shift(unsigned int s)
+{
+	return s >= XDPCT_SLOT_SHIFT_MIN && s <= XDPCT_SLOT_SHIFT_MAX ? s : XDPCT_SLOT_SHIFT;
+}
 #define XDPCT_OPT_WSCALE_NONE 0xf
 #define XDPCT_OPT_SACK (1 << 4)
 #define XDPCT_OPT_ECN (1 << 5)
@@ -225,12 +236,17 @@ enum xdpct_ct_dir { XDPCT_DIR_ORIG = 0, XDPCT_DIR_REPLY = 1 };
 	{ 10, 120, 60, 432000, 120, 60, 30, 120, 10, 120 }
 
 /* xdpct_config: ARRAY with one entry (key 0), mmap()able. Written by the
- * loader. A key rotation writes the new key into the slot not in use,
- * then key_idx (release order, through the mapping): the data path reads
- * key_idx first and never sees a half-written key. */
+ * loader.
+ * Keys belong to time slots: key_sel = S << 1 | i says that keys[i] signs
+ * and checks the cookies of slots S and later (slot = CLOCK_MONOTONIC_COARSE
+ * >> XDPCT_SLOT_SHIFT, the full count), keys[i ^ 1] those before S. A
+ * cookie is valid in its slot and the next, so a rotation may reuse
+ * keys[i ^ 1] only from slot S + 1 on: it writes the new key there, then
+ * key_sel = (T + 1) << 1 | (i ^ 1) with T the current slot, one 64-bit
+ * store in release order through the mapping. The data path reads key_sel
+ * once, then a key nobody is writing. */
 struct xdpct_config {
-	struct xdpct_siphash_key keys[2]; /* [key_idx & 1]: current; the other:
-					   * previous, if XDPCT_CFG_PREV_KEY */
+	struct xdpct_siphash_key keys[2]; /* see key_sel */
 	__u32 flags;      /* enum xdpct_config_flags */
 	__u16 mss4;       /* MSS we advertise over IPv4 (MTU - 40) */
 	__u16 mss6;       /* MSS we advertise over IPv6 (MTU - 60) */
@@ -239,7 +255,10 @@ struct xdpct_config {
 	__u8 if_mac[6];   /* the interface's MAC: frames to another are not ours;
 			   * all zero: not checked */
 	__u32 key_epoch;  /* bumped on every key rotation */
-	__u32 key_idx;
+	__u8 slot_shift;  /* cookie time slots of 2^slot_shift ns; 0 or out of
+			   * XDPCT_SLOT_SHIFT_MIN..MAX: XDPCT_SLOT_SHIFT */
+	__u8 pad0[3];
+	__u64 key_sel;    /* first slot of keys[key_sel & 1] << 1 | its index */
 	__u64 key_set_ns; /* CLOCK_MONOTONIC of the last rotation */
 	__u64 netns_cookie; /* the namespace served: sock_ops sees them all */
 	/* The eviction timeouts in force, in seconds, for the readers of the
@@ -528,7 +547,7 @@ struct xdpct_close_event {
 	X(SYN_SEEN, "syn_seen", "SYNs to protected ports")                    \
 	X(SYN_NO_LOOKUP, "syn_no_lookup", "SYNs answered without a flow lookup (xdpct_seen bit clear)") \
 	X(COOKIE_GOOD, "cookie_good", "valid cookies")                        \
-	X(COOKIE_PREV_KEY, "cookie_prev_key", "valid cookies under the previous key") \
+	X(COOKIE_PREV_KEY, "cookie_prev_key", "valid cookies of slots signed by the previous key") \
 	X(CT_INVALID, "ct_invalid", "packets invalid in their flow's state (any port)") \
 	X(CT_RST_CHALLENGE, "ct_rst_challenge", "in-window RST not at the expected seq") \
 	X(CT_REOPEN, "ct_reopen", "SYN reopened a TIME_WAIT/CLOSE flow")      \

@@ -57,6 +57,8 @@ struct attach_ctx {
 	bool tc_attached[2];
 	struct xdpct_seen seen;  /* xdpct_seen, mmap()ed */
 	bool sockops_pinned;     /* made link_sockops */
+	__u8 slot_shift;         /* --cookie-slot, 0: the default */
+	bool slot_given;
 };
 
 /* Unlink xdpct's pins (maps "xdpct_*", programs "prog_*") from a pin
@@ -361,6 +363,7 @@ int attach_opt(int opt, const char *arg, struct setup_opts *o)
 	case 'o': o->observe = arg; return 1;
 	case 'a': o->track_all = true; return 1;
 	case OPT_COOKIE_NOTS: o->cookie_nots_options = true; return 1;
+	case OPT_COOKIE_SLOT: o->cookie_slot = arg; return 1;
 	case 'm': o->mode = arg; return 1;
 	case 'n': o->max_conns = arg; return 1;
 	case 'N': o->max_observed = arg; return 1;
@@ -469,10 +472,11 @@ static int config_for_reload(int cfg_fd, const char *ifname, __u32 track_flags,
 	if (have_old) {
 		memcpy(cfg->timeout_s, old.timeout_s, sizeof(cfg->timeout_s));
 		cfg->pending_timeout_s = old.pending_timeout_s;
+		cfg->slot_shift = old.slot_shift;
 	}
 	if (have_old && (old.flags & XDPCT_CFG_ENABLED)) {
 		memcpy(cfg->keys, old.keys, sizeof(cfg->keys));
-		cfg->key_idx = old.key_idx;
+		cfg->key_sel = old.key_sel;
 		cfg->flags |= old.flags & XDPCT_CFG_PREV_KEY;
 		cfg->key_epoch = old.key_epoch;
 		cfg->key_set_ns = old.key_set_ns;
@@ -629,6 +633,19 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 					   c->ifname, track_flags, &cfg) ||
 			 config_host(&cfg, c->ifname, bpf_map__fd(c->skel->maps.xdpct_local))))
 		goto out;
+	if (tracking && c->slot_given) {
+		struct xdpct_config cur;
+		__u32 zero = 0;
+
+		/* the slot numbers in key_sel are of the slot length in force */
+		if (!bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.xdpct_config), &zero, &cur) &&
+		    (cur.flags & XDPCT_CFG_ENABLED) &&
+		    xdpct_slot_shift(cur.slot_shift) != c->slot_shift) {
+			err("--cookie-slot cannot change in place ('xdpct detach %s' first)", c->ifname);
+			goto out;
+		}
+		cfg.slot_shift = c->slot_shift;
+	}
 
 	progs[0] = c->skel->progs.xdpct_xdp;
 	progs[1] = c->skel->progs.xdpct_tc_in;
@@ -758,6 +775,7 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
 	if (config_build(&cfg, c->ifname, NULL))
 		return -1;
 	cfg.flags |= track_flags;
+	cfg.slot_shift = c->slot_shift;
 
 	/* From here on, every failure rolls back. */
 	c->made_root = !path_exists(XDPCT_PIN_ROOT);
@@ -828,12 +846,15 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res)
 				.seen = { .lock_fd = -1 } };
 	unsigned long long max_conns = XDPCT_FLOWS_DEFAULT, max_obs = XDPCT_OBSERVED_DEFAULT;
 	bool tracking = o->ports || o->observe || o->track_all;
+	__u8 slot_shift = 0;
 	__u32 track_flags = 0;
 	int r;
 
 	memset(res, 0, sizeof(*res));
 	if (o->how == SETUP_ATTACH && !tracking)
 		return usage_err(o->cmd, "one of --ports, --observe or --track-all is required");
+	if (o->cookie_slot && !tracking)
+		return usage_err(o->cmd, "--cookie-slot goes with --ports, --observe or --track-all (the config they write)");
 	if (o->cookie_nots_options && !tracking)
 		return usage_err(o->cmd, "--cookie-nots-options goes with --ports, --observe or --track-all (the config they write)");
 	if (o->mode && parse_xdp_mode(o->mode, &c.mode))
@@ -842,6 +863,10 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res)
 		return usage_err(o->cmd, "bad --max-conns '%s'", o->max_conns);
 	if (o->max_observed && parse_u64(o->max_observed, 1, UINT32_MAX, &max_obs))
 		return usage_err(o->cmd, "bad --max-observed '%s'", o->max_observed);
+	if (o->cookie_slot && parse_cookie_slot(o->cookie_slot, &slot_shift))
+		return usage_err(o->cmd, "bad --cookie-slot '%s' (1-137 seconds)", o->cookie_slot);
+	c.slot_shift = slot_shift;
+	c.slot_given = o->cookie_slot;
 
 	/* The checks, in a fixed order, before anything is created. */
 	if (check_root() || check_ifname(c.ifname, &c.ifindex))

@@ -35,6 +35,7 @@ struct setup_opts {
 	const char *ports, *observe;
 	bool track_all;
 	bool cookie_nots_options; /* XDPCT_CFG_NOTS_OPTIONS; with the above */
+	const char *cookie_slot;  /* --cookie-slot SECONDS, or NULL */
 	const char *mode;      /* NULL: native, or the current mode on reload */
 	const char *max_conns; /* NULL: default, or the pinned size on reload */
 	const char *max_observed; /* the same, for the observed tables */
@@ -50,12 +51,14 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res);
 /* The attach options, for the getopt tables of attach, reload and run
  * (long-only ones get codes past any character). */
 #define OPT_COOKIE_NOTS 0x101
+#define OPT_COOKIE_SLOT 0x102
 #define ATTACH_SHORTOPTS "p:o:am:n:N:d:"
 #define ATTACH_LONGOPTS                                   \
 	{ "ports", required_argument, NULL, 'p' },        \
 	{ "observe", required_argument, NULL, 'o' },      \
 	{ "track-all", no_argument, NULL, 'a' },          \
 	{ "cookie-nots-options", no_argument, NULL, OPT_COOKIE_NOTS }, \
+	{ "cookie-slot", required_argument, NULL, OPT_COOKIE_SLOT }, \
 	{ "mode", required_argument, NULL, 'm' },         \
 	{ "max-conns", required_argument, NULL, 'n' },    \
 	{ "max-observed", required_argument, NULL, 'N' }, \
@@ -73,10 +76,17 @@ int config_build(struct xdpct_config *cfg, const char *ifname,
 		 const struct xdpct_config *old);
 /* Writes cfg into the config map so that the data path never reads a
  * half-written key (include/xdpct.h): through a mapping, a new key into
- * the unused slot, then key_idx, then the flags. cfg as config_build()
- * makes it (current key in keys[key_idx & 1]); a current key equal to the
- * map's keeps the map's slots. One-line error, -1. */
+ * the unused slot, then key_sel, then the flags. cfg as config_build()
+ * makes it (the wanted key in keys[key_sel & 1]); a key equal to the
+ * map's newest keeps the map's keys. 0; 1: a new key was wanted but the
+ * newest one still signs the current slot's cookies: kept, the rest
+ * written (retry after config_key_free_ns()); -1 after a one-line error. */
 int config_commit(int config_fd, const struct xdpct_config *cfg);
+/* --cookie-slot SECONDS (1-137): the slot shift of the nearest power of
+ * two of nanoseconds. 0, or -1 for a bad value. */
+int parse_cookie_slot(const char *arg, __u8 *shift);
+/* When a rotation can next commit (CLOCK_MONOTONIC_COARSE ns). */
+__u64 config_key_free_ns(const struct xdpct_config *cfg);
 /* The interface's MAC and this namespace's netns cookie into cfg; and,
  * with local_fd >= 0, this namespace's addresses into xdpct_local and
  * XDPCT_CFG_LOCAL_ONLY into cfg->flags. One-line error, -1. */

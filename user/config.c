@@ -143,13 +143,14 @@ int config_build(struct xdpct_config *cfg, const char *ifname,
 	cfg->key_set_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 
 	if (old) {
-		/* the timeouts `xdpct run` published stay */
+		/* the slot length and the timeouts `xdpct run` published stay */
+		cfg->slot_shift = old->slot_shift;
 		memcpy(cfg->timeout_s, old->timeout_s, sizeof(cfg->timeout_s));
 		cfg->pending_timeout_s = old->pending_timeout_s;
 	}
 	if (old && (old->flags & XDPCT_CFG_ENABLED)) {
-		/* Keep cookies sent under the old key valid. */
-		cfg->keys[1] = old->keys[old->key_idx & 1];
+		/* the old key keeps the slots it signed (config_commit) */
+		cfg->keys[1] = old->keys[old->key_sel & 1];
 		cfg->flags |= XDPCT_CFG_PREV_KEY;
 		cfg->key_epoch = old->key_epoch + 1;
 	}
@@ -203,7 +204,7 @@ static int ports_write(int fd, const __u8 ports[NUM_PORTS])
 	return 0;
 }
 
-/* The fields a commit copies besides the keys, key_idx and flags. */
+/* The fields a commit copies besides the keys and the flags. */
 static void config_copy_rest(struct xdpct_config *m, const struct xdpct_config *c)
 {
 	m->mss4 = c->mss4;
@@ -211,8 +212,6 @@ static void config_copy_rest(struct xdpct_config *m, const struct xdpct_config *
 	m->wscale = c->wscale;
 	m->ttl = c->ttl;
 	memcpy(m->if_mac, c->if_mac, sizeof(m->if_mac));
-	m->key_epoch = c->key_epoch;
-	m->key_set_ns = c->key_set_ns;
 	m->netns_cookie = c->netns_cookie;
 	memcpy(m->timeout_s, c->timeout_s, sizeof(m->timeout_s));
 	m->pending_timeout_s = c->pending_timeout_s;
@@ -223,16 +222,50 @@ static bool key_eq(const struct xdpct_siphash_key *a, const struct xdpct_siphash
 	return a->k0 == b->k0 && a->k1 == b->k1;
 }
 
-/* Readers that saw XDPCT_CFG_PREV_KEY finish well within this (one XDP
- * run takes microseconds): then the slot of the previous key is free. */
-#define KEY_SLOT_GRACE_US 2000
+/* The data path's clock (bpf_ktime_get_coarse_ns), in cookie slots. */
+static __u64 slot_now(unsigned int shift, __u64 *ns)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	*ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	return *ns >> shift;
+}
+
+int parse_cookie_slot(const char *arg, __u8 *shift)
+{
+	unsigned long long n;
+	unsigned int s;
+
+	if (parse_u64(arg, 1, 137, &n))
+		return -1;
+	/* the power of two nearest to n seconds */
+	for (s = XDPCT_SLOT_SHIFT_MIN; s < XDPCT_SLOT_SHIFT_MAX; s++)
+		if (n * 1000000000ull < ((1ull << s) + (1ull << (s + 1))) / 2)
+			break;
+	*shift = s;
+	return 0;
+}
+
+/* A rotation that lands this close to a slot boundary starts its key a
+ * slot later: the boundary must not pass between the decision and the
+ * store (SYNs of the new slot would be signed with the older key). */
+#define KEY_BOUNDARY_MARGIN_NS 1000000000ull
+
+__u64 config_key_free_ns(const struct xdpct_config *cfg)
+{
+	return ((cfg->key_sel >> 1) + 1) << xdpct_slot_shift(cfg->slot_shift);
+}
 
 int config_commit(int config_fd, const struct xdpct_config *c)
 {
-	const struct xdpct_siphash_key *want = &c->keys[c->key_idx & 1];
+	const struct xdpct_siphash_key *want = &c->keys[c->key_sel & 1];
 	size_t len = (sizeof(*c) + 4095) & ~(size_t)4095;
 	struct xdpct_config *m, old;
-	__u32 slot;
+	__u64 now_ns, now, first;
+	unsigned int shift;
+	__u32 i;
+	int ret = 0;
 
 	/* the map is mmap()ed: stores in an order readers rely on, where a
 	 * map update would copy the whole value in no defined order */
@@ -243,26 +276,37 @@ int config_commit(int config_fd, const struct xdpct_config *c)
 		return -1;
 	}
 	old = *m;
+	shift = xdpct_slot_shift(old.flags & XDPCT_CFG_ENABLED ? old.slot_shift : c->slot_shift);
+	now = slot_now(shift, &now_ns);
 	if (!(old.flags & XDPCT_CFG_ENABLED)) {
 		/* nobody uses the keys yet: all of it, then the flags */
 		memcpy(m->keys, c->keys, sizeof(m->keys));
-		m->key_idx = c->key_idx;
-		config_copy_rest(m, c);
-	} else if (key_eq(want, &old.keys[old.key_idx & 1])) {
-		config_copy_rest(m, c); /* the keys stay as they are */
-	} else {
-		/* a rotation: the new key into the slot of the previous one,
-		 * once nobody reads that slot, then key_idx to it */
-		slot = (old.key_idx & 1) ^ 1;
-		__atomic_store_n(&m->flags, old.flags & ~XDPCT_CFG_PREV_KEY, __ATOMIC_RELEASE);
-		usleep(KEY_SLOT_GRACE_US);
-		m->keys[slot] = *want;
-		__atomic_store_n(&m->key_idx, slot, __ATOMIC_RELEASE);
-		config_copy_rest(m, c);
+		m->key_sel = c->key_sel;
+		m->slot_shift = c->slot_shift;
+		m->key_epoch = c->key_epoch;
+		m->key_set_ns = c->key_set_ns;
+	} else if (!key_eq(want, &old.keys[old.key_sel & 1])) {
+		/* a rotation: keys[i ^ 1] signs slots before the current key's
+		 * first; free once that first slot is past (include/xdpct.h) */
+		i = old.key_sel & 1;
+		if (now < (old.key_sel >> 1) + 1) {
+			ret = 1; /* too soon: the current key stays */
+		} else {
+			first = now + 1;
+			if (((now + 1) << shift) - now_ns < KEY_BOUNDARY_MARGIN_NS)
+				first++;
+			m->keys[i ^ 1] = *want;
+			__atomic_store_n(&m->key_sel, first << 1 | (i ^ 1), __ATOMIC_RELEASE);
+			m->key_epoch = c->key_epoch;
+			m->key_set_ns = c->key_set_ns;
+		}
 	}
-	__atomic_store_n(&m->flags, c->flags, __ATOMIC_RELEASE);
+	config_copy_rest(m, c);
+	__atomic_store_n(&m->flags, ret ? (c->flags & ~XDPCT_CFG_PREV_KEY) |
+						  (old.flags & XDPCT_CFG_PREV_KEY) : c->flags,
+			 __ATOMIC_RELEASE);
 	munmap(m, len);
-	return 0;
+	return ret;
 }
 
 int config_write(int config_fd, int ports_fd, const __u8 ports[NUM_PORTS],
@@ -275,7 +319,11 @@ int config_write(int config_fd, int ports_fd, const __u8 ports[NUM_PORTS],
 		err("cannot write %s: %s", XDPCT_MAP_PORTS, strerror(-r));
 		return -1;
 	}
-	return config_commit(config_fd, cfg);
+	r = config_commit(config_fd, cfg);
+	if (r == 1)
+		info("cookie key kept: the current one signs this time slot's cookies (a new key is possible from the next slot, within %d s)",
+		     (int)((1ull << xdpct_slot_shift(cfg->slot_shift)) / 1000000000ull) + 1);
+	return r < 0 ? -1 : 0;
 }
 
 void config_describe(const struct xdpct_config *cfg)
@@ -400,6 +448,7 @@ int cmd_config(int argc, char **argv)
 		{ "observe", required_argument, NULL, 'o' },
 		{ "track-all", no_argument, NULL, 'a' },
 		{ "cookie-nots-options", no_argument, NULL, 'N' },
+		{ "cookie-slot", required_argument, NULL, 'S' },
 		{ "pin-dir", required_argument, NULL, 'd' },
 		{ "ifname", required_argument, NULL, 'i' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -418,6 +467,8 @@ int cmd_config(int argc, char **argv)
 	struct tcp_sysctls s;
 	__u32 zero = 0, track_flags = 0;
 	bool have_old, track_all = false, nots_options = false;
+	const char *slot_arg = NULL;
+	__u8 slot_shift = 0;
 
 	while ((c = getopt_long(argc, argv, ":p:o:ad:i:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -425,6 +476,7 @@ int cmd_config(int argc, char **argv)
 		case 'o': observe_arg = optarg; break;
 		case 'a': track_all = true; break;
 		case 'N': nots_options = true; break;
+		case 'S': slot_arg = optarg; break;
 		case 'd': pin_arg = optarg; break;
 		case 'i': ifname = optarg; break;
 		case 'v': verbose++; break;
@@ -438,6 +490,8 @@ int cmd_config(int argc, char **argv)
 		return usage_err("config", "one of --ports, --observe or --track-all is required");
 	if (!pin_arg && !ifname)
 		return usage_err("config", "--pin-dir or --ifname is required");
+	if (slot_arg && parse_cookie_slot(slot_arg, &slot_shift))
+		return usage_err("config", "bad --cookie-slot '%s' (1-137 seconds)", slot_arg);
 
 	if (check_root())
 		return EXIT_FAIL;
@@ -478,6 +532,14 @@ int cmd_config(int argc, char **argv)
 	if (config_build(&cfg, ifname, have_old ? &old : NULL))
 		goto out;
 	cfg.flags |= track_flags;
+	if (slot_arg) {
+		if (have_old && (old.flags & XDPCT_CFG_ENABLED) &&
+		    xdpct_slot_shift(old.slot_shift) != slot_shift) {
+			err("--cookie-slot cannot change while cookies are answered ('xdpct detach' first)");
+			goto out;
+		}
+		cfg.slot_shift = slot_shift;
+	}
 	/* xdpct_local pinned there too: answer only for this host */
 	local_fd = open_pinned_map(pin_dir, XDPCT_MAP_LOCAL);
 	if (config_host(&cfg, ifname, local_fd))

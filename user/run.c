@@ -190,6 +190,7 @@ struct run {
 	struct xdpct_seen seen;      /* rebuilt by each eviction pass */
 	struct evict_timeouts to;
 	__u64 rotate_ns, interval_ns;
+	__u64 rot_retry_ns;          /* a rotation waits for this (0: none) */
 	struct metrics_src msrc;
 	__u64 next_evict;
 	/* the wheel */
@@ -235,8 +236,14 @@ static int rotate_key(struct run *r)
 			       XDPCT_CFG_NOTS_OPTIONS);
 	memcpy(cfg.if_mac, old.if_mac, sizeof(cfg.if_mac));
 	cfg.netns_cookie = old.netns_cookie;
-	if (config_commit(r->fd_config, &cfg))
+	switch (config_commit(r->fd_config, &cfg)) {
+	case 1: /* the current key still signs this slot: at the next one */
+		r->rot_retry_ns = config_key_free_ns(&old) + 10000000ull;
+		return 0;
+	case -1:
 		return -1;
+	}
+	r->rot_retry_ns = 0;
 	__atomic_add_fetch(&r->msrc.key_rotations, 1, __ATOMIC_RELAXED);
 	if (run_verbose)
 		info("cookie key rotated (epoch %u)", cfg.key_epoch);
@@ -472,7 +479,8 @@ static int loop(struct run *r, int sfd)
 		now = mono_ns();
 		if (now >= next_rot) {
 			rotate_key(r);
-			next_rot = now + r->rotate_ns;
+			/* a key signs whole time slots: too soon, the next one */
+			next_rot = r->rot_retry_ns ? r->rot_retry_ns : now + r->rotate_ns;
 		}
 		/* before a pass: what is due is the wheel's */
 		if (r->wheel && now >= r->next_tick)
