@@ -374,6 +374,8 @@ struct xdpct_close_event {
 	X(V_DROP_MALFORMED, "drop_malformed", "dropped: malformed headers")   \
 	X(V_DROP_FRAGMENT, "drop_fragment", "dropped: TCP fragment")          \
 	X(V_DROP_ERROR, "drop_error", "dropped: internal error (adjust/meta)") \
+	X(V_PASS_MALFORMED, "pass_malformed", "passed: malformed, not to a protected/observed port") \
+	X(V_PASS_FRAGMENT, "pass_fragment", "passed: TCP fragment, not to a protected/observed port") \
 	X(SYN_SEEN, "syn_seen", "SYNs to protected ports")                    \
 	X(SYN_NO_LOOKUP, "syn_no_lookup", "SYNs answered without a flow lookup (xdpct_seen bit clear)") \
 	X(COOKIE_GOOD, "cookie_good", "valid cookies")                        \
