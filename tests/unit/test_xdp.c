@@ -2188,6 +2188,66 @@ static void test_unparsed(void)
 	}
 }
 
+/* TC egress (the local stack's packets) tracks no fragment and no
+ * malformed packet, even a SYN on an observed port under track-all; a
+ * well-formed SYN there, and one behind an atomic fragment header, is. */
+static void test_tc_unparsed(void)
+{
+	int tc_fd = bpf_program__fd(skel->progs.xdpct_tc_out);
+	uint8_t b[PG_MAX_FRAME], out[PG_MAX_FRAME];
+	uint64_t before[XDPCT_STAT_MAX], after[XDPCT_STAT_MAX];
+
+	set_cfg(CFG_ALL | XDPCT_CFG_TRACK_ALL, &K1, NULL);
+	flows_clear();
+	ck_begin("xdp.tc_out.unparsed_never_tracked");
+	for (unsigned int i = 0; i <= sizeof(ucases) / sizeof(ucases[0]) + 1; i++) {
+		bool control = i >= sizeof(ucases) / sizeof(ucases[0]);
+		const char *nm = control ? (i & 1 ? "atomic_fragment_syn" : "syn") : ucases[i].name;
+		int n, nf;
+
+		if (control) {
+			struct syn_case c = mk_linux(6, "x");
+			struct pg_layout L;
+			struct pg_spec sp;
+
+			if (!strcmp(nm, "atomic_fragment_syn")) {
+				c.n_ext = 1;
+				c.ext[0] = (struct pg_ext){ .type = PG_EXT_FRAG, .frag = 0 };
+			}
+			syn_spec(&c, &sp);
+			sp.sport = 40005;
+			sp.dport = 8080;
+			n = build(&sp, b, &L);
+		} else {
+			n = u_frame(&ucases[i], 40005, 8080, b);
+		}
+		{
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = b, .data_size_in = (uint32_t)n,
+				    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+			int err;
+
+			stats_read(before);
+			err = bpf_prog_test_run_opts(tc_fd, &o);
+			stats_read(after);
+			if (!CK(!err, "%s: test_run on xdpct_tc_out: %s", nm, strerror(errno)))
+				continue;
+			CK(after[S(TC_OUT_PACKETS)] - before[S(TC_OUT_PACKETS)] == 1,
+			   "%s: tc_out_packets did not move", nm);
+			CK(o.retval == 0, "%s: TC verdict %u, want TC_ACT_OK", nm, o.retval);
+			nf = flows_count();
+			if (control)
+				CK(nf == 1 && after[S(TC_OUT_CT_NEW)] - before[S(TC_OUT_CT_NEW)] == 1,
+				   "%s: %d flows, want 1 (the control is tracked)", nm, nf);
+			else
+				CK(nf == 0 && after[S(TC_OUT_CT_NEW)] == before[S(TC_OUT_CT_NEW)],
+				   "%s: %d flows from TC egress, want 0", nm, nf);
+		}
+		flows_clear();
+	}
+	ck_end();
+	set_cfg(CFG_ALL, &K1, NULL);
+}
+
 /* An atomic fragment (offset 0, M = 0) is an ordinary packet: Linux
  * processes it unfragmented (RFC 6946). */
 static void test_atomic_fragments(void)
@@ -2697,6 +2757,7 @@ int main(void)
 	test_truncation();
 	test_unparsed();
 	test_atomic_fragments();
+	test_tc_unparsed();
 	test_syn_bad_options();
 	test_flags_and_foreign();
 
