@@ -8,7 +8,11 @@
  *  - exactly one V_* verdict counter moves, xdp_packets by one;
  *  - the verdict is the model's (XDP_TX only for a well-formed SYN to a
  *    protected port; the reply parses, checksums verify, addresses and
- *    ports are swapped, ack = seq + 1, the ISN is the reference cookie);
+ *    ports are swapped, ack = seq + 1, the options are those the config
+ *    allows, the ISN is the reference cookie; a malformed frame or a
+ *    fragment gets its port's verdict, or the kernel's, or is dropped as
+ *    hidden TCP, with its error counter; a cookie valid only under the
+ *    previous key counts in cookie_prev_key);
  *  - flow entries appear only for a valid cookie ACK or a SYN to an
  *    observed port (a reopened TIME_WAIT/CLOSE entry keeps its key);
  *  - a passed frame is untouched (metadata only in front of cookie ACKs);
@@ -16,12 +20,18 @@
  *    SYN to a protected port skips the flow lookup (syn_no_lookup) exactly
  *    when its key's bit is clear. The test's own entries get their bits
  *    as every userspace inserter does (xdpct_seen.h).
+ * The config changes every CONF_EVERY frames (option flags, protected and
+ * observed ports, track-all, key rotations). Each generator must make its
+ * frames (prop.generated) and, from COVERAGE_MIN frames up, every verdict,
+ * error counter, model class and kind of config must be reached.
  * Environment:
  *   PROP_N=N       frames (default 100000; `make soak`: 1000000)
  *   PROP_SEED=S    replay a run (the seed is printed as `# seed S`)
  *   PROP_VERBOSE=1 one line per frame on stderr
  *   PROP_HEX=HEX   run one frame (as a failure prints it) through the
- *                  program and the model, on empty flow tables
+ *                  program and the model, on empty flow tables, under the
+ *                  first config (80 protected, 8080 observed, every
+ *                  option); a frame of a later config replays by its seed
  * A replay sends the same frames, except where the clock feeds in: cookie
  * time slots, TSvals, and what follows from them (a mutated cookie ACK that
  * passes in one run and not in the other changes the flows in play). */
