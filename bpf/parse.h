@@ -25,8 +25,18 @@
 enum parse_result {
 	PARSE_TCP = 0,   /* p fully filled */
 	PARSE_NOT_TCP,   /* not IPv4/IPv6 TCP: not ours */
-	PARSE_MALFORMED, /* p->err holds the ERR_* counter */
-	PARSE_FRAGMENT,  /* a TCP fragment */
+	PARSE_MALFORMED, /* p->err holds the ERR_* counter; p->ports says more */
+	PARSE_FRAGMENT,  /* a TCP fragment (not an IPv6 atomic one); p->ports */
+};
+
+/* What a malformed frame or a fragment offers to decide its verdict. */
+enum parse_ports {
+	PORTS_NONE = 0, /* no TCP ports to read (broken below TCP, a non-first
+			 * fragment): the kernel's own checks apply */
+	PORTS_READ,     /* p->sport/p->dport hold the TCP ports */
+	PORTS_HIDDEN,   /* TCP that xdpct cannot reach within its limits, or a
+			 * first fragment without its ports: a way around the
+			 * shield, never passed */
 };
 
 struct vlan_tag {
@@ -45,11 +55,38 @@ struct pkt {
 	__u8 family;    /* 4 or 6 */
 	__u8 flags;     /* TCP flags byte */
 	__u8 err;       /* enum xdpct_stat for PARSE_MALFORMED */
+	__u8 ports;     /* enum parse_ports, for PARSE_MALFORMED/PARSE_FRAGMENT */
+	__be16 sport;   /* with PORTS_READ */
+	__be16 dport;
 };
 
 static __always_inline __u8 tcp_flags(const struct tcphdr *tcp)
 {
 	return ((const __u8 *)tcp)[13];
+}
+
+/* The ports of a TCP header whose first 4 bytes are in the segment and in
+ * the frame: PORTS_READ, else PORTS_NONE. */
+static __always_inline int read_ports(void *l4, void *data_end, __u32 l4_len,
+				      struct pkt *p)
+{
+	__be16 *pt = l4;
+
+	if (l4_len < 4 || (void *)(pt + 2) > data_end)
+		return PORTS_NONE;
+	p->sport = pt[0];
+	p->dport = pt[1];
+	return PORTS_READ;
+}
+
+/* The first fragment of a TCP datagram: its ports decide; one too short to
+ * carry them (RFC 1858's tiny fragment, RFC 8200 4.5) is hidden TCP. */
+static __always_inline int first_fragment(void *l4, void *data_end, __u32 l4_len,
+					  struct pkt *p)
+{
+	p->ports = read_ports(l4, data_end, l4_len, p) == PORTS_READ ? PORTS_READ
+								     : PORTS_HIDDEN;
+	return PARSE_FRAGMENT;
 }
 
 static __always_inline int parse_tcp(void *l4, void *data_end, __u32 l4_len,
@@ -69,6 +106,7 @@ static __always_inline int parse_tcp(void *l4, void *data_end, __u32 l4_len,
 	return PARSE_TCP;
 bad:
 	p->err = XDPCT_STAT_ERR_TCP;
+	p->ports = read_ports(l4, data_end, l4_len, p);
 	return PARSE_MALFORMED;
 }
 
@@ -93,8 +131,12 @@ static __always_inline int parse_ipv4(void *l3, void *data_end, __u32 room,
 	p->family = 4;
 	if (ip->protocol != IPPROTO_TCP)
 		return PARSE_NOT_TCP;
-	if (ip->frag_off & bpf_htons(0x3fff)) /* MF or an offset */
+	if (ip->frag_off & bpf_htons(0x1fff)) { /* an offset: not the first */
+		p->ports = PORTS_NONE;
 		return PARSE_FRAGMENT;
+	}
+	if (ip->frag_off & bpf_htons(0x2000)) /* MF at offset 0: the first */
+		return first_fragment(l3 + ihl, data_end, tot - ihl, p);
 	return parse_tcp(l3 + ihl, data_end, tot - ihl, p);
 }
 
@@ -107,11 +149,22 @@ enum {
 	NEXTHDR_DEST = 60,
 };
 
+static __always_inline bool ipv6_ext(__u8 nh)
+{
+	return nh == NEXTHDR_HOP || nh == NEXTHDR_ROUTING || nh == NEXTHDR_DEST ||
+	       nh == NEXTHDR_AUTH || nh == NEXTHDR_FRAGMENT;
+}
+
+/* Walks up to XDPCT_MAX_IPV6_EXT extension headers to TCP. A fragment
+ * header at offset 0 is walked through: atomic (M = 0), it is processed as
+ * an unfragmented packet, as Linux does (RFC 6946); a first fragment
+ * (M = 1) is a fragment whose TCP ports follow the rest of the chain. */
 static __always_inline int parse_ipv6(void *l3, void *data_end, __u32 room,
 				      struct pkt *p)
 {
 	struct ipv6hdr *ip6 = l3;
 	__u32 off = sizeof(*ip6), end;
+	bool frag = false;
 	__u8 nh;
 
 	p->err = XDPCT_STAT_ERR_IPV6;
@@ -133,32 +186,51 @@ static __always_inline int parse_ipv6(void *l3, void *data_end, __u32 room,
 		__u32 len;
 
 		if (nh == NEXTHDR_TCP_)
-			return parse_tcp(l3 + off, data_end, end - off, p);
-		if (off > 0x7ff) /* keeps the offset small for the verifier */
-			return PARSE_MALFORMED;
-		h = l3 + off;
-		if (nh == NEXTHDR_FRAGMENT) {
-			if ((void *)(h + 8) > data_end || off + 8 > end)
-				return PARSE_MALFORMED;
-			return h[0] == NEXTHDR_TCP_ ? PARSE_FRAGMENT : PARSE_NOT_TCP;
-		}
-		if (nh != NEXTHDR_HOP && nh != NEXTHDR_ROUTING &&
-		    nh != NEXTHDR_DEST && nh != NEXTHDR_AUTH)
+			break;
+		if (!ipv6_ext(nh))
 			return PARSE_NOT_TCP; /* UDP, ICMPv6, ESP, no-next ... */
-		if ((void *)(h + 2) > data_end)
-			return PARSE_MALFORMED;
-		len = nh == NEXTHDR_AUTH ? (h[1] + 2) * 4 : (h[1] + 1) * 8;
+		if (off > 0x7ff) /* keeps the offset small for the verifier */
+			goto limit;
+		h = l3 + off;
+		/* every extension header has 8 bytes or more */
+		if ((void *)(h + 8) > data_end || off + 8 > end)
+			goto cut;
+		if (nh == NEXTHDR_FRAGMENT) {
+			if (h[2] || (h[3] & 0xf8)) { /* an offset: not the first */
+				p->ports = PORTS_NONE;
+				return h[0] == NEXTHDR_TCP_ || ipv6_ext(h[0]) ? PARSE_FRAGMENT
+									     : PARSE_NOT_TCP;
+			}
+			frag |= h[3] & 1; /* M = 0: atomic, not a fragment */
+			len = 8;
+		} else {
+			len = nh == NEXTHDR_AUTH ? (h[1] + 2) * 4 : (h[1] + 1) * 8;
+		}
 		nh = h[0];
 		off += len;
 		if (off > end)
-			return PARSE_MALFORMED;
+			goto cut;
 	}
-	if (nh == NEXTHDR_TCP_ && off <= 0x7ff)
-		return parse_tcp(l3 + off, data_end, end - off, p);
-	if (nh == NEXTHDR_HOP || nh == NEXTHDR_ROUTING || nh == NEXTHDR_DEST ||
-	    nh == NEXTHDR_AUTH || nh == NEXTHDR_FRAGMENT || nh == NEXTHDR_TCP_)
-		return PARSE_MALFORMED; /* a 7th extension header, or TCP too deep */
-	return PARSE_NOT_TCP;
+	if (nh != NEXTHDR_TCP_) {
+		if (ipv6_ext(nh))
+			goto limit; /* a 7th extension header: TCP may follow */
+		return PARSE_NOT_TCP;
+	}
+	if (off > 0x7ff)
+		goto limit;
+	if (frag)
+		return first_fragment(l3 + off, data_end, end - off, p);
+	return parse_tcp(l3 + off, data_end, end - off, p);
+limit:
+	p->ports = PORTS_HIDDEN;
+	return PARSE_MALFORMED;
+cut:
+	if (frag) { /* a first fragment holds the whole chain (RFC 8200 4.5) */
+		p->ports = PORTS_HIDDEN;
+		return PARSE_FRAGMENT;
+	}
+	p->ports = PORTS_NONE;
+	return PARSE_MALFORMED;
 }
 
 /* The client -> server direction of a connection, as carried by its SYN. */
@@ -256,14 +328,17 @@ static __always_inline int parse_pkt(void *data, void *data_end, __u32 pkt_len,
 		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
 			break;
 		if ((void *)(tag + 1) > data_end) {
-			p->err = XDPCT_STAT_ERR_VLAN;
+			p->err = XDPCT_STAT_ERR_VLAN; /* cut: PORTS_NONE */
 			return PARSE_MALFORMED;
 		}
 		proto = tag->proto;
 		off += sizeof(*tag);
 	}
 	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
-		p->err = XDPCT_STAT_ERR_VLAN; /* a third tag */
+		/* a third tag: more than xdpct parses, and a host with stacked
+		 * VLAN devices would deliver its TCP */
+		p->err = XDPCT_STAT_ERR_VLAN;
+		p->ports = PORTS_HIDDEN;
 		return PARSE_MALFORMED;
 	}
 	p->l3_off = off;

@@ -391,6 +391,29 @@ static __noinline int xdp_no_flow(struct xdp_md *ctx, struct xdp_pkt *x)
 	return XDP_DROP;
 }
 
+/* Malformed frames and TCP fragments: the port decides where one can be
+ * read, as for any packet; the kernel checks what has none; TCP hidden from
+ * xdpct is never passed. No state, no SYN-ACK. */
+static __always_inline int xdp_unparsed(const struct xdpct_config *cfg,
+					const struct pkt *p, int r)
+{
+	bool drop = p->ports == PORTS_HIDDEN;
+
+	if (p->ports == PORTS_READ) {
+		__u32 port = bpf_ntohs(p->dport);
+		__u8 *pf = bpf_map_lookup_elem(&xdpct_ports, &port);
+
+		drop = (pf && (*pf & XDPCT_PORT_PROTECT)) || observed(cfg, p->dport, p->sport);
+	}
+	if (r == PARSE_FRAGMENT) {
+		count(drop ? XDPCT_STAT_V_DROP_FRAGMENT : XDPCT_STAT_V_PASS_FRAGMENT);
+	} else {
+		count(p->err);
+		count(drop ? XDPCT_STAT_V_DROP_MALFORMED : XDPCT_STAT_V_PASS_MALFORMED);
+	}
+	return drop ? XDP_DROP : XDP_PASS;
+}
+
 SEC("xdp")
 int xdpct_xdp(struct xdp_md *ctx)
 {
@@ -416,15 +439,8 @@ int xdpct_xdp(struct xdp_md *ctx)
 		count(XDPCT_STAT_V_PASS_NOT_TCP);
 		return XDP_PASS;
 	}
-	if (r == PARSE_FRAGMENT) {
-		count(XDPCT_STAT_V_DROP_FRAGMENT);
-		return XDP_DROP;
-	}
-	if (r != PARSE_TCP || !x.p.tcp) {
-		count(x.p.err);
-		count(XDPCT_STAT_V_DROP_MALFORMED);
-		return XDP_DROP;
-	}
+	if (r != PARSE_TCP || !x.p.tcp)
+		return xdp_unparsed(cfg, &x.p, r);
 
 	port = bpf_ntohs(x.p.tcp->dest);
 	pflags = bpf_map_lookup_elem(&xdpct_ports, &port);

@@ -339,6 +339,7 @@ int pg_parse(const uint8_t *buf, int len, struct pg_parsed *p)
 		p->family = 4;
 		p->l3_hlen = (p->l3[0] & 0xf) * 4;
 		p->ip_len = pg_rd16(p->l3 + 2);
+		p->frag_off = pg_rd16(p->l3 + 6);
 		p->proto = p->l3[9];
 	} else if (et == 0x86dd) {
 		int e = off + 40;
@@ -348,10 +349,18 @@ int pg_parse(const uint8_t *buf, int len, struct pg_parsed *p)
 		p->family = 6;
 		p->ip_len = 40 + pg_rd16(p->l3 + 4);
 		nh = p->l3[6];
-		while (nh == 0 || nh == 43 || nh == 60 || nh == 51) {
-			if (e + 2 > len)
+		/* a fragment header is walked too: callers that care read
+		 * frag_off (the first one's) */
+		while (nh == 0 || nh == 43 || nh == 60 || nh == 51 || nh == 44) {
+			if (e + 8 > len)
 				return -1;
-			int el = nh == 51 ? (buf[e + 1] + 2) * 4 : (buf[e + 1] + 1) * 8;
+			int el = nh == 51 ? (buf[e + 1] + 2) * 4 :
+				 nh == 44 ? 8 : (buf[e + 1] + 1) * 8;
+
+			if (nh == 44 && !p->frag_seen) {
+				p->frag_seen = 1;
+				p->frag_off = pg_rd16(buf + e + 2);
+			}
 
 			nh = buf[e];
 			e += el;

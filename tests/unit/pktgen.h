@@ -109,6 +109,10 @@ struct pg_parsed {
 	int l3_hlen;       /* IPv4 ihl * 4; IPv6 40 + extension headers */
 	int ip_len;        /* IPv4 tot_len; IPv6 40 + payload_len */
 	uint8_t proto;
+	/* IPv4: flags | offset; IPv6: the first fragment header's offset << 3 |
+	 * M (frag_seen set) */
+	uint16_t frag_off;
+	int frag_seen;
 	int l4_off;
 	const uint8_t *tcp;
 	int tcp_len;       /* from the IP length */
