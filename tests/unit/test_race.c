@@ -4,8 +4,8 @@
  * CPU: threads pinned to two CPUs run the real programs of xdpct.bpf.o,
  * XDP for remote segments and TC egress (an skb run of xdpct_tc_out) for
  * local ones, on one flow entry at once. Maps are not pinned.
- *   race.hammer   one ESTABLISHED entry, both hooks on both CPUs: no lost
- *                 increment, no lost or rejected segment
+ *   race.hammer   one ESTABLISHED entry, both hooks on both CPUs: every
+ *                 segment in the entry, or counted as a lock given up
  *   race.cycles   close and reopen from both sides at once: the entry at
  *                 rest after every step is exactly what the segments make
  *   race.reuse    a 64-entry table: X's element deleted and reused for
