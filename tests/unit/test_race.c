@@ -909,7 +909,7 @@ static void t_cycles(void)
 	stats_delta(before, after, d, &verdicts);
 
 	CK(!atomic_load(&failed_pin), "could not pin threads to CPUs %d and %d", cpu_a, cpu_b);
-	CK(!C.fails, "%d steps left another entry than their segments make; first: %s", C.fails,
+	CK(!C.fails, "%d differences from what the steps' segments make; first: %s", C.fails,
 	   C.first);
 	/* every XDP run passed: a flow's packet, a reopening SYN, a SYN of a
 	 * live flow left to the kernel, or a restart's handshake */
@@ -942,10 +942,11 @@ static void t_cycles(void)
  * as an adopted one (whose segments look for a kernel socket between the
  * lookup and the lock: a wider window), and frees X's element right
  * before an insertion of another key, which takes it (the kernel's LRU
- * hands a CPU's freed element to its next insertion): X replaced and Y
- * inserted by one batch update, X deleted then Y inserted, X deleted then
- * Z made by a local SYN (TC egress), X deleted then W made by a cookie ACK
- * (XDP). Each Y, Z, W is checked (then deleted) a few insertions later, and
+ * hands a CPU's freed element to its next insertion). Rounds of three
+ * steps: X and Y inserted by one batch update; X replaced (its element
+ * freed) and Y inserted by one batch update; X deleted, then Y inserted,
+ * or Z made by a local SYN (TC egress), or W by a cookie ACK (XDP). Each
+ * Y, Z, W is checked (then deleted) a few insertions later, and
  * all left at the end: none ever gets a remote segment of its own, so
  * each must still be exactly what its insertion made (Y byte for byte).
  * XDP holding a pointer to an element reused meanwhile must give up
@@ -964,7 +965,7 @@ static struct reuse {
 	atomic_int stop;
 	atomic_uint x_pass, x_drop, x_err;
 	unsigned int x_free, x_insert, n_y, n_z, n_w, checked, bad, ins_fail;
-	unsigned int bad_by[4]; /* after: a batch, a delete + Y, + Z, + W */
+	unsigned int bad_by[5]; /* after: X replaced + Y, X deleted + Y, + Z, + W; other */
 	char first[600];
 } U;
 
@@ -1012,8 +1013,8 @@ static void reuse_fail(const struct ep *e, const char *what, const struct xdpct_
 	uint32_t i = (uint32_t)(e->rport - 1024) << 16 | e->r[2] << 8 | e->r[3];
 	char s[400];
 
-	/* how the element was taken: the churn's step i (i % 2 == 0: batch) */
-	U.bad_by[i % 2 == 0 ? 0 : e->r[1] == K_Y ? 1 : e->r[1] == K_Z ? 2 : 3]++;
+	/* how the element was taken: the churn's step i */
+	U.bad_by[i % 3 == 1 ? 0 : i % 3 == 0 ? 4 : e->r[1] == K_Y ? 1 : e->r[1] == K_Z ? 2 : 3]++;
 	if (U.bad++)
 		return;
 	flow_str(f, s, sizeof(s));
@@ -1121,11 +1122,11 @@ static void *churn_thread(void *arg)
 				bpf_map_delete_elem(f4_fd, &k);
 			}
 		}
-		kind = i % 8 == 3 ? K_Z : i % 8 == 7 ? K_W : K_Y;
+		kind = i % 3 != 2 ? K_Y : (i / 3) % 3 == 1 ? K_Z : (i / 3) % 3 == 2 ? K_W : K_Y;
 		e = kind_ep(kind, i);
-		if (i % 2 == 0) {
-			/* X (re)inserted and Y in one call: X's old element, freed
-			 * by the replacement, is the one Y gets */
+		if (i % 3 != 2) {
+			/* X and Y in one call: step 0 inserts X, step 1 replaces
+			 * it, and the element the replacement freed is Y's */
 			__u32 count = 2;
 
 			x_value(&vals[0], adopted);
@@ -1134,8 +1135,9 @@ static void *churn_thread(void *arg)
 			y_value(&e, i, &vals[1]);
 			if (bpf_map_update_batch(f4_fd, keys, vals, &count, NULL) || count != 2)
 				U.ins_fail++;
+			if (i % 3 == 1)
+				U.x_free++;
 			U.x_insert++;
-			U.x_free++;
 			U.n_y++;
 		} else {
 			if (!bpf_map_delete_elem(f4_fd, &keys[0]))
@@ -1216,8 +1218,10 @@ static void t_reuse(void)
 	CK(!atomic_load(&failed_pin), "could not pin threads to CPUs %d and %d", cpu_a, cpu_b);
 	CK(!U.bad,
 	   "%u of %u entries of other keys changed since their insertion (after X replaced + Y "
-	   "in one batch: %u, X deleted + Y: %u, + local SYN: %u, + cookie ACK: %u); first: %s",
-	   U.bad, U.checked, U.bad_by[0], U.bad_by[1], U.bad_by[2], U.bad_by[3], U.first);
+	   "in one batch: %u, X deleted + Y: %u, + local SYN: %u, + cookie ACK: %u, other: %u); "
+	   "first: %s",
+	   U.bad, U.checked, U.bad_by[0], U.bad_by[1], U.bad_by[2], U.bad_by[3], U.bad_by[4],
+	   U.first);
 	CK(atomic_load(&U.x_pass) > 1000 && U.x_free > 1000 && U.checked > 1000 &&
 		   U.ins_fail * 100 < U.n_y + U.n_z + U.n_w,
 	   "too little happened: X passed %u, freed %u; %u checked, %u insertions failed",
