@@ -70,6 +70,11 @@ $(BUILD)/%: tests/tools/%.c include/xdpct.h include/xdpct_seen.h | $(BUILD)
 $(BUILD)/test_%: tests/unit/test_%.c $(UNIT_LIB) $(wildcard tests/unit/*.h) include/xdpct_seen.h $(SKELS) | $(BUILD)
 	$(CC) $(USER_CFLAGS) -Itests/unit $< $(UNIT_LIB) -o $@ $(USER_LIBS)
 
+# test_race rotates the key with the product's config_commit() (user/config.c):
+# it links the CLI's sources, main.c aside.
+$(BUILD)/test_race: tests/unit/test_race.c $(UNIT_LIB) $(wildcard tests/unit/*.h) $(filter-out user/main.c,$(USER_SRCS)) $(USER_HDRS) $(SKELS) | $(BUILD)
+	$(CC) $(USER_CFLAGS) -pthread -Itests/unit -Iuser $< $(UNIT_LIB) $(filter-out user/main.c,$(USER_SRCS)) -o $@ $(USER_LIBS)
+
 test: check-deps
 	@$(MAKE) --no-print-directory all
 	@tests/run

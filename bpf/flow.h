@@ -126,7 +126,9 @@ static __always_inline bool seen_maybe(__u32 bit)
 
 /* Every flow entry is inserted here: the entry first, then its bit (a
  * rebuild that clears the bit after this sees the entry in its walk).
- * how: BPF_ANY, or BPF_NOEXIST where another CPU may have made it. */
+ * how: BPF_NOEXIST: an update of an existing key would free its element
+ * for reuse while another CPU may hold it locked (include/xdpct.h); one
+ * made meanwhile by another CPU stays. */
 static __always_inline int flow_insert(const struct flow_ref *r, struct xdpct_flow *f,
 				       __u64 how)
 {
@@ -180,15 +182,14 @@ __noinline int flow_lock_word(__u64 *w, __u32 tag)
 
 /* Takes f's lock if f still holds r's key: a deleted element may have
  * been reused for another key since the lookup (FLOW_GONE: treat it as
- * no entry). FLOW_BUSY: another CPU held it through the spin. */
+ * no entry). FLOW_BUSY: another CPU held it through the spin (the caller
+ * counts ct_lock_busy when it gives up). */
 static __always_inline int flow_lock(struct xdpct_flow *f, const struct flow_ref *r)
 {
 	int ret = flow_lock_word((__u64 *)&f->tag, r->tag);
 
 	if (ret == FLOW_GONE)
 		count(XDPCT_STAT_CT_TAG_MISMATCH);
-	else if (ret == FLOW_BUSY)
-		count(XDPCT_STAT_CT_LOCK_BUSY);
 	return ret;
 }
 

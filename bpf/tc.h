@@ -110,6 +110,8 @@ static __noinline int tc_deferred_ct(struct __sk_buff *skb, struct pkt *p,
 	skb_seg(skb, p, &sc->seg);
 	sc->seg.ip_len = p->ip_len; /* as XDP counts it */
 	r = ct_apply(f, &sc->ref, &sc->seg, XDPCT_REMOTE, now_ns(), &sc->o);
+	if (r == CT_BUSY)
+		count(XDPCT_STAT_CT_LOCK_BUSY);
 	if (r == CT_GONE || r == CT_BUSY)
 		return TC_ACT_OK;
 	close_event(t, true, &sc->ref, sc->o.old_state, sc->o.new_state, sc->o.tick);
@@ -281,8 +283,16 @@ int xdpct_tc_out(struct __sk_buff *skb)
 	now = now_ns();
 
 	if (f) {
-		r = ct_apply(f, &sc->ref, &sc->seg, XDPCT_LOCAL, now, &sc->o);
-		if (r != CT_GONE) { /* CT_BUSY: as a packet the table refused */
+		/* a local segment has nowhere to wait: a few more spins */
+		r = CT_BUSY;
+		for (int i = 0; i < 4 && r == CT_BUSY; i++)
+			r = ct_apply(f, &sc->ref, &sc->seg, XDPCT_LOCAL, now, &sc->o);
+		if (r == CT_BUSY) {
+			count(XDPCT_STAT_CT_LOCK_BUSY);
+			count(XDPCT_STAT_TC_OUT_FLOW);
+			return TC_ACT_OK;
+		}
+		if (r != CT_GONE) {
 			close_event(&sc->t, false, &sc->ref, sc->o.old_state, sc->o.new_state,
 				    sc->o.tick);
 			if (r == CT_REOPENED) {
@@ -310,7 +320,7 @@ int xdpct_tc_out(struct __sk_buff *skb)
 	    TCP_FLAG_SYN) {
 		__builtin_memset(&sc->nf, 0, sizeof(sc->nf));
 		ct_init_syn(&sc->nf, XDPCT_LOCAL, &sc->seg, now);
-		flow_insert(&sc->ref, &sc->nf, BPF_ANY);
+		flow_insert(&sc->ref, &sc->nf, BPF_NOEXIST);
 		count(XDPCT_STAT_TC_OUT_CT_NEW);
 	}
 	return TC_ACT_OK;

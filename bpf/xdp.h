@@ -165,8 +165,12 @@ static __noinline int xdp_flow_packet(struct xdp_md *ctx, struct xdp_pkt *x,
 	if (r == CT_GONE)
 		goto gone;
 	if (r == CT_BUSY) {
-		count(XDPCT_STAT_V_PASS_FLOW); /* rare: counted as ct_lock_busy */
-		return XDP_PASS;
+		/* another CPU held the entry through the spin: TC ingress
+		 * applies the segment a moment later, not never */
+		count(XDPCT_STAT_CT_LOCK_BUSY);
+		what |= XDPCT_META_CT;
+		r = CT_OK;
+		o.flags = f->flags;
 	}
 	close_event(x->t, true, x->ref, o.old_state, o.new_state, o.tick);
 	if (r == CT_REOPENED) {
@@ -264,7 +268,7 @@ static __noinline int xdp_cookie_flow(struct xdp_md *ctx, struct xdp_pkt *x,
 	nf.bytes[XDPCT_REMOTE] = pkt_ip_len(p);
 	pending_key(x->t, true, &pk);
 	bpf_map_update_elem(&xdpct_pending, &pk, &pe, BPF_ANY);
-	flow_insert(x->ref, &nf, BPF_ANY);
+	flow_insert(x->ref, &nf, BPF_NOEXIST);
 	if (attach_meta(ctx, XDPCT_META_ATTRS, a)) {
 		count(XDPCT_STAT_V_DROP_ERROR);
 		return XDP_DROP;
@@ -287,7 +291,7 @@ static __noinline int xdp_observe_syn(struct xdp_md *ctx, struct xdp_pkt *x)
 	    o.wscale != 0xff)
 		seg.wscale = o.wscale;
 	ct_init_syn(&nf, XDPCT_REMOTE, &seg, now_ns());
-	flow_insert(x->ref, &nf, BPF_ANY);
+	flow_insert(x->ref, &nf, BPF_NOEXIST);
 	count(XDPCT_STAT_V_PASS_CT_NEW);
 	return XDP_PASS;
 }

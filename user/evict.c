@@ -511,7 +511,8 @@ static int flush_cands(struct evictor *e, int m, struct pass_acc *a,
 
 		if (bpf_map_lookup_elem(fd, k, &f))
 			continue; /* gone meanwhile */
-		why = pass_expired(e, &f, now, &lag);
+		/* a program holds it (a packet right now): not ours to free */
+		why = f.lock ? -1 : pass_expired(e, &f, now, &lag);
 		if (why < 0) { /* refreshed or reopened since the batch */
 			pass_kept(e, a, m, k, &f, now);
 			continue;
@@ -918,7 +919,7 @@ static int wheel_check(struct evictor *e, __u32 n, __u64 now, __u64 checks[WH_MA
 			checks[WH_REOPENED]++;
 			continue;
 		}
-		why = flow_expired(&e->to, &f, now, &lag);
+		why = f.lock ? -1 : flow_expired(&e->to, &f, now, &lag);
 		if (why < 0) { /* a packet since: its new expiry */
 			__u64 due = due_of(&e->to, f.last_tick, f.state, now);
 
