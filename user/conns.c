@@ -128,8 +128,10 @@ static int flag_names(const struct conn_view *c, const char *names[6])
 
 static bool unreplied(const struct conn_view *c)
 {
-	/* an adopted entry counts from adoption: silence proves nothing */
-	return !c->f->packets[c->orig ^ 1] && !(c->f->flags & XDPCT_FLOW_ADOPTED);
+	/* an adopted entry counts from adoption: silence proves nothing; a
+	 * cookie flow's reply was the SYN-ACK XDP sent */
+	return !c->f->packets[c->orig ^ 1] &&
+	       !(c->f->flags & (XDPCT_FLOW_ADOPTED | XDPCT_FLOW_COOKIE));
 }
 
 static const char *state_name(__u8 s)
