@@ -2164,7 +2164,7 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 	bool other_tbl = false, csum_ok = true, window = false, ignore = false, invalid = false;
 	bool pend_ack = false, pe_have = false, reopen = false, bad_src = false;
 	bool rst_exact = false, rst_below = false, synack_exact = true;
-	bool refused = false, challenged = false, deferred = false, own_change = false;
+	bool refused = false, challenged = false, deferred = false, own_change = false, vok;
 	uint64_t vmask = 0, t0, t1;
 
 	/* room for one more flow, before the model looks at the maps */
@@ -2274,6 +2274,7 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 					vmask = VM(V_PASS_CT_NEW);
 					creates = 3;
 				} else {
+					why = P_CSUM;
 					vmask = VM(V_PASS_FLOW);
 					mc[MC_REOPEN_DEFER]++;
 				}
@@ -2403,8 +2404,10 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 	if (r.vstat < 0)
 		return; /* reported */
 
-	/* verdict and its counters */
-	if (!(vmask & (1ULL << r.vstat))) {
+	/* verdict and its counters (the detail counters of another verdict
+	 * than the model's are not judged: the verdict's report says it) */
+	vok = vmask & (1ULL << r.vstat);
+	if (!vok) {
 		char want[300] = "";
 		int n = 0, p = why != P_MODEL ? why : prop_of_stat(r.vstat);
 
@@ -2421,7 +2424,7 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 			report(P_TABLE, &r, "%s has an entry in the other table only: counter %s, model says %s",
 			       gkey_str(&k), stat_name[r.vstat], want);
 	}
-	{
+	if (vok) {
 		int nerr = 0, which = -1;
 
 		for (int i = 0; i < XDPCT_STAT_MAX; i++)
@@ -2446,11 +2449,11 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 	if (r.d[S(SYN_SEEN)] && !(prot && syn_only))
 		report(P_MODEL, &r, "syn_seen on a frame that is no SYN to a protected port: %s",
 		       moved(&r));
-	if (r.d[S(SYN_NO_LOOKUP)] != (nl_want ? 1 : 0))
+	if (vok && r.d[S(SYN_NO_LOOKUP)] != (nl_want ? 1 : 0))
 		report(P_SEEN, &r, "syn_no_lookup %+lld, want %+d (bit %s; counters %s)",
 		       (long long)r.d[S(SYN_NO_LOOKUP)], nl_want ? 1 : 0,
 		       nl_want ? "clear" : "set or no protected SYN", moved(&r));
-	if (r.d[S(LOST_LOOKUP)] != (lost_want ? 1 : 0))
+	if (vok && r.d[S(LOST_LOOKUP)] != (lost_want ? 1 : 0))
 		report(P_LOST, &r, "lost_lookup %+lld, want %+d (bit %s; counters %s)",
 		       (long long)r.d[S(LOST_LOOKUP)], lost_want ? 1 : 0, maybe ? "set" : "clear",
 		       moved(&r));
@@ -2472,11 +2475,11 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 	} else if (r.d[S(COOKIE_PREV_KEY)] || r.d[S(COOKIE_GOOD)]) {
 		report(P_KEY_SEL, &r, "cookie counters on %s: %s", stat_name[r.vstat], moved(&r));
 	}
-	if (ct_inv_want >= 0 && r.d[S(CT_INVALID)] != ct_inv_want)
+	if (vok && ct_inv_want >= 0 && r.d[S(CT_INVALID)] != ct_inv_want)
 		report(why == P_FLAGS ? P_FLAGS : why == P_BAD_SOURCE ? P_BAD_SOURCE : P_MODEL, &r,
 		       "ct_invalid %+lld, want %+d (counters %s)", (long long)r.d[S(CT_INVALID)],
 		       ct_inv_want, moved(&r));
-	if (r.d[S(CT_REOPEN)] != (reopen && csum_ok ? 1 : 0))
+	if (vok && r.d[S(CT_REOPEN)] != (reopen && csum_ok ? 1 : 0))
 		report(P_MODEL, &r, "ct_reopen %+lld, want %+d", (long long)r.d[S(CT_REOPEN)],
 		       reopen && csum_ok);
 	if (deferred && (!(window || reopen) || csum_ok || r.vstat != S(V_PASS_FLOW)))
@@ -2602,7 +2605,7 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 		if (ident && memcmp(&fb->v, &fa->v, sizeof(fa->v)))
 			report(P_ENTRY_INV, &r, "%s changed the entry: before %s; after %s",
 			       stat_name[r.vstat], flow_str(&fb->v), flow_str(&fa->v));
-		if (ignore && !refused) {
+		if (vok && ignore) {
 			struct xdpct_flow x = fb->v;
 
 			x.packets[XDPCT_REMOTE] += 1;
@@ -2612,7 +2615,7 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 				report(P_MODEL, &r, "a segment the table ignores moved more than its counters: before %s; after %s",
 				       flow_str(&fb->v), flow_str(&fa->v));
 		}
-		if (window && !refused && !challenged && !(cls == XDPCT_PKT_RST && !rst_exact)) {
+		if (vok && window && !refused && !challenged && !(cls == XDPCT_PKT_RST && !rst_exact)) {
 			bool need = ns != st || (q.flags & (F_FIN | F_RST));
 
 			if (!csum_ok && need && !deferred)
@@ -2625,11 +2628,11 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 				check_applied(&r, &q, &fb->v, &fa->v,
 					      cls == XDPCT_PKT_RST ? XDPCT_CT_CLOSE : ns);
 		}
-		if (window && !prot && (rst_below || !synack_exact) && !refused)
+		if (vok && window && !prot && (rst_below || !synack_exact) && !refused)
 			report(P_MODEL, &r, "observed: %s passed unrefused",
 			       rst_below ? "a RST below the receiver's ack" :
 			       "a SYN-ACK that does not ack the SYN");
-		if (reopen && csum_ok) {
+		if (vok && reopen && csum_ok) {
 			const struct xdpct_flow *a = &fa->v;
 			uint32_t end = q.seq + (uint32_t)(q.tcp_len - q.thl) + 1;
 
@@ -2672,7 +2675,8 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 		if (same && ((r.vstat == S(V_PASS_COOKIE) && e->tbl == T_PROT) ||
 			     (r.vstat == S(V_PASS_CT_NEW) && creates == 2 && e->tbl == T_OBS)))
 			continue;
-		report(same ? P_TABLE : P_NO_ENTRY, &r, "%s entry %s appeared on %s",
+		/* the key's in the other table than its port's: the table rule */
+		report(same && e->tbl != tbl ? P_TABLE : P_NO_ENTRY, &r, "%s entry %s appeared on %s",
 		       t_name[e->tbl], gkey_str(&e->k), stat_name[r.vstat]);
 		lives_clear();
 		return;
