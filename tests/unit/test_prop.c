@@ -310,7 +310,7 @@ struct op {
 	int l3_off, family, l4_off, thl, tcp_len, ip_len;
 	const uint8_t *ip, *tcp, *saddr, *daddr;
 	uint8_t flags;
-	uint16_t sport, dport;
+	uint16_t sport, dport, win;
 	uint32_t seq, ack;
 	bool ect, rsv;
 	/* options, walked as Linux does: the last of a kind wins */
@@ -416,6 +416,7 @@ static int m_tcp(const uint8_t *b, int len, int l4, int l4_len, struct op *o)
 	o->seq = pg_rd32(t + 4);
 	o->ack = pg_rd32(t + 8);
 	o->flags = t[13];
+	o->win = pg_rd16(t + 14);
 	o->rsv = t[12] & 0x0f;
 	walk_opts(o);
 	return o->res = R_TCP;
@@ -853,8 +854,7 @@ struct live {
 	int tbl;
 	bool pending;       /* has a pending-map entry (a cookie flow) */
 	struct pg_spec s;   /* a frame of the flow, remote -> local */
-	uint32_t rseq, lseq; /* the remote's next seq, the local's */
-	uint8_t state, flags; /* the entry's, after its last frame */
+	struct xdpct_flow v; /* the entry, after its last frame */
 };
 
 static struct live lives[MAX_LIVE + 1];
@@ -887,7 +887,7 @@ static void lives_clear(void)
 
 /* spec: a frame of the flow to build more from; NULL: one from q alone */
 static void live_add(const gkey *k, int tbl, bool pending, const struct pg_spec *spec,
-		     const struct op *q, uint32_t rseq, uint32_t lseq)
+		     const struct op *q, const struct xdpct_flow *v)
 {
 	struct live *l;
 
@@ -912,10 +912,7 @@ static void live_add(const gkey *k, int tbl, bool pending, const struct pg_spec 
 	}
 	l->s.payload = NULL;
 	l->s.payload_len = 0;
-	l->rseq = rseq;
-	l->lseq = lseq;
-	l->state = XDPCT_CT_NONE;
-	l->flags = 0;
+	l->v = *v;
 }
 
 /* ---- the addresses: xdpct_local, martian sources, MACs ---- */
@@ -1580,26 +1577,49 @@ static void forged_ack(struct pg_spec *a)
 	}
 }
 
-/* A frame of a live flow, remote -> local: at its sequence numbers, near
- * them, or anywhere. */
+/* A sequence number at one of the edges a window check draws around the
+ * entry's numbers (docs/conntrack.md), near one, or anywhere. */
+static uint32_t edge(const uint32_t *e, int n)
+{
+	uint32_t x = rn(100), v = e[rn((uint32_t)n)];
+
+	if (x < 55)
+		return v + rn(3) - 1;
+	if (x < 85)
+		return v + rn(3000) - 1500;
+	return (uint32_t)r64();
+}
+
+/* A frame of a live flow, remote -> local: at the edges of its windows,
+ * near them, or anywhere. */
 static void flow_frame(const struct live *l, struct pg_spec *s)
 {
 	static const uint8_t fl[] = { F_ACK, F_ACK | F_PSH, F_FIN | F_ACK, F_RST, F_RST | F_ACK,
 				      F_SYN, F_SYN | F_ACK, F_ACK, F_ACK | F_PSH, F_FIN };
-	uint32_t x = rn(100);
 
 	*s = l->s;
 	s->flags = chance(15) ? (uint8_t)rn(256) : fl[rn(sizeof(fl))];
 	/* what the entry invites: a new connection on a closed one, the
 	 * handshake's ACK again on a pending one */
-	if ((l->state == XDPCT_CT_TIME_WAIT || l->state == XDPCT_CT_CLOSE) && chance(30))
+	if ((l->v.state == XDPCT_CT_TIME_WAIT || l->v.state == XDPCT_CT_CLOSE) && chance(30))
 		s->flags = F_SYN;
-	else if ((l->flags & XDPCT_FLOW_PENDING) && chance(30))
+	else if ((l->v.flags & XDPCT_FLOW_PENDING) && chance(30))
 		s->flags = F_ACK;
-	s->seq = x < 40 ? l->rseq : x < 75 ? l->rseq + rn(3000) - 1000 : (uint32_t)r64();
-	x = rn(100);
-	s->ack = x < 40 ? l->lseq : x < 75 ? l->lseq + rn(3000) - 1000 : (uint32_t)r64();
-	s->win = (uint16_t)rn(65536);
+	{
+		const struct xdpct_dir *R = &l->v.dir[XDPCT_REMOTE], *L = &l->v.dir[XDPCT_LOCAL];
+		uint32_t maw = R->maxwin > 66000 ? R->maxwin : 66000;
+		/* I: seq <= R.maxend; II: end >= R.end - L.maxwin; RST: at
+		 * L.maxack or R.end; III: ack <= L.end; IV: ack >= L.end -
+		 * max(R.maxwin, 66000) */
+		const uint32_t se[] = { R->end, R->end, R->maxend, R->end - L->maxwin, L->maxack };
+		const uint32_t ae[] = { L->end, L->end, L->end - maw, R->maxack };
+
+		s->seq = edge(se, sizeof(se) / sizeof(se[0]));
+		s->ack = edge(ae, sizeof(ae) / sizeof(ae[0]));
+		if (chance(10))
+			s->ack = 0; /* a RST's may be 0: as if it acked all */
+	}
+	s->win = chance(5) ? 0 : (uint16_t)rn(65536);
 	if (s->flags & F_SYN)
 		valid_opts(&s->opts, true);
 	else
@@ -1702,14 +1722,15 @@ static long n_atomic;        /* well-formed TCP behind an atomic fragment header
  * table) */
 enum {
 	MC_FLAGS_PROT, MC_FLAGS_OBS, MC_NOT_LOCAL, MC_BAD_SRC_PROT, MC_BAD_SRC_OBS,
-	MC_COOKIE_OLDER, MC_COOKIE_NEWER, MC_FLOW_INVALID, MC_FLOW_IGNORE, MC_FLOW_WINDOW,
-	MC_DECOY, MC_REOPEN_DEFER, MC_MAX
+	MC_COOKIE_OLDER, MC_COOKIE_NEWER, MC_FLOW_INVALID, MC_FLOW_IGNORE, MC_FLOW_WINDOW_OK,
+	MC_FLOW_WINDOW_OUT, MC_DECOY, MC_REOPEN_DEFER, MC_MAX
 };
 static const char *const mc_name[MC_MAX] = {
 	"invalid flags, protected", "invalid flags, observed", "not local",
 	"bad source, protected", "bad source, observed SYN", "valid cookie of the older key",
 	"valid cookie of the newer key", "flow packet invalid in its state",
-	"flow packet the table ignores", "flow packet through the window checks",
+	"flow packet the table ignores", "flow packet in the window",
+	"flow packet out of the window",
 	"packet with an entry in the other table only", "reopening SYN deferred (checksum)",
 };
 static long mc[MC_MAX];
@@ -2038,6 +2059,46 @@ static bool after(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) > 0;
 }
 
+/* The window checks of docs/conntrack.md ("What a segment must pass",
+ * 3), for a remote segment on entry f in state st: WIN_OK, or the check
+ * it fails. Before them, as netfilter's tcp_in_window, an opener's SYN
+ * past its end in SYN_SENT (or the replier's in SYN_RECV) restarts its
+ * side (RFC 793): only a SYN, where netfilter takes any segment; and a
+ * RST is checked by its seq in every state (netfilter checks one with
+ * seq 0 in SYN_SENT by its ack only). WIN_ANY: a sender not seen yet (a
+ * mid-stream pickup, which the test never makes): not judged. */
+enum { WIN_OK, WIN_SEQ, WIN_ACK, WIN_ANY };
+
+static int window_model(const struct xdpct_flow *f, const struct op *q, int st, int dir)
+{
+	struct xdpct_dir S = f->dir[XDPCT_REMOTE], R = f->dir[XDPCT_LOCAL];
+	bool syn = q->flags & F_SYN, has_ack = q->flags & F_ACK, rst = q->flags & F_RST;
+	uint32_t len = (uint32_t)(q->tcp_len - q->thl), seq = q->seq, ack = q->ack, maxackwin;
+	uint32_t end = seq + len + syn + !!(q->flags & F_FIN);
+
+	if (!(f->flags & XDPCT_FLOW_SEEN_REMOTE))
+		return WIN_ANY;
+	if (((st == XDPCT_CT_SYN_SENT && dir == XDPCT_DIR_ORIG) ||
+	     (st == XDPCT_CT_SYN_RECV && dir == XDPCT_DIR_REPLY)) && after(end, S.end)) {
+		if (syn) { /* the opener restarted with a higher ISN */
+			S.end = S.maxend = end;
+			S.maxwin = q->win ? q->win : 1;
+		}
+	}
+	if (!has_ack || (rst && ack == 0))
+		ack = R.end; /* no ACK: it acks all the receiver sent */
+	if (seq == end && !rst)
+		seq = end = S.end; /* no data: checked by its ack only */
+	if (after(seq, S.maxend) || !after(end, S.end - R.maxwin - 1))
+		return WIN_SEQ; /* I, II */
+	maxackwin = S.maxwin > 66000 ? S.maxwin : 66000;
+	if (after(ack, R.end) || !after(ack, R.end - maxackwin - 1))
+		return WIN_ACK; /* III, IV */
+	if (syn && has_ack && (f->flags & XDPCT_FLOW_SEEN_LOCAL) && ack != R.end)
+		return WIN_ACK; /* a SYN-ACK acks exactly the SYN */
+	return WIN_OK;
+}
+
 /* The property a verdict the model did not expect breaks: the rule the
  * program's counter names, when it names one. */
 static int prop_of_stat(int vstat)
@@ -2100,20 +2161,41 @@ static const char *flow_str(const struct xdpct_flow *f)
 	return s;
 }
 
-/* What a remote segment that went through the window checks and applied
- * may have changed: its own side's numbers, counters and flags, the other
- * side's window bounds (docs/conntrack.md); never the local side's end and
- * ack, counters, flags or shift, nor the tag, lock, flags but SEEN_REMOTE,
- * or the first-seen time. want_state: the state it must now be in. */
+/* What a remote segment that passed the window checks changed: its own
+ * side's end (the highest seq + len), maxack (its highest ACK; its first
+ * taken as it is), maxwin (its largest window, scaled once both SYNs
+ * offered a shift), the local side's maxend (ack + window, +1 for a zero
+ * window) and maxwin (grown by what the remote sent past its maxend), as
+ * netfilter does (docs/conntrack.md); counters and flags seen; never the
+ * local side's end, maxack, counters, flags or shift, the tag, the first
+ * seen time, or the flags but SEEN_REMOTE. A SYN that restarts its side
+ * (window_model) resets it first; the remote side's maxend is not
+ * judged. want_state: the state it must now be in. */
 static void check_applied(const struct run *r, const struct op *q, const struct xdpct_flow *b,
 			  const struct xdpct_flow *a, int want_state)
 {
 	const struct xdpct_dir *bl = &b->dir[XDPCT_LOCAL], *al = &a->dir[XDPCT_LOCAL];
+	const struct xdpct_dir *bs = &b->dir[XDPCT_REMOTE], *as = &a->dir[XDPCT_REMOTE];
+	bool syn = q->flags & F_SYN, has_ack = q->flags & F_ACK;
+	int dir = b->flags & XDPCT_FLOW_REMOTE_OPENED ? XDPCT_DIR_ORIG : XDPCT_DIR_REPLY;
 	uint32_t len = (uint32_t)(q->tcp_len - q->thl);
-	uint32_t end = q->seq + len + !!(q->flags & F_SYN) + !!(q->flags & F_FIN);
+	uint32_t end = q->seq + len + syn + !!(q->flags & F_FIN);
 	bool empty = !len && !(q->flags & (F_SYN | F_FIN | F_RST));
-	uint32_t want_end = empty || !after(end, b->dir[XDPCT_REMOTE].end) ?
-				    b->dir[XDPCT_REMOTE].end : end;
+	bool restart = syn && after(end, bs->end) &&
+		       ((b->state == XDPCT_CT_SYN_SENT && dir == XDPCT_DIR_ORIG) ||
+			(b->state == XDPCT_CT_SYN_RECV && dir == XDPCT_DIR_REPLY));
+	uint32_t want_end = empty || !after(end, bs->end) ? bs->end : end;
+	uint32_t ack = !has_ack || ((q->flags & F_RST) && !q->ack) ? bl->end : q->ack;
+	uint32_t scale = b->wscale[0] == 0xf || b->wscale[1] == 0xf ? 0 : b->wscale[XDPCT_REMOTE] & 0xf;
+	uint32_t win = syn ? q->win : (uint32_t)q->win << scale;
+	uint32_t s_maxwin = restart ? (q->win ? q->win : 1) : bs->maxwin;
+	uint32_t s_maxend = restart ? end : bs->maxend, e2 = empty ? bs->end : end;
+	uint32_t want_maxwin = s_maxwin < win ? win : s_maxwin;
+	uint32_t want_maxack = has_ack && (!(b->tcp_flags[XDPCT_REMOTE] & F_ACK) ||
+					  after(ack, bs->maxack)) ? ack : bs->maxack;
+	uint32_t want_lmaxend = after(ack + win, bl->maxend - 1) ? ack + win + !win : bl->maxend;
+	uint32_t want_lmaxwin = (b->flags & XDPCT_FLOW_SEEN_LOCAL) && after(e2, s_maxend) ?
+					bl->maxwin + (e2 - s_maxend) : bl->maxwin;
 	const char *what = NULL;
 
 	if (a->state != want_state)
@@ -2136,11 +2218,20 @@ static void check_applied(const struct run *r, const struct op *q, const struct 
 		what = "the remote side's flags seen";
 	else if (!(q->flags & F_SYN) && a->wscale[XDPCT_REMOTE] != b->wscale[XDPCT_REMOTE])
 		what = "the remote side's shift (no SYN)";
-	else if (a->dir[XDPCT_REMOTE].end != want_end)
+	else if (as->end != want_end)
 		what = "the remote side's end";
+	else if (as->maxwin != want_maxwin)
+		what = "the remote side's maxwin";
+	else if (!restart && as->maxack != want_maxack)
+		what = "the remote side's maxack";
+	else if (al->maxend != want_lmaxend)
+		what = "the local side's maxend";
+	else if (al->maxwin != want_lmaxwin)
+		what = "the local side's maxwin";
 	if (what)
-		report(P_MODEL, r, "applied segment: %s; want state %d end %u; before %s; after %s",
-		       what, want_state, want_end, flow_str(b), flow_str(a));
+		report(P_MODEL, r, "applied segment: %s; want state %d end %u maxwin %u maxack %u, local maxend %u maxwin %u; before %s; after %s",
+		       what, want_state, want_end, want_maxwin, want_maxack, want_lmaxend,
+		       want_lmaxwin, flow_str(b), flow_str(a));
 }
 
 /* The model's expectation for one frame, and all the checks. spec: what
@@ -2158,7 +2249,7 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 	const struct ent *fb = NULL, *fa;
 	gkey k, pbefore[MAX_ENT], pafter[MAX_ENT];
 	int nb, na, npb, npa, tbl = T_PROT, why = P_MODEL, err_want = -1, creates = 0;
-	int ck0 = -1, ck1 = -1, ns = -1, st = 0, cls = 0, dir = 0, ct_inv_want = 0;
+	int ck0 = -1, ck1 = -1, ns = -1, st = 0, cls = 0, dir = 0, ct_inv_want = 0, wres = WIN_ANY;
 	bool prot = false, tx_ok = false, have_f = false, syn_only = false, maybe = true;
 	bool nl_want = false, lost_want = false, older0 = false, older1 = false;
 	bool other_tbl = false, csum_ok = true, window = false, ignore = false, invalid = false;
@@ -2298,7 +2389,6 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 			 * refusing: the model takes either, then checks what
 			 * each must do */
 			window = true;
-			mc[MC_FLOW_WINDOW]++;
 			ct_inv_want = -1;
 			if (ns == XDPCT_CT_CLOSE_WAIT && st == XDPCT_CT_FIN_WAIT && !fin_acked)
 				ns = st; /* only the other side's ACK of the FIN */
@@ -2319,13 +2409,24 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 			}
 			if (cls == XDPCT_PKT_SYNACK && (f.flags & XDPCT_FLOW_SEEN_LOCAL))
 				synack_exact = q.ack == L->end;
-			vmask = VM(V_PASS_FLOW);
-			if (prot) {
-				vmask |= VM(V_DROP_ACK_WINDOW) | (cls == XDPCT_PKT_RST ?
-						VM(V_DROP_RST_WINDOW) : VM(V_DROP_SEQ_WINDOW));
-				if (rst_below || !synack_exact)
-					vmask &= ~VM(V_PASS_FLOW);
+			wres = window_model(&f, &q, st, dir);
+			if (wres == WIN_OK && rst_below)
+				wres = WIN_SEQ; /* below the receiver's ack: as outside */
+			if (wres == WIN_ANY) {
+				vmask = VM(V_PASS_FLOW);
+				if (prot) {
+					vmask |= VM(V_DROP_ACK_WINDOW) | (cls == XDPCT_PKT_RST ?
+							VM(V_DROP_RST_WINDOW) : VM(V_DROP_SEQ_WINDOW));
+					if (rst_below || !synack_exact)
+						vmask &= ~VM(V_PASS_FLOW);
+				}
+				break;
 			}
+			mc[wres == WIN_OK ? MC_FLOW_WINDOW_OK : MC_FLOW_WINDOW_OUT]++;
+			ct_inv_want = wres != WIN_OK;
+			vmask = !prot || wres == WIN_OK ? VM(V_PASS_FLOW) :
+				wres == WIN_ACK ? VM(V_DROP_ACK_WINDOW) :
+				cls == XDPCT_PKT_RST ? VM(V_DROP_RST_WINDOW) : VM(V_DROP_SEQ_WINDOW);
 			break;
 		}
 		/* no entry */
@@ -2709,10 +2810,7 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 			     v->packets[XDPCT_REMOTE] != 1))
 				report(P_ENTRY, &r, "observed SYN: entry %s; want SYN_SENT, remote opened, end %u",
 				       flow_str(v), q.seq + plen + 1);
-			live_add(&k, t, t == T_PROT, spec, &q, e->v.dir[XDPCT_REMOTE].end,
-				 e->v.dir[XDPCT_LOCAL].end);
-			lives[n_live - 1].state = v->state;
-			lives[n_live - 1].flags = v->flags;
+			live_add(&k, t, t == T_PROT, spec, &q, v);
 		}
 		if (r.vstat == S(V_PASS_COOKIE) && ent_find(ea, na, &k, T_OBS) &&
 		    !ent_find(eb, nb, &k, T_OBS))
@@ -2722,10 +2820,7 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 		int li = live_find(&k, tbl);
 
 		if (li >= 0) { /* the next frames near the new numbers */
-			lives[li].rseq = fa->v.dir[XDPCT_REMOTE].end;
-			lives[li].lseq = fa->v.dir[XDPCT_LOCAL].end;
-			lives[li].state = fa->v.state;
-			lives[li].flags = fa->v.flags;
+			lives[li].v = fa->v;
 		}
 	}
 	/* the pending map gains an entry only with a cookie ACK */
@@ -3084,9 +3179,7 @@ static void step(void)
 			fprintf(stderr, "test_prop: flow write: %s\n", strerror(errno));
 			exit(2);
 		}
-		live_add(&k, tbl, pending, &s, &q, s.seq, s.ack);
-		lives[n_live - 1].state = f.state;
-		lives[n_live - 1].flags = f.flags;
+		live_add(&k, tbl, pending, &s, &q, &f);
 		kind_made[kind]++; /* an entry, not a frame */
 		break;
 	}
