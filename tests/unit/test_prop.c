@@ -29,11 +29,16 @@
  *    creates an xdpct_observed4/6 entry only, xdpct_flows4/6 gain entries
  *    only from valid cookie ACKs, and an entry in the other table is never
  *    used (a reopened TIME_WAIT/CLOSE entry keeps its key and table);
+ *  - a flow's packet gets the verdict of the transition table, its
+ *    refinements and the window checks (docs/conntrack.md, "What a segment
+ *    must pass": I-IV, the SYN-ACK's ack, RSTs exact, challenged or below
+ *    the receiver's ack), dropped on a protected port and counted in
+ *    ct_invalid on an observed one; an accepted one moves the state and
+ *    the numbers as documented, an ignored one only its counters;
  *  - every entry of the four tables has the tag xdpct_key_tag() of its key,
  *    its lock free and a state below XDPCT_CT_MAX; a packet changes no
  *    entry but its own flow's, and a refused one (dropped, invalid in the
- *    state, challenged RST) not even that; a flow's packet moves its state
- *    only as the transition table and its refinements say;
+ *    state, challenged RST) not even that;
  *  - a state change (and a FIN or closing RST) from a segment whose TCP
  *    checksum does not verify waits for TC: the frame passes with
  *    XDPCT_META_CT metadata (ct_csum_defer) and the entry stays as it was;
@@ -852,7 +857,6 @@ static void map_clear(int fd)
 struct live {
 	gkey k;
 	int tbl;
-	bool pending;       /* has a pending-map entry (a cookie flow) */
 	struct pg_spec s;   /* a frame of the flow, remote -> local */
 	struct xdpct_flow v; /* the entry, after its last frame */
 };
@@ -886,7 +890,7 @@ static void lives_clear(void)
 }
 
 /* spec: a frame of the flow to build more from; NULL: one from q alone */
-static void live_add(const gkey *k, int tbl, bool pending, const struct pg_spec *spec,
+static void live_add(const gkey *k, int tbl, const struct pg_spec *spec,
 		     const struct op *q, const struct xdpct_flow *v)
 {
 	struct live *l;
@@ -897,7 +901,6 @@ static void live_add(const gkey *k, int tbl, bool pending, const struct pg_spec 
 	memset(l, 0, sizeof(*l));
 	l->k = *k;
 	l->tbl = tbl;
-	l->pending = pending;
 	if (spec) {
 		l->s = *spec;
 	} else {
@@ -2810,7 +2813,7 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 			     v->packets[XDPCT_REMOTE] != 1))
 				report(P_ENTRY, &r, "observed SYN: entry %s; want SYN_SENT, remote opened, end %u",
 				       flow_str(v), q.seq + plen + 1);
-			live_add(&k, t, t == T_PROT, spec, &q, v);
+			live_add(&k, t, spec, &q, v);
 		}
 		if (r.vstat == S(V_PASS_COOKIE) && ent_find(ea, na, &k, T_OBS) &&
 		    !ent_find(eb, nb, &k, T_OBS))
@@ -3179,7 +3182,7 @@ static void step(void)
 			fprintf(stderr, "test_prop: flow write: %s\n", strerror(errno));
 			exit(2);
 		}
-		live_add(&k, tbl, pending, &s, &q, &f);
+		live_add(&k, tbl, &s, &q, &f);
 		kind_made[kind]++; /* an entry, not a frame */
 		break;
 	}
