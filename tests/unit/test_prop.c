@@ -116,8 +116,9 @@
 #define OUT_CAP (PG_MAX_FRAME + 256)
 #define MAX_FRAME 2400 /* generated frames stay within one test_run page */
 /* Below this many frames coverage is not judged (skip): the rarest
- * counters (ct_reopen, pass_syn_tracked) average 14 at 20,000 frames, so
- * a run that reaches none of one is a 1e-6 event, not bad luck. */
+ * (ct_pending_lost, lost_lookup, a reopening SYN left to TC) average 14
+ * to 21 at 20,000 frames, so a run that reaches none of one is a 1e-6
+ * event, not bad luck. */
 #define COVERAGE_MIN 20000
 #define CONF_EVERY 1000    /* frames between config changes */
 
@@ -1613,9 +1614,9 @@ static void flow_frame(const struct live *l, struct pg_spec *s)
 	s->flags = chance(15) ? (uint8_t)rn(256) : fl[rn(sizeof(fl))];
 	/* what the entry invites: a new connection on a closed one, the
 	 * handshake's ACK again on a pending one */
-	if ((l->v.state == XDPCT_CT_TIME_WAIT || l->v.state == XDPCT_CT_CLOSE) && chance(30))
+	if ((l->v.state == XDPCT_CT_TIME_WAIT || l->v.state == XDPCT_CT_CLOSE) && chance(50))
 		s->flags = F_SYN;
-	else if ((l->v.flags & XDPCT_FLOW_PENDING) && chance(30))
+	else if ((l->v.flags & XDPCT_FLOW_PENDING) && chance(50))
 		s->flags = F_ACK;
 	{
 		const struct xdpct_dir *R = &l->v.dir[XDPCT_REMOTE], *L = &l->v.dir[XDPCT_LOCAL];
@@ -1661,7 +1662,7 @@ static void test_flow(struct pg_spec *s, struct xdpct_flow *f, int *tbl, bool *p
 	f->state = chance(4) ? XDPCT_CT_NONE : (enum xdpct_ct_state)(1 + rn(XDPCT_CT_MAX - 1));
 	f->flags = XDPCT_FLOW_SEEN_REMOTE | (chance(90) ? XDPCT_FLOW_SEEN_LOCAL : 0) |
 		   (chance(50) ? XDPCT_FLOW_REMOTE_OPENED : 0) | (chance(20) ? XDPCT_FLOW_ADOPTED : 0);
-	*pending = *tbl == T_PROT && chance(15);
+	*pending = *tbl == T_PROT && chance(25);
 	if (*pending) {
 		f->state = XDPCT_CT_SYN_RECV;
 		f->flags |= XDPCT_FLOW_PENDING | XDPCT_FLOW_COOKIE | XDPCT_FLOW_REMOTE_OPENED |
@@ -3150,11 +3151,16 @@ static void step(void)
 		gkey k = lives[li].k;
 
 		for (; burst > 0 && li >= 0; burst--, li = live_find(&k, tbl)) {
+			bool reopen = (lives[li].v.state == XDPCT_CT_TIME_WAIT ||
+				       lives[li].v.state == XDPCT_CT_CLOSE);
+
 			flow_frame(&lives[li], &s);
 			n = build(&s, b, &L);
 			if (n <= 0)
 				break;
-			if (chance(8)) /* a checksum XDP cannot verify: TC decides */
+			reopen &= (s.flags & (F_SYN | F_ACK)) == F_SYN;
+			/* a checksum XDP cannot verify: TC decides */
+			if (chance(reopen ? 25 : 8))
 				b[L.l4_off + 16] ^= (uint8_t)(1 + rn(255));
 			if (chance(25)) {
 				n = mutate(b, n, L.l4_off + L.tcp_hlen);
@@ -3191,7 +3197,7 @@ static void step(void)
 		/* now and then without its pending-map entry (the LRU took
 		 * it): no attributes to hand over, ct_pending_lost */
 		if (flow_set(&k, tbl, &f) ||
-		    (pending && chance(70) && bpf_map_update_elem(pending_fd, &k, &pe, BPF_ANY))) {
+		    (pending && chance(60) && bpf_map_update_elem(pending_fd, &k, &pe, BPF_ANY))) {
 			fprintf(stderr, "test_prop: flow write: %s\n", strerror(errno));
 			exit(2);
 		}
