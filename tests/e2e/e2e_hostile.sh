@@ -83,7 +83,7 @@ bg_ns "$NS_SRV" "$LAB_TMP/obs.log" "$TCPPEER" serve --port $OBS --backlog 1024
 wait_port "$NS_SRV" $PORT 5 && wait_port "$NS_SRV" $OBS 5 || die "servers" setup
 
 # ---- 1. blind segments against paused transfers ----
-PAUSE=12
+PAUSE=20
 pids=()
 for ((i = 0; i < N_CONN; i++)); do
 	bg_ns "$NS_CLI" "$LAB_TMP/c$i.log" "$TCPPEER" connect --addr "$SRV4" --port $PORT \
