@@ -281,8 +281,8 @@ __noinline int ct_update(struct xdpct_flow *f, const struct ct_seg *s, int side,
 		rcv.maxend = ack + win + !win;
 	if (local && has_ack && seq_after(ack, rcv.end))
 		rcv.end = ack; /* the local stack got what we did not see */
-	if (!syn && seq_after(snd.end, snd.maxend))
-		snd.maxend = snd.end;
+	if (local && !syn && seq_after(snd.end, snd.maxend))
+		snd.maxend = snd.end; /* what the local stack sent it could send */
 	f->dir[side] = snd;
 	f->dir[side ^ 1] = rcv;
 	if (syn)
