@@ -2613,6 +2613,213 @@ static void test_syn_bad_options(void)
 		}
 }
 
+/* ---- issue 9: transit traffic and sources Linux never answers ---- */
+
+/* One packet whose only counters must be xdp_packets, vstat and detail;
+ * PASS: untouched; no flow or pending entry made. */
+static void expect_exact(const char *name, const uint8_t *pkt, int len, uint32_t verdict,
+			 int vstat, int detail)
+{
+	static struct res r;
+
+	ck_begin("xdp.%s", name);
+	run(pkt, len, &r);
+	if (CK(r.err == 0, "test_run: %s", strerror(-r.err))) {
+		CK(r.verdict == verdict, "verdict %s, want %s (counters %s)", vname(r.verdict),
+		   vname(verdict), moved(&r));
+		ck_exact(&r, vstat, detail, "counters");
+		if (verdict == XDP_PASS)
+			ck_untouched(&r, pkt, len);
+	}
+	CK(flows_count() == 0 && map_count(pending_fd) == 0, "%d flow and %d pending entries",
+	   flows_count(), map_count(pending_fd));
+	flows_clear();
+	ck_end();
+}
+
+static int set_local(int family, const uint8_t *addr)
+{
+	struct xdpct_local_key k;
+	uint8_t one = 1;
+
+	memset(&k, 0, sizeof(k));
+	k.family = (uint32_t)family;
+	memcpy(k.addr, addr, family == 4 ? 4 : 16);
+	return bpf_map_update_elem(local_fd, &k, &one, BPF_ANY);
+}
+
+/* XDPCT_CFG_LOCAL_ONLY: a protected port on an address that is not this
+ * host's (a router's or a bridge's transit traffic) is not ours: no
+ * SYN-ACK, no cookie check, no drop. */
+static void test_local_only(void)
+{
+	static const uint8_t OTHER4[4] = { 10, 0, 0, 99 };
+	static const uint8_t OTHER6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					    0, 0x99 };
+	uint8_t b[PG_MAX_FRAME];
+	struct pg_layout L;
+	struct pg_spec s;
+	char nm[100];
+	int n;
+
+	flows_clear();
+	map_clear(local_fd);
+	for (int f = 4; f <= 6; f += 2) {
+		const uint8_t *other = f == 4 ? OTHER4 : OTHER6;
+		int alen = f == 4 ? 4 : 16;
+
+		/* no address known yet: nothing is ours */
+		set_cfg(CFG_ALL | XDPCT_CFG_LOCAL_ONLY, &K1, NULL);
+		n = syn_frame(f, b, &L, &s);
+		snprintf(nm, sizeof(nm), "local_only.%s.empty_table_syn_passed", fam(f));
+		expect_exact(nm, b, n, XDP_PASS, S(V_PASS_NOT_LOCAL), -1);
+
+		CK(!set_local(f, f == 4 ? SRV4 : SRV6), "xdpct_local write: %s", strerror(errno));
+		n = syn_frame(f, b, &L, &s);
+		snprintf(nm, sizeof(nm), "local_only.%s.syn_to_local_answered", fam(f));
+		expect_pkt(nm, b, n, XDP_TX, S(V_TX_SYNACK), S(SYN_SEEN));
+
+		n = syn_frame(f, b, &L, &s);
+		memcpy(s.daddr, other, alen);
+		n = build(&s, b, &L);
+		snprintf(nm, sizeof(nm), "local_only.%s.syn_to_other_passed", fam(f));
+		expect_exact(nm, b, n, XDP_PASS, S(V_PASS_NOT_LOCAL), -1);
+
+		/* an ACK, a valid cookie even: not checked, not dropped */
+		base_spec(&s, f, PORT);
+		memcpy(s.daddr, other, alen);
+		s.flags = F_ACK;
+		s.ack = rnd32();
+		n = build(&s, b, &L);
+		snprintf(nm, sizeof(nm), "local_only.%s.ack_to_other_passed", fam(f));
+		expect_exact(nm, b, n, XDP_PASS, S(V_PASS_NOT_LOCAL), -1);
+		{
+			struct pg_spec a;
+			int na = forged_ack(f, &K1, 1, slot_of(mono_ns()), XDPCT_OPT_WSCALE_NONE,
+					    L_NOTS, b, &a);
+
+			memcpy(a.daddr, other, alen);
+			na = build(&a, b, &L);
+			snprintf(nm, sizeof(nm), "local_only.%s.cookie_ack_to_other_passed", fam(f));
+			expect_exact(nm, b, na, XDP_PASS, S(V_PASS_NOT_LOCAL), -1);
+		}
+		s.flags = F_RST;
+		n = build(&s, b, &L);
+		snprintf(nm, sizeof(nm), "local_only.%s.rst_to_other_passed", fam(f));
+		expect_exact(nm, b, n, XDP_PASS, S(V_PASS_NOT_LOCAL), -1);
+		/* the same ACK to this host: the cookie check, dropped */
+		memcpy(s.daddr, f == 4 ? SRV4 : SRV6, alen);
+		s.flags = F_ACK;
+		n = build(&s, b, &L);
+		snprintf(nm, sizeof(nm), "local_only.%s.ack_to_local_checked", fam(f));
+		expect_exact(nm, b, n, XDP_DROP, S(V_DROP_COOKIE_BAD), -1);
+
+		/* without the flag every address is ours */
+		set_cfg(CFG_ALL, &K1, NULL);
+		n = syn_frame(f, b, &L, &s);
+		memcpy(s.daddr, other, alen);
+		n = build(&s, b, &L);
+		snprintf(nm, sizeof(nm), "local_only.%s.flag_off_syn_to_other_answered", fam(f));
+		expect_pkt(nm, b, n, XDP_TX, S(V_TX_SYNACK), S(SYN_SEEN));
+	}
+	map_clear(local_fd);
+	set_cfg(CFG_ALL, &K1, NULL);
+}
+
+/* Sources Linux never answers (martians) and frames not sent to this
+ * host's MAC: no SYN-ACK (a reflection), no entry, on a protected port
+ * dropped; the neighbours of each range answered. */
+static void test_bad_sources(void)
+{
+	static const struct { const char *n; uint8_t a[4]; bool bad; } s4[] = {
+		{ "zero", { 0, 0, 0, 0 }, true },          { "0_8", { 0, 1, 2, 3 }, true },
+		{ "loopback", { 127, 0, 0, 1 }, true },    { "127_8_top", { 127, 255, 255, 254 }, true },
+		{ "multicast", { 224, 0, 0, 1 }, true },   { "224_4_top", { 239, 255, 255, 255 }, true },
+		{ "broadcast", { 255, 255, 255, 255 }, true },
+		{ "1_0_0_1", { 1, 0, 0, 1 }, false },      { "126_255", { 126, 255, 255, 255 }, false },
+		{ "128_0", { 128, 0, 0, 1 }, false },      { "223_255", { 223, 255, 255, 255 }, false },
+		{ "240_0", { 240, 0, 0, 1 }, false },      { "255_255_255_254", { 255, 255, 255, 254 }, false },
+	};
+	static const struct { const char *n; uint8_t a[16]; bool bad; } s6[] = {
+		{ "unspecified", { 0 }, true },
+		{ "loopback", { [15] = 1 }, true },
+		{ "multicast_ff02", { 0xff, 0x02, [15] = 1 }, true },
+		{ "multicast_ff0e", { 0xff, 0x0e, [15] = 1 }, true },
+		{ "v4_mapped", { [10] = 0xff, [11] = 0xff, 10, 0, 0, 1 }, true },
+		{ "v4_mapped_zero", { [10] = 0xff, [11] = 0xff }, true },
+		{ "2", { [15] = 2 }, false },
+		{ "fe00", { 0xfe, 0x00, [15] = 1 }, false },
+		{ "link_local", { 0xfe, 0x80, [15] = 1 }, false },
+		{ "v4_compatible_ffff_fffe", { [10] = 0xff, [11] = 0xfe, 10, 0, 0, 1 }, false },
+	};
+	static const struct { const char *n; uint8_t m[6]; bool if_mac; bool bad; } macs[] = {
+		{ "broadcast", { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, false, true },
+		{ "ipv4_multicast", { 0x01, 0x00, 0x5e, 0, 0, 1 }, false, true },
+		{ "ipv6_multicast", { 0x33, 0x33, 0, 0, 0, 1 }, false, true },
+		{ "other_unicast_if_mac_set", { 0x02, 0, 0, 0, 0, 0x03 }, true, true },
+		{ "other_unicast_if_mac_unset", { 0x02, 0, 0, 0, 0, 0x03 }, false, false },
+		{ "own_if_mac_set", { 0x02, 0, 0, 0, 0, 0x02 }, true, false },
+		{ "local_bit_neighbour", { 0x06, 0, 0, 0, 0, 0x02 }, true, true },
+	};
+	uint8_t b[PG_MAX_FRAME];
+	struct pg_layout L;
+	struct pg_spec s;
+	char nm[120];
+	int n;
+
+	set_cfg(CFG_ALL, &K1, NULL);
+	flows_clear();
+	for (int f = 4; f <= 6; f += 2) {
+		int cnt = f == 4 ? (int)(sizeof(s4) / sizeof(s4[0])) : (int)(sizeof(s6) / sizeof(s6[0]));
+
+		for (int i = 0; i < cnt; i++) {
+			const char *sn = f == 4 ? s4[i].n : s6[i].n;
+			bool bad = f == 4 ? s4[i].bad : s6[i].bad;
+
+			n = syn_frame(f, b, &L, &s);
+			memcpy(s.saddr, f == 4 ? s4[i].a : s6[i].a, f == 4 ? 4 : 16);
+			n = build(&s, b, &L);
+			snprintf(nm, sizeof(nm), "bad_source.%s.%s.syn", fam(f), sn);
+			if (bad)
+				expect_exact(nm, b, n, XDP_DROP, S(V_DROP_BAD_SOURCE), -1);
+			else
+				expect_pkt(nm, b, n, XDP_TX, S(V_TX_SYNACK), S(SYN_SEEN));
+			if (!bad)
+				continue;
+			s.flags = F_ACK;
+			s.ack = rnd32();
+			memset(&s.opts, 0, sizeof(s.opts));
+			n = build(&s, b, &L);
+			snprintf(nm, sizeof(nm), "bad_source.%s.%s.ack", fam(f), sn);
+			expect_exact(nm, b, n, XDP_DROP, S(V_DROP_BAD_SOURCE), -1);
+			/* an observed port: never dropped, never tracked */
+			s.flags = F_SYN;
+			s.dport = 8080;
+			n = build(&s, b, &L);
+			snprintf(nm, sizeof(nm), "bad_source.%s.%s.syn_observed_port", fam(f), sn);
+			expect_exact(nm, b, n, XDP_PASS, S(V_PASS_UNTRACKED), S(CT_INVALID));
+		}
+		for (unsigned int i = 0; i < sizeof(macs) / sizeof(macs[0]); i++) {
+			set_cfg(CFG_ALL, &K1, NULL);
+			if (macs[i].if_mac) {
+				uint32_t zero = 0;
+
+				memcpy(cfg_now.if_mac, SRV_MAC, 6);
+				CK(!bpf_map_update_elem(cfg_fd, &zero, &cfg_now, BPF_ANY), "config write");
+			}
+			n = syn_frame(f, b, &L, &s);
+			memcpy(s.dmac, macs[i].m, 6);
+			n = build(&s, b, &L);
+			snprintf(nm, sizeof(nm), "bad_mac.%s.%s.syn", fam(f), macs[i].n);
+			if (macs[i].bad)
+				expect_exact(nm, b, n, XDP_DROP, S(V_DROP_BAD_SOURCE), -1);
+			else
+				expect_pkt(nm, b, n, XDP_TX, S(V_TX_SYNACK), S(SYN_SEEN));
+		}
+	}
+	set_cfg(CFG_ALL, &K1, NULL);
+}
+
 static void test_flags_and_foreign(void)
 {
 	uint8_t b[PG_MAX_FRAME];
@@ -3078,6 +3285,8 @@ int main(void)
 	test_tc_unparsed();
 	test_syn_bad_options();
 	test_flags_and_foreign();
+	test_local_only();
+	test_bad_sources();
 
 	/* xdpct_tc_in needs a real listener: covered by tests/e2e */
 	ck_begin("xdp.counters.one_verdict_per_packet");
