@@ -13,6 +13,7 @@
  * docs' tables, never from bpf/conntrack.h. A packet the flow refuses
  * must leave the entry as it was, its idle time included. Maps are not
  * pinned. */
+#define _GNU_SOURCE /* unshare() */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,6 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/tcp.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -1877,6 +1886,8 @@ static void adopted_established(const struct conn *c, struct xdpct_flow *fl)
 {
 	memset(fl, 0, sizeof(*fl));
 	fl->tag = key_tag(c);
+	fl->first_s = (uint32_t)(mono_ns() / 1000000000ULL) - 5; /* adopted a while ago */
+	fl->last_tick = (uint32_t)((mono_ns() - 5000000000ULL) >> XDPCT_TICK_SHIFT);
 	fl->state = XDPCT_CT_ESTABLISHED;
 	fl->flags = XDPCT_FLOW_ADOPTED | XDPCT_FLOW_REMOTE_OPENED;
 	fl->wscale[R] = fl->wscale[L] = 0xf;
@@ -2562,6 +2573,450 @@ static void t_tables(int f)
 	maps_clear();
 }
 
+/* ---- a lost entry is not a lost connection: real sockets ---- */
+
+/* BPF_PROG_TEST_RUN runs XDP on the loopback device of the caller's
+ * network namespace, so bpf_skc_lookup_tcp() there finds the sockets of
+ * this process. The process moves into a namespace of its own (the last
+ * checks), with one address per family on lo that is no martian: a
+ * connection from that address to itself, as XDP would see one from a
+ * remote host. Sequence numbers are read from a packet socket on lo (the
+ * handshake's and the last segment of each side), not from the kernel. */
+#define LIVE_PORT PORT_PROT
+static const uint8_t LIVE4[4] = { 10, 77, 0, 2 };
+static const uint8_t LIVE6[16] = { 0xfd, 0x77, [15] = 2 };
+
+static int netns_setup(char *why, size_t wlen)
+{
+	struct ifreq ifr;
+	struct sockaddr_in sin;
+	struct in6_ifreq {
+		struct in6_addr addr;
+		uint32_t prefixlen;
+		int ifindex;
+	} r6;
+	int fd4 = -1, fd6 = -1, ret = -1;
+
+	if (unshare(CLONE_NEWNET)) {
+		snprintf(why, wlen, "unshare(CLONE_NEWNET): %s", strerror(errno));
+		return -1;
+	}
+	fd4 = socket(AF_INET, SOCK_DGRAM, 0);
+	fd6 = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (fd4 < 0 || fd6 < 0) {
+		snprintf(why, wlen, "socket: %s", strerror(errno));
+		goto out;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd4, SIOCGIFFLAGS, &ifr) || (ifr.ifr_flags |= IFF_UP, ioctl(fd4, SIOCSIFFLAGS, &ifr))) {
+		snprintf(why, wlen, "lo up: %s", strerror(errno));
+		goto out;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo:1");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	memcpy(&sin.sin_addr, LIVE4, 4);
+	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
+	if (ioctl(fd4, SIOCSIFADDR, &ifr)) {
+		snprintf(why, wlen, "10.77.0.2 on lo: %s", strerror(errno));
+		goto out;
+	}
+	memset(&r6, 0, sizeof(r6));
+	memcpy(&r6.addr, LIVE6, 16);
+	r6.prefixlen = 128;
+	r6.ifindex = (int)if_nametoindex("lo");
+	if (ioctl(fd6, SIOCSIFADDR, &r6)) {
+		snprintf(why, wlen, "fd77::2 on lo: %s", strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd4 >= 0)
+		close(fd4);
+	if (fd6 >= 0)
+		close(fd6);
+	return ret;
+}
+
+/* A connection of this process on lo and what the wire showed of it. */
+struct live {
+	int family;
+	int lfd, cfd, sfd; /* listener, client, the server's accepted socket */
+	uint16_t cport;
+	uint32_t cisn, sisn;
+	int cws, sws;          /* shifts of the client's SYN and the server's SYN-ACK */
+	uint32_t c_nxt, s_nxt; /* each side's next seq */
+	uint16_t c_win, s_win; /* the last window each advertised, as on the wire */
+	uint32_t c_maxwin;     /* the largest the client advertised after its SYN, scaled */
+	uint32_t s_ack;        /* the server's last ack */
+};
+
+static void live_close(struct live *lv)
+{
+	if (lv->cfd >= 0)
+		close(lv->cfd);
+	if (lv->sfd >= 0)
+		close(lv->sfd);
+	if (lv->lfd >= 0)
+		close(lv->lfd);
+	lv->cfd = lv->sfd = lv->lfd = -1;
+}
+
+static int unacked(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return -1;
+	return (int)ti.tcpi_unacked;
+}
+
+/* Connects, sends 100 bytes client -> server and 50 back, waits until
+ * both are acked, reads the wire. 0 or -1 (why says). */
+static int live_open(struct live *lv, int family, char *why, size_t wlen)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	socklen_t sl = family == 4 ? sizeof(*s4) : sizeof(*s6);
+	int af = family == 4 ? AF_INET : AF_INET6, one = 1, pfd, n;
+	char data[100];
+	uint8_t frame[PG_MAX_FRAME];
+	uint64_t t0;
+	struct sockaddr_ll sll;
+
+	memset(lv, 0, sizeof(*lv));
+	lv->family = family;
+	lv->lfd = lv->cfd = lv->sfd = -1;
+	lv->cws = lv->sws = -1;
+	pfd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(ETH_P_ALL));
+	if (pfd < 0) {
+		snprintf(why, wlen, "packet socket: %s", strerror(errno));
+		return -1;
+	}
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = (int)if_nametoindex("lo");
+	if (bind(pfd, (struct sockaddr *)&sll, sizeof(sll))) {
+		snprintf(why, wlen, "packet socket bind: %s", strerror(errno));
+		close(pfd);
+		return -1;
+	}
+	memset(&ss, 0, sizeof(ss));
+	if (family == 4) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(LIVE_PORT);
+		memcpy(&s4->sin_addr, LIVE4, 4);
+	} else {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(LIVE_PORT);
+		memcpy(&s6->sin6_addr, LIVE6, 16);
+	}
+	lv->lfd = socket(af, SOCK_STREAM, 0);
+	lv->cfd = socket(af, SOCK_STREAM, 0);
+	if (lv->lfd < 0 || lv->cfd < 0 ||
+	    setsockopt(lv->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(lv->lfd, (struct sockaddr *)&ss, sl) || listen(lv->lfd, 8) ||
+	    connect(lv->cfd, (struct sockaddr *)&ss, sl)) {
+		snprintf(why, wlen, "listen/connect on lo: %s", strerror(errno));
+		goto fail;
+	}
+	lv->sfd = accept(lv->lfd, NULL, NULL);
+	memset(data, 'd', sizeof(data));
+	if (lv->sfd < 0 || write(lv->cfd, data, 100) != 100 || read(lv->sfd, data, 100) != 100 ||
+	    write(lv->sfd, data, 50) != 50 || read(lv->cfd, data, 50) != 50) {
+		snprintf(why, wlen, "data on lo: %s", strerror(errno));
+		goto fail;
+	}
+	t0 = mono_ns();
+	while (unacked(lv->cfd) || unacked(lv->sfd)) {
+		if (mono_ns() - t0 > 5000000000ULL) {
+			snprintf(why, wlen, "data not acked within 5 s");
+			goto fail;
+		}
+		usleep(1000);
+	}
+	usleep(50000); /* a delayed ACK of the last data, if any, goes out */
+	if (getsockname(lv->cfd, (struct sockaddr *)&ss, &sl)) {
+		snprintf(why, wlen, "getsockname: %s", strerror(errno));
+		goto fail;
+	}
+	lv->cport = ntohs(family == 4 ? s4->sin_port : s6->sin6_port);
+	/* the wire: each segment seen once, as it arrives (not outgoing) */
+	for (;;) {
+		struct sockaddr_ll from;
+		socklen_t fl = sizeof(from);
+		struct pg_parsed p;
+		bool from_client;
+
+		n = (int)recvfrom(pfd, frame, sizeof(frame), 0, (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			break;
+		if (from.sll_pkttype == PACKET_OUTGOING || pg_parse(frame, n, &p) ||
+		    p.family != family || p.proto != 6)
+			continue;
+		if (p.sport == lv->cport && p.dport == LIVE_PORT)
+			from_client = true;
+		else if (p.sport == LIVE_PORT && p.dport == lv->cport)
+			from_client = false;
+		else
+			continue;
+		if (from_client) {
+			if (p.flags & F_SYN) {
+				lv->cisn = p.seq;
+				lv->cws = p.ws;
+			} else if (lv->cws >= 0 && lv->sws >= 0 &&
+				   (uint32_t)p.win << lv->cws > lv->c_maxwin) {
+				lv->c_maxwin = (uint32_t)p.win << lv->cws;
+			}
+			lv->c_win = p.win;
+			lv->c_nxt = p.seq + (uint32_t)(p.tcp_len - p.tcp_hlen) +
+				    !!(p.flags & F_SYN) + !!(p.flags & F_FIN);
+		} else {
+			if (p.flags & F_SYN) {
+				lv->sisn = p.seq;
+				lv->sws = p.ws;
+			}
+			lv->s_win = p.win;
+			lv->s_ack = p.ack;
+			lv->s_nxt = p.seq + (uint32_t)(p.tcp_len - p.tcp_hlen) +
+				    !!(p.flags & F_SYN) + !!(p.flags & F_FIN);
+		}
+	}
+	close(pfd);
+	if (lv->cws < 0 || lv->sws < 0 || lv->c_nxt != lv->cisn + 101 || lv->s_nxt != lv->sisn + 51) {
+		snprintf(why, wlen, "the wire does not show the handshake and the data "
+			 "(client ws %d next %u isn %u, server ws %d next %u isn %u)", lv->cws,
+			 lv->c_nxt, lv->cisn, lv->sws, lv->s_nxt, lv->sisn);
+		live_close(lv);
+		return -1;
+	}
+	return 0;
+fail:
+	close(pfd);
+	live_close(lv);
+	return -1;
+}
+
+/* A conn for a live connection: remote = the client, local = the server. */
+static void live_conn(struct conn *c, const struct live *lv, const char *name)
+{
+	conn_init(c, lv->family, K_PROT, true, "%s", name);
+	memcpy(c->raddr, lv->family == 4 ? LIVE4 : LIVE6, lv->family == 4 ? 4 : 16);
+	memcpy(c->laddr, c->raddr, 16);
+	c->rport = lv->cport;
+	c->lport = LIVE_PORT;
+	c->isn[R] = lv->cisn;
+	c->isn[L] = lv->sisn;
+	c->nxt[R] = lv->c_nxt;
+	c->nxt[L] = lv->s_nxt;
+	c->win[R] = lv->c_win;
+	c->win[L] = lv->s_win;
+	c->ws[R] = lv->cws;
+	c->ws[L] = lv->sws;
+}
+
+/* The entry of a connection read from its server socket (docs/conntrack.md,
+ * A lost entry...): each side's end and last ack, the windows each gave
+ * the other, the shifts of their SYNs. */
+static void live_entry(const struct live *lv, uint8_t flags, struct xdpct_flow *f)
+{
+	uint32_t swnd = (uint32_t)lv->c_win << lv->cws, rwnd = (uint32_t)lv->s_win << lv->sws;
+
+	f->state = XDPCT_CT_ESTABLISHED;
+	f->flags = flags | XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL;
+	f->wscale[R] = ws_of(lv->cws);
+	f->wscale[L] = ws_of(lv->sws);
+	f->tcp_flags[R] |= F_ACK;
+	f->tcp_flags[L] |= F_ACK;
+	/* all acked both ways: snd_una = snd_nxt, rcv_wup = rcv_nxt */
+	f->dir[L] = (struct xdpct_dir){ lv->s_nxt, lv->s_nxt + swnd, rwnd, lv->c_nxt };
+	f->dir[R] = (struct xdpct_dir){ lv->c_nxt, lv->s_ack + rwnd, lv->c_maxwin, lv->s_nxt };
+}
+
+static void seen_set_conn(const struct conn *c)
+{
+	struct xdpct_flow4_key k4;
+	struct xdpct_flow6_key k6;
+
+	if (c->family == 4) {
+		key4(c, &k4);
+		xdpct_seen_set4(&seen, &k4);
+	} else {
+		key6(c, &k6);
+		xdpct_seen_set6(&seen, &k6);
+	}
+}
+
+/* The client's ACK of all it got, as the kernel would send it (no
+ * timestamps: XDP has no PAWS). */
+static void live_ack(struct conn *c)
+{
+	xmit(c, R, F_ACK, c->nxt[R], c->nxt[L], 0);
+}
+
+static void t_lost_entry(int family)
+{
+	struct conn *c = &C;
+	struct live lv;
+	char why[200], name[120];
+
+	snprintf(name, sizeof(name), "ct.%s.lost_entry", fam(family));
+	if (live_open(&lv, family, why, sizeof(why))) {
+		ck_end();
+		ck_skip(name, why);
+		return;
+	}
+	/* no bit: a tuple that never had an entry pays no socket lookup */
+	live_conn(c, &lv, name);
+	step(c, "bit_clear_no_lookup");
+	live_ack(c);
+	ck_out(c, XDP_DROP, CTRS(S(V_DROP_COOKIE_BAD)));
+	ck_entry(c, false);
+
+	/* its bit set (it had an entry): the socket's numbers back */
+	step(c, "bit_set_readopted");
+	seen_set_conn(c);
+	live_ack(c);
+	ck_out(c, XDP_PASS, CTRS(S(V_PASS_FLOW), S(LOST_LOOKUP), S(CT_READOPT)));
+	{
+		struct xdpct_flow e0, e1;
+		struct mseg s;
+
+		memset(&e0, 0, sizeof(e0));
+		e0.tag = key_tag(c);
+		/* who opened it is not known: on a protected port, the remote */
+		live_entry(&lv, XDPCT_FLOW_ADOPTED | XDPCT_FLOW_REMOTE_OPENED, &e0);
+		mseg_of(&c->r, &s);
+		CKC(c, model_seg(&e0, &s, &e1) == M_OK, "the model refuses the client's ACK");
+		c->want = e1;
+		c->exists = true;
+	}
+	ck_entry(c, true);
+	step(c, "next_ack_tracked");
+	live_ack(c);
+	ok(c, XDPCT_CT_ESTABLISHED);
+	step(c, "spoofed_far_seq_dropped");
+	xmit(c, R, F_ACK | F_PSH, c->nxt[R] + 0x40000000u, c->nxt[L], 100);
+	expect(c, M_SEQ, -1);
+	ck_end();
+
+	/* the server closes first: its socket goes to TIME_WAIT; the entry
+	 * lost then, an ACK is left to the kernel's TIME_WAIT socket */
+	snprintf(name, sizeof(name), "ct.%s.lost_entry.kernel_time_wait", fam(family));
+	ck_begin("%s", name);
+	{
+		uint64_t t0 = mono_ns();
+		char b[16];
+		int st = 0;
+
+		shutdown(lv.sfd, SHUT_WR);
+		while (read(lv.cfd, b, sizeof(b)) > 0)
+			;
+		close(lv.cfd);
+		lv.cfd = -1;
+		while (read(lv.sfd, b, sizeof(b)) > 0)
+			;
+		close(lv.sfd); /* the orphan goes to TIME_WAIT */
+		lv.sfd = -1;
+		maps_clear();
+		seen_set_conn(c);
+		c->exists = false;
+		for (;;) { /* lo is synchronous, but wait if the state lags */
+			xmit(c, R, F_ACK, c->nxt[R] + 1, c->nxt[L] + 1, 0);
+			st = c->r.d[S(V_PASS_KERNEL_TW)] == 1;
+			if (st || mono_ns() - t0 > 5000000000ULL)
+				break;
+			maps_clear(); /* a FIN_WAIT socket was re-adopted: again */
+			seen_set_conn(c);
+			usleep(2000);
+		}
+		ck_out(c, XDP_PASS, CTRS(S(V_PASS_KERNEL_TW), S(LOST_LOOKUP)));
+		ck_entry(c, false);
+	}
+	ck_end();
+	live_close(&lv);
+	maps_clear();
+}
+
+/* An entry adopted through sock_diag has no sequence numbers: the first
+ * remote packet reads them from the socket (ct_sync_socket), whatever the
+ * packet says; a spoofed one is then judged against them. */
+static void t_adopted_sync(int family)
+{
+	struct conn *c = &C;
+	struct xdpct_flow fl, e0, e1;
+	struct live lv;
+	struct mseg s;
+	char why[200], name[120];
+
+	for (int spoof = 0; spoof < 2; spoof++) {
+		snprintf(name, sizeof(name), "ct.%s.adopted_sync.%s", fam(family),
+			 spoof ? "spoofed_first_packet_refused" : "first_packet");
+		if (live_open(&lv, family, why, sizeof(why))) {
+			ck_end();
+			ck_skip(name, why);
+			return;
+		}
+		live_conn(c, &lv, name);
+		step(c, "adopted");
+		adopted_established(c, &fl);
+		CKC(c, !flow_insert_user(c, &fl, true), "insert: %s", strerror(errno));
+		c->want = fl;
+		c->exists = true;
+		memset(&e0, 0, sizeof(e0));
+		e0 = fl;
+		live_entry(&lv, fl.flags, &e0);
+		if (spoof) { /* far off: learnt, it would move the window there */
+			step(c, "spoofed_data");
+			xmit(c, R, F_ACK | F_PSH, c->nxt[R] + 0x40000000u, c->nxt[L], 100);
+			ck_out(c, XDP_DROP, CTRS(S(V_DROP_SEQ_WINDOW), S(CT_INVALID), S(CT_SYNC_SOCKET)));
+			c->want = e0; /* the socket's numbers, not the packet's */
+			ck_entry(c, false);
+			step(c, "then_the_real_ack");
+			live_ack(c);
+			ok(c, XDPCT_CT_ESTABLISHED);
+		} else {
+			step(c, "first_ack");
+			live_ack(c);
+			ck_out(c, XDP_PASS, CTRS(S(V_PASS_FLOW), S(CT_SYNC_SOCKET)));
+			mseg_of(&c->r, &s);
+			CKC(c, model_seg(&e0, &s, &e1) == M_OK, "the model refuses the client's ACK");
+			c->want = e1;
+			ck_entry(c, true);
+			step(c, "second_ack_no_sync");
+			live_ack(c);
+			ok(c, XDPCT_CT_ESTABLISHED);
+		}
+		ck_end();
+		live_close(&lv);
+		maps_clear();
+	}
+
+	/* no socket (gone): the packet's numbers, as netfilter picks up */
+	snprintf(name, sizeof(name), "ct.%s.adopted_sync.no_socket_pickup", fam(family));
+	conn_init(c, family, K_PROT, true, "%s", name);
+	memcpy(c->raddr, family == 4 ? LIVE4 : LIVE6, family == 4 ? 4 : 16);
+	memcpy(c->laddr, c->raddr, 16);
+	step(c, "adopted");
+	adopted_established(c, &fl);
+	CKC(c, !flow_insert_user(c, &fl, true), "insert: %s", strerror(errno));
+	c->want = fl;
+	c->exists = true;
+	step(c, "first_ack_picked_up");
+	seg(c, R, F_ACK, 0);
+	ok(c, XDPCT_CT_ESTABLISHED);
+	step(c, "data");
+	seg(c, R, F_ACK | F_PSH, 100);
+	ok(c, XDPCT_CT_ESTABLISHED);
+	ck_end();
+	maps_clear();
+}
+
 /* ---- setup and main ---- */
 
 /* Does BPF_PROG_TEST_RUN run the TC egress program on a full frame? */
@@ -2679,6 +3134,19 @@ int main(void)
 		t_blind_kill(f, false);
 		t_blind_kill(f, true);
 		t_tables(f);
+	}
+	/* the last checks: this process in a network namespace of its own */
+	{
+		char why[200];
+
+		if (netns_setup(why, sizeof(why))) {
+			ck_skip("ct.lost_entry", why);
+		} else {
+			for (int f = 4; f <= 6; f += 2) {
+				t_lost_entry(f);
+				t_adopted_sync(f);
+			}
+		}
 	}
 	ck_begin("ct.counters.invariants");
 	CK(n_inv_bad == 0, "%d of %d packets broke them; first: %s", n_inv_bad, n_runs,
