@@ -2366,6 +2366,30 @@ static void t_csum(int f, int kind)
 	ck_end();
 }
 
+/* A SYN-ACK must ack exactly the local SYN (docs/conntrack.md 3, Linux's
+ * rule): one acking a byte less, inside netfilter's window, is refused and
+ * cannot seed the connection with its sequence number. */
+static void t_synack_exact(int f)
+{
+	struct conn *c = &C;
+
+	for (int kind = K_OBS; kind <= K_PROT; kind++) {
+		conn_init(c, f, kind, false, "ct.%s.synack_exact.%s", fam(f), kind_name[kind]);
+		step(c, "syn_out");
+		syn_opens(c, L);
+		step(c, "synack_acks_less");
+		xmit(c, R, F_SYN | F_ACK, c->isn[R], c->nxt[L] - 1, 0);
+		expect(c, M_ACK, -1);
+		step(c, "synack_acks_more");
+		xmit(c, R, F_SYN | F_ACK, c->isn[R], c->nxt[L] + 1, 0);
+		expect(c, M_ACK, -1);
+		step(c, "synack_exact");
+		seg(c, R, F_SYN | F_ACK, 0);
+		ok(c, XDPCT_CT_SYN_RECV);
+		ck_end();
+	}
+}
+
 /* ---- which table ---- */
 
 /* The keys of one map, sorted, in a malloc()ed buffer of n * ksz bytes. */
@@ -3134,6 +3158,7 @@ int main(void)
 		t_blind_kill(f, false);
 		t_blind_kill(f, true);
 		t_tables(f);
+		t_synack_exact(f);
 	}
 	/* the last checks: this process in a network namespace of its own */
 	{
