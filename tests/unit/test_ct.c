@@ -2392,6 +2392,17 @@ static void t_synack_exact(int f)
 
 /* ---- which table ---- */
 
+static const char *hexs(const uint8_t *b, int n)
+{
+	static char buf[2][120];
+	static int k;
+	char *s = buf[k++ & 1];
+
+	for (int i = 0; i < n && i < 36; i++)
+		sprintf(s + 2 * i, "%02x", b[i]);
+	return s;
+}
+
 /* The keys of one map, sorted, in a malloc()ed buffer of n * ksz bytes. */
 static int key_cmp_sz;
 static int key_cmp(const void *a, const void *b)
@@ -2574,9 +2585,25 @@ static void t_tables(int f)
 			stats_read(after_);
 			k1 = map_keys(pfd, ksz, &n1);
 			nobs = map_count(ofd);
-			CKC(c, n0 >= 900 && n1 == n0 && !memcmp(k0, k1, (size_t)n0 * (size_t)ksz),
-			    "protected table: %d keys before the floods, %d after (or other keys)",
-			    n0, n1);
+			{
+				int gone = 0, came = 0, i0 = 0, i1 = 0;
+				char g[100] = "", a[100] = "";
+
+				while (i0 < n0 || i1 < n1) {
+					int d = i0 == n0 ? 1 : i1 == n1 ? -1 :
+						memcmp(k0 + (size_t)i0 * ksz, k1 + (size_t)i1 * ksz, (size_t)ksz);
+
+					if (d < 0 && !gone++)
+						snprintf(g, sizeof(g), "%s", hexs(k0 + (size_t)i0 * ksz, ksz));
+					if (d > 0 && !came++)
+						snprintf(a, sizeof(a), "%s", hexs(k1 + (size_t)i1 * ksz, ksz));
+					i0 += d <= 0;
+					i1 += d >= 0;
+				}
+				CKC(c, n0 > 512 && !gone && !came, /* the LRU evicts before max_entries */
+				    "protected table: %d keys before the floods, %d after: %d gone (first %s), "
+				    "%d new (first %s)", n0, n1, gone, g, came, a);
+			}
 			CKC(c, nobs > 512 && nobs <= 1024,
 			    "observed table: %d entries after 2048 SYNs, want it full (1024 max)", nobs);
 			CKC(c, after_[S(V_PASS_CT_NEW)] - before[S(V_PASS_CT_NEW)] == 2048 &&
@@ -2698,8 +2725,11 @@ static int unacked(int fd)
 	return (int)ti.tcpi_unacked;
 }
 
-/* Connects, sends 100 bytes client -> server and 50 back, waits until
- * both are acked, reads the wire. 0 or -1 (why says). */
+/* Connects, sends 100 bytes client -> server and 50 + LIVE_UNREAD back,
+ * of which the client reads 50 (its window shrinks: the server's
+ * max_window and snd_wnd differ), waits until all is acked, reads the
+ * wire. 0 or -1 (why says). */
+#define LIVE_UNREAD 40000
 static int live_open(struct live *lv, int family, char *why, size_t wlen)
 {
 	struct sockaddr_storage ss;
@@ -2707,7 +2737,7 @@ static int live_open(struct live *lv, int family, char *why, size_t wlen)
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 	socklen_t sl = family == 4 ? sizeof(*s4) : sizeof(*s6);
 	int af = family == 4 ? AF_INET : AF_INET6, one = 1, pfd, n;
-	char data[100];
+	static char data[LIVE_UNREAD];
 	uint8_t frame[PG_MAX_FRAME];
 	uint64_t t0;
 	struct sockaddr_ll sll;
@@ -2752,7 +2782,8 @@ static int live_open(struct live *lv, int family, char *why, size_t wlen)
 	lv->sfd = accept(lv->lfd, NULL, NULL);
 	memset(data, 'd', sizeof(data));
 	if (lv->sfd < 0 || write(lv->cfd, data, 100) != 100 || read(lv->sfd, data, 100) != 100 ||
-	    write(lv->sfd, data, 50) != 50 || read(lv->cfd, data, 50) != 50) {
+	    write(lv->sfd, data, 50) != 50 || read(lv->cfd, data, 50) != 50 ||
+	    write(lv->sfd, data, LIVE_UNREAD) != LIVE_UNREAD) {
 		snprintf(why, wlen, "data on lo: %s", strerror(errno));
 		goto fail;
 	}
@@ -2812,7 +2843,8 @@ static int live_open(struct live *lv, int family, char *why, size_t wlen)
 		}
 	}
 	close(pfd);
-	if (lv->cws < 0 || lv->sws < 0 || lv->c_nxt != lv->cisn + 101 || lv->s_nxt != lv->sisn + 51) {
+	if (lv->cws < 0 || lv->sws < 0 || lv->c_nxt != lv->cisn + 101 ||
+	    lv->s_nxt != lv->sisn + 51 + LIVE_UNREAD) {
 		snprintf(why, wlen, "the wire does not show the handshake and the data "
 			 "(client ws %d next %u isn %u, server ws %d next %u isn %u)", lv->cws,
 			 lv->c_nxt, lv->cisn, lv->sws, lv->s_nxt, lv->sisn);
@@ -2897,6 +2929,9 @@ static void t_lost_entry(int family)
 	}
 	/* no bit: a tuple that never had an entry pays no socket lookup */
 	live_conn(c, &lv, name);
+	step(c, "client_window_shrank"); /* else max_window and snd_wnd are one */
+	CKC(c, (uint32_t)lv.c_win << lv.cws < lv.c_maxwin,
+	    "the client's last window %u << %d, its largest %u", lv.c_win, lv.cws, lv.c_maxwin);
 	step(c, "bit_clear_no_lookup");
 	live_ack(c);
 	ck_out(c, XDP_DROP, CTRS(S(V_DROP_COOKIE_BAD)));
