@@ -2333,6 +2333,25 @@ static void t_csum(int f, int kind)
 	CKC(c, c->r.meta_len == 0, "metadata on data");
 	ck_end();
 
+	/* a FIN that moves no state: the remote's again, in LAST_ACK */
+	conn_init(c, f, kind, true, "ct.%s.csum.%s.fin_again", fam(f), kind_name[kind]);
+	established(c);
+	step(c, "to_last_ack");
+	seg(c, R, F_FIN | F_ACK, 0);
+	ok(c, XDPCT_CT_FIN_WAIT);
+	seg(c, L, F_ACK, 0);
+	ok(c, XDPCT_CT_CLOSE_WAIT);
+	seg(c, L, F_FIN | F_ACK, 0);
+	ok(c, XDPCT_CT_LAST_ACK);
+	step(c, "bad_deferred");
+	c->csum_bad = true;
+	xmit(c, R, F_FIN | F_ACK, c->nxt[R] - 1, c->nxt[L] - 1, 0);
+	deferred(c);
+	step(c, "good_applied");
+	xmit(c, R, F_FIN | F_ACK, c->nxt[R] - 1, c->nxt[L] - 1, 0);
+	ok(c, XDPCT_CT_LAST_ACK);
+	ck_end();
+
 	/* an ACK that moves FIN_WAIT to CLOSE_WAIT changes the state */
 	conn_init(c, f, kind, true, "ct.%s.csum.%s.ack_of_fin", fam(f), kind_name[kind]);
 	established(c);
