@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests of the XDP program through BPF_PROG_TEST_RUN: SYN -> cookie
- * SYN-ACK, cookie ACK -> metadata + flow entry, bad/stale cookies, key
- * rotation, malformed frames, and the one-verdict-counter-per-packet rule.
- * Expected cookies come from tests/unit/siphash_ref.c and the layout in
- * include/xdpct.h, never from bpf/cookie.h. Maps are not pinned. */
+ * SYN-ACK, cookie ACK -> metadata + flow entry, bad/stale cookies, the key
+ * of each cookie slot across rotations, malformed frames, transit traffic
+ * (XDPCT_CFG_LOCAL_ONLY), sources Linux never answers, and the
+ * one-verdict-counter-per-packet rule. Expected cookies come from
+ * tests/unit/siphash_ref.c and the layout in include/xdpct.h, never from
+ * bpf/cookie.h; a cookie flow's entry from docs/conntrack.md (netfilter's
+ * four numbers per side). Maps are not pinned. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
