@@ -80,7 +80,7 @@ static const uint8_t L6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 
 
 static struct xdpct_bpf *skel;
 static int xdp_fd, tcout_fd, cfg_fd, ports_fd, f4_fd, f6_fd, pend_fd, stats_fd, ncpu;
-static int obs4_fd, obs6_fd, local_fd;
+static int obs4_fd, obs6_fd;
 static struct xdpct_seen seen = { .lock_fd = -1 }; /* xdpct_seen, mmap()ed */
 static int n_runs, n_inv_bad;
 static char inv_first[400];
@@ -3145,7 +3145,6 @@ static int setup(void)
 	stats_fd = bpf_map__fd(skel->maps.xdpct_stats);
 	obs4_fd = bpf_map__fd(skel->maps.xdpct_observed4);
 	obs6_fd = bpf_map__fd(skel->maps.xdpct_observed6);
-	local_fd = bpf_map__fd(skel->maps.xdpct_local);
 	err = xdpct_seen_map(bpf_map__fd(skel->maps.xdpct_seen), NULL, &seen);
 	CK(!err, "mmap of xdpct_seen: %s", strerror(-err));
 	ncpu = libbpf_num_possible_cpus();
