@@ -596,16 +596,7 @@ struct mseg {
 	int ws; /* the SYN's shift; -1: none */
 };
 
-/* Known product deviation, set only around the checks that show it (with a
- * skip line saying so): a remote segment that ends past the sender's
- * maxend moves maxend to its end, where netfilter (and docs/conntrack.md 3)
- * leave maxend to the receiver's ACKs. */
-static bool maxend_follows_end;
-#define MAXEND_BUG "product bug: a remote segment accepted at seq = maxend (the edge of bound I) " \
-	"moves the sender's maxend to its end (bpf/conntrack.h: snd.maxend = snd.end when " \
-	"it passes maxend), so each next segment may start past the window the receiver " \
-	"gave; netfilter and docs/conntrack.md 3 leave maxend to the receiver's ack + " \
-	"window; the verdict and every other field checked"
+
 
 /* A side's windows scale once both SYNs offered a shift (RFC 7323). */
 static uint32_t scale_of(const struct xdpct_flow *f, int side)
@@ -702,15 +693,21 @@ static int model_seg(const struct xdpct_flow *f0, const struct mseg *s, struct x
 			return res;
 		res = M_OK; /* the local stack's own segments always apply */
 	}
-	/* a remote RST: exact at the receiver's last ack or the sender's
-	 * next seq; in the window otherwise: challenged; below that ack: out */
+	/* a remote RST: from a sender never seen, the answer to a SYN, taken
+	 * if it acks the SYN exactly; else exact at the receiver's last ack or
+	 * the sender's next seq; in the window otherwise: challenged; below
+	 * that ack: out */
 	if (rst && !local && rcv_seen) {
 		bool acked = f->tcp_flags[Rv] & F_ACK;
 
-		if (acked && after(rcv.maxack, seq))
+		if (!snd_seen) {
+			if (!(s->flags & F_ACK) || s->ack != rcv.end)
+				return M_RST_WIN;
+		} else if (acked && after(rcv.maxack, seq)) {
 			return M_RST_WIN;
-		if (!(acked && seq == rcv.maxack) && !(snd_seen && seq == snd.end))
+		} else if (!(acked && seq == rcv.maxack) && !(snd_seen && seq == snd.end)) {
 			return M_RST_CHAL;
+		}
 	}
 	/* the table's refinements: only the ACK of the other side's FIN; a
 	 * cookie flow is established once its child exists */
@@ -736,7 +733,7 @@ static int model_seg(const struct xdpct_flow *f0, const struct mseg *s, struct x
 		rcv.maxend = ack + w + !w;
 	if (local && has_ack && after(ack, rcv.end))
 		rcv.end = ack; /* the local stack got what we did not see */
-	if ((local || maxend_follows_end) && !syn && after(snd.end, snd.maxend))
+	if (local && !syn && after(snd.end, snd.maxend))
 		snd.maxend = snd.end; /* and could send what it sent */
 	f->dir[S] = snd;
 	f->dir[Rv] = rcv;
@@ -1757,21 +1754,6 @@ static void t_rst_all(int f)
 
 					if ((blind || refusal || no_window) && rk != RK_EXACT)
 						continue;
-					if (st == RS_SYN_SENT_L && rs == R) {
-						char n[160];
-
-						snprintf(n, sizeof(n), "ct.v%d.rst.%s.%s.from_remote.exact",
-							 f, kind_name[kind], rs_name[st]);
-						ck_end();
-						ck_skip(n, "product bug: the RST|ACK that refuses a local "
-							"SYN (seq 0, acks the SYN) is challenged "
-							"(ct_rst_challenge, state kept SYN_SENT for 120 s) "
-							"where Linux (RFC 793 SYN-SENT: an RST whose ACK "
-							"acks the SYN is acceptable) and netfilter close "
-							"the connection; docs/conntrack.md 4 has no rule "
-							"for a receiver that has acked nothing");
-						continue;
-					}
 					t_rst(f, kind, st, rs, rk);
 				}
 		}
@@ -2187,16 +2169,7 @@ static void t_bound(int f, int kind, int b, int p, bool inside)
 	}
 	step(c, "probe");
 	xmit(c, R, pfl[p], seq, ack, (int)len);
-	maxend_follows_end = b == B_I && inside && (p == P_DATA || p == P_FIN);
 	expect(c, res, st);
-	if (maxend_follows_end) {
-		char n[260];
-
-		snprintf(n, sizeof(n), "%.200s.maxend", ck.name);
-		ck_end();
-		ck_skip(n, MAXEND_BUG);
-		maxend_follows_end = false;
-	}
 	ck_end();
 }
 
