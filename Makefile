@@ -143,6 +143,15 @@ $(BENCH_BUILD)/micro: bench/micro.c $(UNIT_LIB) tests/unit/pktgen.h $(SKELS) $(B
 $(BENCH_BUILD)/mem: bench/mem.c $(SKELS)
 	$(CC) $(BENCH_CFLAGS) $< -o $@ $(USER_LIBS)
 
+# ---- mutate: the tests against deliberate defects (tests/mutate/) ----
+# make mutate [MUTANTS=id,id]   each mutant of tests/mutate/mutants.ini built
+#                               in a scratch copy and run against the tests
+#                               it names; table and kill rate to docs/testing.md
+.PHONY: mutate
+mutate: check-deps
+	@$(MAKE) --no-print-directory all
+	tests/mutate/mutate.py $(if $(MUTANTS),--only $(MUTANTS))
+
 # ---- soak and sanitize: long or slow checks, not part of `make test` ----
 # make soak      the XDP property test with SOAK_N frames (PROP_SEED=S replays),
 #                then the random-cookie ACK floods with SOAK_ACK_N timestamped

@@ -103,8 +103,8 @@ static void make_entries(uint32_t n)
 		f->flags = XDPCT_FLOW_COOKIE | XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL;
 		f->dir[0].end = i * 7919u;
 		f->dir[1].end = i * 104729u;
-		f->dir[0].wscale = 7;
-		f->dir[1].wscale = 10;
+		f->wscale[0] = 7;
+		f->wscale[1] = 10;
 		f->packets[0] = f->packets[1] = 10;
 	}
 }

@@ -488,7 +488,7 @@ int main(int argc, char **argv)
 	stats_fd = bpf_map__fd(skel->maps.xdpct_stats);
 	ncpu = libbpf_num_possible_cpus();
 
-	if (getrandom(&cfg.key_cur, sizeof(cfg.key_cur), 0) != sizeof(cfg.key_cur))
+	if (getrandom(&cfg.keys[0], sizeof(cfg.keys[0]), 0) != sizeof(cfg.keys[0]))
 		die("getrandom");
 	cfg.flags = XDPCT_CFG_ENABLED | XDPCT_CFG_SACK | XDPCT_CFG_TIMESTAMPS | XDPCT_CFG_WSCALE |
 		    XDPCT_CFG_ECN;

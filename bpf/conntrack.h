@@ -245,9 +245,14 @@ __noinline int ct_update(struct xdpct_flow *f, const struct ct_seg *s, int side,
 		 * receiver's ack: invalid (netfilter). */
 		bool rcv_acked = f->tcp_flags[side ^ 1] & TCP_FLAG_ACK;
 
-		if (rcv_acked && seq_after(rcv.maxack, s->seq))
+		/* the answer to a SYN (RFC 9293 3.10.7.3): acceptable when it
+		 * acks the SYN exactly, whatever its seq (Linux sends 0) */
+		if (!snd_seen) {
+			if (!has_ack || s->ack != rcv.end)
+				return CT_RST_WINDOW;
+		} else if (rcv_acked && seq_after(rcv.maxack, s->seq))
 			return CT_RST_WINDOW;
-		if (!(rcv_acked && s->seq == rcv.maxack) && !(snd_seen && s->seq == snd.end))
+		else if (!(rcv_acked && s->seq == rcv.maxack) && !(snd_seen && s->seq == snd.end))
 			return CT_RST_CHALLENGE; /* nothing moves */
 	}
 	if (ns == XDPCT_CT_CLOSE_WAIT && st == XDPCT_CT_FIN_WAIT &&
@@ -276,8 +281,8 @@ __noinline int ct_update(struct xdpct_flow *f, const struct ct_seg *s, int side,
 		rcv.maxend = ack + win + !win;
 	if (local && has_ack && seq_after(ack, rcv.end))
 		rcv.end = ack; /* the local stack got what we did not see */
-	if (!syn && seq_after(snd.end, snd.maxend))
-		snd.maxend = snd.end;
+	if (local && !syn && seq_after(snd.end, snd.maxend))
+		snd.maxend = snd.end; /* what the local stack sent it could send */
 	f->dir[side] = snd;
 	f->dir[side ^ 1] = rcv;
 	if (syn)

@@ -83,7 +83,7 @@ bg_ns "$NS_SRV" "$LAB_TMP/obs.log" "$TCPPEER" serve --port $OBS --backlog 1024
 wait_port "$NS_SRV" $PORT 5 && wait_port "$NS_SRV" $OBS 5 || die "servers" setup
 
 # ---- 1. blind segments against paused transfers ----
-PAUSE=12
+PAUSE=20
 pids=()
 for ((i = 0; i < N_CONN; i++)); do
 	bg_ns "$NS_CLI" "$LAB_TMP/c$i.log" "$TCPPEER" connect --addr "$SRV4" --port $PORT \
@@ -91,7 +91,7 @@ for ((i = 0; i < N_CONN; i++)); do
 	pids+=("$BG_PID")
 done
 est_count() { conns_j | grep -o '"state":"ESTABLISHED"' | wc -l; }
-wait_until 10 test "$(est_count)" -ge "$N_CONN" || die "only $(est_count) of $N_CONN established" conns
+wait_until 30 test "$(est_count)" -ge "$N_CONN" || die "only $(est_count) of $N_CONN established" conns
 mapfile -t cports < <(in_cli ss -Htn state established "( dport = :$PORT )" |
 	awk '{ n = split($3, a, ":"); print a[n] }')
 assert_eq blind_conns_found "${#cports[@]}" "$N_CONN"
@@ -192,9 +192,9 @@ assert_eq outgoing_tracked_in_protected_table "$n_out" 5
 
 # ---- 4. an entry deleted under a paused transfer ----
 bg_ns "$NS_CLI" "$LAB_TMP/del.log" "$TCPPEER" connect --addr "$SRV4" --port $PORT \
-	--up 1m --down 1m --header-pause 4 --timeout 30 --seed 77
+	--up 1m --down 1m --header-pause 8 --timeout 40 --seed 77
 dpid=$BG_PID
-wait_until 5 test "$(in_cli ss -Htn state established "( dport = :$PORT )" | wc -l)" -ge 1 ||
+wait_until 15 test "$(in_cli ss -Htn state established "( dport = :$PORT )" | wc -l)" -ge 1 ||
 	die "paused transfer did not connect: $(tail -c 300 "$LAB_TMP/del.log")" delete
 dport=$(in_cli ss -Htn state established "( dport = :$PORT )" | awk '{ n = split($3, a, ":"); print a[n]; exit }')
 wait_until 5 test -n "$(conn_of "$dport")" || die "no entry for client port $dport" delete
