@@ -1616,6 +1616,8 @@ static void flow_frame(const struct live *l, struct pg_spec *s)
 	 * handshake's ACK again on a pending one */
 	if ((l->v.state == XDPCT_CT_TIME_WAIT || l->v.state == XDPCT_CT_CLOSE) && chance(50))
 		s->flags = F_SYN;
+	else if (!(l->v.flags & XDPCT_FLOW_SEEN_REMOTE) && chance(60))
+		s->flags = chance(50) ? F_SYN | F_ACK : chance(50) ? F_RST | F_ACK : F_RST;
 	else if ((l->v.flags & XDPCT_FLOW_PENDING) && chance(50))
 		s->flags = F_ACK;
 	{
@@ -1682,6 +1684,19 @@ static void test_flow(struct pg_spec *s, struct xdpct_flow *f, int *tbl, bool *p
 	f->dir[XDPCT_LOCAL].maxend = s->ack + rwin;
 	f->packets[0] = f->packets[1] = 1;
 	f->bytes[0] = f->bytes[1] = 60;
+	if (!*pending && chance(12)) {
+		/* this host's SYN, nothing from the remote side yet (TC
+		 * egress makes these): its SYN-ACK or RST comes next */
+		f->state = XDPCT_CT_SYN_SENT;
+		f->flags = XDPCT_FLOW_SEEN_LOCAL;
+		memset(&f->dir[XDPCT_REMOTE], 0, sizeof(f->dir[0]));
+		f->wscale[XDPCT_REMOTE] = 0xf;
+		f->tcp_flags[XDPCT_REMOTE] = 0;
+		f->tcp_flags[XDPCT_LOCAL] = F_SYN;
+		f->dir[XDPCT_LOCAL].maxack = 0;
+		f->dir[XDPCT_LOCAL].maxend = s->ack;
+		f->packets[XDPCT_REMOTE] = f->bytes[XDPCT_REMOTE] = 0;
+	}
 }
 
 /* ---- one frame: run it, check every property ---- */
@@ -1736,14 +1751,14 @@ static long n_atomic;        /* well-formed TCP behind an atomic fragment header
 enum {
 	MC_FLAGS_PROT, MC_FLAGS_OBS, MC_NOT_LOCAL, MC_BAD_SRC_PROT, MC_BAD_SRC_OBS,
 	MC_COOKIE_OLDER, MC_COOKIE_NEWER, MC_FLOW_INVALID, MC_FLOW_IGNORE, MC_FLOW_WINDOW_OK,
-	MC_FLOW_WINDOW_OUT, MC_DECOY, MC_REOPEN_DEFER, MC_MAX
+	MC_FLOW_WINDOW_OUT, MC_RST_TO_SYN, MC_DECOY, MC_REOPEN_DEFER, MC_MAX
 };
 static const char *const mc_name[MC_MAX] = {
 	"invalid flags, protected", "invalid flags, observed", "not local",
 	"bad source, protected", "bad source, observed SYN", "valid cookie of the older key",
 	"valid cookie of the newer key", "flow packet invalid in its state",
 	"flow packet the table ignores", "flow packet in the window",
-	"flow packet out of the window",
+	"flow packet out of the window", "RST answering this host's SYN",
 	"packet with an entry in the other table only", "reopening SYN deferred (checksum)",
 };
 static long mc[MC_MAX];
@@ -2078,8 +2093,11 @@ static bool after(uint32_t a, uint32_t b)
  * past its end in SYN_SENT (or the replier's in SYN_RECV) restarts its
  * side (RFC 793): only a SYN, where netfilter takes any segment; and a
  * RST is checked by its seq in every state (netfilter checks one with
- * seq 0 in SYN_SENT by its ack only). WIN_ANY: a sender not seen yet (a
- * mid-stream pickup, which the test never makes): not judged. */
+ * seq 0 in SYN_SENT by its ack only). A sender not seen yet starts its
+ * side with its SYN (a first SYN passes as it is), or, for a RST, with
+ * the segment itself (the RST's own rule follows in one()). WIN_ANY: any
+ * other segment of a sender not seen yet (a mid-stream pickup, which the
+ * test never makes): not judged. */
 enum { WIN_OK, WIN_SEQ, WIN_ACK, WIN_ANY };
 
 static int window_model(const struct xdpct_flow *f, const struct op *q, int st, int dir)
@@ -2089,9 +2107,23 @@ static int window_model(const struct xdpct_flow *f, const struct op *q, int st, 
 	uint32_t len = (uint32_t)(q->tcp_len - q->thl), seq = q->seq, ack = q->ack, maxackwin;
 	uint32_t end = seq + len + syn + !!(q->flags & F_FIN);
 
-	if (!(f->flags & XDPCT_FLOW_SEEN_REMOTE))
-		return WIN_ANY;
-	if (((st == XDPCT_CT_SYN_SENT && dir == XDPCT_DIR_ORIG) ||
+	if (!(f->flags & XDPCT_FLOW_SEEN_REMOTE)) {
+		if (syn) {
+			S.end = S.maxend = end;
+			S.maxwin = q->win ? q->win : 1;
+			if (!has_ack)
+				return WIN_OK;
+		} else if (rst && (f->flags & XDPCT_FLOW_SEEN_LOCAL)) {
+			uint32_t sh = f->wscale[0] == 0xf || f->wscale[1] == 0xf ? 0 :
+				      f->wscale[XDPCT_REMOTE] & 0xf;
+
+			S.end = end;
+			S.maxwin = (uint32_t)q->win << sh ? (uint32_t)q->win << sh : 1;
+			S.maxend = end + S.maxwin;
+		} else {
+			return WIN_ANY;
+		}
+	} else if (((st == XDPCT_CT_SYN_SENT && dir == XDPCT_DIR_ORIG) ||
 	     (st == XDPCT_CT_SYN_RECV && dir == XDPCT_DIR_REPLY)) && after(end, S.end)) {
 		if (syn) { /* the opener restarted with a higher ISN */
 			S.end = S.maxend = end;
@@ -2180,10 +2212,10 @@ static const char *flow_str(const struct xdpct_flow *f)
  * offered a shift), the local side's maxend (ack + window, +1 for a zero
  * window) and maxwin (grown by what the remote sent past its maxend), as
  * netfilter does (docs/conntrack.md); counters and flags seen; never the
- * local side's end, maxack, counters, flags or shift, the tag, the first
- * seen time, or the flags but SEEN_REMOTE. A SYN that restarts its side
- * (window_model) resets it first; the remote side's maxend is not
- * judged. want_state: the state it must now be in. */
+ * local side's end, maxack, counters, flags or shift, the remote side's
+ * maxend, the tag, the first seen time, or the flags but SEEN_REMOTE. A
+ * SYN that starts or restarts its side (window_model) sets it first.
+ * want_state: the state it must now be in. */
 static void check_applied(const struct run *r, const struct op *q, const struct xdpct_flow *b,
 			  const struct xdpct_flow *a, int want_state)
 {
@@ -2194,10 +2226,11 @@ static void check_applied(const struct run *r, const struct op *q, const struct 
 	uint32_t len = (uint32_t)(q->tcp_len - q->thl);
 	uint32_t end = q->seq + len + syn + !!(q->flags & F_FIN);
 	bool empty = !len && !(q->flags & (F_SYN | F_FIN | F_RST));
-	bool restart = syn && after(end, bs->end) &&
+	bool fresh = !(b->flags & XDPCT_FLOW_SEEN_REMOTE); /* its first segment */
+	bool restart = syn && (fresh || (after(end, bs->end) &&
 		       ((b->state == XDPCT_CT_SYN_SENT && dir == XDPCT_DIR_ORIG) ||
-			(b->state == XDPCT_CT_SYN_RECV && dir == XDPCT_DIR_REPLY));
-	uint32_t want_end = empty || !after(end, bs->end) ? bs->end : end;
+			(b->state == XDPCT_CT_SYN_RECV && dir == XDPCT_DIR_REPLY))));
+	uint32_t want_end = restart ? end : empty || !after(end, bs->end) ? bs->end : end;
 	uint32_t ack = !has_ack || ((q->flags & F_RST) && !q->ack) ? bl->end : q->ack;
 	uint32_t scale = b->wscale[0] == 0xf || b->wscale[1] == 0xf ? 0 : b->wscale[XDPCT_REMOTE] & 0xf;
 	uint32_t win = syn ? q->win : (uint32_t)q->win << scale;
@@ -2206,7 +2239,11 @@ static void check_applied(const struct run *r, const struct op *q, const struct 
 	uint32_t want_maxwin = s_maxwin < win ? win : s_maxwin;
 	uint32_t want_maxack = has_ack && (!(b->tcp_flags[XDPCT_REMOTE] & F_ACK) ||
 					  after(ack, bs->maxack)) ? ack : bs->maxack;
-	uint32_t want_lmaxend = after(ack + win, bl->maxend - 1) ? ack + win + !win : bl->maxend;
+	/* a first SYN without ACK (simultaneous open) sets its own side
+	 * only (netfilter returns there). Not judged below: bpf/conntrack.h
+	 * moves the local side's maxend by that SYN's ack field */
+	uint32_t want_lmaxend = fresh && syn && !has_ack ? bl->maxend :
+				after(ack + win, bl->maxend - 1) ? ack + win + !win : bl->maxend;
 	uint32_t want_lmaxwin = (b->flags & XDPCT_FLOW_SEEN_LOCAL) && after(e2, s_maxend) ?
 					bl->maxwin + (e2 - s_maxend) : bl->maxwin;
 	const char *what = NULL;
@@ -2231,13 +2268,17 @@ static void check_applied(const struct run *r, const struct op *q, const struct 
 		what = "the remote side's flags seen";
 	else if (!(q->flags & F_SYN) && a->wscale[XDPCT_REMOTE] != b->wscale[XDPCT_REMOTE])
 		what = "the remote side's shift (no SYN)";
+	else if (fresh && !syn)
+		what = NULL; /* a RST that starts its side: its numbers not judged */
 	else if (as->end != want_end)
 		what = "the remote side's end";
+	else if (as->maxend != (restart ? end : bs->maxend))
+		what = "the remote side's maxend (only the local stack's segments move their own)";
 	else if (as->maxwin != want_maxwin)
 		what = "the remote side's maxwin";
 	else if (!restart && as->maxack != want_maxack)
 		what = "the remote side's maxack";
-	else if (al->maxend != want_lmaxend)
+	else if (al->maxend != want_lmaxend && !(fresh && syn && !has_ack))
 		what = "the local side's maxend";
 	else if (al->maxwin != want_lmaxwin)
 		what = "the local side's maxwin";
@@ -2410,7 +2451,14 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 				ns = st; /* only the ACK of the last FIN */
 			if ((f.flags & XDPCT_FLOW_PENDING) && ns == XDPCT_CT_ESTABLISHED)
 				ns = st; /* established when the child exists */
-			if (cls == XDPCT_PKT_RST && (f.flags & XDPCT_FLOW_SEEN_LOCAL)) {
+			if (cls == XDPCT_PKT_RST && (f.flags & XDPCT_FLOW_SEEN_LOCAL) &&
+			    !(f.flags & XDPCT_FLOW_SEEN_REMOTE)) {
+				/* the answer to this host's SYN: taken when it
+				 * acks the SYN exactly, whatever its seq */
+				rst_exact = (q.flags & F_ACK) && q.ack == L->end;
+				rst_below = !rst_exact;
+				mc[MC_RST_TO_SYN]++;
+			} else if (cls == XDPCT_PKT_RST && (f.flags & XDPCT_FLOW_SEEN_LOCAL)) {
 				bool acked = f.tcp_flags[XDPCT_LOCAL] & F_ACK;
 
 				rst_below = acked && after(L->maxack, q.seq);
