@@ -53,6 +53,9 @@ struct crafted_counts {
 	__u64 valid;
 	__u64 stale;
 	__u64 near;   /* one covered bit flipped */
+	__u64 near_daddr; /* of which the destination address's: not a
+			   * cookie verdict where xdpct acts only for its
+			   * host's addresses (XDPCT_CFG_LOCAL_ONLY) */
 	__u64 random;
 	__u64 ts;     /* crafted frames with the timestamp option */
 	__u64 late;   /* not sent: outside craft_slot or in its last guard_ns */

@@ -174,8 +174,10 @@ static __always_inline void craft_ack(void *data, __be32 saddr, __u32 sport, __u
 			isn ^= 1u << (m - 32);
 		else if (m < 96)
 			saddr ^= bpf_htonl(1u << (m - 64));
-		else if (m < 128)
+		else if (m < 128) {
 			daddr ^= bpf_htonl(1u << (m - 96));
+			crafted.near_daddr++;
+		}
 		else if (m < 144)
 			sport ^= 1u << (m - 128);
 		else
