@@ -26,13 +26,16 @@
  * timestamp option and without (then the layout --nots-options says).
  * The cookies are those of one time slot of the defender's length
  * (--slot-shift: its xdpct_config.slot_shift): "valid" means made for
- * the slot --slot-age before it (0, 1, or 0,1 for both in turn), "stale"
- * two slots older still. --cookie-key2 makes half of the groups with a
- * second key. The slot is --at-slot N (absolute: CLOCK_MONOTONIC_COARSE
- * >> shift; waited for; exit 3 when it is past or less than 0.1 s of it
- * is left), else the current one, or the next one when the flood does not
- * fit in what is left of it; the flood ends with the slot, 20 ms early
- * (xdp_gen sends nothing outside it: the report counts those as "late").
+ * the slot --slot-age before it (0, 1, or 0,1 for both), "stale" two
+ * slots older still. --cookie-key2 makes some of them with a second key.
+ * The classes (key, age) come in the proportions 8:4:2:1 (key 1 age 0,
+ * age 1, key 2 age 0, age 1; 2:1 when only the ages or the keys vary),
+ * so that the defender's totals tell which of them it accepted. The slot
+ * is --at-slot N (absolute: CLOCK_MONOTONIC_COARSE >> shift; waited for;
+ * exit 3 when it is past or less than 0.1 s of it is left), else the
+ * current one, or the next one when the flood does not fit in what is
+ * left of it; the flood ends with the slot, 20 ms early (xdp_gen sends
+ * nothing outside it: the report counts those as "late").
  * The report counts the crafted frames ("crafted"), by key, age and kind
  * too ("v01": valid, key 0 (--cookie-key), age 1; "s..." stale, "n..."
  * near misses), the near misses to another destination address apart

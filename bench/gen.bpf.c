@@ -107,9 +107,11 @@ static __always_inline __u16 tcp_csum(struct iphdr *ip, __u32 *tw, int nwords)
 #define L4 (L3 + sizeof(struct iphdr))
 
 /* A crafted ACK (cfg.crafted_every), GEN_LEN_ACK bytes: NOP NOP TS, or
- * without timestamps 12 NOPs. By group of crafted_every frames, in turn:
- * with and without timestamps, then (cfg.ages both) slot age 0 and 1,
- * then (cfg.two_keys) the first and the second key.
+ * without timestamps 12 NOPs. By group of crafted_every frames, in turn
+ * with and without timestamps; the classes (key, age) in the proportions
+ * 8:4:2:1 (first key age 0, age 1, second key age 0, age 1; 2:1 when only
+ * the ages or the keys vary), so that the defender's totals tell which
+ * classes it accepted: every set of them has its own.
  * Random: source, port, client ISN, MSS index, options. */
 static __always_inline void craft_ack(void *data, __be32 saddr, __u32 sport, __u32 r2,
 				      __u32 r3, __u32 r4)
@@ -136,12 +138,16 @@ static __always_inline void craft_ack(void *data, __be32 saddr, __u32 sport, __u
 		crafted.random++;
 		return;
 	}
-	if (cfg.ages == 3) {
-		age = sel & 1;
-		sel >>= 1;
+	if (cfg.ages == 3 && cfg.two_keys) {
+		sel %= 15; /* 0-7: key 0 age 0, 8-11: age 1, 12-13: key 1 age 0, 14 */
+		age = (sel >= 8 && sel < 12) || sel == 14;
+		k = sel >= 12;
+	} else if (cfg.ages == 3) {
+		age = sel % 3 == 2;
+	} else if (cfg.two_keys) {
+		k = sel % 3 == 2;
 	}
-	if (cfg.two_keys && (sel & 1)) {
-		k = 1;
+	if (k) {
 		key.k0 = cfg.key2_0;
 		key.k1 = cfg.key2_1;
 	}

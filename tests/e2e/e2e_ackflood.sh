@@ -33,8 +33,10 @@
 #     K is accepted iff K is the key of slot c (counted in cookie_prev_key
 #     when c < S), stale likewise, else bad: exact cookie_good,
 #     drop_cookie_stale, drop_cookie_bad, cookie_prev_key, one flow entry
-#     per accepted. Each flood is also held to the verdicts, per key and
-#     age, of the slot it was meant for ("A0:prev A1:prev B0:bad B1:bad"):
+#     per accepted. The classes (key A age 0, A 1, B 0, B 1) come in the
+#     proportions 8:4:2:1, so that these totals tell which classes were
+#     accepted. Each flood is also held to the verdicts, per key and age,
+#     of the slot it was meant for ("A0:prev A1:prev B0:bad B1:bad"):
 #     - before any rotation: the key accepted at both ages, a key never
 #       configured rejected;
 #     - `xdpct config` rotates: the new key in the unused index, the old
