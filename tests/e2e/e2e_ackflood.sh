@@ -45,7 +45,8 @@
 #       unchanged);
 #     - in slot S - 1 the old key's cookies are accepted at both ages and
 #       counted in cookie_prev_key, the new key's rejected (not in force
-#       yet); a real client connects;
+#       yet); a real client connects right after the rotation, before the
+#       new key's slot (its SYN-ACK signed with the old key), and after;
 #     - a second rotation, from slot S + 1 (new first slot S'): the first
 #       key is gone; in slot S' the old key's cookies of age 1 (slot
 #       S' - 1) are accepted, those of age 0 REJECTED (one key per ACK:
@@ -427,6 +428,13 @@ if isnum "$t0" && isnum "$t1" && ((S2 >= t0 + 1 && S2 <= t1 + 2)); then
 else
 	fail rotate_1_from_next_slot "first slot $S2, rotated between slots ${t0:-?} and ${t1:-?}"
 fi
+# until the new key's first slot, SYN-ACKs are still signed with the old key
+ta=$(slot_now)
+control valid_cookie_accepted_before_new_keys_slot
+tb=$(slot_now)
+if ! isnum "$ta" || ! isnum "$tb" || ((tb >= S2)); then
+	note "the connection above ended in slot ${tb:-?}, the new key's first ($S2): not a test of the old key"
+fi
 # a second rotation within the slot is refused: the old key still signs
 # cookies of valid slots, the new one's slot has not begun
 xdpct_srv config --ifname "$IF_SRVA" --ports "$PORT,$CPORT" >"$LAB_TMP/config.again.out" 2>&1
@@ -440,6 +448,8 @@ if isnum "$ta" && ((ta <= S2)); then
 else
 	note "second config only in slot ${ta:-?} (first slot of the new key $S2): too late to be refused"
 	skip rotate_refused_within_slot "the machine took over a slot between two commands"
+	# it may have rotated: go on with the keys in the map
+	K1=$KEY_OLD K2=$KEY_NEW S2=$SEL_S
 fi
 
 # slot S2 - 1: the old key signs; its cookies get in, counted as previous;
