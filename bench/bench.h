@@ -30,23 +30,38 @@ struct gen_cfg {
 	__u64 gap_ns;      /* pacing: ns between frames, 0 = as fast as possible */
 	__u64 burst_ns;    /* how far behind schedule may be caught up at once */
 	/* ACK mode, crafted cookies (0: every ACK random): frame i with
-	 * i % crafted_every == 0 carries a valid cookie under key0/key1, 1 a
-	 * valid one of a stale slot, 2 a valid one with one covered bit
-	 * flipped; the rest random */
+	 * i % crafted_every == 0 carries a valid cookie of a slot age in
+	 * `ages` under key0/key1 (or key2_0/key2_1, two_keys: alternating by
+	 * group), 1 a valid one two slots older (stale), 2 a valid one with
+	 * one covered bit flipped; the rest random. The slot is craft_slot
+	 * (gen.bpf.c), fixed by userspace: frames outside it, or in its last
+	 * guard_ns, are not sent. */
 	__u64 key0, key1;
+	__u64 key2_0, key2_1;
+	__u64 guard_ns;
 	__u32 crafted_every;
 	__u8 nots_options; /* the defender has XDPCT_CFG_NOTS_OPTIONS */
 	__u8 slot_shift;   /* the defender's xdpct_config.slot_shift */
-	__u8 pad1[2];
+	__u8 two_keys;
+	__u8 ages;         /* bit a: valid cookies of slot age a (0, 1); both:
+			    * alternating by group */
 };
 
 /* What xdp_gen crafted (frames sent, by kind). */
+enum crafted_kind { CK_VALID = 0, CK_STALE = 1, CK_NEAR = 2 };
 struct crafted_counts {
 	__u64 valid;
 	__u64 stale;
 	__u64 near;   /* one covered bit flipped */
+	__u64 near_daddr; /* of which the destination address's: not a
+			   * cookie verdict where xdpct acts only for its
+			   * host's addresses (XDPCT_CFG_LOCAL_ONLY) */
 	__u64 random;
 	__u64 ts;     /* crafted frames with the timestamp option */
+	__u64 late;   /* not sent: outside craft_slot or in its last guard_ns */
+	/* by key (0: key0/key1, 1: key2_*), slot age of the valid cookie
+	 * (the stale one is 2 older), kind */
+	__u64 by[2][2][3];
 };
 
 /* What xdp_sink saw on the generator's veth. */

@@ -9,7 +9,9 @@
  *         [--cpu N] [--sink] [--napi-cpu N] [--watch-cpu N[,N]]
  *         [--watch-comm PREFIX[,PREFIX]] [--peer-ns PATH --peer-dev IF]
  *         [--mss N] [--wscale N]
- *         [--crafted-every K --cookie-key K0:K1 [--nots-options] [--slot-shift S]]
+ *         [--crafted-every K --cookie-key K0:K1 [--cookie-key2 K0:K1]
+ *          [--nots-options] [--slot-shift S] [--slot-age 0|1|0,1] [--at-slot N]]
+ *   flood --now [--slot-shift S] [--wait-slot N]
  *
  * Frames: SYN with Linux's options (MSS, SACK_PERM, TS, NOP, WS), ACK with
  * NOP NOP TS and a random ack number (a random cookie), or bare RST; source
@@ -22,7 +24,24 @@
  * cookie covers flipped (cookie, client ISN, addresses, source port, TSecr
  * option bits), the others a random one; by groups of K, with the
  * timestamp option and without (then the layout --nots-options says).
- * The report counts them ("crafted").
+ * The cookies are those of one time slot of the defender's length
+ * (--slot-shift: its xdpct_config.slot_shift): "valid" means made for
+ * the slot --slot-age before it (0, 1, or 0,1 for both), "stale" two
+ * slots older still. --cookie-key2 makes some of them with a second key.
+ * The classes (key, age) come in the proportions 8:4:2:1 (key 1 age 0,
+ * age 1, key 2 age 0, age 1; 2:1 when only the ages or the keys vary),
+ * so that the defender's totals tell which of them it accepted. The slot
+ * is --at-slot N (absolute: CLOCK_MONOTONIC_COARSE >> shift; waited for;
+ * exit 3 when it is past or less than 0.1 s of it is left), else the
+ * current one, or the next one when the flood does not fit in what is
+ * left of it; the flood ends with the slot, 20 ms early (xdp_gen sends
+ * nothing outside it: the report counts those as "late").
+ * The report counts the crafted frames ("crafted"), by key, age and kind
+ * too ("v01": valid, key 0 (--cookie-key), age 1; "s..." stale, "n..."
+ * near misses), the near misses to another destination address apart
+ * ("near_daddr"), and gives the slot.
+ * --now prints the clock in slots ({"now_ns", "slot", "into_ns",
+ * "slot_ns"}) and exits; with --wait-slot N, once slot N has begun.
  * --rate 0 (the default) floods as fast as one CPU can; otherwise xdp_gen
  * keeps the schedule itself and the CPU spins either way. --duration
  * bounds the flood (default 1 s, at most 600); SIGTERM/SIGINT end it early
@@ -64,10 +83,13 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "xdpct.h"
 #include "bench.h"
 #include "gen.skel.h"
 
 #define MAX_WATCH 8
+#define SLOT_GUARD_NS 20000000ull   /* crafted floods end this early in their slot */
+#define SLOT_MIN_LEFT_NS 100000000ull /* --at-slot: at least this much of it */
 
 static __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...)
 {
@@ -101,6 +123,41 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The defender's clock (bpf_ktime_get_coarse_ns). */
+static __u64 coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Sleeps until the coarse clock reaches t (it lags CLOCK_MONOTONIC by up to
+ * a tick). */
+static void sleep_until_coarse(__u64 t)
+{
+	__u64 now;
+
+	while ((now = coarse_ns()) < t) {
+		__u64 d = t - now + 1000000;
+		struct timespec ts = { .tv_sec = (time_t)(d / 1000000000ull),
+				       .tv_nsec = (long)(d % 1000000000ull) };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int parse_key(const char *v, unsigned long long *k0, unsigned long long *k1)
+{
+	char *end;
+
+	*k0 = strtoull(v, &end, 0);
+	if (*end != ':')
+		return -1;
+	*k1 = strtoull(end + 1, &end, 0);
+	return *end ? -1 : 0;
 }
 
 static int parse_mac(const char *s, __u8 mac[6])
@@ -306,9 +363,10 @@ int main(int argc, char **argv)
 	unsigned long long rt0 = 0, rt1 = 0;
 	uint32_t pdrop0 = 0, pdrop1 = 0;
 	bool use_sink = false, nots_options = false;
-	unsigned long long key0 = 0, key1 = 0;
-	unsigned crafted_every = 0, slot_shift = 0;
-	bool have_key = false;
+	unsigned long long key0 = 0, key1 = 0, key2_0 = 0, key2_1 = 0;
+	unsigned long long at_slot = 0, wait_slot = 0, craft_slot = 0;
+	unsigned crafted_every = 0, slot_shift = 0, ages = 1, shift;
+	bool have_key = false, have_key2 = false, have_at = false, print_now = false;
 	struct cpu_times c0[MAX_WATCH], c1[MAX_WATCH];
 	struct sink_counts s0, s1;
 	struct gen_bpf *skel;
@@ -333,6 +391,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--nots-options")) {
 			nots_options = true;
+			continue;
+		}
+		if (!strcmp(a, "--now")) {
+			print_now = true;
 			continue;
 		}
 		if (!v)
@@ -371,16 +433,27 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--crafted-every"))
 			crafted_every = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--cookie-key")) {
-			char *end;
-
-			key0 = strtoull(v, &end, 0);
-			if (*end != ':')
-				die("bad --cookie-key %s (K0:K1)", v);
-			key1 = strtoull(end + 1, &end, 0);
-			if (*end)
+			if (parse_key(v, &key0, &key1))
 				die("bad --cookie-key %s (K0:K1)", v);
 			have_key = true;
-		}
+		} else if (!strcmp(a, "--cookie-key2")) {
+			if (parse_key(v, &key2_0, &key2_1))
+				die("bad --cookie-key2 %s (K0:K1)", v);
+			have_key2 = true;
+		} else if (!strcmp(a, "--slot-age")) {
+			if (!strcmp(v, "0"))
+				ages = 1;
+			else if (!strcmp(v, "1"))
+				ages = 2;
+			else if (!strcmp(v, "0,1"))
+				ages = 3;
+			else
+				die("bad --slot-age %s (0, 1 or 0,1)", v);
+		} else if (!strcmp(a, "--at-slot")) {
+			at_slot = strtoull(v, NULL, 0);
+			have_at = true;
+		} else if (!strcmp(a, "--wait-slot"))
+			wait_slot = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--watch-comm")) {
 			char *s = strdup(v), *tok, *sp = NULL;
 
@@ -407,16 +480,31 @@ int main(int argc, char **argv)
 		} else
 			die("unknown option %s", a);
 	}
+	shift = xdpct_slot_shift(slot_shift);
+	if (print_now) {
+		__u64 now;
+
+		sleep_until_coarse(wait_slot << shift);
+		now = coarse_ns();
+		printf("{\"now_ns\":%llu,\"slot\":%llu,\"into_ns\":%llu,\"slot_ns\":%llu}\n",
+		       (unsigned long long)now, (unsigned long long)(now >> shift),
+		       (unsigned long long)(now & ((1ull << shift) - 1)), 1ull << shift);
+		return 0;
+	}
 	if (!dev || !dmac_s || !dst_s || !dport || dport > 65535)
 		die("usage: flood --dev IF --dmac MAC --dst IPV4 --dport P [--src-net CIDR] "
 		    "[--mode syn|ack|rst] [--rate PPS|0] [--duration S] [--batch N] [--cpu N] "
 		    "[--sink] [--napi-cpu N] [--watch-cpu N,...] [--mss N] [--wscale N] "
-		    "[--crafted-every K --cookie-key K0:K1 [--nots-options] [--slot-shift S]]");
+		    "[--crafted-every K --cookie-key K0:K1 [--cookie-key2 K0:K1] [--nots-options] "
+		    "[--slot-shift S] [--slot-age 0|1|0,1] [--at-slot N]]; or flood --now "
+		    "[--slot-shift S] [--wait-slot N]");
 	if (rate < 0 || duration <= 0 || duration > 600 || !batch || batch > 256 || mss > 65535 ||
 	    wscale > 14)
 		die("rate >= 0, 0 < duration <= 600, 1 <= batch <= 256, mss, wscale <= 14");
 	if (crafted_every && (crafted_every < 3 || mode != GEN_ACK || !have_key))
 		die("--crafted-every K: K >= 3, --mode ack, and --cookie-key K0:K1");
+	if (!crafted_every && (have_key2 || have_at))
+		die("--cookie-key2 and --at-slot go with --crafted-every");
 	if (inet_pton(AF_INET, dst_s, &dst) != 1)
 		die("bad IPv4 destination %s", dst_s);
 	{
@@ -472,6 +560,11 @@ int main(int argc, char **argv)
 	skel->rodata->cfg.mode = (__u8)mode;
 	skel->rodata->cfg.key0 = key0;
 	skel->rodata->cfg.key1 = key1;
+	skel->rodata->cfg.key2_0 = key2_0;
+	skel->rodata->cfg.key2_1 = key2_1;
+	skel->rodata->cfg.two_keys = have_key2;
+	skel->rodata->cfg.ages = (__u8)ages;
+	skel->rodata->cfg.guard_ns = SLOT_GUARD_NS;
 	skel->rodata->cfg.crafted_every = crafted_every;
 	skel->rodata->cfg.slot_shift = slot_shift;
 	skel->rodata->cfg.nots_options = nots_options;
@@ -514,6 +607,31 @@ int main(int argc, char **argv)
 			usleep(10000);
 	}
 	usleep(100000); /* let the lab settle: NAPI up, neighbours */
+	if (crafted_every) {
+		/* one slot for the whole flood: the defender's verdicts then
+		 * follow from the keys it assigns to that slot and its age */
+		__u64 now = coarse_ns(), cur = now >> shift, left, dur_ns = (__u64)(duration * 1e9);
+
+		craft_slot = have_at ? at_slot : cur;
+		if (!have_at && ((cur + 1) << shift) - now < dur_ns + SLOT_GUARD_NS)
+			craft_slot = cur + 1;
+		if (craft_slot < cur) {
+			fprintf(stderr, "flood: slot %llu is past (now %llu)\n", craft_slot,
+				(unsigned long long)cur);
+			exit(3);
+		}
+		sleep_until_coarse(craft_slot << shift);
+		now = coarse_ns();
+		left = ((craft_slot + 1) << shift) - SLOT_GUARD_NS;
+		left = left > now ? left - now : 0;
+		if (left < dur_ns && left < SLOT_MIN_LEFT_NS) {
+			fprintf(stderr, "flood: %.3f s left of slot %llu\n", left / 1e9, craft_slot);
+			exit(3);
+		}
+		if (left < dur_ns)
+			duration = left / 1e9;
+		skel->bss->craft_slot = craft_slot;
+	}
 
 	memset(&s0, 0, sizeof(s0));
 	s0 = skel->bss->sink;
@@ -595,10 +713,19 @@ int main(int argc, char **argv)
 			const struct crafted_counts *k = &skel->bss->crafted;
 
 			printf(",\"crafted\":{\"valid\":%llu,\"stale\":%llu,\"near\":%llu,"
-			       "\"random\":%llu,\"ts\":%llu}",
+			       "\"near_daddr\":%llu,\"random\":%llu,\"ts\":%llu,\"late\":%llu,"
+			       "\"slot\":%llu",
 			       (unsigned long long)k->valid, (unsigned long long)k->stale,
-			       (unsigned long long)k->near, (unsigned long long)k->random,
-			       (unsigned long long)k->ts);
+			       (unsigned long long)k->near, (unsigned long long)k->near_daddr,
+			       (unsigned long long)k->random,
+			       (unsigned long long)k->ts, (unsigned long long)k->late, craft_slot);
+			for (int ki = 0; ki < 2; ki++)
+				for (int ai = 0; ai < 2; ai++)
+					printf(",\"v%d%d\":%llu,\"s%d%d\":%llu,\"n%d%d\":%llu", ki, ai,
+					       (unsigned long long)k->by[ki][ai][CK_VALID], ki, ai,
+					       (unsigned long long)k->by[ki][ai][CK_STALE], ki, ai,
+					       (unsigned long long)k->by[ki][ai][CK_NEAR]);
+			printf("}");
 		}
 		if (ncomm)
 			printf(",\"threads_cpu_s\":%.4f,\"threads\":%d", (double)(rt1 - rt0) / 1e9,

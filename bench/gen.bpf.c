@@ -8,10 +8,13 @@
  * header is written on every run, never only the fields that change.
  *
  * Crafted ACKs (cfg.crafted_every) carry cookies made with xdpct's own
- * bpf/cookie.h under the key the test read from the defender's config map:
- * valid ones, valid ones of a stale slot, and near misses (one bit the
- * cookie covers flipped), so that a test knows exactly what the defender
- * must accept.
+ * bpf/cookie.h under one or two keys the test read from the defender's
+ * config map: valid ones of a given slot age, valid ones of a stale slot,
+ * and near misses (one bit the cookie covers flipped), so that a test
+ * knows exactly what the defender must accept. All of them belong to one
+ * time slot, craft_slot, set by userspace: a frame is sent only while the
+ * clock is in that slot and not in its last guard_ns, so that the
+ * defender, on the same clock a moment later, sees the same slot.
  *
  * xdp_sink sits on the generator's own veth, counts what the defender sent
  * back (SYN-ACKs, RSTs, other TCP) and drops it: the attacker side should
@@ -35,6 +38,7 @@ __u64 gen_idle = 0; /* runs that sent nothing: ahead of the schedule */
 __u64 next_ns = 0;
 struct sink_counts sink = {};
 struct crafted_counts crafted = {};
+__u64 craft_slot = 0; /* absolute slot of the crafted cookies (userspace) */
 
 static __always_inline __u32 rnd(void)
 {
@@ -103,7 +107,11 @@ static __always_inline __u16 tcp_csum(struct iphdr *ip, __u32 *tw, int nwords)
 #define L4 (L3 + sizeof(struct iphdr))
 
 /* A crafted ACK (cfg.crafted_every), GEN_LEN_ACK bytes: NOP NOP TS, or
- * without timestamps 12 NOPs, alternating by group of crafted_every frames.
+ * without timestamps 12 NOPs. By group of crafted_every frames, in turn
+ * with and without timestamps; the classes (key, age) in the proportions
+ * 8:4:2:1 (first key age 0, age 1, second key age 0, age 1; 2:1 when only
+ * the ages or the keys vary), so that the defender's totals tell which
+ * classes it accepted: every set of them has its own.
  * Random: source, port, client ISN, MSS index, options. */
 static __always_inline void craft_ack(void *data, __be32 saddr, __u32 sport, __u32 r2,
 				      __u32 r3, __u32 r4)
@@ -111,10 +119,10 @@ static __always_inline void craft_ack(void *data, __be32 saddr, __u32 sport, __u
 	struct iphdr *ip = data + L3;
 	struct tcphdr *tcp = data + L4;
 	__u32 *tw = (__u32 *)tcp;
-	struct xdpct_siphash_key key = { cfg.key0, cfg.key1 };
-	__u64 i = gen_frames, group = i / cfg.crafted_every;
+	__u64 i = gen_frames, group = i / cfg.crafted_every, sel = group >> 1;
 	__u32 kind = i % cfg.crafted_every, isn = r3, mss_idx = r4 & 3, opts, layout;
-	__u32 slot = (bpf_ktime_get_coarse_ns() >> xdpct_slot_shift(cfg.slot_shift)) & 3;
+	__u32 age = cfg.ages == 2 ? 1 : 0, k = 0, slot;
+	struct xdpct_siphash_key key = { cfg.key0, cfg.key1 };
 	__u32 cookie, tsecr, m;
 	__be32 daddr = cfg.daddr;
 	bool ts = group & 1;
@@ -130,6 +138,19 @@ static __always_inline void craft_ack(void *data, __be32 saddr, __u32 sport, __u
 		crafted.random++;
 		return;
 	}
+	if (cfg.ages == 3 && cfg.two_keys) {
+		sel %= 15; /* 0-7: key 0 age 0, 8-11: age 1, 12-13: key 1 age 0, 14 */
+		age = (sel >= 8 && sel < 12) || sel == 14;
+		k = sel >= 12;
+	} else if (cfg.ages == 3) {
+		age = sel % 3 == 2;
+	} else if (cfg.two_keys) {
+		k = sel % 3 == 2;
+	}
+	if (k) {
+		key.k0 = cfg.key2_0;
+		key.k1 = cfg.key2_1;
+	}
 	if (ts) {
 		layout = COOKIE_TS;
 		opts = (r4 >> 2) & 0x3f; /* ecn, sack, wscale 0..15: all valid */
@@ -140,8 +161,8 @@ static __always_inline void craft_ack(void *data, __be32 saddr, __u32 sport, __u
 		layout = COOKIE_NOTS;
 		opts = XDPCT_OPT_WSCALE_NONE;
 	}
-	if (kind == 1) /* age 2: still stale if a slot boundary passes */
-		slot = (slot - 2) & 3;
+	/* the stale one: two slots older than the valid one (ages 2, 3) */
+	slot = (craft_slot - age - (kind == 1 ? 2 : 0)) & 3;
 	t.family = 4;
 	t.saddr[0] = saddr;
 	t.daddr[0] = daddr;
@@ -159,8 +180,10 @@ static __always_inline void craft_ack(void *data, __be32 saddr, __u32 sport, __u
 			isn ^= 1u << (m - 32);
 		else if (m < 96)
 			saddr ^= bpf_htonl(1u << (m - 64));
-		else if (m < 128)
+		else if (m < 128) {
 			daddr ^= bpf_htonl(1u << (m - 96));
+			crafted.near_daddr++;
+		}
 		else if (m < 144)
 			sport ^= 1u << (m - 128);
 		else
@@ -171,6 +194,7 @@ static __always_inline void craft_ack(void *data, __be32 saddr, __u32 sport, __u
 	} else {
 		crafted.valid++;
 	}
+	crafted.by[k & 1][age & 1][kind]++;
 	put_eth_ip(data, GEN_LEN_ACK - L3, saddr, daddr, (__u16)r2);
 	put_tcp(tcp, sport & 0xffff, isn + 1, cookie + 1, 8 << 12 | 0x10, 502);
 	if (ts) {
@@ -228,8 +252,16 @@ int xdp_gen(struct xdp_md *ctx)
 		tw[9] = bpf_htonl(0x01030300 | cfg.wscale);
 		tcp->check = tcp_csum(ip, tw, 10);
 	} else if (cfg.mode == GEN_ACK && cfg.crafted_every) {
+		unsigned int shift = xdpct_slot_shift(cfg.slot_shift);
+		__u64 now = bpf_ktime_get_coarse_ns();
+
 		if (data + GEN_LEN_ACK > end)
 			return XDP_ABORTED;
+		if ((now >> shift) != craft_slot ||
+		    now + cfg.guard_ns >= (craft_slot + 1) << shift) {
+			crafted.late++;
+			return XDP_DROP;
+		}
 		craft_ack(data, saddr, sport, r2, r3, r4);
 	} else if (cfg.mode == GEN_ACK) {
 		if (data + GEN_LEN_ACK > end)

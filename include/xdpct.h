@@ -239,7 +239,8 @@ enum xdpct_ct_dir { XDPCT_DIR_ORIG = 0, XDPCT_DIR_REPLY = 1 };
  * loader.
  * Keys belong to time slots: key_sel = S << 1 | i says that keys[i] signs
  * and checks the cookies of slots S and later (slot = CLOCK_MONOTONIC_COARSE
- * >> XDPCT_SLOT_SHIFT, the full count), keys[i ^ 1] those before S. A
+ * >> xdpct_slot_shift(slot_shift), the full count), keys[i ^ 1] those
+ * before S. A
  * cookie is valid in its slot and the next, so a rotation may reuse
  * keys[i ^ 1] only from slot S + 1 on: it writes the new key there, then
  * key_sel = (T + 1) << 1 | (i ^ 1) with T the current slot, one 64-bit

@@ -112,7 +112,8 @@ wait_port "$NS_SRV" $PORT 5 || die "no listener on $PORT" server
 # ---- 2. the ASan binary on a live attachment ----
 A() { in_srv timeout 60 "$ASAN_XDPCT" "$@"; }
 LAB_ATTACHED+=("$IF_SRV")
-A attach "$IF_SRV" --ports $PORT --observe 9000 -v >"$LAB_TMP/out" 2>"$LAB_TMP/err"
+# slots of ~1 s (--cookie-slot 1): `run` below rotates, and is refused, within seconds
+A attach "$IF_SRV" --ports $PORT --observe 9000 --cookie-slot 1 -v >"$LAB_TMP/out" 2>"$LAB_TMP/err"
 check_rc asan_attach $? "$(head -c 300 "$LAB_TMP/err")"
 san_check asan_attach_no_sanitizer_reports
 # closed connections (TIME_WAIT-like entries), and one held open
@@ -143,7 +144,7 @@ san_check asan_commands_no_sanitizer_reports
 # rotation, metrics; SIGTERM stops it and detaches
 MPORT=$((20000 + LAB_ID % 20000))
 bg_ns "$NS_SRV" "$LAB_TMP/run.log" "$ASAN_XDPCT" run "$IF_SRV" --ports $PORT --key-rotate 1 \
-	--evict-interval 1 --metrics "127.0.0.1:$MPORT"
+	--cookie-slot 1 --evict-interval 1 --metrics "127.0.0.1:$MPORT"
 RUN_PID=$BG_PID
 metrics_up() { in_srv curl -sf "http://127.0.0.1:$MPORT/metrics" >"$LAB_TMP/metrics" 2>/dev/null; }
 wait_until 10 metrics_up

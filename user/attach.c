@@ -915,7 +915,8 @@ static void attach_usage(const char *cmd)
 
 	if (reload)
 		printf("Usage: xdpct reload IFACE [--ports LIST] [--observe LIST] [--track-all]\n"
-		       "                    [--cookie-nots-options] [--mode native|skb]\n"
+		       "                    [--cookie-nots-options] [--cookie-slot SECONDS]\n"
+		       "                    [--mode native|skb]\n"
 		       "                    [--max-conns N] [--max-observed N] [--pin-dir DIR] [-v]\n"
 		       "\n"
 		       "Replace xdpct's programs on IFACE with this build's, in place: TC\n"
@@ -929,7 +930,8 @@ static void attach_usage(const char *cmd)
 		       "\n", XDPCT_PIN_ROOT);
 	else
 		printf("Usage: xdpct attach IFACE [--ports LIST] [--observe LIST] [--track-all]\n"
-		       "                    [--cookie-nots-options] [--mode native|skb]\n"
+		       "                    [--cookie-nots-options] [--cookie-slot SECONDS]\n"
+		       "                    [--mode native|skb]\n"
 		       "                    [--max-conns N] [--max-observed N] [--pin-dir DIR] [-v]\n"
 		       "\n"
 		       "Load xdpct, attach its XDP program and its TC ingress and egress\n"
@@ -960,6 +962,10 @@ static void attach_usage(const char *cmd)
 	       "      --cookie-nots-options  SACK and window scaling for clients without\n"
 	       "                        timestamps too: their cookie keeps 23 hash bits\n"
 	       "                        instead of 28 (default: only MSS, as Linux)\n"
+	       "      --cookie-slot S   cookie time slot of about S seconds (1-137, a power\n"
+	       "                        of two of ns; default 69): a cookie is valid one\n"
+	       "                        to two slots, key rotations are a slot apart at\n"
+	       "                        least; cannot change while attached\n"
 	       "  -m, --mode MODE       XDP mode: native (default) or skb%s\n"
 	       "  -n, --max-conns N     entries of each flow table, IPv4 and IPv6 (default %d)%s\n"
 	       "  -N, --max-observed N  entries of each table of observed flows (default %d):\n"

@@ -194,6 +194,8 @@ void timeouts_from_config(struct evict_timeouts *t, const struct xdpct_config *c
 			t->ns[i] = secs_ns(cfg->timeout_s[i]);
 	if (cfg->pending_timeout_s)
 		t->pending_ns = secs_ns(cfg->pending_timeout_s);
+	else /* a cookie's validity: two slots of the length in force */
+		t->pending_ns = 2ull << xdpct_slot_shift(cfg->slot_shift);
 }
 
 bool timeouts_in_config(const struct xdpct_config *cfg)

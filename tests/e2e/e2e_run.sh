@@ -5,8 +5,9 @@
 # observed port leaves after its own timeout, a cookie flow whose child
 # never comes (no listener, the kernel's RST held back by nft) leaves with
 # its xdpct_pending entry once the pending timeout is over; the cookie key
-# rotates on time and a client whose ACK is held across one rotation still
-# gets in (previous key); SIGTERM detaches, --keep does not. The timer
+# rotates on time (slots of ~1 s: --cookie-slot 1) and a client whose ACK
+# is held across a rotation, within its cookie's slots, still gets in
+# (previous key); SIGTERM detaches, --keep does not. The timer
 # wheel: with passes 30 s apart, a closed connection's TIME_WAIT entry
 # (time_wait=1) leaves within ~1.5 s, by the wheel (close events); with
 # --no-wheel it is still there after 2 s.
@@ -89,7 +90,7 @@ EOF
 LAB_ATTACHED+=("$IF_SRV")
 bg_ns "$NS_SRV" "$LAB_TMP/run.log" "$XDPCT" run "$IF_SRV" --ports "$P_TW,$P_PEND,$P_KEY" \
 	--observe $P_OBS --timeout "time_wait=$TW" --timeout "established=$EST,pending=$PEND" \
-	--key-rotate $ROT --evict-interval $IVL -v
+	--key-rotate $ROT --cookie-slot 1 --evict-interval $IVL -v
 RUN=$BG_PID
 if wait_until 10 grep -qs 'running on' "$LAB_TMP/run.log"; then pass run_started; else
 	die "run did not start: $(head -c 400 "$LAB_TMP/run.log")" run_started
@@ -180,6 +181,9 @@ fi
 stop_pid "$PEND_CLI"
 
 # ---- key rotation ----
+# slots of ~1.07 s (--cookie-slot 1): a cookie is valid one to two slots;
+# the rotations ROT s apart are never refused (the newest key's first slot
+# is past by then)
 e0=$(key_epoch)
 # right after a rotation: the next one is ROT s away
 wait_until $((ROT + 2)) epoch_not "$e0"
@@ -187,8 +191,19 @@ e1=$(key_epoch)
 if isnum "$e0" && isnum "$e1" && ((e1 == e0 + 1)); then pass key_rotates; else
 	fail key_rotates "epoch $e0 -> $e1 in $((ROT + 2)) s"
 fi
-# the client's packets after its SYN are held until the key has rotated
-in_cli nft -f - <<EOF || fail key_hold_rule "nft in the client ns"
+key_sel() { timeout 10 bpftool -j map dump pinned "$PIN_ROOT/$IF_SRV/xdpct_config" 2>/dev/null |
+	json_num key_sel; }
+# shellcheck disable=SC2317 # called through wait_until
+key_age_ge() { awk -v a="$(status_j | json_val key_age_s)" -v m="$1" 'BEGIN { exit !(a != "" && a >= m) }'; }
+# stale_or_done PID: the client ended, or its held ACK came back stale
+# shellcheck disable=SC2317 # called through wait_until
+stale_or_done() {
+	! kill -0 "$1" 2>/dev/null && return 0
+	stats_snap "$IF_SRV"
+	(($(xstat drop_cookie_stale) > stale0))
+}
+hold_rule() {
+	in_cli nft -f - <<EOF
 table inet xdpct_run_test {
 	chain out {
 		type filter hook output priority 0;
@@ -196,19 +211,51 @@ table inet xdpct_run_test {
 	}
 }
 EOF
+}
+# The client's packets after its SYN are held from shortly before the next
+# rotation until it took effect (key_sel moved): its cookie is the old
+# key's, then the previous one. Held ~0.3 s, its ACK is back (retransmitted
+# within ~0.6 s) while its slot is still valid; if the machine made the
+# hold too long and the ACK came back stale, again at the next rotation.
 stats_snap "$IF_SRV"
 prev0=$(xstat cookie_prev_key)
-bg_ns "$NS_CLI" "$LAB_TMP/key.j" "$TCPPEER" connect --addr "$SRV4" --port $P_KEY --up 10k \
-	--down 10k --timeout 15 --json
-KEY_CLI=$BG_PID
-wait_until $((ROT + 2)) epoch_not "$e1"
-e2=$(key_epoch)
-in_cli nft delete table inet xdpct_run_test
-note "client held from epoch $e1 to $e2"
-wait_pid "$KEY_CLI" 15
-check_rc key_prev_still_valid $? "$(head -c 300 "$LAB_TMP/key.j")"
-stats_snap "$IF_SRV"
-assert_ge key_prev_cookie_counted "$(($(xstat cookie_prev_key) - prev0))" 1
+held=''
+for attempt in 1 2 3; do
+	hold_rule || fail key_hold_rule "nft in the client ns"
+	stats_snap "$IF_SRV"
+	stale0=$(xstat drop_cookie_stale)
+	wait_until $((ROT + 2)) key_age_ge "$(awk -v r=$ROT 'BEGIN { print r - 0.3 }')"
+	e_syn=$(key_epoch) sel_syn=$(key_sel)
+	bg_ns "$NS_CLI" "$LAB_TMP/key.j" "$TCPPEER" connect --addr "$SRV4" --port $P_KEY --up 10k \
+		--down 10k --timeout 15 --json
+	KEY_CLI=$BG_PID
+	wait_until $((ROT + 2)) epoch_not "$e_syn"
+	e2=$(key_epoch) sel2=$(key_sel)
+	in_cli nft delete table inet xdpct_run_test
+	note "attempt $attempt: client held from epoch $e_syn (key_sel $sel_syn) to $e2 (key_sel $sel2)"
+	wait_until 15 stale_or_done "$KEY_CLI"
+	if kill -0 "$KEY_CLI" 2>/dev/null; then
+		note "attempt $attempt: the held ACK came back stale: again at the next rotation"
+		stop_pid "$KEY_CLI"
+		continue
+	fi
+	wait_pid "$KEY_CLI" 1
+	held=$?
+	break
+done
+if [[ -n "$held" ]]; then
+	check_rc key_prev_still_valid "$held" "$(head -c 300 "$LAB_TMP/key.j")"
+	# the hold spanned a rotation that moved the keys' slots
+	if isnum "$e_syn" && isnum "$sel2" && [[ "$e2" == $((e_syn + 1)) && "$sel2" != "$sel_syn" ]]; then
+		pass key_hold_spans_rotation
+	else
+		fail key_hold_spans_rotation "epoch $e_syn -> $e2, key_sel $sel_syn -> $sel2"
+	fi
+	stats_snap "$IF_SRV"
+	assert_ge key_prev_cookie_counted "$(($(xstat cookie_prev_key) - prev0))" 1
+else
+	fail key_prev_still_valid "the held ACK came back stale $attempt times"
+fi
 
 # ---- stopping ----
 kill -TERM "$RUN"
