@@ -277,7 +277,9 @@ __noinline int ct_update(struct xdpct_flow *f, const struct ct_seg *s, int side,
 		snd.maxack = ack; /* the first ACK is taken as is */
 	if (rcv_seen && seq_after(end, snd.maxend))
 		rcv.maxwin += end - snd.maxend;
-	if (seq_after(ack + win, rcv.maxend - 1))
+	/* a first SYN without ACK sets its own side only (netfilter): its ack
+	 * field means nothing */
+	if (!(syn && !has_ack && !snd_seen) && seq_after(ack + win, rcv.maxend - 1))
 		rcv.maxend = ack + win + !win;
 	if (local && has_ack && seq_after(ack, rcv.end))
 		rcv.end = ack; /* the local stack got what we did not see */

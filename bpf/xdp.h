@@ -482,7 +482,12 @@ int xdpct_xdp(struct xdp_md *ctx)
 		__u8 st = f->state, fl = f->flags; /* hints: ct_apply decides */
 
 		if (fl & XDPCT_FLOW_PENDING) {
-			/* the client's SYN again: its cookie again */
+			/* the client's SYN again: its cookie again, but never to
+			 * a source or MAC Linux would not answer */
+			if (bad_source(&x)) {
+				count(XDPCT_STAT_V_DROP_BAD_SOURCE);
+				return XDP_DROP;
+			}
 			count(XDPCT_STAT_SYN_SEEN);
 			return answer_syn(ctx, pkt_where(&x.p, data), cfg);
 		}

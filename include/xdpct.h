@@ -544,7 +544,6 @@ struct xdpct_close_event {
 	X(V_PASS_KERNEL_TW, "pass_kernel_tw", "passed: no entry, the kernel's TIME_WAIT socket answers") \
 	X(V_DROP_BAD_SOURCE, "drop_bad_source", "dropped: source Linux never answers, or non-unicast/foreign MAC") \
 	X(V_DROP_SEQ_WINDOW, "drop_seq_window", "dropped: sequence outside the receiver's window") \
-	X(V_DROP_CSUM, "drop_csum", "dropped: bad TCP checksum on a segment that would change state") \
 	X(V_PASS_MALFORMED, "pass_malformed", "passed: malformed, not to a protected/observed port") \
 	X(V_PASS_FRAGMENT, "pass_fragment", "passed: TCP fragment, not to a protected/observed port") \
 	X(SYN_SEEN, "syn_seen", "SYNs to protected ports")                    \

@@ -2240,8 +2240,7 @@ static void check_applied(const struct run *r, const struct op *q, const struct 
 	uint32_t want_maxack = has_ack && (!(b->tcp_flags[XDPCT_REMOTE] & F_ACK) ||
 					  after(ack, bs->maxack)) ? ack : bs->maxack;
 	/* a first SYN without ACK (simultaneous open) sets its own side
-	 * only (netfilter returns there). Not judged below: bpf/conntrack.h
-	 * moves the local side's maxend by that SYN's ack field */
+	 * only (netfilter returns there) */
 	uint32_t want_lmaxend = fresh && syn && !has_ack ? bl->maxend :
 				after(ack + win, bl->maxend - 1) ? ack + win + !win : bl->maxend;
 	uint32_t want_lmaxwin = (b->flags & XDPCT_FLOW_SEEN_LOCAL) && after(e2, s_maxend) ?
@@ -2278,7 +2277,7 @@ static void check_applied(const struct run *r, const struct op *q, const struct 
 		what = "the remote side's maxwin";
 	else if (!restart && as->maxack != want_maxack)
 		what = "the remote side's maxack";
-	else if (al->maxend != want_lmaxend && !(fresh && syn && !has_ack))
+	else if (al->maxend != want_lmaxend)
 		what = "the local side's maxend";
 	else if (al->maxwin != want_lmaxwin)
 		what = "the local side's maxwin";
@@ -2393,6 +2392,9 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 			 * connection's: the kernel's challenge ACK */
 			if (!(f.flags & XDPCT_FLOW_PENDING)) {
 				vmask = VM(V_PASS_SYN_TRACKED);
+			} else if (bad_src) { /* an answer: never to a martian */
+				why = P_BAD_SOURCE;
+				vmask = VM(V_DROP_BAD_SOURCE);
 			} else if (!q.opt_ok) {
 				vmask = VM(V_DROP_MALFORMED);
 				err_want = S(ERR_TCP_OPT);
