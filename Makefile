@@ -76,7 +76,7 @@ $(BUILD)/test_race: tests/unit/test_race.c $(UNIT_LIB) $(wildcard tests/unit/*.h
 	$(CC) $(USER_CFLAGS) -pthread -Itests/unit -Iuser $< $(UNIT_LIB) $(filter-out user/main.c,$(USER_SRCS)) -o $@ $(USER_LIBS)
 
 test: check-deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all build/bench/flood
 	@tests/run
 
 demo: check-deps

@@ -78,10 +78,8 @@ FLOOD=$BUILD/bench/flood
 N_LEGIT=20
 
 need_build "$XDPCT" "$TCPPEER" "$SYNFLOOD"
-# bench/ is outside `make all`: build the generator on demand
-if [[ ! -x "$FLOOD" ]]; then
-	make -s -C "$ROOT" build/bench/flood >/dev/null 2>&1 || true
-fi
+# bench/ is outside `make all`: build (or rebuild) the generator here
+make -s -C "$ROOT" build/bench/flood >/dev/null 2>&1 || true
 need_build "$FLOOD"
 # attacker_lab, with slots of ~1.07 s
 lab_up attacker

@@ -91,7 +91,9 @@ for ((i = 0; i < N_CONN; i++)); do
 	pids+=("$BG_PID")
 done
 est_count() { conns_j | grep -o '"state":"ESTABLISHED"' | wc -l; }
-wait_until 30 test "$(est_count)" -ge "$N_CONN" || die "only $(est_count) of $N_CONN established" conns
+# functions, not $(...) in the arguments: each try must count anew
+est_at_least() { (($(est_count) >= $1)); }
+wait_until 30 est_at_least "$N_CONN" || die "only $(est_count) of $N_CONN established" conns
 mapfile -t cports < <(in_cli ss -Htn state established "( dport = :$PORT )" |
 	awk '{ n = split($3, a, ":"); print a[n] }')
 assert_eq blind_conns_found "${#cports[@]}" "$N_CONN"
@@ -194,10 +196,12 @@ assert_eq outgoing_tracked_in_protected_table "$n_out" 5
 bg_ns "$NS_CLI" "$LAB_TMP/del.log" "$TCPPEER" connect --addr "$SRV4" --port $PORT \
 	--up 1m --down 1m --header-pause 8 --timeout 40 --seed 77
 dpid=$BG_PID
-wait_until 15 test "$(in_cli ss -Htn state established "( dport = :$PORT )" | wc -l)" -ge 1 ||
+cli_est() { [[ -n "$(in_cli ss -Htn state established "( dport = :$PORT )")" ]]; }
+wait_until 15 cli_est ||
 	die "paused transfer did not connect: $(tail -c 300 "$LAB_TMP/del.log")" delete
 dport=$(in_cli ss -Htn state established "( dport = :$PORT )" | awk '{ n = split($3, a, ":"); print a[n]; exit }')
-wait_until 5 test -n "$(conn_of "$dport")" || die "no entry for client port $dport" delete
+has_entry() { [[ -n "$(conn_of "$1")" ]]; }
+wait_until 5 has_entry "$dport" || die "no entry for client port $dport" delete
 ro0=$(stat_of ct_readopt)
 # struct xdpct_flow4_key: raddr, laddr, rport, lport, network order
 hexkey() { printf '%02x ' ${1//./ } ${2//./ } $(($3 >> 8)) $(($3 & 255)) $(($4 >> 8)) $(($4 & 255)); }
