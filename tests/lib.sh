@@ -213,8 +213,8 @@ wait_grep() {
 }
 
 port_listening() { in_ns "$1" ss -Hltn "sport = :$2" | grep -q .; }
-# wait_port NS PORT [TIMEOUT_S]
-wait_port() { wait_until "${3:-5}" port_listening "$1" "$2"; }
+# wait_port NS PORT [TIMEOUT_S, default 30]
+wait_port() { wait_until "${3:-30}" port_listening "$1" "$2"; }
 
 # ---- the lab ----
 
@@ -368,7 +368,7 @@ attacker_lab() {
 	done
 	pass attach_both_links
 	bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port "$1" --backlog 4096
-	wait_port "$NS_SRV" "$1" 5 || die "tcppeer serve did not listen" server
+	wait_port "$NS_SRV" "$1" 30 || die "tcppeer serve did not listen" server
 }
 
 # stats_snap IFACE: XSTATS = `xdpct stats IFACE -j` output

@@ -107,7 +107,7 @@ SHADOW=
 lab_up
 trap 'lab_down; cleanup_san' EXIT
 bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port $PORT --backlog 4096
-wait_port "$NS_SRV" $PORT 5 || die "no listener on $PORT" server
+wait_port "$NS_SRV" $PORT 30 || die "no listener on $PORT" server
 
 # ---- 2. the ASan binary on a live attachment ----
 A() { in_srv timeout 60 "$ASAN_XDPCT" "$@"; }
@@ -146,7 +146,7 @@ bg_ns "$NS_SRV" "$LAB_TMP/run.log" "$ASAN_XDPCT" run "$IF_SRV" --ports $PORT --k
 	--evict-interval 1 --metrics "127.0.0.1:$MPORT"
 RUN_PID=$BG_PID
 metrics_up() { in_srv curl -sf "http://127.0.0.1:$MPORT/metrics" >"$LAB_TMP/metrics" 2>/dev/null; }
-wait_until 10 metrics_up
+wait_until 30 metrics_up
 check_rc asan_run_metrics $? "no metrics from xdpct run: $(tail -c 300 "$LAB_TMP/run.log")"
 in_cli timeout 30 "$TCPPEER" connect --addr "$SRV4" --port $PORT --up 16k --down 16k \
 	--count 3 --timeout 5 >/dev/null 2>&1

@@ -49,7 +49,7 @@ phase() {
 	bg_ns "$NS_SRV" "$LAB_TMP/$name.srv.log" "$TCPPEER" serve --port "$port" --info "$srv" \
 		--timeout 30 $sopts
 	local spid=$BG_PID
-	wait_port "$NS_SRV" "$port" 5 || {
+	wait_port "$NS_SRV" "$port" 30 || {
 		fail "$name.server" "tcppeer serve did not listen: $(head -c 200 "$LAB_TMP/$name.srv.log")"
 		return
 	}
@@ -76,7 +76,7 @@ phase() {
 	note "$name: clients done in ${secs}s; total_ms: $(grep -o '"total_ms":[0-9]*' "$cli" | cut -d: -f2 | sort -n | tr '\n' ' ')"
 
 	# the server's side: one good record per connection, same upload digest
-	wait_until 5 srv_lines "$srv" "$n"
+	wait_until 30 srv_lines "$srv" "$n"
 	assert_eq "$name.server_records_ok" "$(grep -c '"ok":true' "$srv" 2>/dev/null)" "$n"
 	grep -v '"ok":true' "$srv" 2>/dev/null | head -n 2 | while IFS= read -r line; do
 		note "$name: server: ${line:0:200}"

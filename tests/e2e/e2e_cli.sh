@@ -118,7 +118,7 @@ if [[ -n "$prog_after" && "$prog_after" != "$prog_before" ]]; then pass attach_t
 	fail attach_twice_new_program "xdp id ${prog_before:-none} -> ${prog_after:-none}"
 fi
 bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port $PORT --backlog 4096
-wait_port "$NS_SRV" $PORT 5 || fail server "no listener"
+wait_port "$NS_SRV" $PORT 30 || fail server "no listener"
 in_cli timeout 20 "$TCPPEER" connect --addr "$SRV4" --port $PORT --up 10k --down 10k \
 	--timeout 5 --json >"$LAB_TMP/c.j" 2>&1
 rc=$?

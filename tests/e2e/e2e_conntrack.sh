@@ -107,7 +107,7 @@ for p in $P_CC $P_ADOPT $P_FLOOD $P_OBS $P_ALL; do
 		--info "$LAB_TMP/server.$p.j"
 done
 for p in $P_KA $P_SC $P_RST $P_CC $P_ADOPT $P_SLOW $P_FLOOD $P_OBS $P_ALL; do
-	wait_port "$NS_SRV" "$p" 5 || die "no listener on $p" servers
+	wait_port "$NS_SRV" "$p" 30 || die "no listener on $p" servers
 done
 # neighbours resolved before any timing matters
 in_cli timeout 10 "$TCPPEER" connect --addr "$SRV4" --port $P_ALL --up 1k --down 1k \
@@ -128,8 +128,8 @@ ADOPT_PID=$BG_PID
 # attach the server's only packets are zero-window probes (seq snd_una - 1).
 bg_ns "$NS_CLI" "$LAB_TMP/slow.err" bash -c "exec 3</dev/tcp/$SRV4/$P_SLOW && sleep 3 && cat <&3 >'$LAB_TMP/slow.bin'"
 SLOW_PID=$BG_PID
-wait_until 5 established_in "$NS_SRV" $P_ADOPT || fail adopt_setup "download on $P_ADOPT not established"
-wait_until 5 established_in "$NS_SRV" $P_SLOW || fail adopt_setup "download on $P_SLOW not established"
+wait_until 30 established_in "$NS_SRV" $P_ADOPT || fail adopt_setup "download on $P_ADOPT not established"
+wait_until 30 established_in "$NS_SRV" $P_SLOW || fail adopt_setup "download on $P_SLOW not established"
 sleep 1 # well into the transfers
 
 if ! xdpct_attach "$IF_SRV" "$PROTECT" --observe $P_OBS >"$LAB_TMP/attach.out" 2>"$LAB_TMP/attach.err"; then
@@ -360,7 +360,7 @@ no_legit_drops observe
 bg_ns "$NS_CLI" "$LAB_TMP/all.j" "$TCPPEER" connect --addr "$SRV6" --port $P_ALL --up 10k \
 	--down 10k --header-pause 3 --timeout 15 --json
 ALL_PID=$BG_PID
-wait_until 3 established_in "$NS_SRV" $P_ALL
+wait_until 30 established_in "$NS_SRV" $P_ALL
 assert_eq track_all_untracked_before "$(count_entries $P_ALL)" 0
 out=$(X config --ifname "$IF_SRV" --ports "$PROTECT" --observe $P_OBS --track-all 2>&1)
 check_rc config_track_all $? "$out"

@@ -61,7 +61,7 @@ ids_check() {
 }
 
 bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port $PORT --backlog 4096 --timeout 120
-wait_port "$NS_SRV" $PORT 5 || die "no listener on $PORT" server
+wait_port "$NS_SRV" $PORT 30 || die "no listener on $PORT" server
 in_cli timeout 10 "$TCPPEER" connect --addr "$SRV4" --port $PORT --up 1k --down 1k \
 	--timeout 5 >/dev/null 2>&1 || die "warm-up connection failed" warmup
 # download NAME SPORT: a paced download whose last 64 KiB wait for
@@ -250,7 +250,7 @@ xdpct_attach "$IF_DEL" $PORT >"$LAB_TMP/out" 2>"$LAB_TMP/err" ||
 	die "attach $IF_DEL: $(head -c 300 "$LAB_TMP/err")" del_attach
 IDS=$(attachment_ids "$IF_DEL")
 ids_check del_attach_ids "$IDS"
-wait_until 10 in_cli timeout 10 "$TCPPEER" connect --addr 10.200.3.1 --port $PORT --up 8k --down 8k \
+wait_until 30 in_cli timeout 10 "$TCPPEER" connect --addr 10.200.3.1 --port $PORT --up 8k --down 8k \
 	--timeout 5 >/dev/null 2>&1
 check_rc del_connect_before $? "no connection through $IF_DEL"
 in_srv ip link del dev "$IF_DEL" || die "ip link del $IF_DEL" del_link

@@ -41,7 +41,7 @@ flood_sent() { json_num sent <"$1"; }
 # ---- SYN flood ----
 drop0=$(link_tx_dropped "$NS_ATK" "$IF_ATK")
 flood syn "$SYN_COUNT" "$SYN_RATE" "$LAB_TMP/synflood.j"
-wait_until 5 syn_seen_atk || fail syn_flood_started "no SYN counted on $IF_SRVA after 5 s"
+wait_until 30 syn_seen_atk || fail syn_flood_started "no SYN counted on $IF_SRVA after 30 s"
 running_at_start=0
 kill -0 "$FLOOD_PID" 2>/dev/null && running_at_start=1
 in_cli timeout 90 "$TCPPEER" connect --addr "$SRV4" --port "$PORT" --up 16k --down 64k \

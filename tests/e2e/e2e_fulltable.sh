@@ -31,7 +31,7 @@ for m in "$PIN4" "$PIN6"; do
 done
 
 bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port $PORT --backlog 4096
-wait_port "$NS_SRV" $PORT 5 || die "no listener on $PORT" server
+wait_port "$NS_SRV" $PORT 30 || die "no listener on $PORT" server
 for a in "$SRV4" "$SRV6"; do # neighbours resolved, paths warm
 	in_cli timeout 10 "$TCPPEER" connect --addr "$a" --port $PORT --up 1k --down 1k \
 		--timeout 5 >/dev/null 2>&1 || die "warm-up connection to $a failed" warmup
@@ -51,8 +51,8 @@ bg_ns "$NS_CLI" "$LAB_TMP/busy.err" curl -sS --max-time 60 \
 	--local-port $BUSY_SPORT -o "$LAB_TMP/busy.bin" "http://$SRV4:$PORT/$BUSY_BYTES"
 BUSY_PID=$BG_PID
 # flowing, and tracked
-wait_until 5 busy_present || fail busy_entry_before "no flow entry for the download"
-wait_until 5 busy_over 100000 ||
+wait_until 30 busy_present || fail busy_entry_before "no flow entry for the download"
+wait_until 30 busy_over 100000 ||
 	fail busy_flowing_before "download did not start: $(head -c 200 "$LAB_TMP/busy.err")"
 
 before4=$(count "$PIN4")

@@ -37,7 +37,7 @@ lab_up
 
 bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port "$PORT" --backlog 4096 \
 	--info "$LAB_TMP/server.j"
-wait_port "$NS_SRV" "$PORT" 5 || die "tcppeer serve did not listen" server
+wait_port "$NS_SRV" "$PORT" 30 || die "tcppeer serve did not listen" server
 
 PRIV_PID=
 # priv_start: a process in a new mount ns (private propagation) with a
@@ -49,7 +49,7 @@ priv_start() {
 		</dev/null >"$LAB_TMP/priv.log" 2>&1 &
 	PRIV_PID=$!
 	LAB_PIDS+=("$PRIV_PID")
-	wait_until 5 test -e "$ready" || return 1
+	wait_until 30 test -e "$ready" || return 1
 	PRIV_MNT=$(readlink "/proc/$PRIV_PID/ns/mnt")
 }
 # in_priv cmd...: in the helper's mount ns and the server's net ns
@@ -67,7 +67,7 @@ no_priv_left() { [[ -z "$(pids_in_mnt "$PRIV_MNT")" ]]; }
 priv_stop() {
 	stop_pid "$PRIV_PID"
 	kill -KILL "$PRIV_PID" 2>/dev/null
-	wait_until 3 no_priv_left
+	wait_until 30 no_priv_left
 }
 # the host's iproute2 pins (must not change)
 host_pins() {
@@ -293,10 +293,10 @@ run_variant() {
 	assert_eq no_pins_left "$out" ""
 	# nothing holds the programs and maps any more: the kernel frees them
 	local gone=1
-	for id in $x $t $e; do wait_until 5 prog_gone "$id" || gone=0; done
+	for id in $x $t $e; do wait_until 30 prog_gone "$id" || gone=0; done
 	if ((gone)); then pass programs_freed; else fail programs_freed "prog $x, $t or $e still loaded"; fi
 	gone=1
-	for id in $ids $tids $eids; do wait_until 5 map_gone "$id" || gone=0; done
+	for id in $ids $tids $eids; do wait_until 30 map_gone "$id" || gone=0; done
 	if ((gone)); then pass maps_freed; else fail maps_freed "some of maps [$ids $tids $eids] still exist"; fi
 	in_cli timeout 20 "$TCPPEER" connect --addr "$SRV4" --port "$PORT" --up 10k --down 10k \
 		--timeout 5 --json >"$LAB_TMP/post.j" 2>&1

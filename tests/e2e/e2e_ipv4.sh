@@ -31,7 +31,7 @@ pass attach
 
 bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port "$PORT" --backlog 4096 \
 	--info "$LAB_TMP/server.j"
-wait_port "$NS_SRV" "$PORT" 5 || die "tcppeer serve did not listen" server
+wait_port "$NS_SRV" "$PORT" 30 || die "tcppeer serve did not listen" server
 
 CAP=0
 if cap_start "$NS_SRV" "$IF_SRV" "$CAPF"; then CAP=1; fi
@@ -112,7 +112,7 @@ cat "$LAB_TMP/client.j" "$LAB_TMP/client_par.j" >"$LAB_TMP/clients.j"
 check_info "$LAB_TMP/clients.j" client "$WS_SRV" "$WS_CLI"
 # The server writes a record once the client has closed: wait for them.
 srv_has() { [[ $(grep -c . "$LAB_TMP/server.j" 2>/dev/null) -ge $1 ]]; }
-wait_until 5 srv_has "$N_CONN"
+wait_until 30 srv_has "$N_CONN"
 n_srv=$(grep -c . "$LAB_TMP/server.j" 2>/dev/null)
 assert_eq server_saw_all_connections "${n_srv:-0}" "$N_CONN"
 # server: rcv_wscale is what xdpct handed to the kernel (must equal what it
@@ -213,7 +213,7 @@ variant() {
 		esac
 		in_cli sh -c "echo $v > /proc/sys/net/ipv4/${kv%%=*}"
 	done
-	wait_until 5 grep -q "\"seed\":$seed," "$LAB_TMP/server.j"
+	wait_until 30 grep -q "\"seed\":$seed," "$LAB_TMP/server.j"
 	s=$(grep "\"seed\":$seed," "$LAB_TMP/server.j")
 	[[ "$(json_val ok <<<"$c")" == true ]] || bad+="client: $c; "
 	[[ "$(json_val ok <<<"$s")" == true ]] || bad+="server record: ${s:-none}; "

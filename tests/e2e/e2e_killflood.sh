@@ -71,7 +71,7 @@ legit() {
 }
 
 bg_ns "$NS_SRV" "$LAB_TMP/srv.log" "$TCPPEER" serve --port $PORT --backlog 4096 --timeout 120
-wait_port "$NS_SRV" $PORT 5 || die "no listener on $PORT" server
+wait_port "$NS_SRV" $PORT 30 || die "no listener on $PORT" server
 in_cli timeout 10 "$TCPPEER" connect --addr "$SRV4" --port $PORT --up 1k --down 1k \
 	--timeout 5 >/dev/null 2>&1 || die "warm-up connection failed" warmup
 DMAC=$(link_mac "$NS_SRV" "$IF_SRVA")

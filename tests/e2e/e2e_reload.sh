@@ -56,7 +56,7 @@ download_done() { # NAME: release, wait, check the digest
 dl_established() { in_ns "$NS_SRV" ss -Htn state established "( sport = :$P_DL )" | grep -q .; }
 
 bg_ns "$NS_SRV" "$LAB_TMP/srv.dl.log" "$TCPPEER" serve --port $P_DL --backlog 128 --timeout 150
-wait_port "$NS_SRV" $P_DL 5 || die "no listener on $P_DL" servers
+wait_port "$NS_SRV" $P_DL 30 || die "no listener on $P_DL" servers
 in_cli timeout 10 "$TCPPEER" connect --addr "$SRV4" --port $P_DL --up 1k --down 1k \
 	--timeout 5 >/dev/null 2>&1 || die "warm-up connection failed" warmup
 
