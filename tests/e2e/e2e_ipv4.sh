@@ -34,7 +34,7 @@ bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port "$PORT" --backlog 
 wait_port "$NS_SRV" "$PORT" 30 || die "tcppeer serve did not listen" server
 
 CAP=0
-if cap_start "$NS_SRV" "$IF_SRV" "$CAPF"; then CAP=1; fi
+if cap_start "$NS_SRV" "$IF_SRV" "$CAPF"; then CAP=1; else CAP_START_WHY=$CAP_WHY; fi
 
 # -- transfers --
 in_cli timeout 60 "$TCPPEER" connect --addr "$SADDR" --port "$PORT" --up 1m --down 1m \
@@ -140,8 +140,7 @@ done
 # see every skb the stack transmits, so a SYN that passed XDP or a SYN-ACK
 # built by the kernel would show up. XDP_TX frames bypass both taps. FINs
 # (same filter) prove the capture itself worked.
-if ((CAP)); then
-	cap_stop
+if ((CAP)) && cap_stop; then
 	n_syn=$(grep -c 'Flags \[S' "$CAP_OUT")
 	n_fin=$(grep -c 'Flags \[[^S]*F' "$CAP_OUT")
 	if ((n_fin == 0)); then
@@ -151,7 +150,8 @@ if ((CAP)); then
 	fi
 	((n_syn)) && note "SYNs seen by the stack: $(grep 'Flags \[S' "$CAP_OUT" | head -n 3)"
 else
-	skip no_syn_in_server_stack "tcpdump missing or did not start"
+	# a capture that did not start or did not finish proves nothing
+	fail no_syn_in_server_stack "${CAP_START_WHY:-$CAP_WHY}"
 fi
 note "TcpPassiveOpens $(nstat_get "$NS_SRV" TcpPassiveOpens) (reqsk handover counts as a passive open)"
 
