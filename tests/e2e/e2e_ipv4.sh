@@ -188,9 +188,9 @@ n_ok=$(grep -c '"ok":true' "$LAB_TMP/burst.j")
 if ((rc == 0 && n_ok == N_BURST)); then pass "burst_${N_BURST}_parallel"; else
 	fail "burst_${N_BURST}_parallel" "rc $rc, $n_ok/$N_BURST ok"
 fi
-po=$(($(nstat_get "$NS_SRV" TcpPassiveOpens) - po0))
+po=$(diff_num "$(nstat_get "$NS_SRV" TcpPassiveOpens)" "$po0")
 stats_snap "$IF_SRV"
-ho=$(($(xstat tc_handoff) - ho0))
+ho=$(diff_num "$(xstat tc_handoff)" "$ho0")
 assert_eq burst_one_child_per_connection "$po" "$N_BURST"
 assert_eq burst_one_handoff_per_connection "$ho" "$N_BURST"
 note "burst: client connections with retransmissions: $(grep -c '"retrans":[1-9]' "$LAB_TMP/burst.j"), slowest $(grep -o '"total_ms":[0-9.]*' "$LAB_TMP/burst.j" | cut -d: -f2 | sort -n | tail -n 1) ms"
