@@ -84,7 +84,7 @@ xdpct_attach "$IF_SRV" $PORT >"$LAB_TMP/out" 2>"$LAB_TMP/err" ||
 IDS=$(attachment_ids "$IF_SRV")
 ids_check attach_ids "$IDS"
 download dl $SPORT
-wait_until 30 over "$LAB_TMP/dl.bin" 1000000 || die "download did not start: $(head -c 200 "$LAB_TMP/dl.err")" transfer_started
+wait_until 30 over "$LAB_TMP/dl.bin" 2000000 || die "download did not start: $(head -c 200 "$LAB_TMP/dl.err")" transfer_started
 stats_snap "$IF_SRV"
 assert_gt transfer_tracked_before_detach "$(xstat pass_flow)" 100
 X detach "$IF_SRV" >"$LAB_TMP/out" 2>"$LAB_TMP/err"
