@@ -124,7 +124,7 @@ if wait_until 30 grep -qs 'running on' "$LAB_TMP/run.log"; then pass run_started
 	die "run did not start: $(head -c 400 "$LAB_TMP/run.log")" run_started
 fi
 note "$(grep 'running on' "$LAB_TMP/run.log")"
-if wait_grep 30 "\"run_pid\":$RUN[,}]" status_j; then pass status_names_run_pid; else
+if wait_grep 30 "\"run_pid\":${RUN}[,}]" status_j; then pass status_names_run_pid; else
 	fail status_names_run_pid "$(status_j | head -c 400)"
 fi
 # run publishes its timeouts in xdpct_config: status shows them
