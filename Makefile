@@ -172,6 +172,10 @@ soak: check-deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/flood $(BUILD)/xdp_pass.bpf.o
 	ACKFLOOD_N=$(SOAK_ACK_N) ACKFLOOD_NOTS_N=$(SOAK_ACK_NOTS_N) tests/e2e/e2e_ackflood.sh
 
+# valgrind's missing model of bpf(BPF_MAP_LOOKUP_BATCH), preloaded (tests/vgbpf.c)
+$(BUILD)/vgbpf.so: tests/vgbpf.c | $(BUILD)
+	$(CC) -O2 -g -Wall -Wextra -Werror -shared -fPIC $< -o $@ -ldl
+
 $(BUILD)/asan/xdpct: $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -O2,$(USER_CFLAGS)) $(SAN_CFLAGS) $(USER_SRCS) -o $@ $(USER_LIBS)
@@ -184,5 +188,5 @@ sanitize: check-deps
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 	@$(MAKE) --no-print-directory $(XDPCT) $(BUILD)/tcppeer $(BUILD)/asan/xdpct \
-		$(BUILD)/xdp_pass.bpf.o
+		$(BUILD)/xdp_pass.bpf.o $(BUILD)/vgbpf.so
 	@tests/sanitize.sh

@@ -70,19 +70,30 @@ check() {
 check_rc() {
 	if [[ "$2" == 0 ]]; then pass "$1"; else fail "$1" "exit status $2: $3"; fi
 }
-assert_eq() { # NAME GOT WANT
-	if [[ "$2" == "$3" ]]; then pass "$1"; else fail "$1" "got '$2', want '$3'"; fi
+# assert_eq NAME GOT WANT: an empty WANT is refused (a failed read on both
+# sides would pass): say so with assert_empty
+assert_eq() {
+	if [[ -z "$3" ]]; then
+		fail "$1" "empty expectation (got '$2'): a read failed, or use assert_empty"
+	elif [[ "$2" == "$3" ]]; then pass "$1"; else fail "$1" "got '$2', want '$3'"; fi
+}
+assert_empty() { # NAME GOT: GOT must be empty
+	if [[ -z "$2" ]]; then pass "$1"; else fail "$1" "got '$2', want nothing"; fi
 }
 isnum() { [[ "$1" =~ ^[0-9]+$ ]]; }
+# both sides numeric: an empty read fails
 assert_ge() { # NAME GOT MIN
-	if isnum "$2" && (($2 >= $3)); then pass "$1"; else fail "$1" "got '$2', want >= $3"; fi
+	if isnum "$2" && isnum "$3" && (($2 >= $3)); then pass "$1"; else fail "$1" "got '$2', want >= '$3'"; fi
 }
 assert_le() { # NAME GOT MAX
-	if isnum "$2" && (($2 <= $3)); then pass "$1"; else fail "$1" "got '$2', want <= $3"; fi
+	if isnum "$2" && isnum "$3" && (($2 <= $3)); then pass "$1"; else fail "$1" "got '$2', want <= '$3'"; fi
 }
 assert_gt() { # NAME GOT MIN
-	if isnum "$2" && (($2 > $3)); then pass "$1"; else fail "$1" "got '$2', want > $3"; fi
+	if isnum "$2" && isnum "$3" && (($2 > $3)); then pass "$1"; else fail "$1" "got '$2', want > '$3'"; fi
 }
+# diff_num NEW OLD: NEW - OLD, or nothing when either is not a number (so
+# that a failed read fails the check that uses it, instead of reading 0)
+diff_num() { if isnum "$1" && isnum "$2"; then echo $(($1 - $2)); fi; }
 
 # Exit status of the test file: 0 only when nothing failed.
 lab_finish() {
@@ -95,6 +106,13 @@ lab_finish() {
 die() {
 	fail "${2:-setup}" "$1"
 	lab_finish
+}
+# require NAME REASON cmd...: a step of the test's own setup (not a claim
+# about xdpct): a note when cmd succeeds, die when it fails
+require() {
+	local name=$1 reason=$2
+	shift 2
+	if "$@"; then note "$name: done"; else die "$reason" "$name"; fi
 }
 
 # ---- environment ----
@@ -185,9 +203,18 @@ wait_until() {
 	"$@"
 }
 
+# wait_grep TIMEOUT_S REGEX cmd...: poll until cmd's output matches REGEX
+# (cmd re-run each time; grep -E)
+wait_grep() {
+	local t=$1 re=$2
+	shift 2
+	_out_matches() { "$@" 2>/dev/null | grep -Eq -- "$re"; }
+	wait_until "$t" _out_matches "$@"
+}
+
 port_listening() { in_ns "$1" ss -Hltn "sport = :$2" | grep -q .; }
-# wait_port NS PORT [TIMEOUT_S]
-wait_port() { wait_until "${3:-5}" port_listening "$1" "$2"; }
+# wait_port NS PORT [TIMEOUT_S, default 30]
+wait_port() { wait_until "${3:-30}" port_listening "$1" "$2"; }
 
 # ---- the lab ----
 
@@ -292,21 +319,22 @@ expected_wscale() {
 	echo "$ws"
 }
 
-# nstat_get NS COUNTER: absolute value of a kernel SNMP counter in NS (0 if
-# the kernel does not list it).
+# nstat_get NS COUNTER: absolute value of a kernel SNMP counter in NS
+# (nothing if nstat fails or does not list it: checks on it then fail)
 nstat_get() {
-	local v
-	v=$(in_ns "$1" nstat -asz "$2" 2>/dev/null | awk -v n="$2" '$1 == n {print $2}')
-	echo "${v:-0}"
+	in_ns "$1" nstat -asz "$2" 2>/dev/null | awk -v n="$2" '$1 == n {print $2}'
 }
 
 # tcp_resets: every reset counter of the server and client namespaces
-# (resets sent or received, aborts), summed: one number
+# (resets sent or received, aborts), summed: one number (nothing if one
+# could not be read)
 tcp_resets() {
-	local n=0 ns c
+	local n=0 ns c v
 	for ns in "$NS_SRV" "$NS_CLI"; do
 		for c in TcpEstabResets TcpOutRsts TcpExtTCPAbortOnData TcpExtTCPAbortOnClose; do
-			n=$((n + $(nstat_get "$ns" $c)))
+			v=$(nstat_get "$ns" $c)
+			isnum "$v" || return 1
+			n=$((n + v))
 		done
 	done
 	echo $n
@@ -340,7 +368,7 @@ attacker_lab() {
 	done
 	pass attach_both_links
 	bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port "$1" --backlog 4096
-	wait_port "$NS_SRV" "$1" 5 || die "tcppeer serve did not listen" server
+	wait_port "$NS_SRV" "$1" 30 || die "tcppeer serve did not listen" server
 }
 
 # stats_snap IFACE: XSTATS = `xdpct stats IFACE -j` output
@@ -359,6 +387,60 @@ flows_count() {
 		n=$((n + $(grep -o '"key":\[' <<<"$out" | wc -l)))
 	done
 	echo "$n"
+}
+
+# pending_count IFACE: entries in the pinned xdpct_pending map ("" if
+# unreadable)
+pending_count() {
+	local out
+	out=$(timeout 20 bpftool -j map dump pinned "$PIN_ROOT/$1/xdpct_pending" 2>/dev/null) || return 1
+	grep -o '"key":\[' <<<"$out" | wc -l
+}
+
+# ---- kernel objects of an attachment ----
+
+# attachment_ids IFACE: "prog:N" for every pinned program, "map:N" for
+# every map they use (the unpinned scratch and .rodata too)
+attachment_ids() {
+	local d=$PIN_ROOT/$1 f j
+	for f in prog_xdp prog_tc_in prog_tc_out; do
+		j=$(bpftool -j prog show pinned "$d/$f" 2>/dev/null) || continue
+		echo "prog:$(json_num id <<<"$j")"
+		grep -o '"map_ids":\[[0-9,]*\]' <<<"$j" | grep -o '[0-9][0-9]*' | sed 's/^/map:/'
+	done | sort -u
+}
+pinned_map_ids() { # IFACE: "map:N" of the maps pinned in its directory
+	local f
+	for f in "$PIN_ROOT/$1"/xdpct_*; do
+		echo "map:$(bpftool -j map show pinned "$f" 2>/dev/null | json_num id)"
+	done | sort -u
+}
+id_alive() { bpftool "${1%%:*}" show id "${1#*:}" >/dev/null 2>&1; }
+# ids_gone IDS: none of them exists (freeing is deferred: poll)
+ids_gone() {
+	local x
+	for x in $1; do
+		id_alive "$x" && return 1
+	done
+	return 0
+}
+ids_alive_list() {
+	local x out=
+	for x in $1; do id_alive "$x" && out+="$x "; done
+	echo "$out"
+}
+# replaced_ids OLD_IDS PINNED: the ids of OLD_IDS that a swap must free
+# (all but the pinned maps, which it keeps)
+replaced_ids() { comm -23 <(sort -u <<<"$1") <(sort -u <<<"$2") | grep .; }
+# check_freed NAME IDS: every id vanishes from the kernel (deadline 30 s)
+check_freed() {
+	if [[ -z "$2" ]]; then
+		fail "$1" "no ids to watch (read failed)"
+	elif wait_until 30 ids_gone "$2"; then
+		pass "$1"
+	else
+		fail "$1" "still in the kernel: $(ids_alive_list "$2")"
+	fi
 }
 
 # nothing_attached NS IFACE: no XDP program, no TC filters, no pins.
@@ -381,23 +463,53 @@ nothing_attached() {
 	[[ -z "$WHY" ]]
 }
 
-# ---- packet capture (tcpdump, optional) ----
+# ---- packet capture (tcpdump) ----
 
-# cap_start NS IF FILTER: CAP_PID, CAP_OUT. 1 when tcpdump is missing or
-# does not start.
+# A capture counts only from the moment it has printed a marker of ours: a
+# UDP datagram the capturing namespace sends to its peer (start: port 9,
+# end: port 10). "listening on" is no proof the socket sees packets yet,
+# and a fixed pause before stopping is no proof every packet was printed.
+
+# cap_peer IF: the IPv4 address at the other end of a lab link
+cap_peer() {
+	case $1 in
+	"$IF_SRV") echo "$CLI4" ;;
+	"$IF_SRVA") echo "$ATK4" ;;
+	"$IF_CLI") echo "$SRV4" ;;
+	"$IF_ATK") echo "$SRVA4" ;;
+	esac
+}
+# cap_marker PORT: send one marker, 0 once one is in the capture
+cap_marker() {
+	in_ns "$CAP_NS" bash -c "echo xdpct-cap >/dev/udp/$CAP_PEER/$1" 2>/dev/null
+	grep -q " > $CAP_PEER\.$1: UDP" "$CAP_OUT" 2>/dev/null
+}
+# cap_start NS IF FILTER [PEER4]: CAP_PID, CAP_OUT; 0 once the capture has
+# seen its start marker, else 1 with CAP_WHY (the caller fails its check)
 cap_start() {
-	command -v tcpdump >/dev/null || return 1
+	CAP_NS=$1 CAP_PEER=${4:-$(cap_peer "$2")} CAP_WHY=
+	command -v tcpdump >/dev/null || { CAP_WHY="tcpdump missing (make deps)"; return 1; }
+	[[ -n "$CAP_PEER" ]] || { CAP_WHY="no peer address for $2"; return 1; }
 	CAP_OUT=$LAB_TMP/cap.$RANDOM.txt
-	# packet lines on stdout, "listening on" on stderr
-	nsenter --net="/run/netns/$1" -- tcpdump -i "$2" -n -l -U --immediate-mode "$3" >"$CAP_OUT" 2>"$CAP_OUT.err" &
+	nsenter --net="/run/netns/$1" -- tcpdump -i "$2" -n -l -U --immediate-mode \
+		"($3) or (ip and udp and dst host $CAP_PEER and (dst port 9 or dst port 10))" \
+		>"$CAP_OUT" 2>"$CAP_OUT.err" &
 	CAP_PID=$!
 	LAB_PIDS+=("$CAP_PID")
-	wait_until 5 grep -qs 'listening on' "$CAP_OUT.err"
+	wait_until 30 cap_marker 9 && return 0
+	CAP_WHY="tcpdump saw no start marker in 30 s: $(head -c 200 "$CAP_OUT.err" | tr '\n' '|')"
+	return 1
 }
-# cap_stop: stop the capture and let it flush.
+# cap_stop: 0 once the end marker is printed (everything before it was),
+# then the capture is stopped; 1 with CAP_WHY if the marker never came
 cap_stop() {
-	sleep 0.2 # immediate mode: packets already handed over; let it print them
+	local rc=0
+	CAP_WHY=
+	if ! wait_until 30 cap_marker 10; then
+		CAP_WHY="tcpdump did not print the end marker in 30 s"
+		rc=1
+	fi
 	kill -INT "$CAP_PID" 2>/dev/null
 	wait_pid "$CAP_PID" 5 >/dev/null 2>&1
-	return 0
+	return $rc
 }

@@ -32,7 +32,7 @@ done
 
 say "server: tcppeer serve --port $PORT --backlog 4096"
 bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port "$PORT" --backlog 4096
-wait_port "$NS_SRV" "$PORT" 5 || die "server did not start" server
+wait_port "$NS_SRV" "$PORT" 30 || die "server did not start" server
 
 say "client: 3 connections, 1 MB each way, digests checked"
 in_cli timeout 30 "$TCPPEER" connect --addr "$SRV4" --port "$PORT" --up 1m --down 1m \

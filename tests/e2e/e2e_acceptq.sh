@@ -8,18 +8,26 @@
 # really have overflowed (TcpExtListenOverflows) and TC must have handed
 # flows over more than once (tc_handoff > connections).
 #
+# Each server is stopped (SIGSTOP) before its clients come, and resumed
+# once every client's cookie ACK was seen and the queue overflowed: the
+# queue is full by construction, not by a race against a timer. Clients
+# retransmit at most 1 s apart (tcp_rto_max_ms), so a resumed server gets
+# them soon.
 # Phases (one server each, own port):
-#   held     backlog 2, no accept for 1.5 s, 20 clients starting 50 ms apart
-#   burst    backlog 2, no accept for 1.5 s, 9 clients at once (their
-#            retransmits arrive together: 3 children per round)
-#   resumed  backlog 0; a client's 24-byte header is dropped (queue full),
-#            the server accepts, then the client's upload arrives: the
-#            child must start at the header, not at the upload. The
-#            kernel takes the child's rcv_isn from the packet that carries
-#            the reqsk (seq - 1), so only the stream's first segment may
-#            be handed over; a later one makes a child that silently
-#            skips the bytes before it.
-#   slow     backlog 2, one accept every 50 ms, 40 clients 10 ms apart
+#   held     backlog 2, 20 clients starting 50 ms apart
+#   burst    backlog 2, 9 clients at once (their retransmits arrive
+#            together: 3 children per round)
+#   resumed  backlog 0; a client's 24-byte header is dropped (queue full);
+#            its retransmissions are then held back (nft, client side), the
+#            server accepts (its queue has room), the client's upload is
+#            released and reaches TC while the flow is pending, and only
+#            then the header may go again: the child must start at the
+#            header, not at the upload. The kernel takes the child's
+#            rcv_isn from the packet that carries the reqsk (seq - 1), so
+#            only the stream's first segment may be handed over; a later
+#            one makes a child that silently skips the bytes before it.
+#   slow     backlog 2, resumed with one accept every 50 ms, 40 clients
+#            10 ms apart
 # shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../lib.sh"
 
@@ -38,33 +46,50 @@ fi
 pass attach
 
 srv_lines() { [[ $(grep -c . "$1" 2>/dev/null) -ge $2 ]]; }
+require rto_max "tcp_rto_max_ms in the client ns" in_cli sysctl -qw net.ipv4.tcp_rto_max_ms=1000
+# counter deltas against BASE (an earlier XSTATS), nothing if unreadable
+dx() { diff_num "$(xstat "$1")" "$(json_num "$1" <<<"$base")"; }
+# full_queue N: all N cookie ACKs seen, and the queue overflowed
+full_queue() {
+	stats_snap "$IF_SRV"
+	(($(dx cookie_good) >= $1)) && (($(nstat_get "$NS_SRV" TcpExtListenOverflows) > ov0))
+}
 
-# phase NAME PORT N TIMEOUT_S "serve options" "connect options"
+# phase NAME PORT N TIMEOUT_S "serve options" "connect options" [HOOK]
+# HOOK runs once the queue is full, instead of resuming the server at once
 phase() {
-	local name=$1 port=$2 n=$3 t=$4 sopts=$5 copts=$6 rc cap=0 srv cli
-	local ov0 po0 base line seed d bad k
+	local name=$1 port=$2 n=$3 t=$4 sopts=$5 copts=$6 hook=${7:-} rc cap=0 srv cli
+	local po0 line seed d bad k
 	srv=$LAB_TMP/$name.srv.j
 	cli=$LAB_TMP/$name.cli.j
 	# shellcheck disable=SC2086 # option lists
 	bg_ns "$NS_SRV" "$LAB_TMP/$name.srv.log" "$TCPPEER" serve --port "$port" --info "$srv" \
 		--timeout 30 $sopts
 	local spid=$BG_PID
-	wait_port "$NS_SRV" "$port" 5 || {
-		fail "$name.server" "tcppeer serve did not listen: $(head -c 200 "$LAB_TMP/$name.srv.log")"
-		return
-	}
+	SPID=$spid
+	wait_port "$NS_SRV" "$port" 30 || die "tcppeer serve did not listen: $(head -c 200 "$LAB_TMP/$name.srv.log")" "$name.server"
+	kill -STOP "$spid"
 	ov0=$(nstat_get "$NS_SRV" TcpExtListenOverflows)
 	po0=$(nstat_get "$NS_SRV" TcpPassiveOpens)
 	stats_snap "$IF_SRV"
 	base=$XSTATS
 	# RSTs either way: taps see what the server stack sends and what
 	# XDP passes in
-	cap_start "$NS_SRV" "$IF_SRV" "tcp port $port and (tcp[13] & 4 != 0)" && cap=1
+	local cap_why=
+	cap_start "$NS_SRV" "$IF_SRV" "tcp port $port and (tcp[13] & 4 != 0)" && cap=1 || cap_why=$CAP_WHY
 
 	local t0=$SECONDS
 	# shellcheck disable=SC2086
-	in_cli timeout "$t" "$TCPPEER" connect --addr "$SRV4" --port "$port" --count "$n" \
-		--parallel "$n" --timeout 20 --json $copts >"$cli" 2>"$LAB_TMP/$name.cli.err"
+	bg_ns "$NS_CLI" "$LAB_TMP/$name.cli.err" sh -c 'out=$1; shift; exec "$@" >"$out"' sh "$cli" \
+		timeout "$t" "$TCPPEER" connect --addr "$SRV4" --port "$port" --count "$n" \
+		--parallel "$n" --timeout 30 --json $copts
+	local cpid=$BG_PID
+	if ! wait_until 60 full_queue "$n"; then
+		fail "$name.queue_full" "cookie ACKs $(dx cookie_good)/$n, overflows $(diff_num "$(nstat_get "$NS_SRV" TcpExtListenOverflows)" "$ov0")"
+	fi
+	if [[ -n "$hook" ]]; then "$hook"; else kill -CONT "$spid"; fi
+	kill -CONT "$spid"
+	wait_pid "$cpid" "$((t + 10))"
 	rc=$?
 	local secs=$((SECONDS - t0))
 	local n_ok
@@ -76,7 +101,7 @@ phase() {
 	note "$name: clients done in ${secs}s; total_ms: $(grep -o '"total_ms":[0-9]*' "$cli" | cut -d: -f2 | sort -n | tr '\n' ' ')"
 
 	# the server's side: one good record per connection, same upload digest
-	wait_until 5 srv_lines "$srv" "$n"
+	wait_until 30 srv_lines "$srv" "$n"
 	assert_eq "$name.server_records_ok" "$(grep -c '"ok":true' "$srv" 2>/dev/null)" "$n"
 	grep -v '"ok":true' "$srv" 2>/dev/null | head -n 2 | while IFS= read -r line; do
 		note "$name: server: ${line:0:200}"
@@ -89,20 +114,19 @@ phase() {
 	done <"$cli"
 	assert_eq "$name.upload_digests_match_server" "$bad" 0
 
-	if ((cap)); then
-		cap_stop
+	if ((cap)) && cap_stop; then
 		assert_eq "$name.no_rst_on_wire" "$(grep -c 'Flags \[R' "$CAP_OUT")" 0
 		grep -m 2 'Flags \[R' "$CAP_OUT" | while IFS= read -r line; do note "$name: $line"; done
 	else
-		skip "$name.no_rst_on_wire" "tcpdump missing or did not start"
+		# a capture that did not start or did not finish proves nothing
+		fail "$name.no_rst_on_wire" "${cap_why:-$CAP_WHY}"
 	fi
 
 	# the queue overflowed, and TC handed flows over again
-	assert_gt "$name.listen_overflows" $(($(nstat_get "$NS_SRV" TcpExtListenOverflows) - ov0)) 0
-	assert_eq "$name.one_child_per_connection" $(($(nstat_get "$NS_SRV" TcpPassiveOpens) - po0)) "$n"
+	assert_gt "$name.listen_overflows" "$(diff_num "$(nstat_get "$NS_SRV" TcpExtListenOverflows)" "$ov0")" 0
+	assert_eq "$name.one_child_per_connection" "$(diff_num "$(nstat_get "$NS_SRV" TcpPassiveOpens)" "$po0")" "$n"
 	stats_snap "$IF_SRV" || fail "$name.stats" "xdpct stats failed: $(head -c 200 "$LAB_TMP/stats.err")"
-	dx() { echo $(($(xstat "$1") - $(json_num "$1" <<<"$base"))); }
-	note "$name: cookie_good $(dx cookie_good) tc_meta $(dx tc_meta) tc_handoff $(dx tc_handoff) tc_handoff_dup $(dx tc_handoff_dup) tc_drop_not_first $(dx tc_drop_not_first) tc_child_seen $(dx tc_child_seen) overflows $(($(nstat_get "$NS_SRV" TcpExtListenOverflows) - ov0))"
+	note "$name: cookie_good $(dx cookie_good) tc_meta $(dx tc_meta) tc_handoff $(dx tc_handoff) tc_handoff_dup $(dx tc_handoff_dup) tc_drop_not_first $(dx tc_drop_not_first) tc_child_seen $(dx tc_child_seen) overflows $(diff_num "$(nstat_get "$NS_SRV" TcpExtListenOverflows)" "$ov0")"
 	assert_gt "$name.tc_handoff_gt_connections" "$(dx tc_handoff)" "$n"
 	assert_eq "$name.cookie_good" "$(dx cookie_good)" "$n"
 	for k in tc_handoff_fail tc_no_listener drop_cookie_bad drop_cookie_stale drop_error; do
@@ -111,14 +135,31 @@ phase() {
 	stop_pid "$spid"
 }
 
-# Retransmits back off from 200 ms: a client first dropped at t=0 comes back
-# at 0.2, 0.6, 1.4, 3.0, 6.2 s. Bounds below leave room for one more round.
-phase held "$PORT_HELD" 20 30 "--backlog 2 --accept-delay 1.5" "--up 64k --down 1m --stagger 0.05"
-phase burst "$PORT_BURST" 9 40 "--backlog 2 --accept-delay 1.5" "--up 64k --down 1m"
-# header at t=0.1 dropped, accept at 0.2, upload at 0.25 (before the
-# header's retransmit at ~0.3)
-phase resumed "$PORT_RESUMED" 2 30 "--backlog 0 --accept-delay 0.2" \
-	"--up 16k --down 16k --stagger 0.1 --header-pause 0.15"
-phase slow "$PORT_SLOW" 40 40 "--backlog 2 --accept-interval 0.05" "--up 64k --down 1m --stagger 0.01"
+phase held "$PORT_HELD" 20 90 "--backlog 2" "--up 64k --down 1m --stagger 0.05"
+phase burst "$PORT_BURST" 9 90 "--backlog 2" "--up 64k --down 1m"
+
+# resumed: the first client's child fills the queue (backlog 0), the
+# second's header is dropped; then, in order, each step waiting on its event
+HOLD_RULE="table inet xdpct_acceptq { chain out { type filter hook output priority 0; tcp dport $PORT_RESUMED ip length 76 drop; }; }"
+listener_queue_empty() {
+	[[ "$(in_srv ss -Hltn "sport = :$PORT_RESUMED" | awk '{print $2}')" == 0 ]]
+}
+not_first_dropped() { stats_snap "$IF_SRV"; (($(dx tc_drop_not_first) > NF0)); }
+resume_in_order() {
+	# the second client's header (20 + 32 + 24 bytes) is held back from now
+	require resumed.hold_header "nft in the client ns" in_cli nft "$HOLD_RULE"
+	kill -CONT "$SPID"
+	wait_until 30 listener_queue_empty ||
+		fail resumed.server_accepted "the listener's queue did not drain"
+	stats_snap "$IF_SRV"
+	NF0=$(dx tc_drop_not_first)
+	touch "$LAB_TMP/resumed.release" # the uploads go
+	wait_until 30 not_first_dropped
+	assert_gt resumed.upload_dropped_while_pending "$(dx tc_drop_not_first)" "$NF0"
+	in_cli nft delete table inet xdpct_acceptq # the header may go again
+}
+phase resumed "$PORT_RESUMED" 2 90 "--backlog 0" \
+	"--up 16k --down 16k --stagger 0.1 --hold $LAB_TMP/resumed.release" resume_in_order
+phase slow "$PORT_SLOW" 40 90 "--backlog 2 --accept-interval 0.05" "--up 64k --down 1m --stagger 0.01"
 
 lab_finish

@@ -26,13 +26,13 @@ scrape() { in_srv curl -sS --max-time 5 "$@"; }
 URL=http://127.0.0.1:$MPORT
 
 bg_ns "$NS_SRV" "$LAB_TMP/srv.log" "$TCPPEER" serve --port $PORT --backlog 128
-wait_port "$NS_SRV" $PORT 5 || die "no listener on $PORT" servers
+wait_port "$NS_SRV" $PORT 30 || die "no listener on $PORT" servers
 
 LAB_ATTACHED+=("$IF_SRV")
 bg_ns "$NS_SRV" "$LAB_TMP/run.log" "$XDPCT" run "$IF_SRV" --ports $PORT \
 	--metrics "127.0.0.1:$MPORT" --timeout time_wait=1 --evict-interval 0.2 --key-rotate 30
 RUN=$BG_PID
-wait_until 10 grep -qs 'running on' "$LAB_TMP/run.log" ||
+wait_until 30 grep -qs 'running on' "$LAB_TMP/run.log" ||
 	die "run did not start: $(head -c 400 "$LAB_TMP/run.log")" run_started
 pass run_started
 
@@ -43,7 +43,7 @@ check_rc connections $? "tcppeer failed"
 evicted_all() {
 	scrape "$URL/metrics" | grep -q "^xdpct_evictions_total{map=\"xdpct_flows4\",reason=\"time_wait\"} $N_CONN\$"
 }
-wait_until 5 evicted_all
+wait_until 30 evicted_all
 
 # ---- the scrape ----
 scrape -D "$LAB_TMP/headers" -o "$LAB_TMP/metrics.txt" "$URL/metrics"
@@ -215,7 +215,7 @@ kill -TERM "$RUN"
 wait_pid "$RUN" 10
 check_rc run_stopped $? "$(tail -n 2 "$LAB_TMP/run.log")"
 bg_ns "$NS_SRV" "$LAB_TMP/busy.log" socat TCP-LISTEN:$BUSY,bind=127.0.0.1,reuseaddr,fork SYSTEM:true
-wait_port "$NS_SRV" $BUSY 5 || fail busy_setup "socat did not listen"
+wait_port "$NS_SRV" $BUSY 30 || fail busy_setup "socat did not listen"
 # expect_fail NAME RC REGEX args...
 expect_fail() {
 	local name=$1 want=$2 re=$3 rc why=

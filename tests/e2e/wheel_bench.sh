@@ -29,7 +29,7 @@ HZ=$(getconf CLK_TCK)
 need_build "$XDPCT" "$TCPPEER" "$MAPFILL"
 lab_up
 bg_ns "$NS_SRV" "$LAB_TMP/srv.log" "$TCPPEER" serve --port $PORT --backlog 1024
-wait_port "$NS_SRV" $PORT 5 || die "no listener on $PORT" servers
+wait_port "$NS_SRV" $PORT 30 || die "no listener on $PORT" servers
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 m() { # metric line value from the last scrape

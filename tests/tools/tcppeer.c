@@ -127,6 +127,15 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+static void pause_ms(double ms)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ms / 1e3),
+			       .tv_nsec = (long)((ms - (double)(time_t)(ms / 1e3) * 1e3) * 1e6) };
+
+	while (ms > 0 && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 static int write_all(int fd, const void *buf, size_t n)
 {
 	const uint8_t *p = buf;
@@ -264,6 +273,25 @@ static int resolve(const char *addr, unsigned port, struct sockaddr_storage *ss,
 	return 0;
 }
 
+static bool file_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+/* Wait until PATH exists, at most max_s seconds: 0 when it does. */
+static int wait_file(const char *path, double max_s)
+{
+	double end = now_ms() + max_s * 1e3;
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = 10 * 1000 * 1000 };
+
+	while (!file_exists(path)) {
+		if (now_ms() > end)
+			return -1;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 /* ---- server ---- */
 
 struct srv_opts {
@@ -301,14 +329,37 @@ static void drain_eof(int fd)
 		;
 }
 
-static int serve_http(int fd, const uint8_t *first, char *err, size_t errlen,
-		      uint64_t *sent, uint32_t *seedp)
+/* Query value of KEY in "?a=1&b=2 HTTP/1.1" into out (empty if absent). */
+static void query_val(const char *query, const char *key, char *out, size_t outlen)
 {
-	char req[4096];
+	size_t kl = strlen(key), n = 0;
+	const char *p = query;
+
+	out[0] = 0;
+	while (p && *p && *p != ' ' && *p != '\r') {
+		p++; /* '?' or '&' */
+		if (!strncmp(p, key, kl) && p[kl] == '=') {
+			p += kl + 1;
+			while (*p && *p != '&' && *p != ' ' && *p != '\r' && n + 1 < outlen)
+				out[n++] = *p++;
+			out[n] = 0;
+			return;
+		}
+		p = strpbrk(p, "& \r");
+		if (p && *p != '&')
+			break;
+	}
+}
+
+static int serve_http(int fd, const uint8_t *first, char *err, size_t errlen,
+		      uint64_t *sent, uint32_t *seedp, double hold_max)
+{
+	char req[4096], hold[1024], val[64];
 	size_t n = 4;
-	uint64_t len;
+	uint64_t len, rate = 0;
 	uint32_t seed = 0;
 	char *p, *end, *q;
+	double t0;
 	uint8_t *buf;
 	struct stream st;
 
@@ -337,8 +388,22 @@ static int serve_http(int fd, const uint8_t *first, char *err, size_t errlen,
 		snprintf(err, errlen, "http: bad request line");
 		return -1;
 	}
-	if (*end == '?' && (q = strstr(end, "seed=")))
-		seed = (uint32_t)strtoul(q + 5, NULL, 0);
+	hold[0] = 0;
+	if (*end == '?') {
+		/* seed=S; rate=BYTES per second; hold=PATH: the last chunk
+		 * waits until PATH exists, and pacing stops once it does (a
+		 * transfer that outlives the test's events by construction) */
+		query_val(end, "seed", val, sizeof(val));
+		if (val[0])
+			seed = (uint32_t)strtoul(val, NULL, 0);
+		query_val(end, "rate", val, sizeof(val));
+		if (val[0] && parse_u64(val, &rate)) {
+			snprintf(err, errlen, "http: bad rate %s", val);
+			return -1;
+		}
+		query_val(end, "hold", hold, sizeof(hold));
+	}
+	(void)q;
 	*end = 0;
 	if (parse_u64(p, &len)) {
 		const char *nf = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
@@ -360,9 +425,28 @@ static int serve_http(int fd, const uint8_t *first, char *err, size_t errlen,
 	stream_init(&st, seed, DIR_DOWN);
 	*seedp = seed;
 	*sent = 0;
+	t0 = now_ms();
 	while (*sent < len) {
 		size_t c = len - *sent < CHUNK ? (size_t)(len - *sent) : CHUNK;
+		bool released = !hold[0] || file_exists(hold);
 
+		if (!released && *sent + c >= len && wait_file(hold, hold_max)) {
+			snprintf(err, errlen, "http: %s did not appear in %.0f s", hold, hold_max);
+			free(buf);
+			return -1;
+		}
+		if (rate && hold[0] && !released) {
+			/* paced: this chunk leaves once the rate allows it */
+			double due = t0 + (double)*sent * 1e3 / (double)rate;
+
+			while (now_ms() < due && !file_exists(hold))
+				pause_ms(due - now_ms() < 10 ? due - now_ms() : 10);
+		} else if (rate && !hold[0]) {
+			double due = t0 + (double)*sent * 1e3 / (double)rate;
+
+			if (now_ms() < due)
+				pause_ms(due - now_ms());
+		}
 		stream_fill(&st, buf, c);
 		if (write_all(fd, buf, c)) {
 			snprintf(err, errlen, "http: write: %s", strerror(errno));
@@ -395,7 +479,7 @@ static int serve_conn(int fd, const struct srv_opts *o, const struct sockaddr_st
 	}
 	if (!memcmp(hdr, "GET ", 4)) {
 		http = true;
-		if (serve_http(fd, hdr, err, sizeof(err), &sent, &seed) == 0)
+		if (serve_http(fd, hdr, err, sizeof(err), &sent, &seed, o->timeout) == 0)
 			ok = 1;
 		shutdown(fd, SHUT_WR);
 		drain_eof(fd);
@@ -632,6 +716,7 @@ struct cli_opts {
 	double timeout;
 	double interval; /* pause between one worker's connections */
 	double header_pause; /* pause between the header and the upload */
+	const char *hold; /* then wait until this file exists */
 	double stagger; /* worker w starts after w * stagger */
 	uint32_t seed;
 	int json;
@@ -719,6 +804,10 @@ static int one_conn(const struct cli_opts *o, long idx)
 	}
 	if (o->header_pause > 0)
 		pause_s(o->header_pause);
+	if (o->hold && wait_file(o->hold, o->timeout)) {
+		snprintf(err, sizeof(err), "hold: %s did not appear in %.0f s", o->hold, o->timeout);
+		goto out;
+	}
 	stream_init(&st, seed, DIR_UP);
 	for (uint64_t sent = 0; sent < o->up;) {
 		size_t c = o->up - sent < CHUNK ? (size_t)(o->up - sent) : CHUNK;
@@ -834,6 +923,8 @@ static int cmd_connect(int argc, char **argv)
 			;
 		else if (!strcmp(a, "--header-pause") && (o.header_pause = atof(v)) >= 0)
 			;
+		else if (!strcmp(a, "--hold"))
+			o.hold = v;
 		else if (!strcmp(a, "--stagger") && (o.stagger = atof(v)) >= 0)
 			;
 		else if (!strcmp(a, "--seed") && !parse_u64(v, &n)) {
@@ -935,13 +1026,17 @@ static void usage(void)
 	      "                [--timeout S] [--accept-delay S] [--accept-interval S] [-v]\n"
 	      "  tcppeer connect --addr A --port P [--up BYTES] [--down BYTES] [--count N]\n"
 	      "                [--parallel N] [--interval S] [--timeout S] [--seed S]\n"
-	      "                [--src A] [--stagger S] [--header-pause S] [--json]\n"
+	      "                [--src A] [--stagger S] [--header-pause S] [--hold FILE] [--json]\n"
 	      "  tcppeer gen --bytes N [--seed S] [--dir up|down]\n"
-	      "BYTES take k/m/g suffixes. serve also answers HTTP GET /<n>[?seed=S].\n"
+	      "BYTES take k/m/g suffixes. serve also answers HTTP GET\n"
+	      "/<n>[?seed=S][&rate=BYTES][&hold=FILE]: rate paces the body (per second);\n"
+	      "with hold, the last 64 KiB wait until FILE exists and pacing ends then\n"
+	      "(at most the serve --timeout).\n"
 	      "--accept-delay: once a connection is pending, wait S before accepting\n"
 	      "(the accept queue fills); --accept-interval: pause S after each accept.\n"
 	      "--stagger: parallel worker w starts after w * S.\n"
-	      "--header-pause: wait S between the 24-byte header and the upload.\n",
+	      "--header-pause: wait S between the 24-byte header and the upload;\n"
+	      "--hold: then wait until FILE exists (at most --timeout).\n",
 	      stderr);
 }
 
