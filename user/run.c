@@ -570,7 +570,7 @@ int cmd_run(int argc, char **argv)
 	struct timespec wall;
 	sigset_t mask;
 	int opt, mfd = -1, sfd = -1, usage, ret = EXIT_FAIL, stop = STOP_ERROR, m;
-	char *end, tos[256];
+	char *end, tos[256], rotdesc[96];
 
 	timeouts_default(&r.to);
 	while ((opt = getopt_long(argc, argv, ":" ATTACH_SHORTOPTS "t:r:e:M:Wkvh", opts,
@@ -682,8 +682,19 @@ int cmd_run(int argc, char **argv)
 			goto detach;
 	}
 	timeouts_describe(&r.to, tos, sizeof(tos));
-	info("running on %s: key rotation every %llu s, eviction %s every %.2f s; timeouts %s%s%s",
-	     r.ifname, rot, r.wheel ? "by the timer wheel (close events), a pass" : "pass",
+	{
+		struct xdpct_config c;
+		__u32 zero = 0;
+		double slot = (double)(1ull << XDPCT_SLOT_SHIFT) / 1e9;
+
+		if (!bpf_map_lookup_elem(r.fd_config, &zero, &c))
+			slot = (double)(1ull << xdpct_slot_shift(c.slot_shift)) / 1e9;
+		/* a key signs whole slots: a new one at most every two */
+		snprintf(rotdesc, sizeof(rotdesc), "%llu s%s", rot,
+			 rot < 2 * slot ? " (a new key once per two cookie slots at most)" : "");
+	}
+	info("running on %s: key rotation every %s, eviction %s every %.2f s; timeouts %s%s%s",
+	     r.ifname, rotdesc, r.wheel ? "by the timer wheel (close events), a pass" : "pass",
 	     interval, tos, metrics_arg ? "; metrics on http://" : "",
 	     metrics_arg ? metrics_arg : "");
 	sd_notify_msg("READY=1");
