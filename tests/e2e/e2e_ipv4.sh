@@ -181,6 +181,7 @@ N_BURST=300
 po0=$(nstat_get "$NS_SRV" TcpPassiveOpens)
 stats_snap "$IF_SRV"
 ho0=$(xstat tc_handoff)
+re0=$(xstat ct_reopen)
 in_cli timeout 90 "$TCPPEER" connect --addr "$SADDR" --port "$PORT" --up 64k --down 1k \
 	--count $N_BURST --parallel 8 --timeout 10 --json >"$LAB_TMP/burst.j" 2>&1
 rc=$?
@@ -191,8 +192,11 @@ fi
 po=$(diff_num "$(nstat_get "$NS_SRV" TcpPassiveOpens)" "$po0")
 stats_snap "$IF_SRV"
 ho=$(diff_num "$(xstat tc_handoff)" "$ho0")
+# a client port used again while its old entry is in TIME_WAIT: that SYN
+# goes to the kernel (which may hold the TIME_WAIT socket), not a cookie
+re=$(diff_num "$(xstat ct_reopen)" "$re0")
 assert_eq burst_one_child_per_connection "$po" "$N_BURST"
-assert_eq burst_one_handoff_per_connection "$ho" "$N_BURST"
+assert_eq burst_one_handoff_per_connection "$((ho + re))" "$N_BURST"
 note "burst: client connections with retransmissions: $(grep -c '"retrans":[1-9]' "$LAB_TMP/burst.j"), slowest $(grep -o '"total_ms":[0-9.]*' "$LAB_TMP/burst.j" | cut -d: -f2 | sort -n | tail -n 1) ms"
 
 # -- the client offers fewer (or more) options: each must come back as
