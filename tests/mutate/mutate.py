@@ -102,8 +102,25 @@ def build(d):
     return r.returncode == 0, (r.stdout + r.stderr)[-2000:]
 
 
+def run_sanitize(d):
+    """`make sanitize`'s checks (tests/sanitize.sh) on the mutant's CLI."""
+    b = subprocess.run(["make", "-j2", "build/asan/xdpct", "build/vgbpf.so"],
+                       cwd=d, capture_output=True, text=True)
+    if b.returncode:
+        return 2, ["sanitize (build)"], "", b.stdout + b.stderr
+    r = subprocess.run(["tests/sanitize.sh"], cwd=d, capture_output=True, text=True)
+    out = r.stdout + r.stderr
+    first = next((l for l in out.splitlines() if l.startswith("FAIL ")), "")
+    return r.returncode, (["sanitize"] if r.returncode else []), first, out
+
+
 def run_tests(d, tests, timeout):
     env = dict(os.environ, TEST_TIMEOUT=str(timeout))
+    if "sanitize" in tests:  # not one of tests/run's files
+        tests = [t for t in tests if t != "sanitize"]
+        rc, failed, first, out = run_sanitize(d)
+        if rc or not tests:
+            return rc, failed, first, out
     r = subprocess.run(["tests/run"] + tests, cwd=d, capture_output=True, text=True, env=env)
     out = r.stdout
     failed = []
@@ -178,24 +195,50 @@ def main():
     killed = sum(1 for r in rows if r[1] == "KILLED")
     run = sum(1 for r in rows if r[1] != "equivalent")
     bad = [r for r in rows if r[1] in ("SURVIVED", "ERROR")]
-    lines = ["| mutant | file | the defect | result | killed by |", "|---|---|---|---|---|"]
+    today = time.strftime("%Y-%m-%d")
+    new = {}
     for r in rows:
         m = r[0]
         res = r[1]
         by = r[2] if res == "KILLED" else ("" if res == "SURVIVED" else r[2])
-        lines.append(f"| `{m['id']}` | {m['file']} | {m['what']} | {res} | {by} |")
+        new[m["id"]] = f"| `{m['id']}` | {m['file']} | {m['what']} | {res} | {by} | {today} |"
     summary = (f"{killed} of {run} mutants killed ({100.0 * killed / max(run, 1):.0f}%), "
                f"{len(rows) - run} equivalent, {len(bad)} survived or in error; "
                f"{time.time() - t_all:.0f} s")
-    table = "\n".join(lines)
-    print(table)
+    print("\n".join(new.values()))
     print(summary)
-    if not a.only:
-        write_doc(a.out, table, summary)
+    # --only updates its rows of the document; the others keep their last result
+    write_doc(a.out, new, [m["id"] for m in load()])
     return 1 if bad else 0
 
 
-def write_doc(path, table, summary):
+def old_rows(path):
+    rows = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                mm = re.match(r"^\| `([^`]+)` \|", line)
+                if mm:
+                    rows[mm.group(1)] = line.rstrip("\n")
+    except FileNotFoundError:
+        pass
+    return rows
+
+
+def write_doc(path, new, order):
+    rows = old_rows(path)
+    rows.update(new)
+    lines = ["| mutant | file | the defect | result | killed by | run |",
+             "|---|---|---|---|---|---|"]
+    lines += [rows[i] for i in order if i in rows]
+    res = [l.split(" | ")[3] for l in lines[2:]]
+    killed, equiv = res.count("KILLED"), res.count("equivalent")
+    missing = [i for i in order if i not in rows]
+    summary = (f"{killed} of {len(res) - equiv} mutants killed "
+               f"({100.0 * killed / max(len(res) - equiv, 1):.0f}%), {equiv} equivalent, "
+               f"{len(res) - killed - equiv} survived or in error"
+               + (f"; never run: {', '.join(missing)}" if missing else "") + ".")
+    table = "\n".join(lines)
     head = """# Testing: what the tests catch
 
 `make mutate` (tests/mutate/mutate.py) plants each deliberate defect of
@@ -207,7 +250,7 @@ that changes nothing observable, with the reason in mutants.ini).
 
 """
     with open(path, "w") as f:
-        f.write(head + "Last run: " + time.strftime("%Y-%m-%d") + ". " + summary + "\n\n"
+        f.write(head + summary + " The run column dates each mutant's last result.\n\n"
                 + table + "\n")
 
 
