@@ -3,12 +3,19 @@
 #ifndef XDPCT_XDP_H
 #define XDPCT_XDP_H
 
-/* The tuple and flow key of the packet in hand: 88 bytes the 512-byte
- * stack shared by the calls of a packet's path cannot spare. XDP does not
- * nest on a CPU. */
+/* The tuple and flow key of the packet in hand, and the flow path's
+ * working state: bytes the 512-byte stack shared by the calls of a
+ * packet's path cannot spare. XDP does not nest on a CPU. */
 struct xdp_scratch {
 	struct tuple t;
 	struct flow_ref ref;
+	struct ct_seg seg;      /* xdp_flow_packet()'s */
+	struct ct_outcome o;
+	struct xdpct_req_attrs a;
+	struct tcp_opts opt;
+	__u32 tcp_off;          /* the packet, for xdp_flow_packet() */
+	__u32 tcp_len;
+	__u32 ip_len;
 };
 
 struct {
@@ -84,16 +91,16 @@ static __always_inline bool dest_local(const struct xdp_pkt *x)
 
 /* An adopted entry's sequence numbers, from its socket. FLOW_GONE: the
  * entry was reused for another key. */
-static __noinline int xdp_sync_adopted(struct xdp_md *ctx, struct xdp_pkt *x,
+static __noinline int xdp_sync_adopted(struct xdp_md *ctx, struct xdp_scratch *x,
 				       struct xdpct_flow *f)
 {
 	struct sock_view v;
 	bool synced = false;
 	int r;
 
-	if (sock_find_xdp(ctx, x->t, &v) != 1)
+	if (sock_find_xdp(ctx, &x->t, &v) != 1)
 		return FLOW_LOCKED;
-	r = flow_lock(f, x->ref);
+	r = flow_lock(f, &x->ref);
 	if (r != FLOW_LOCKED)
 		return r;
 	if ((f->flags & (XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL)) !=
@@ -121,45 +128,43 @@ static __noinline int pending_attrs(const struct tuple *t, struct xdpct_req_attr
 	return 0;
 }
 
-/* A packet whose flow entry exists. */
-static __noinline int xdp_flow_packet(struct xdp_md *ctx, struct xdp_pkt *x,
-				      struct xdpct_flow *f)
+/* A packet whose flow entry exists (inlined in xdp_flow_packet()). */
+static __always_inline int xdp_flow_pkt(struct xdp_md *ctx, struct pkt *p,
+					struct xdpct_flow *f, struct xdp_scratch *sc,
+					bool protect)
 {
 	void *data = (void *)(long)ctx->data;
-	struct pkt *p = &x->p;
-	struct xdpct_req_attrs a;
-	struct ct_outcome o = {};
-	struct ct_seg seg;
+	struct xdpct_req_attrs *a = &sc->a;
+	struct ct_outcome *po = &sc->o;
+	struct ct_seg *ps = &sc->seg;
 	__u32 what = 0;
 	__u64 now = now_ns();
 	int r;
 
-	ct_seg_from(&seg, p->tcp, p->tcp_len - p->tcp->doff * 4, pkt_ip_len(p));
-	if (seg.flags & TCP_FLAG_SYN) { /* a SYN-ACK, or a SYN again: its shift */
-		struct tcp_opts opt;
-
-		if (parse_opts(ctx, (void *)p->tcp - data, p->tcp->doff * 4 - 20, &opt) == 0 &&
-		    opt.wscale != 0xff)
-			seg.wscale = opt.wscale;
+	ct_seg_from(ps, p->tcp, p->tcp_len - p->tcp->doff * 4, pkt_ip_len(p));
+	if (ps->flags & TCP_FLAG_SYN) { /* a SYN-ACK, or a SYN again: its shift */
+		if (parse_opts(ctx, (void *)p->tcp - data, p->tcp->doff * 4 - 20, &sc->opt) == 0 &&
+		    sc->opt.wscale != 0xff)
+			ps->wscale = sc->opt.wscale;
 	}
 	/* adopted (sock_diag has no sequence numbers): the socket's first */
 	if ((f->flags & XDPCT_FLOW_ADOPTED) &&
 	    (f->flags & (XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL)) !=
 		    (XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL) &&
-	    xdp_sync_adopted(ctx, x, f) == FLOW_GONE)
+	    xdp_sync_adopted(ctx, sc, f) == FLOW_GONE)
 		goto gone;
-	r = ct_apply(f, x->ref, &seg, XDPCT_REMOTE, now, &o);
+	r = ct_apply(f, &sc->ref, ps, XDPCT_REMOTE, now, po);
 	if (r == CT_NEED_CSUM) {
-		if (tcp_csum_xdp(ctx, (void *)p->tcp - data, p->tcp_len, x->t)) {
-			seg.csum_ok = 1;
-			r = ct_apply(f, x->ref, &seg, XDPCT_REMOTE, now, &o);
+		if (tcp_csum_xdp(ctx, (void *)p->tcp - data, p->tcp_len, &sc->t)) {
+			ps->csum_ok = 1;
+			r = ct_apply(f, &sc->ref, ps, XDPCT_REMOTE, now, po);
 		} else {
 			/* partial (offloaded) or bad: TC ingress applies it if
 			 * the kernel's checksum verdict is good */
 			what |= XDPCT_META_CT;
 			count(XDPCT_STAT_CT_CSUM_DEFER);
 			r = CT_OK;
-			o.flags = f->flags;
+			po->flags = f->flags;
 		}
 	}
 	if (r == CT_GONE)
@@ -170,15 +175,15 @@ static __noinline int xdp_flow_packet(struct xdp_md *ctx, struct xdp_pkt *x,
 		count(XDPCT_STAT_CT_LOCK_BUSY);
 		what |= XDPCT_META_CT;
 		r = CT_OK;
-		o.flags = f->flags;
+		po->flags = f->flags;
 	}
-	close_event(x->t, true, x->ref, o.old_state, o.new_state, o.tick);
+	close_event(&sc->t, true, &sc->ref, po->old_state, po->new_state, po->tick);
 	if (r == CT_REOPENED) {
 		/* a new connection on an old tuple goes to the kernel, which may
 		 * hold a TIME_WAIT socket for it; tracked from this SYN. Only a
 		 * known tuple gets here: no way around the cookies for a flood */
 		count(XDPCT_STAT_CT_REOPEN);
-		if (x->protect)
+		if (protect)
 			count(XDPCT_STAT_SYN_SEEN);
 		count(XDPCT_STAT_V_PASS_CT_NEW);
 		return XDP_PASS;
@@ -187,7 +192,7 @@ static __noinline int xdp_flow_packet(struct xdp_md *ctx, struct xdp_pkt *x,
 		count(XDPCT_STAT_CT_RST_CHALLENGE);
 	} else if (r != CT_OK) {
 		count(XDPCT_STAT_CT_INVALID);
-		if (x->protect) { /* observing never drops */
+		if (protect) { /* observing never drops */
 			if (r == CT_RST_WINDOW)
 				count(XDPCT_STAT_V_DROP_RST_WINDOW);
 			else if (r == CT_ACK_WINDOW)
@@ -199,16 +204,16 @@ static __noinline int xdp_flow_packet(struct xdp_md *ctx, struct xdp_pkt *x,
 			return XDP_DROP;
 		}
 	}
-	if ((o.flags & XDPCT_FLOW_PENDING) &&
+	if ((po->flags & XDPCT_FLOW_PENDING) &&
 	    (p->flags & (TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_SYN)) == TCP_FLAG_ACK) {
 		/* until the child socket exists, every ACK carries the
 		 * attributes again: the first may have met a full accept queue */
-		if (pending_attrs(x->t, &a) == 0)
+		if (pending_attrs(&sc->t, a) == 0)
 			what |= XDPCT_META_ATTRS;
 		else
 			count(XDPCT_STAT_CT_PENDING_LOST);
 	}
-	if (what && attach_meta(ctx, what, (what & XDPCT_META_ATTRS) ? &a : NULL)) {
+	if (what && attach_meta(ctx, what, (what & XDPCT_META_ATTRS) ? a : NULL)) {
 		count(XDPCT_STAT_V_DROP_ERROR);
 		return XDP_DROP;
 	}
@@ -217,12 +222,38 @@ static __noinline int xdp_flow_packet(struct xdp_md *ctx, struct xdp_pkt *x,
 gone:
 	/* the entry went (and its element was reused) since the lookup: as
 	 * without one, short of a second look: the next packet re-adopts */
-	if (x->protect) {
+	if (protect) {
 		count(XDPCT_STAT_V_DROP_NO_FLOW);
 		return XDP_DROP;
 	}
 	count(XDPCT_STAT_V_PASS_UNTRACKED);
 	return XDP_PASS;
+}
+
+/* A global function: verified once, where a static one would be verified
+ * again for each caller (two: a found entry and a re-adopted one, about
+ * half of xdpct_xdp's verifier budget). The TCP header from the offset,
+ * the tuple and key where the caller left them in xdpct_xdp_scratch. */
+__noinline int xdp_flow_packet(struct xdp_md *ctx, struct xdpct_flow *f, int protect)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct xdp_scratch *sc;
+	struct pkt p = {};
+	__u32 zero = 0;
+
+	sc = bpf_map_lookup_elem(&xdpct_xdp_scratch, &zero);
+	if (!f || !sc)
+		goto err;
+	p.tcp = data + (sc->tcp_off & 0xfff);
+	if ((void *)(p.tcp + 1) > data_end)
+		goto err;
+	p.tcp_len = sc->tcp_len;
+	p.ip_len = sc->ip_len;
+	p.flags = tcp_flags(p.tcp);
+	return xdp_flow_pkt(ctx, &p, f, sc, protect);
+err:
+	count(XDPCT_STAT_V_DROP_ERROR);
+	return XDP_DROP;
 }
 
 /* A valid cookie ACK: the flow starts at SYN_RECV, pending until the
@@ -473,6 +504,9 @@ int xdpct_xdp(struct xdp_md *ctx)
 	}
 	x.t = &sc->t;
 	x.ref = &sc->ref;
+	sc->tcp_off = (void *)x.p.tcp - data;
+	sc->tcp_len = x.p.tcp_len;
+	sc->ip_len = x.p.ip_len;
 	pkt_tuple(&x.p, x.t);
 	flow_ref_of(x.t, true, !protect, x.ref);
 	/* no bit: surely no entry and no socket, skip the lookup */
@@ -499,19 +533,13 @@ int xdpct_xdp(struct xdp_md *ctx)
 		}
 	}
 	if (f)
-		return xdp_flow_packet(ctx, &x, f);
+		return xdp_flow_packet(ctx, f, protect);
 	r = xdp_no_flow(ctx, &x);
 	if (r != XDP_READOPTED)
 		return r;
-	/* after a call that may move the frame the verifier wants its
-	 * pointers anew (nothing moved it: the paths that do return a
-	 * verdict) */
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	__builtin_memset(&x.p, 0, sizeof(x.p));
 	f = flow_lookup(x.ref);
-	if (f && parse_pkt(data, data_end, data_end - data, &x.p) == PARSE_TCP && x.p.tcp)
-		return xdp_flow_packet(ctx, &x, f);
+	if (f)
+		return xdp_flow_packet(ctx, f, protect);
 	count(XDPCT_STAT_V_DROP_ERROR);
 	return XDP_DROP;
 }

@@ -3185,10 +3185,14 @@ static void test_pktgen_csum(void)
 	ck_end();
 }
 
+#define STATS_LOG 4096
+
 static int setup(void)
 {
+	static char *stats_log[16];
+	struct bpf_program *prog;
 	struct bpf_map *map;
-	int err;
+	int err, nstats = 0;
 
 	ck_begin("xdp.setup.load");
 	skel = xdpct_bpf__open();
@@ -3200,9 +3204,39 @@ static int setup(void)
 	CK(!bpf_map__set_max_entries(skel->maps.xdpct_flows4, 4096), "flows4 max_entries");
 	CK(!bpf_map__set_max_entries(skel->maps.xdpct_flows6, 4096), "flows6 max_entries");
 	CK(!bpf_map__set_max_entries(skel->maps.xdpct_pending, 4096), "pending max_entries");
+	/* the verifier's statistics: how much of its budget each program takes */
+	bpf_object__for_each_program(prog, skel->obj) {
+		int i = nstats++;
+
+		if (i >= 16)
+			break;
+		stats_log[i] = calloc(1, STATS_LOG);
+		if (stats_log[i])
+			bpf_program__set_log_buf(prog, stats_log[i], STATS_LOG);
+		bpf_program__set_log_level(prog, 4); /* BPF_LOG_STATS */
+	}
 	err = xdpct_bpf__load(skel);
 	if (!CK(!err, "xdpct_bpf__load: %s", strerror(-err)))
 		return ck_end(), -1;
+	ck_end();
+
+	/* A program near the verifier's 1M-instruction limit fails to load
+	 * after the next small change (or on another kernel): keep a quarter
+	 * of the budget free. */
+	ck_begin("xdp.setup.verifier_headroom");
+	nstats = 0;
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (nstats >= 16)
+			break;
+		const char *s = stats_log[nstats] ? strstr(stats_log[nstats], "processed ") : NULL;
+		long n = s ? strtol(s + 10, NULL, 10) : -1;
+
+		CK(n > 0 && n <= 750000, "%s: %ld instructions processed of the verifier's 1,000,000",
+		   bpf_program__name(prog), n);
+		if (n > 0)
+			printf("# %s: %ld instructions verified\n", bpf_program__name(prog), n);
+		free(stats_log[nstats++]);
+	}
 	ck_end();
 
 	ck_begin("xdp.setup.no_pinning");
