@@ -229,6 +229,26 @@ static __always_inline bool port_protected(__u16 lport)
 	return pl && (*pl & XDPCT_PORT_PROTECT);
 }
 
+/* What the allow/deny list says of a tuple's remote address (0:
+ * nothing), looked up only while the list has entries. A global
+ * function, verified once: inlined, its branches would double the paths
+ * of every caller after it. */
+__noinline int acl_of(const struct xdpct_config *cfg, const struct tuple *t, int remote_is_src)
+{
+	struct xdpct_acl_key k = {};
+	const __u32 *a;
+	__u8 *v;
+
+	if (!cfg || !t || !(cfg->flags & XDPCT_CFG_ACL))
+		return 0;
+	a = remote_is_src ? t->saddr : t->daddr;
+	k.family = t->family;
+	k.prefixlen = t->family == 4 ? 8 + 32 : 8 + 128;
+	__builtin_memcpy(k.addr, a, 16); /* IPv4: the rest is zero, past the prefix */
+	v = bpf_map_lookup_elem(&xdpct_acl, &k);
+	return v ? *v : 0;
+}
+
 /* Whether a flow on these ports is tracked without cookies. */
 static __always_inline bool observed(const struct xdpct_config *cfg, __u16 lport,
 				     __u16 rport)

@@ -66,6 +66,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpct_local SEC(".maps");
 
+/* Allow and deny lists of remote prefixes (XDPCT_CFG_ACL), kept by
+ * userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, XDPCT_ACL_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xdpct_acl_key);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_acl SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XDPCT_PENDING_MAX);

@@ -92,11 +92,16 @@ static __noinline int tc_deferred_ct(struct __sk_buff *skb, struct pkt *p,
 {
 	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
 	struct tuple *t = &sc->t;
+	struct xdpct_config *cfg;
 	struct xdpct_flow *f;
 	bool protect = port_protected(t->dport);
+	__u32 zero = 0;
 	__u8 summed;
 	int r;
 
+	/* the table XDP chose: an allowed source's flows are observed ones */
+	cfg = bpf_map_lookup_elem(&xdpct_config, &zero);
+	protect = protect & (acl_of(cfg, t, 1) != XDPCT_ACL_ALLOW);
 	flow_ref_of(t, true, !protect, &sc->ref);
 	f = flow_lookup(&sc->ref);
 	if (!f)
@@ -277,6 +282,7 @@ int xdpct_tc_out(struct __sk_buff *skb)
 	protect = port_protected(sc->t.sport);
 	if (!protect && !observed(cfg, sc->t.sport, sc->t.dport))
 		return TC_ACT_OK;
+	protect = protect & (acl_of(cfg, &sc->t, 0) != XDPCT_ACL_ALLOW);
 	flow_ref_of(&sc->t, false, !protect, &sc->ref);
 	f = flow_lookup(&sc->ref);
 	skb_seg(skb, &p, &sc->seg);

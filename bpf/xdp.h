@@ -89,6 +89,37 @@ static __always_inline bool dest_local(const struct xdp_pkt *x)
 	return bpf_map_lookup_elem(&xdpct_local, &k) != NULL;
 }
 
+/* The allow/deny list on a packet to a protected port: XDPCT_ACL_DENY to
+ * drop it (denied, to this host), XDPCT_ACL_ALLOW for no cookies (its flows
+ * live in the observed tables), else 0. A global function, verified once:
+ * the tuple again from the offsets (pkt_where()). */
+__noinline int xdp_acl(struct xdp_md *ctx, const struct xdpct_config *cfg, __u32 where,
+		       int protect)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct xdpct_local_key k = {};
+	struct tuple t;
+	int a;
+
+	if (!protect || !cfg || !(cfg->flags & XDPCT_CFG_ACL) ||
+	    !load_tuple(data, data_end, where, &t))
+		return 0;
+	a = acl_of(cfg, &t, 1);
+	if (a == XDPCT_ACL_ALLOW) {
+		count(XDPCT_STAT_ACL_ALLOWED);
+		return XDPCT_ACL_ALLOW;
+	}
+	if (a != XDPCT_ACL_DENY)
+		return 0;
+	/* a router's transit traffic is not ours to drop */
+	k.family = t.family;
+	__builtin_memcpy(k.addr, t.daddr, 16);
+	if ((cfg->flags & XDPCT_CFG_LOCAL_ONLY) && !bpf_map_lookup_elem(&xdpct_local, &k))
+		return 0;
+	count(XDPCT_STAT_V_DROP_DENIED);
+	return XDPCT_ACL_DENY;
+}
+
 /* An adopted entry's sequence numbers, from its socket. FLOW_GONE: the
  * entry was reused for another key. */
 static __noinline int xdp_sync_adopted(struct xdp_md *ctx, struct xdp_scratch *x,
@@ -484,6 +515,11 @@ int xdpct_xdp(struct xdp_md *ctx)
 		count(XDPCT_STAT_V_PASS_UNPROTECTED);
 		return XDP_PASS;
 	}
+	r = xdp_acl(ctx, cfg, pkt_where(&x.p, data), protect);
+	if (r == XDPCT_ACL_DENY)
+		return XDP_DROP;
+	if (r == XDPCT_ACL_ALLOW)
+		protect = false;
 	if (!ct_flags_valid(x.p.flags)) {
 		/* netfilter's flag check: a FIN without ACK, SYN+RST, no flags.. */
 		if (protect) {

@@ -24,6 +24,7 @@
 #define XDPCT_MAP_OBS4   "xdpct_observed4"
 #define XDPCT_MAP_OBS6   "xdpct_observed6"
 #define XDPCT_MAP_LOCAL  "xdpct_local"
+#define XDPCT_MAP_ACL    "xdpct_acl"
 
 #define XDPCT_FLOWS_DEFAULT 1048576
 /* Entries of each observed table (flows that started with an unvalidated
@@ -52,6 +53,24 @@ enum xdpct_config_flags {
 					  * without timestamps (weaker cookie) */
 	XDPCT_CFG_LOCAL_ONLY = 1 << 8, /* act only on packets to xdpct_local's
 					* addresses: others pass (routers) */
+	XDPCT_CFG_ACL = 1 << 9,        /* xdpct_acl has entries: look sources up
+					* (set and cleared by `xdpct allow|deny`
+					* only; config commits keep it) */
+};
+
+/* xdpct_acl: LPM_TRIE of remote prefixes, for protected ports only.
+ * The family byte is part of the prefix, so one lookup serves both
+ * families: prefixlen = 8 + the address prefix length. */
+#define XDPCT_ACL_MAX 65536
+enum xdpct_acl_action {
+	XDPCT_ACL_ALLOW = 1, /* no cookies: handled as on an observed port */
+	XDPCT_ACL_DENY = 2,  /* every segment to a protected port dropped */
+};
+struct xdpct_acl_key {
+	__u32 prefixlen;
+	__u8 family;     /* 4 or 6 */
+	__u8 addr[16];   /* IPv4 in the first 4 bytes */
+	__u8 pad[3];     /* beyond every prefix: zero */
 };
 
 /* xdpct_local: HASH of this namespace's addresses, kept by userspace from
@@ -580,7 +599,9 @@ struct xdpct_close_event {
 	X(CT_CSUM_DEFER, "ct_csum_defer", "state change left to TC ingress (checksum offloaded)") \
 	X(TC_CT_APPLIED, "tc_ct_applied", "TC: deferred remote state change applied") \
 	X(TC_CSUM_BAD, "tc_csum_bad", "TC: deferred segment with a bad checksum") \
-	X(SOCKOPS_ESTABLISHED, "sockops_established", "sock_ops: child socket made, cookie flow ESTABLISHED")
+	X(SOCKOPS_ESTABLISHED, "sockops_established", "sock_ops: child socket made, cookie flow ESTABLISHED") \
+	X(V_DROP_DENIED, "drop_denied", "dropped: source in the deny list, to a protected port") \
+	X(ACL_ALLOWED, "acl_allowed", "packets to protected ports from the allow list (handled as observed)")
 
 #define XDPCT_STAT_ENUM(id, name, help) XDPCT_STAT_##id,
 enum xdpct_stat {
@@ -601,6 +622,7 @@ static_assert(sizeof(struct xdpct_flow4_key) + sizeof(struct xdpct_flow) <= 84,
 static_assert(sizeof(struct xdpct_flow6_key) + sizeof(struct xdpct_flow) <= 108,
 	      "an IPv6 connection takes at most 108 bytes of key + value");
 static_assert(sizeof(struct xdpct_local_key) == 20, "local address key layout");
+static_assert(sizeof(struct xdpct_acl_key) == 24, "acl key layout: explicit padding");
 static_assert(__builtin_offsetof(struct xdpct_flow, tag) == 0 &&
 	      __builtin_offsetof(struct xdpct_flow, lock) == 4,
 	      "tag and lock: one 64-bit word at the start of the value");

@@ -300,7 +300,8 @@ int adopt_sockets(const struct flow_fds *t, const struct xdpct_seen *seen,
 	for (i = 0; i < d->n; i++) {
 		const struct sk_rec *s = &d->v[i];
 		__u16 lp = ntohs(s->k.lport), rp = ntohs(s->k.rport);
-		bool protected = ports[lp] & XDPCT_PORT_PROTECT;
+		bool protected = (ports[lp] & XDPCT_PORT_PROTECT) &&
+				 acl_lookup(t->acl, s->k.family, s->k.raddr) != XDPCT_ACL_ALLOW;
 		bool local_tracked = ports[lp] & (XDPCT_PORT_PROTECT | XDPCT_PORT_OBSERVE);
 		struct xdpct_flow f = {};
 

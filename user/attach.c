@@ -59,7 +59,39 @@ struct attach_ctx {
 	bool sockops_pinned;     /* made link_sockops */
 	__u8 slot_shift;         /* --cookie-slot, 0: the default */
 	bool slot_given;
+	struct xdpct_acl_key *acl[2]; /* --allow, --deny */
+	size_t nacl[2];
 };
+
+static const __u8 acl_actions[2] = { XDPCT_ACL_ALLOW, XDPCT_ACL_DENY };
+
+/* --allow and --deny into xdpct_acl, added to what it holds. */
+static int acl_fill(struct attach_ctx *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.xdpct_acl);
+
+	for (int i = 0; i < 2; i++)
+		if (c->nacl[i] && acl_add(fd, c->acl[i], c->nacl[i], acl_actions[i]))
+			return -1;
+	return 0;
+}
+
+/* The config's XDPCT_CFG_ACL after the config is written; on a reload the
+ * flows whose remote changed lists move to their table. */
+static int acl_sync(struct attach_ctx *c, bool move)
+{
+	unsigned int moved = 0;
+	int fd = bpf_map__fd(c->skel->maps.xdpct_acl), r;
+
+	if (acl_flag_sync(bpf_map__fd(c->skel->maps.xdpct_config), fd))
+		return -1;
+	if (move && (c->nacl[0] || c->nacl[1])) {
+		r = acl_move_flows(c->pin_dir, fd, &moved);
+		if (r)
+			warn("cannot move the flows of the listed sources: %s", strerror(-r));
+	}
+	return 0;
+}
 
 /* Unlink xdpct's pins (maps "xdpct_*", programs "prog_*") from a pin
  * directory, then the directory if that left it empty. Other files stay:
@@ -368,6 +400,17 @@ int attach_opt(int opt, const char *arg, struct setup_opts *o)
 	case 'n': o->max_conns = arg; return 1;
 	case 'N': o->max_observed = arg; return 1;
 	case 'd': o->pin_dir = arg; return 1;
+	case OPT_ALLOW:
+	case OPT_DENY: {
+		char *l = opt == OPT_ALLOW ? o->allow : o->deny;
+		size_t n = strlen(l);
+
+		if (n + strlen(arg) + 2 > sizeof(o->allow))
+			o->acl_too_long = true;
+		else
+			snprintf(l + n, sizeof(o->allow) - n, "%s%s", n ? "," : "", arg);
+		return 1;
+	}
 	}
 	return 0;
 }
@@ -453,6 +496,7 @@ static void flow_fds_of(struct attach_ctx *c, struct flow_fds *t)
 	t->p6 = bpf_map__fd(c->skel->maps.xdpct_flows6);
 	t->o4 = bpf_map__fd(c->skel->maps.xdpct_observed4);
 	t->o6 = bpf_map__fd(c->skel->maps.xdpct_observed6);
+	t->acl = bpf_map__fd(c->skel->maps.xdpct_acl);
 }
 
 /* The config for new ports on a running attachment: this namespace's
@@ -629,6 +673,10 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 		goto out;
 	if (load_skel(c, max4, max6, maxo, true))
 		goto out;
+	/* the lists first: the adoption below puts allowed remotes' flows in
+	 * the observed tables */
+	if (acl_fill(c) || acl_sync(c, true))
+		goto out;
 	if (tracking && (config_for_reload(bpf_map__fd(c->skel->maps.xdpct_config),
 					   c->ifname, track_flags, &cfg) ||
 			 config_host(&cfg, c->ifname, bpf_map__fd(c->skel->maps.xdpct_local))))
@@ -785,7 +833,7 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
 		goto fail;
 	}
 	c->made_dir = true;
-	if (load_skel(c, max_conns, max_conns, max_obs, false))
+	if (load_skel(c, max_conns, max_conns, max_obs, false) || acl_fill(c))
 		goto fail;
 	if (config_host(&cfg, c->ifname, bpf_map__fd(c->skel->maps.xdpct_local)))
 		goto fail;
@@ -798,7 +846,7 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
 	}
 	if (config_write(bpf_map__fd(c->skel->maps.xdpct_config),
 			 bpf_map__fd(c->skel->maps.xdpct_ports), ports, &cfg) ||
-	    seen_fill(c))
+	    acl_sync(c, false) || seen_fill(c))
 		goto fail;
 
 	tc_out = bpf_object__find_program_by_name(c->skel->obj, PROG_TC_OUT);
@@ -839,7 +887,8 @@ fail:
 	return -1;
 }
 
-int xdpct_setup(const struct setup_opts *o, struct setup_result *res)
+static int setup(const struct setup_opts *o, struct setup_result *res,
+		 struct xdpct_acl_key *lists[2])
 {
 	static __u8 ports[NUM_PORTS];
 	struct attach_ctx c = { .mode = XDP_MODE_NATIVE, .ifname = o->ifname,
@@ -867,6 +916,22 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res)
 		return usage_err(o->cmd, "bad --cookie-slot '%s' (1-137 seconds)", o->cookie_slot);
 	c.slot_shift = slot_shift;
 	c.slot_given = o->cookie_slot;
+	if (o->acl_too_long)
+		return usage_err(o->cmd, "--allow/--deny: more than 4 KiB of prefixes (add the rest with 'xdpct allow|deny add')");
+	r = (o->allow[0] && acl_parse_list(o->cmd, "--allow", o->allow, &c.acl[0], &c.nacl[0])) ||
+	    (o->deny[0] && acl_parse_list(o->cmd, "--deny", o->deny, &c.acl[1], &c.nacl[1]));
+	lists[0] = c.acl[0];
+	lists[1] = c.acl[1];
+	if (r)
+		return EXIT_USAGE;
+	for (size_t i = 0; i < c.nacl[0]; i++)
+		for (size_t j = 0; j < c.nacl[1]; j++)
+			if (!memcmp(&c.acl[0][i], &c.acl[1][j], sizeof(c.acl[0][i]))) {
+				char p[64];
+
+				acl_format(&c.acl[0][i], p, sizeof(p));
+				return usage_err(o->cmd, "%s is given to both --allow and --deny", p);
+			}
 
 	/* The checks, in a fixed order, before anything is created. */
 	if (check_root() || check_ifname(c.ifname, &c.ifindex))
@@ -909,6 +974,16 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res)
 	return EXIT_OK;
 }
 
+int xdpct_setup(const struct setup_opts *o, struct setup_result *res)
+{
+	struct xdpct_acl_key *lists[2] = {};
+	int r = setup(o, res, lists);
+
+	free(lists[0]);
+	free(lists[1]);
+	return r;
+}
+
 static void attach_usage(const char *cmd)
 {
 	bool reload = !strcmp(cmd, "reload");
@@ -917,7 +992,8 @@ static void attach_usage(const char *cmd)
 		printf("Usage: xdpct reload IFACE [--ports LIST] [--observe LIST] [--track-all]\n"
 		       "                    [--cookie-nots-options] [--cookie-slot SECONDS]\n"
 		       "                    [--mode native|skb]\n"
-		       "                    [--max-conns N] [--max-observed N] [--pin-dir DIR] [-v]\n"
+		       "                    [--max-conns N] [--max-observed N] [--allow PREFIXES]\n"
+		       "                    [--deny PREFIXES] [--pin-dir DIR] [-v]\n"
 		       "\n"
 		       "Replace xdpct's programs on IFACE with this build's, in place: TC\n"
 		       "filters at their handle and priority (BPF_TC_F_REPLACE), the XDP\n"
@@ -932,7 +1008,8 @@ static void attach_usage(const char *cmd)
 		printf("Usage: xdpct attach IFACE [--ports LIST] [--observe LIST] [--track-all]\n"
 		       "                    [--cookie-nots-options] [--cookie-slot SECONDS]\n"
 		       "                    [--mode native|skb]\n"
-		       "                    [--max-conns N] [--max-observed N] [--pin-dir DIR] [-v]\n"
+		       "                    [--max-conns N] [--max-observed N] [--allow PREFIXES]\n"
+		       "                    [--deny PREFIXES] [--pin-dir DIR] [-v]\n"
 		       "\n"
 		       "Load xdpct, attach its XDP program and its TC ingress and egress\n"
 		       "filters to IFACE, answer SYNs to the protected ports with SYN cookies\n"
@@ -971,6 +1048,11 @@ static void attach_usage(const char *cmd)
 	       "  -N, --max-observed N  entries of each table of observed flows (default %d):\n"
 	       "                        flows begun by unvalidated SYNs never share the\n"
 	       "                        protected connections' tables\n"
+	       "      --allow PREFIXES  sources that never get cookies, tracked as on an\n"
+	       "                        observed port: 10.0.0.0/8,2001:db8::/32 (added to\n"
+	       "                        the list; see `xdpct allow`)\n"
+	       "      --deny PREFIXES   sources whose segments to protected ports are\n"
+	       "                        dropped (added to the list; see `xdpct deny`)\n"
 	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE\n"
 	       "  -v, --verbose         show libbpf/libxdp messages and the config\n"
 	       "  -h, --help            this help\n",

@@ -19,6 +19,20 @@ int cmd_evict(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_allow(int argc, char **argv);
+int cmd_deny(int argc, char **argv);
+
+/* acl.c: the allow and deny lists (xdpct_acl). */
+int acl_parse(const char *arg, struct xdpct_acl_key *k); /* -1 bad, -2 host bits */
+void acl_format(const struct xdpct_acl_key *k, char *buf, size_t len);
+int acl_parse_list(const char *cmd, const char *opt, const char *list,
+		   struct xdpct_acl_key **keys, size_t *n);
+int acl_read(int acl_fd, struct xdpct_acl_key **keys, __u8 **actions, size_t *n);
+int acl_add(int acl_fd, const struct xdpct_acl_key *keys, size_t n, __u8 action);
+int acl_del(int acl_fd, const struct xdpct_acl_key *keys, size_t n, __u8 action);
+int acl_flag_sync(int config_fd, int acl_fd);
+__u8 acl_lookup(int acl_fd, __u8 family, const __be32 *raddr); /* -1 fd: 0 */
+int acl_move_flows(const char *pin_dir, int acl_fd, unsigned int *moved);
 
 /* attach.c: attach to an interface, or, when its pin directory exists,
  * reload: new programs replace the attached ones in place over the
@@ -40,6 +54,9 @@ struct setup_opts {
 	const char *max_conns; /* NULL: default, or the pinned size on reload */
 	const char *max_observed; /* the same, for the observed tables */
 	const char *pin_dir;   /* NULL: XDPCT_PIN_ROOT/IFACE */
+	char allow[4096];      /* --allow/--deny, comma-joined when repeated */
+	char deny[4096];
+	bool acl_too_long;
 };
 struct setup_result {
 	bool reloaded;
@@ -52,6 +69,8 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res);
  * (long-only ones get codes past any character). */
 #define OPT_COOKIE_NOTS 0x101
 #define OPT_COOKIE_SLOT 0x102
+#define OPT_ALLOW 0x103
+#define OPT_DENY 0x104
 #define ATTACH_SHORTOPTS "p:o:am:n:N:d:"
 #define ATTACH_LONGOPTS                                   \
 	{ "ports", required_argument, NULL, 'p' },        \
@@ -62,7 +81,9 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res);
 	{ "mode", required_argument, NULL, 'm' },         \
 	{ "max-conns", required_argument, NULL, 'n' },    \
 	{ "max-observed", required_argument, NULL, 'N' }, \
-	{ "pin-dir", required_argument, NULL, 'd' }
+	{ "pin-dir", required_argument, NULL, 'd' },      \
+	{ "allow", required_argument, NULL, OPT_ALLOW },  \
+	{ "deny", required_argument, NULL, OPT_DENY }
 /* 1 if opt is one of them (stored in o), 0 if not. */
 int attach_opt(int opt, const char *arg, struct setup_opts *o);
 /* What `xdpct detach` does: EXIT_OK or EXIT_FAIL, messages printed. */
@@ -114,6 +135,7 @@ void tracking_describe(const __u8 ports[NUM_PORTS], __u32 cfg_flags, char *buf,
 struct flow_fds {
 	int p4, p6; /* xdpct_flows4/6 */
 	int o4, o6; /* xdpct_observed4/6 */
+	int acl;    /* xdpct_acl (an allowed remote's flows are observed); -1 */
 };
 
 /* local.c: xdpct_local, this namespace's addresses. sync: the map becomes
@@ -150,6 +172,7 @@ int protected_socket_keys(const __u8 ports[NUM_PORTS], struct xdpct_flow_key **k
 int seen_attach_map(int map_fd, const char *pin_dir, struct xdpct_seen *s);
 int seen_open_pinned(const char *pin_dir, struct xdpct_seen *s);
 int seen_rebuild(const struct xdpct_seen *s, int fd4, int fd6, int ports_fd);
+int ports_read(int fd, __u8 ports[NUM_PORTS]); /* the ports map, whole */
 
 /* stats.c: the counters summed over CPUs (0 or -errno; -EINVAL: not a
  * stats map), their names ("pass_flow"), help and ids ("V_PASS_FLOW"). */

@@ -264,7 +264,7 @@ int config_commit(int config_fd, const struct xdpct_config *c)
 	struct xdpct_config *m, old;
 	__u64 now_ns, now, first;
 	unsigned int shift;
-	__u32 i;
+	__u32 i, want_flags, cur;
 	int ret = 0;
 
 	/* the map is mmap()ed: stores in an order readers rely on, where a
@@ -302,9 +302,14 @@ int config_commit(int config_fd, const struct xdpct_config *c)
 		}
 	}
 	config_copy_rest(m, c);
-	__atomic_store_n(&m->flags, ret ? (c->flags & ~XDPCT_CFG_PREV_KEY) |
-						  (old.flags & XDPCT_CFG_PREV_KEY) : c->flags,
-			 __ATOMIC_RELEASE);
+	/* XDPCT_CFG_ACL belongs to acl_flag_sync(), which may set or clear
+	 * it meanwhile: kept as it is in the map */
+	want_flags = (ret ? (c->flags & ~XDPCT_CFG_PREV_KEY) | (old.flags & XDPCT_CFG_PREV_KEY) :
+			    c->flags) & ~(__u32)XDPCT_CFG_ACL;
+	cur = __atomic_load_n(&m->flags, __ATOMIC_ACQUIRE);
+	while (!__atomic_compare_exchange_n(&m->flags, &cur, want_flags | (cur & XDPCT_CFG_ACL),
+					    false, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+		;
 	munmap(m, len);
 	return ret;
 }
@@ -428,9 +433,9 @@ static int open_pinned_map(const char *pin_dir, const char *name)
 
 static void close_flows(struct flow_fds *t)
 {
-	int *fds[4] = { &t->p4, &t->p6, &t->o4, &t->o6 };
+	int *fds[5] = { &t->p4, &t->p6, &t->o4, &t->o6, &t->acl };
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 		*fds[i] = -1;
@@ -444,6 +449,7 @@ static void open_flows(const char *pin_dir, struct flow_fds *t)
 	t->p6 = open_pinned_map(pin_dir, XDPCT_MAP_FLOWS6);
 	t->o4 = open_pinned_map(pin_dir, XDPCT_MAP_OBS4);
 	t->o6 = open_pinned_map(pin_dir, XDPCT_MAP_OBS6);
+	t->acl = open_pinned_map(pin_dir, XDPCT_MAP_ACL); /* may be absent */
 	if (t->p4 < 0 || t->p6 < 0 || t->o4 < 0 || t->o6 < 0)
 		close_flows(t);
 }
@@ -468,7 +474,7 @@ int cmd_config(int argc, char **argv)
 	static __u8 ports[NUM_PORTS];
 	struct xdpct_config cfg, old;
 	struct xdpct_seen seen = { .lock_fd = -1 };
-	struct flow_fds t = { -1, -1, -1, -1 };
+	struct flow_fds t = { -1, -1, -1, -1, -1 };
 	int c, config_fd = -1, ports_fd = -1, local_fd = -1, ret = EXIT_FAIL, r;
 	unsigned int ifindex, adopted = 0, more;
 	struct tcp_sysctls s;

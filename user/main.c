@@ -21,6 +21,8 @@ static const struct {
 	{ "conns", cmd_conns, "list the tracked connections, like conntrack -L" },
 	{ "states", cmd_states, "print the TCP state machine (--dot: graphviz)" },
 	{ "evict", cmd_evict, "one eviction pass now (--bench: measure passes)" },
+	{ "allow", cmd_allow, "sources that never get cookies: add, del, list, flush" },
+	{ "deny", cmd_deny, "sources dropped on protected ports: add, del, list, flush" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

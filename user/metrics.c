@@ -249,6 +249,22 @@ static void render(FILE *f, struct metrics_src *s)
 			(unsigned long long)(s->to->ns[i] / 1000000000ull));
 	fprintf(f, "xdpct_timeout_seconds{state=\"pending\"} %.3f\n", s->to->pending_ns / 1e9);
 
+	if (s->fd_acl >= 0) {
+		struct xdpct_acl_key *keys;
+		size_t n = 0, na = 0;
+		__u8 *acts;
+
+		if (!acl_read(s->fd_acl, &keys, &acts, &n)) {
+			for (size_t i = 0; i < n; i++)
+				na += acts[i] == XDPCT_ACL_ALLOW;
+			family(f, "xdpct_acl_prefixes", "gauge",
+			       "Prefixes in the allow and deny lists");
+			fprintf(f, "xdpct_acl_prefixes{list=\"allow\"} %zu\n", na);
+			fprintf(f, "xdpct_acl_prefixes{list=\"deny\"} %zu\n", n - na);
+		}
+		free(keys);
+		free(acts);
+	}
 	if (have_cfg) {
 		__u64 now = mono_ns();
 

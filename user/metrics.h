@@ -14,6 +14,7 @@ struct metrics_src {
 	const char *ifname;
 	const char *mode;            /* "native", "skb" */
 	int fd_stats, fd_config;
+	int fd_acl;                  /* xdpct_acl, -1: none */
 	struct evictor *ev;
 	const struct evict_timeouts *to;
 	double start_time;           /* Unix time the process started */

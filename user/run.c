@@ -50,7 +50,8 @@ static void run_usage(void)
 	printf("Usage: xdpct run IFACE [--ports LIST] [--observe LIST] [--track-all]\n"
 	       "                 [--cookie-nots-options] [--cookie-slot SECONDS]\n"
 	       "                 [--mode native|skb]\n"
-	       "                 [--max-conns N] [--pin-dir DIR]\n"
+	       "                 [--max-conns N] [--allow PREFIXES] [--deny PREFIXES]\n"
+	       "                 [--pin-dir DIR]\n"
 	       "                 [--timeout STATE=SECONDS]... [--key-rotate SECONDS]\n"
 	       "                 [--evict-interval SECONDS] [--no-wheel] [--metrics ADDR:PORT]\n"
 	       "                 [--keep] [-v]\n"
@@ -102,6 +103,8 @@ static void run_usage(void)
 	       "                        of two of ns; default 69; with a port option)\n"
 	       "  -m, --mode MODE       XDP mode: native (default) or skb\n"
 	       "  -n, --max-conns N     entries of each flow table (default %d)\n"
+	       "      --allow PREFIXES  sources that never get cookies (see `xdpct allow`)\n"
+	       "      --deny PREFIXES   sources dropped on protected ports (`xdpct deny`)\n"
 	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE\n"
 	       "  -v, --verbose         log every eviction pass that removed entries, the\n"
 	       "                        wheel's evictions (once a second at most) and\n"
@@ -189,6 +192,7 @@ struct run {
 	unsigned int ifindex;
 	char pin_dir[PATH_MAX];
 	int fd[EV_MAPS], fd_config, fd_stats, fd_events, fd_ports, fd_local;
+	int fd_acl; /* -1: maps of a build without lists */
 	struct mnl_socket *addr_watch; /* address changes, for xdpct_local */
 	struct evictor ev;
 	struct xdpct_seen seen;      /* rebuilt by each eviction pass */
@@ -559,7 +563,7 @@ int cmd_run(int argc, char **argv)
 	};
 	struct setup_opts so = { .cmd = "run", .how = SETUP_RUN };
 	struct setup_result sr;
-	struct run r = { .fd = { -1, -1, -1, -1, -1 }, .fd_config = -1, .fd_stats = -1,
+	struct run r = { .fd = { -1, -1, -1, -1, -1 }, .fd_config = -1, .fd_acl = -1, .fd_stats = -1,
 			 .seen = { .lock_fd = -1 }, .fd_ports = -1, .fd_local = -1,
 			 .fd_events = -1, .wheel = true };
 	struct metrics *mx = NULL;
@@ -643,6 +647,7 @@ int cmd_run(int argc, char **argv)
 	for (m = 0; m < EV_MAPS; m++)
 		if ((r.fd[m] = open_map(r.pin_dir, evict_map_name(m))) < 0)
 			goto detach;
+	r.fd_acl = pinned_map(r.pin_dir, XDPCT_MAP_ACL);
 	if ((r.fd_config = open_map(r.pin_dir, XDPCT_MAP_CONFIG)) < 0 ||
 	    (r.fd_ports = open_map(r.pin_dir, XDPCT_MAP_PORTS)) < 0 ||
 	    (r.fd_local = open_map(r.pin_dir, XDPCT_MAP_LOCAL)) < 0 ||
@@ -672,7 +677,7 @@ int cmd_run(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &wall);
 	r.msrc = (struct metrics_src){
 		.ifname = r.ifname, .mode = mode_of(r.ifindex), .fd_stats = r.fd_stats,
-		.fd_config = r.fd_config, .ev = &r.ev, .to = &r.to,
+		.fd_config = r.fd_config, .fd_acl = r.fd_acl, .ev = &r.ev, .to = &r.to,
 		.start_time = wall.tv_sec + wall.tv_nsec / 1e9, .key_rotate_ns = r.rotate_ns,
 	};
 	if (mfd >= 0) {
@@ -727,6 +732,8 @@ detach:
 		close(r.fd_ports);
 	if (r.fd_local >= 0)
 		close(r.fd_local);
+	if (r.fd_acl >= 0)
+		close(r.fd_acl);
 	if (r.addr_watch)
 		mnl_socket_close(r.addr_watch);
 	xdpct_seen_close(&r.seen);

@@ -39,7 +39,7 @@ int seen_open_pinned(const char *pin_dir, struct xdpct_seen *s)
 }
 
 /* The ports map, whole. */
-static int ports_read(int fd, __u8 ports[NUM_PORTS])
+int ports_read(int fd, __u8 ports[NUM_PORTS])
 {
 	for (__u32 i = 0; i < NUM_PORTS; i++)
 		if (bpf_map_lookup_elem(fd, &i, &ports[i]))

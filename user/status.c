@@ -44,6 +44,10 @@ struct iface_status {
 	bool have_maps;
 	double uptime_s;                /* since the maps were pinned */
 	long run_pid;                   /* 0: no xdpct run */
+	struct xdpct_acl_key *acl;      /* the allow and deny lists */
+	__u8 *acl_act;
+	size_t nacl;
+	bool have_acl;
 };
 
 static void status_usage(void)
@@ -199,6 +203,34 @@ static void collect(struct iface_status *s)
 	if (!stat(path, &st))
 		s->uptime_s = difftime(time(NULL), st.st_ctime);
 	s->run_pid = run_pid_of(s->ifname);
+	fdp = open_map(s->pin_dir, XDPCT_MAP_ACL);
+	if (fdp >= 0) {
+		s->have_acl = !acl_read(fdp, &s->acl, &s->acl_act, &s->nacl);
+		close(fdp);
+	}
+}
+
+/* One list's prefixes, comma-separated (text) or a JSON array. */
+static void print_acl(const struct iface_status *s, __u8 action, bool json)
+{
+	size_t i, n = 0;
+	char p[64];
+
+	if (json)
+		printf("[");
+	for (i = 0; i < s->nacl; i++) {
+		if (s->acl_act[i] != action)
+			continue;
+		acl_format(&s->acl[i], p, sizeof(p));
+		if (json) {
+			printf("%s", n ? "," : "");
+			json_string(stdout, p);
+		} else {
+			printf("%s%s", n ? ", " : " ", p);
+		}
+		n++;
+	}
+	printf("%s", json ? "]" : n ? "\n" : " none\n");
 }
 
 static void dur(char *buf, size_t len, double s)
@@ -263,6 +295,12 @@ static void print_text(const struct iface_status *s)
 		dur(a, sizeof(a), s->key_age_s);
 		printf("  cookie key epoch %u, age %s\n", s->cfg.key_epoch, a);
 	}
+	if (s->have_acl) {
+		printf("  allow     ");
+		print_acl(s, XDPCT_ACL_ALLOW, false);
+		printf("  deny      ");
+		print_acl(s, XDPCT_ACL_DENY, false);
+	}
 	dur(b, sizeof(b), s->uptime_s);
 	printf("  uptime     %s\n", b);
 	if (s->run_pid > 0)
@@ -315,6 +353,12 @@ static void print_json(const struct iface_status *s, bool first)
 			       (unsigned long long)(s->to.pending_ns / 1000000000ull));
 		printf(",\"timeouts_set\":%s,\"key_epoch\":%u,\"key_age_s\":%.1f",
 		       s->timeouts_set ? "true" : "false", s->cfg.key_epoch, s->key_age_s);
+	}
+	if (s->have_acl) {
+		printf(",\"allow\":");
+		print_acl(s, XDPCT_ACL_ALLOW, true);
+		printf(",\"deny\":");
+		print_acl(s, XDPCT_ACL_DENY, true);
 	}
 	printf(",\"uptime_s\":%.0f,\"run_pid\":%ld}", s->uptime_s, s->run_pid > 0 ? s->run_pid : 0);
 }
@@ -395,6 +439,8 @@ int cmd_status(int argc, char **argv)
 			print_json(s, shown++ == 0);
 		else
 			print_text(s);
+		free(s->acl);
+		free(s->acl_act);
 	}
 	if (json)
 		fputs(shown ? "\n]\n" : "]\n", stdout);

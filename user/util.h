@@ -64,6 +64,8 @@ int default_pin_dir(char *buf, size_t len, const char *ifname);
 /* mkdir -p; returns 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode);
 bool path_exists(const char *path);
+/* The map pinned as dir/name: its fd, or -1 with errno. */
+int pinned_map(const char *dir, const char *name);
 
 /* JSON output. */
 void json_string(FILE *f, const char *s);

@@ -2,8 +2,9 @@
 /* Unit tests of the XDP program through BPF_PROG_TEST_RUN: SYN -> cookie
  * SYN-ACK, cookie ACK -> metadata + flow entry, bad/stale cookies, the key
  * of each cookie slot across rotations, malformed frames, transit traffic
- * (XDPCT_CFG_LOCAL_ONLY), sources Linux never answers, and the
- * one-verdict-counter-per-packet rule. Expected cookies come from
+ * (XDPCT_CFG_LOCAL_ONLY), sources Linux never answers, the allow and deny
+ * lists (XDPCT_CFG_ACL), and the one-verdict-counter-per-packet rule.
+ * Expected cookies come from
  * tests/unit/siphash_ref.c and the layout in include/xdpct.h, never from
  * bpf/cookie.h; a cookie flow's entry from docs/conntrack.md (netfilter's
  * four numbers per side). Maps are not pinned. */
@@ -63,7 +64,7 @@ static const uint8_t SRV6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0
 
 static struct xdpct_bpf *skel;
 static int prog_fd, cfg_fd, ports_fd, flows4_fd, flows6_fd, pending_fd, stats_fd, ncpu;
-static int obs4_fd, obs6_fd, local_fd, seen_fd;
+static int obs4_fd, obs6_fd, local_fd, seen_fd, acl_fd;
 static struct xdpct_config cfg_now; /* what the config map holds */
 
 /* ---- small utilities ---- */
@@ -3127,6 +3128,636 @@ static void test_flags_and_foreign(void)
 	}
 }
 
+/* ---- allow and deny lists (XDPCT_CFG_ACL) ---- */
+
+/* One entry of xdpct_acl: the family byte is part of the prefix
+ * (prefixlen = 8 + the address prefix), IPv4 in addr[0..3]; bits past the
+ * prefix cleared, as userspace writes them. */
+static int acl_set(int family, const uint8_t *addr, int plen, uint8_t action)
+{
+	struct xdpct_acl_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.prefixlen = 8 + (uint32_t)plen;
+	k.family = (uint8_t)family;
+	memcpy(k.addr, addr, family == 4 ? 4 : 16);
+	for (int i = plen; i < 128; i++)
+		k.addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+	return bpf_map_update_elem(acl_fd, &k, &action, BPF_ANY);
+}
+
+/* Leaves no trace for the groups after: no list entry, no flow, the
+ * config without XDPCT_CFG_ACL. */
+static void acl_reset(void)
+{
+	map_clear(acl_fd);
+	map_clear(local_fd);
+	flows_clear();
+	set_cfg(CFG_ALL, &K1, NULL);
+}
+
+/* A packet from src to dport: a Linux SYN for F_SYN, else a bare segment
+ * with these flags (a random ack). */
+static int acl_frame(int family, const uint8_t *src, uint16_t dport, uint8_t flags,
+		     uint8_t *b, struct pg_spec *s)
+{
+	struct pg_layout L;
+
+	if (flags == F_SYN) {
+		struct syn_case c = mk_linux(family, "acl");
+
+		syn_spec(&c, s);
+	} else {
+		base_spec(s, family, dport);
+		s->flags = flags;
+		s->ack = rnd32();
+	}
+	s->dport = dport;
+	memcpy(s->saddr, src, family == 4 ? 4 : 16);
+	return build(s, b, &L);
+}
+
+/* A packet from src to dport that the deny list drops: nothing but
+ * xdp_packets and drop_denied moves, no SYN-ACK, no entry. */
+static void acl_denied(const char *name, int family, const uint8_t *src, uint16_t dport,
+		       uint8_t flags)
+{
+	uint8_t b[PG_MAX_FRAME];
+	struct pg_spec s;
+	int n = acl_frame(family, src, dport, flags, b, &s);
+
+	expect_exact(name, b, n, XDP_DROP, S(V_DROP_DENIED), -1);
+}
+
+/* A SYN from src to the protected port that gets its cookie SYN-ACK. */
+static void acl_answered(const char *name, int family, const uint8_t *src)
+{
+	uint8_t b[PG_MAX_FRAME];
+	struct pg_spec s;
+	int n = acl_frame(family, src, PORT, F_SYN, b, &s);
+
+	expect_pkt(name, b, n, XDP_TX, S(V_TX_SYNACK), S(SYN_SEEN));
+}
+
+/* The entry of the flow that SYN s opened: in xdpct_observed4/6 under its
+ * key, the only entry anywhere (none in xdpct_flows4/6, none pending). */
+static bool acl_observed_entry(const struct pg_spec *s, struct xdpct_flow *v)
+{
+	struct xdpct_flow_key k;
+	struct xdpct_flow4_key k4;
+	struct xdpct_flow6_key k6;
+	int err, nprot = map_count(flows4_fd) + map_count(flows6_fd);
+
+	CK(nprot == 0, "%d entries in the protected tables, want 0", nprot);
+	CK(map_count(pending_fd) == 0, "%d pending entries, want 0", map_count(pending_fd));
+	CK(flows_count() == 1, "%d flow entries in all, want 1", flows_count());
+	flow_key_expect(s, &k);
+	if (s->family == 4) {
+		key4_of(&k, &k4);
+		err = bpf_map_lookup_elem(obs4_fd, &k4, v);
+	} else {
+		key6_of(&k, &k6);
+		err = bpf_map_lookup_elem(obs6_fd, &k6, v);
+	}
+	if (!CK(!err, "no entry in xdpct_observed%d under the SYN's key", s->family == 4 ? 4 : 6))
+		return false;
+	CK(v->tag == tag_of(&k) && v->lock == 0, "tag 0x%08x lock %u, want 0x%08x 0", v->tag,
+	   v->lock, tag_of(&k));
+	return !ck_failed();
+}
+
+/* A SYN from an allowed source to the protected port: passed untouched as
+ * on an observed port, no cookie; its flow in the observed table. */
+static void acl_allowed_syn(const char *name, int family, const uint8_t *src)
+{
+	static struct res r;
+	uint8_t b[PG_MAX_FRAME];
+	struct xdpct_flow v;
+	struct pg_spec s;
+	int n = acl_frame(family, src, PORT, F_SYN, b, &s);
+
+	flows_clear();
+	ck_begin("xdp.%s", name);
+	run(b, n, &r);
+	if (ck_verdict(&r, XDP_PASS, S(V_PASS_CT_NEW), S(ACL_ALLOWED))) {
+		ck_untouched(&r, b, n);
+		ck_exact(&r, S(V_PASS_CT_NEW), S(ACL_ALLOWED), "counters");
+	}
+	if (acl_observed_entry(&s, &v)) {
+		CK(v.state == XDPCT_CT_SYN_SENT, "state %s, want SYN_SENT", st_name(v.state));
+		CK(v.flags == (XDPCT_FLOW_REMOTE_OPENED | XDPCT_FLOW_SEEN_REMOTE),
+		   "flags 0x%x, want REMOTE_OPENED|SEEN_REMOTE (not a cookie flow)", v.flags);
+		CK(v.packets[XDPCT_REMOTE] == 1 && v.packets[XDPCT_LOCAL] == 0 &&
+		   v.dir[XDPCT_REMOTE].end == s.seq + 1,
+		   "packets %u/%u end %u, want 1/0 %u", v.packets[XDPCT_REMOTE],
+		   v.packets[XDPCT_LOCAL], v.dir[XDPCT_REMOTE].end, s.seq + 1);
+	}
+	flows_clear();
+	ck_end();
+}
+
+/* Map writes of the groups below: a line only when one fails. */
+static void acl_write_failed(const char *what, int err)
+{
+	ck_begin("xdp.acl.write.%s", what);
+	CK(0, "%s: %s", what, strerror(err));
+	ck_end();
+}
+
+static void acl_cfg(uint32_t flags)
+{
+	if (set_cfg(flags, &K1, NULL))
+		acl_write_failed("config", errno);
+}
+
+static void acl_put(int family, const uint8_t *addr, int plen, uint8_t action)
+{
+	if (acl_set(family, addr, plen, action))
+		acl_write_failed(family == 4 ? "xdpct_acl_ipv4" : "xdpct_acl_ipv6", errno);
+}
+
+/* Deny 10.9.8.0/24 and 2001:db8:aa:bb::/64: every segment from inside to a
+ * protected port dropped, its first and last address included; the
+ * neighbours on either side of the prefix get cookies as before. */
+static void test_acl_deny(void)
+{
+	static const uint8_t in4[3][4] = { { 10, 9, 8, 0 }, { 10, 9, 8, 77 }, { 10, 9, 8, 255 } };
+	static const uint8_t past4[4] = { 10, 9, 9, 0 }, before4[4] = { 10, 9, 7, 255 };
+	static const uint8_t in6[3][16] = {
+		{ 0x20, 0x01, 0x0d, 0xb8, 0, 0xaa, 0, 0xbb },
+		{ 0x20, 0x01, 0x0d, 0xb8, 0, 0xaa, 0, 0xbb, 0x12, 0x34, [15] = 5 },
+		{ 0x20, 0x01, 0x0d, 0xb8, 0, 0xaa, 0, 0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		  0xff, 0xff },
+	};
+	static const uint8_t past6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xaa, 0, 0xbc };
+	static const uint8_t before6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xaa, 0, 0xba, 0xff,
+					     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const char *const where[3] = { "first", "middle", "last" };
+	uint8_t b[PG_MAX_FRAME];
+	struct pg_spec s;
+	char nm[100];
+	int n;
+
+	acl_reset();
+	acl_put(4, in4[1], 24, XDPCT_ACL_DENY);
+	acl_put(6, in6[1], 64, XDPCT_ACL_DENY);
+	acl_cfg(CFG_ALL | XDPCT_CFG_ACL);
+	for (int f = 4; f <= 6; f += 2) {
+		const char *pfx = f == 4 ? "ipv4_24" : "ipv6_64";
+
+		for (int i = 0; i < 3; i++) {
+			const uint8_t *a = f == 4 ? in4[i] : in6[i];
+
+			snprintf(nm, sizeof(nm), "acl.deny.%s.%s.syn_dropped", pfx, where[i]);
+			acl_denied(nm, f, a, PORT, F_SYN);
+			snprintf(nm, sizeof(nm), "acl.deny.%s.%s.ack_dropped", pfx, where[i]);
+			acl_denied(nm, f, a, PORT, F_ACK);
+		}
+		/* every segment: before the flag check and the flow lookup */
+		snprintf(nm, sizeof(nm), "acl.deny.%s.rst_dropped", pfx);
+		acl_denied(nm, f, f == 4 ? in4[1] : in6[1], PORT, F_RST);
+		snprintf(nm, sizeof(nm), "acl.deny.%s.syn_fin_dropped_as_denied", pfx);
+		acl_denied(nm, f, f == 4 ? in4[1] : in6[1], PORT, F_SYN | F_FIN);
+		/* just outside: cookies as before */
+		snprintf(nm, sizeof(nm), "acl.deny.%s.one_past_syn_answered", pfx);
+		acl_answered(nm, f, f == 4 ? past4 : past6);
+		snprintf(nm, sizeof(nm), "acl.deny.%s.one_before_syn_answered", pfx);
+		acl_answered(nm, f, f == 4 ? before4 : before6);
+		n = acl_frame(f, f == 4 ? past4 : past6, PORT, F_ACK, b, &s);
+		snprintf(nm, sizeof(nm), "acl.deny.%s.one_past_ack_cookie_checked", pfx);
+		expect_exact(nm, b, n, XDP_DROP, S(V_DROP_COOKIE_BAD), -1);
+		snprintf(nm, sizeof(nm), "acl.deny.%s.unlisted_syn_answered", pfx);
+		acl_answered(nm, f, f == 4 ? CLI4 : CLI6);
+	}
+	acl_reset();
+}
+
+/* Entries in the list do nothing while XDPCT_CFG_ACL is clear. */
+static void test_acl_flag_gate(void)
+{
+	static const uint8_t den4[4] = { 10, 9, 8, 7 }, all4[4] = { 10, 7, 0, 1 };
+	static const uint8_t den6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xaa, 0, 0xbb, [15] = 7 };
+	static const uint8_t all6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x77, [15] = 1 };
+	uint8_t b[PG_MAX_FRAME];
+	struct pg_spec s;
+	char nm[100];
+	int n;
+
+	acl_reset();
+	acl_put(4, den4, 24, XDPCT_ACL_DENY);
+	acl_put(6, den6, 64, XDPCT_ACL_DENY);
+	acl_put(4, all4, 16, XDPCT_ACL_ALLOW);
+	acl_put(6, all6, 48, XDPCT_ACL_ALLOW);
+	acl_cfg(CFG_ALL);
+	for (int f = 4; f <= 6; f += 2) {
+		const uint8_t *den = f == 4 ? den4 : den6, *all = f == 4 ? all4 : all6;
+
+		snprintf(nm, sizeof(nm), "acl.flag_off.%s.denied_syn_answered", fam(f));
+		acl_answered(nm, f, den);
+		n = acl_frame(f, den, PORT, F_ACK, b, &s);
+		snprintf(nm, sizeof(nm), "acl.flag_off.%s.denied_ack_cookie_checked", fam(f));
+		expect_exact(nm, b, n, XDP_DROP, S(V_DROP_COOKIE_BAD), -1);
+		snprintf(nm, sizeof(nm), "acl.flag_off.%s.allowed_syn_answered", fam(f));
+		acl_answered(nm, f, all);
+		n = acl_frame(f, all, PORT, F_ACK, b, &s);
+		snprintf(nm, sizeof(nm), "acl.flag_off.%s.allowed_ack_cookie_checked", fam(f));
+		expect_exact(nm, b, n, XDP_DROP, S(V_DROP_COOKIE_BAD), -1);
+	}
+	/* the same entries with the flag: in force (the control) */
+	acl_cfg(CFG_ALL | XDPCT_CFG_ACL);
+	for (int f = 4; f <= 6; f += 2) {
+		snprintf(nm, sizeof(nm), "acl.flag_on.%s.denied_syn_dropped", fam(f));
+		acl_denied(nm, f, f == 4 ? den4 : den6, PORT, F_SYN);
+	}
+	acl_reset();
+}
+
+/* Ports that are not protected never consult the list: an unprotected port
+ * passes whatever the source, an observed port tracks as always. */
+static void test_acl_unprotected(void)
+{
+	static const uint8_t den4[4] = { 10, 9, 8, 7 }, all4[4] = { 10, 7, 0, 1 };
+	static const uint8_t den6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xaa, 0, 0xbb, [15] = 7 };
+	static const uint8_t all6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x77, [15] = 1 };
+	uint8_t b[PG_MAX_FRAME];
+	struct pg_spec s;
+	char nm[100];
+	int n;
+
+	acl_reset();
+	acl_put(4, den4, 24, XDPCT_ACL_DENY);
+	acl_put(6, den6, 64, XDPCT_ACL_DENY);
+	acl_put(4, all4, 16, XDPCT_ACL_ALLOW);
+	acl_put(6, all6, 48, XDPCT_ACL_ALLOW);
+	acl_cfg(CFG_ALL | XDPCT_CFG_ACL);
+	for (int f = 4; f <= 6; f += 2) {
+		const uint8_t *den = f == 4 ? den4 : den6, *all = f == 4 ? all4 : all6;
+
+		n = acl_frame(f, den, PORT_OPEN, F_SYN, b, &s);
+		snprintf(nm, sizeof(nm), "acl.unprotected.%s.denied_syn_passed", fam(f));
+		expect_exact(nm, b, n, XDP_PASS, S(V_PASS_UNPROTECTED), -1);
+		n = acl_frame(f, den, PORT_OPEN, F_ACK, b, &s);
+		snprintf(nm, sizeof(nm), "acl.unprotected.%s.denied_ack_passed", fam(f));
+		expect_exact(nm, b, n, XDP_PASS, S(V_PASS_UNPROTECTED), -1);
+		/* acl_allowed only counts packets to protected ports */
+		n = acl_frame(f, all, PORT_OPEN, F_SYN, b, &s);
+		snprintf(nm, sizeof(nm), "acl.unprotected.%s.allowed_syn_not_counted", fam(f));
+		expect_exact(nm, b, n, XDP_PASS, S(V_PASS_UNPROTECTED), -1);
+		{
+			static struct res r;
+			struct xdpct_flow v;
+
+			n = acl_frame(f, den, 8080, F_SYN, b, &s);
+			ck_begin("xdp.acl.observed_port.%s.denied_syn_tracked", fam(f));
+			run(b, n, &r);
+			if (ck_verdict(&r, XDP_PASS, S(V_PASS_CT_NEW), -1)) {
+				ck_untouched(&r, b, n);
+				ck_exact(&r, S(V_PASS_CT_NEW), -1, "counters");
+			}
+			if (acl_observed_entry(&s, &v))
+				CK(v.state == XDPCT_CT_SYN_SENT, "state %s, want SYN_SENT",
+				   st_name(v.state));
+			flows_clear();
+			ck_end();
+		}
+	}
+	acl_reset();
+}
+
+/* XDPCT_CFG_LOCAL_ONLY: a denied source's transit traffic (to an address
+ * not in xdpct_local) is not ours to drop; to this host it is dropped. */
+static void test_acl_local_only(void)
+{
+	static const uint8_t OTHER4[4] = { 10, 0, 0, 99 };
+	static const uint8_t OTHER6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					    0, 0x99 };
+	static const uint8_t den4[4] = { 10, 9, 8, 7 };
+	static const uint8_t den6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xaa, 0, 0xbb, [15] = 7 };
+	uint8_t b[PG_MAX_FRAME];
+	struct pg_spec s;
+	char nm[100];
+	int n;
+
+	acl_reset();
+	acl_put(4, den4, 24, XDPCT_ACL_DENY);
+	acl_put(6, den6, 64, XDPCT_ACL_DENY);
+	acl_cfg(CFG_ALL | XDPCT_CFG_ACL | XDPCT_CFG_LOCAL_ONLY);
+	for (int f = 4; f <= 6; f += 2) {
+		const uint8_t *den = f == 4 ? den4 : den6, *other = f == 4 ? OTHER4 : OTHER6;
+		int alen = f == 4 ? 4 : 16;
+
+		if (set_local(f, f == 4 ? SRV4 : SRV6))
+			acl_write_failed("xdpct_local", errno);
+		for (int fl = 0; fl < 2; fl++) {
+			const char *fn = fl ? "ack" : "syn";
+
+			n = acl_frame(f, den, PORT, fl ? F_ACK : F_SYN, b, &s);
+			memcpy(s.daddr, other, alen);
+			n = build(&s, b, NULL);
+			snprintf(nm, sizeof(nm), "acl.local_only.%s.denied_%s_to_other_passed",
+				 fam(f), fn);
+			expect_exact(nm, b, n, XDP_PASS, S(V_PASS_NOT_LOCAL), -1);
+			snprintf(nm, sizeof(nm), "acl.local_only.%s.denied_%s_to_local_dropped",
+				 fam(f), fn);
+			acl_denied(nm, f, den, PORT, fl ? F_ACK : F_SYN);
+		}
+	}
+	acl_reset();
+}
+
+/* Allowed sources: no cookies, handled as on an observed port. */
+static void test_acl_allow(void)
+{
+	static const uint8_t all4[4] = { 10, 20, 3, 4 };
+	static const uint8_t all6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x20, 0, 3, [15] = 4 };
+	uint8_t b[PG_MAX_FRAME];
+	struct pg_spec s;
+	char nm[100];
+	int n;
+
+	acl_reset();
+	acl_put(4, all4, 16, XDPCT_ACL_ALLOW);
+	acl_put(6, all6, 48, XDPCT_ACL_ALLOW);
+	acl_cfg(CFG_ALL | XDPCT_CFG_ACL);
+	for (int f = 4; f <= 6; f += 2) {
+		const uint8_t *all = f == 4 ? all4 : all6;
+
+		snprintf(nm, sizeof(nm), "acl.allow.%s.syn_passed_observed_entry", fam(f));
+		acl_allowed_syn(nm, f, all);
+		n = acl_frame(f, all, PORT, F_ACK, b, &s);
+		snprintf(nm, sizeof(nm), "acl.allow.%s.ack_no_entry_passed", fam(f));
+		expect_exact(nm, b, n, XDP_PASS, S(V_PASS_UNTRACKED), S(ACL_ALLOWED));
+		n = acl_frame(f, all, PORT, F_RST, b, &s);
+		snprintf(nm, sizeof(nm), "acl.allow.%s.rst_no_entry_passed", fam(f));
+		expect_exact(nm, b, n, XDP_PASS, S(V_PASS_UNTRACKED), S(ACL_ALLOWED));
+		{
+			/* observing never drops: a flag combination that a protected
+			 * port drops passes, counted invalid */
+			static struct res r;
+
+			n = acl_frame(f, all, PORT, F_SYN | F_FIN, b, &s);
+			ck_begin("xdp.acl.allow.%s.syn_fin_passed", fam(f));
+			run(b, n, &r);
+			if (ck_verdict(&r, XDP_PASS, S(V_PASS_UNTRACKED), S(ACL_ALLOWED))) {
+				ck_untouched(&r, b, n);
+				CK(r.d[S(CT_INVALID)] == 1, "ct_invalid %+lld, want +1 (counters: %s)",
+				   (long long)r.d[S(CT_INVALID)], moved(&r));
+			}
+			ck_no_flows();
+			ck_end();
+		}
+		/* the address next to the prefix is not allowed: cookies */
+		{
+			uint8_t out[16];
+
+			memcpy(out, all, 16);
+			if (f == 4)
+				out[1]++; /* 10.21.3.4 */
+			else
+				out[5]++; /* 2001:db8:21:3::4 */
+			snprintf(nm, sizeof(nm), "acl.allow.%s.outside_syn_answered", fam(f));
+			acl_answered(nm, f, out);
+		}
+	}
+	acl_reset();
+}
+
+/* Nested prefixes: the longest one decides, both ways round. */
+static void test_acl_longest_prefix(void)
+{
+	static const uint8_t outer4[4] = { 10, 0, 0, 0 }, inner4[4] = { 10, 1, 0, 0 };
+	static const uint8_t in_inner4[4] = { 10, 1, 2, 3 }, in_outer4[4] = { 10, 2, 3, 4 };
+	static const uint8_t none4[4] = { 11, 0, 0, 1 };
+	static const uint8_t outer6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	static const uint8_t inner6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 };
+	static const uint8_t in_inner6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, [15] = 3 };
+	static const uint8_t in_outer6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 4 };
+	static const uint8_t none6[16] = { 0x20, 0x01, 0x0d, 0xb9, [15] = 1 };
+	char nm[100];
+
+	for (int nest = 0; nest < 2; nest++) {
+		/* 0: allow /8 (/32), deny /16 (/48); 1: the reverse */
+		uint8_t a_outer = nest ? XDPCT_ACL_DENY : XDPCT_ACL_ALLOW;
+		uint8_t a_inner = nest ? XDPCT_ACL_ALLOW : XDPCT_ACL_DENY;
+		const char *nn = nest ? "deny_outer_allow_inner" : "allow_outer_deny_inner";
+
+		acl_reset();
+		acl_put(4, outer4, 8, a_outer);
+		acl_put(4, inner4, 16, a_inner);
+		acl_put(6, outer6, 32, a_outer);
+		acl_put(6, inner6, 48, a_inner);
+		acl_cfg(CFG_ALL | XDPCT_CFG_ACL);
+		for (int f = 4; f <= 6; f += 2) {
+			const uint8_t *ii = f == 4 ? in_inner4 : in_inner6;
+			const uint8_t *io = f == 4 ? in_outer4 : in_outer6;
+
+			if (nest) {
+				snprintf(nm, sizeof(nm), "acl.lpm.%s.%s.inner_allowed", nn, fam(f));
+				acl_allowed_syn(nm, f, ii);
+				snprintf(nm, sizeof(nm), "acl.lpm.%s.%s.outer_denied", nn, fam(f));
+				acl_denied(nm, f, io, PORT, F_SYN);
+			} else {
+				snprintf(nm, sizeof(nm), "acl.lpm.%s.%s.inner_denied", nn, fam(f));
+				acl_denied(nm, f, ii, PORT, F_SYN);
+				snprintf(nm, sizeof(nm), "acl.lpm.%s.%s.outer_allowed", nn, fam(f));
+				acl_allowed_syn(nm, f, io);
+			}
+			snprintf(nm, sizeof(nm), "acl.lpm.%s.%s.unlisted_answered", nn, fam(f));
+			acl_answered(nm, f, f == 4 ? none4 : none6);
+		}
+	}
+	acl_reset();
+}
+
+/* The family byte keeps the families apart: ::/0 is every IPv6 source and
+ * no IPv4 one, 0.0.0.0/0 the reverse, and an IPv6 prefix whose bytes an
+ * IPv4 address starts with does not match it (nor the other way round). */
+static void test_acl_families(void)
+{
+	static const uint8_t zero[16] = { 0 };
+	static const uint8_t p6_10[16] = { 0x0a };        /* a00::/8: 10.x's first byte */
+	static const uint8_t src6_10[16] = { 0x0a, [15] = 1 };
+	static const uint8_t p4_2001[4] = { 0x20, 0x01, 0, 0 }; /* 32.1.0.0/16: 2001::/16 */
+	static const uint8_t src4_2001[4] = { 0x20, 0x01, 2, 3 };
+
+	acl_reset();
+	acl_put(6, zero, 0, XDPCT_ACL_DENY);
+	acl_cfg(CFG_ALL | XDPCT_CFG_ACL);
+	acl_denied("acl.family.deny_v6_all.ipv6_syn_dropped", 6, CLI6, PORT, F_SYN);
+	acl_denied("acl.family.deny_v6_all.ipv6_ack_dropped", 6, CLI6, PORT, F_ACK);
+	acl_answered("acl.family.deny_v6_all.ipv4_syn_answered", 4, CLI4);
+
+	acl_reset();
+	acl_put(4, zero, 0, XDPCT_ACL_DENY);
+	acl_cfg(CFG_ALL | XDPCT_CFG_ACL);
+	acl_denied("acl.family.deny_v4_all.ipv4_syn_dropped", 4, CLI4, PORT, F_SYN);
+	acl_denied("acl.family.deny_v4_all.ipv4_ack_dropped", 4, CLI4, PORT, F_ACK);
+	acl_answered("acl.family.deny_v4_all.ipv6_syn_answered", 6, CLI6);
+
+	acl_reset();
+	acl_put(6, p6_10, 8, XDPCT_ACL_DENY);
+	acl_put(4, p4_2001, 16, XDPCT_ACL_DENY);
+	acl_cfg(CFG_ALL | XDPCT_CFG_ACL);
+	acl_answered("acl.family.same_bytes.ipv4_10_not_in_ipv6_a00_8", 4, CLI4);
+	acl_denied("acl.family.same_bytes.ipv6_a00_8_dropped", 6, src6_10, PORT, F_SYN);
+	acl_answered("acl.family.same_bytes.ipv6_2001_not_in_ipv4_32_1_16", 6, CLI6);
+	acl_denied("acl.family.same_bytes.ipv4_32_1_16_dropped", 4, src4_2001, PORT, F_SYN);
+
+	/* an allow of ::/0 makes no IPv4 source an observed one */
+	acl_reset();
+	acl_put(6, zero, 0, XDPCT_ACL_ALLOW);
+	acl_cfg(CFG_ALL | XDPCT_CFG_ACL);
+	acl_allowed_syn("acl.family.allow_v6_all.ipv6_syn_observed", 6, CLI6);
+	acl_answered("acl.family.allow_v6_all.ipv4_syn_answered", 4, CLI4);
+	acl_reset();
+}
+
+/* Runs xdpct_tc_out (TC egress) once on a frame; d: counter deltas. */
+static int run_tc_out(const uint8_t *pkt, int len, uint32_t *retval,
+		      int64_t d[XDPCT_STAT_MAX])
+{
+	uint64_t before[XDPCT_STAT_MAX], after[XDPCT_STAT_MAX];
+	uint8_t out[PG_MAX_FRAME];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (uint32_t)len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+	int err;
+
+	stats_read(before);
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdpct_tc_out), &o);
+	if (err)
+		err = -errno;
+	stats_read(after);
+	*retval = o.retval;
+	for (int i = 0; i < XDPCT_STAT_MAX; i++)
+		d[i] = (int64_t)(after[i] - before[i]);
+	return err;
+}
+
+/* The local stack's side of an allowed source's connection: TC egress
+ * finds the observed entry XDP made (the remote is the destination there),
+ * never a protected one. SYN in, SYN-ACK out, ACK in, data out. */
+static void test_acl_tc_out(void)
+{
+	static const uint8_t data[] = "hello";
+	static struct res r;
+	uint8_t b[PG_MAX_FRAME];
+	int64_t d[XDPCT_STAT_MAX];
+	struct xdpct_flow v;
+	struct pg_spec s, o, a;
+	uint32_t isn, rv;
+	int n, err;
+
+	for (int f = 4; f <= 6; f += 2) {
+		acl_reset();
+		acl_put(f, f == 4 ? CLI4 : CLI6, f == 4 ? 32 : 128, XDPCT_ACL_ALLOW);
+		acl_cfg(CFG_ALL | XDPCT_CFG_ACL);
+		ck_begin("xdp.acl.tc_out.%s.synack_updates_observed_entry", fam(f));
+		n = acl_frame(f, f == 4 ? CLI4 : CLI6, PORT, F_SYN, b, &s);
+		run(b, n, &r);
+		if (!ck_verdict(&r, XDP_PASS, S(V_PASS_CT_NEW), S(ACL_ALLOWED)) ||
+		    !acl_observed_entry(&s, &v)) {
+			char nm[100];
+
+			ck_end();
+			snprintf(nm, sizeof(nm), "xdp.acl.tc_out.%s.handshake_established_observed",
+				 fam(f));
+			ck_skip(nm, "its SYN check failed");
+			continue;
+		}
+		/* the local SYN-ACK, as Linux sends it */
+		isn = rnd32();
+		memset(&o, 0, sizeof(o));
+		memcpy(o.dmac, CLI_MAC, 6);
+		memcpy(o.smac, SRV_MAC, 6);
+		o.family = f;
+		memcpy(o.saddr, s.daddr, 16);
+		memcpy(o.daddr, s.saddr, 16);
+		if (f == 4)
+			o.frag_off = 0x4000;
+		o.ttl = 64;
+		o.sport = PORT;
+		o.dport = s.sport;
+		o.seq = isn;
+		o.ack = s.seq + 1;
+		o.flags = F_SYN | F_ACK;
+		o.win = 65160;
+		linux_opts(&o.opts, f == 4 ? MSS4 : MSS6, true, true, rnd32(), 0, WSCALE);
+		n = build(&o, b, NULL);
+		err = run_tc_out(b, n, &rv, d);
+		if (CK(!err, "test_run on xdpct_tc_out: %s", strerror(-err))) {
+			CK(rv == 0, "TC verdict %u, want TC_ACT_OK", rv);
+			CK(d[S(TC_OUT_FLOW)] == 1 && d[S(TC_OUT_CT_NEW)] == 0 && d[S(CT_INVALID)] == 0,
+			   "tc_out_flow %+lld tc_out_ct_new %+lld ct_invalid %+lld, want +1 0 0",
+			   (long long)d[S(TC_OUT_FLOW)], (long long)d[S(TC_OUT_CT_NEW)],
+			   (long long)d[S(CT_INVALID)]);
+		}
+		if (acl_observed_entry(&s, &v)) {
+			CK(v.packets[XDPCT_LOCAL] == 1 && v.packets[XDPCT_REMOTE] == 1,
+			   "packets remote %u local %u, want 1 1", v.packets[XDPCT_REMOTE],
+			   v.packets[XDPCT_LOCAL]);
+			CK(v.state == XDPCT_CT_SYN_RECV, "state %s, want SYN_RECV", st_name(v.state));
+			CK(v.dir[XDPCT_LOCAL].end == isn + 1, "local end %u, want %u",
+			   v.dir[XDPCT_LOCAL].end, isn + 1);
+		}
+		ck_end();
+
+		/* the remote's ACK: the observed entry's, ESTABLISHED */
+		ck_begin("xdp.acl.tc_out.%s.handshake_established_observed", fam(f));
+		a = s;
+		a.flags = F_ACK;
+		a.seq = s.seq + 1;
+		a.ack = isn + 1;
+		a.win = 502;
+		memset(&a.opts, 0, sizeof(a.opts));
+		n = build(&a, b, NULL);
+		run(b, n, &r);
+		if (ck_verdict(&r, XDP_PASS, S(V_PASS_FLOW), S(ACL_ALLOWED)))
+			ck_untouched(&r, b, n);
+		/* the local side's data */
+		o.flags = F_ACK | F_PSH;
+		o.seq = isn + 1;
+		memset(&o.opts, 0, sizeof(o.opts));
+		o.payload = data;
+		o.payload_len = 5;
+		n = build(&o, b, NULL);
+		err = run_tc_out(b, n, &rv, d);
+		if (CK(!err, "test_run on xdpct_tc_out: %s", strerror(-err)))
+			CK(d[S(TC_OUT_FLOW)] == 1 && d[S(CT_INVALID)] == 0,
+			   "tc_out_flow %+lld ct_invalid %+lld, want +1 0",
+			   (long long)d[S(TC_OUT_FLOW)], (long long)d[S(CT_INVALID)]);
+		if (acl_observed_entry(&s, &v)) {
+			CK(v.state == XDPCT_CT_ESTABLISHED, "state %s, want ESTABLISHED",
+			   st_name(v.state));
+			CK(v.packets[XDPCT_REMOTE] == 2 && v.packets[XDPCT_LOCAL] == 2,
+			   "packets remote %u local %u, want 2 2", v.packets[XDPCT_REMOTE],
+			   v.packets[XDPCT_LOCAL]);
+			CK(v.dir[XDPCT_LOCAL].end == isn + 1 + 5, "local end %u, want %u",
+			   v.dir[XDPCT_LOCAL].end, isn + 6);
+		}
+		ck_end();
+	}
+	acl_reset();
+}
+
+static void test_acl(void)
+{
+	acl_fd = bpf_map__fd(skel->maps.xdpct_acl);
+	test_acl_deny();
+	test_acl_flag_gate();
+	test_acl_unprotected();
+	test_acl_local_only();
+	test_acl_allow();
+	test_acl_longest_prefix();
+	test_acl_families();
+	test_acl_tc_out();
+	/* nothing left for the groups after this one */
+	ck_begin("xdp.acl.cleaned_up");
+	CK(map_count(acl_fd) == 0, "xdpct_acl holds %d entries", map_count(acl_fd));
+	CK(!(cfg_now.flags & XDPCT_CFG_ACL), "XDPCT_CFG_ACL still set");
+	CK(flows_count() == 0, "%d flow entries left", flows_count());
+	ck_end();
+}
+
 /* ---- setup and main ---- */
 
 static void test_siphash_ref(void)
@@ -3324,6 +3955,7 @@ int main(void)
 	test_flags_and_foreign();
 	test_local_only();
 	test_bad_sources();
+	test_acl();
 
 	/* xdpct_tc_in needs a real listener: covered by tests/e2e */
 	ck_begin("xdp.counters.one_verdict_per_packet");
