@@ -319,6 +319,12 @@ static int move_flows(int from, int to, size_t ksz, int fam, int acl_fd,
 
 		if (bpf_map_lookup_elem(from, key, &f))
 			continue; /* gone meanwhile */
+		/* into the protected tables only connections whose handshake
+		 * completed: an observed entry may come from a spoofed SYN, and
+		 * those must never push out a protected connection */
+		if (!to_observed && (f.state < XDPCT_CT_ESTABLISHED || f.state >= XDPCT_CT_SYN_SENT2 ||
+				     !(f.tcp_flags[0] & f.tcp_flags[1] & 0x10)))
+			continue;
 		f.lock = 0;
 		if (bpf_map_update_elem(to, key, &f, BPF_NOEXIST) && errno != EEXIST) {
 			r = -errno;

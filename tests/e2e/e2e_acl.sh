@@ -13,7 +13,7 @@ ALLOW4=10.200.1.3 DENY4=10.200.1.4 LATE4=10.200.1.5
 ALLOW6=fd00:200::3 DENY6=fd00:200::4
 FLOOD_NET=10.201.0.0/16
 
-need_build "$XDPCT" "$TCPPEER" "$SYNFLOOD"
+need_build "$XDPCT" "$TCPPEER" "$SYNFLOOD" "$BUILD/segsend"
 lab_up attacker
 for a in $ALLOW4 $DENY4 $LATE4; do
 	in_cli ip addr add "$a/24" dev "$IF_CLI" || die "client address $a"
@@ -146,6 +146,25 @@ out=$(acl allow del "$IF_SRV" $LATE4/32)
 check allow_del_moves_flows "$out" grep -q "2 flows moved" <<<"$out"
 check moved_entry_protected "$(conns_of $LATE4)" protected_of $LATE4
 check moved_back_completes "$(head -c 300 "$LAB_TMP/late2.j")" release late2 "$HELD_PID"
+
+# spoofed SYNs from an allowed address make observed entries; when the
+# allow goes, none of them may enter the protected tables
+SPOOF4=10.200.1.77
+acl allow add "$IF_SRV" $SPOOF4 >/dev/null
+smac=$(link_mac "$NS_SRV" "$IF_SRV")
+n=0
+for ((sp = 41000; sp < 41020; sp++)); do
+	in_cli timeout 10 "$BUILD/segsend" --dev "$IF_CLI" --dmac "$smac" --src $SPOOF4 --dst $SRV4 \
+		--sport $sp --dport $PORT "S:12345:0" >/dev/null && n=$((n + 1))
+done
+((n == 20)) || fail spoof_sent "segsend sent $n of 20"
+spoofed_tracked() { (($(conns_of $SPOOF4 | grep -c OBSERVED) == 20)); }
+check spoofed_syns_observed "$(conns_of $SPOOF4 | grep -c OBSERVED) observed entries" \
+	wait_until 5 spoofed_tracked
+p0=$(flows_count "$IF_SRV")
+out=$(acl allow del "$IF_SRV" $SPOOF4)
+check spoofed_not_moved "$out" grep -q "0 flows moved" <<<"$out"
+assert_eq spoofed_protected_unchanged "$(flows_count "$IF_SRV")" "$p0"
 
 # a deny cuts an established connection; its removal lets the source in again
 held $LATE4 late3
