@@ -97,9 +97,8 @@ int acl_read(int acl_fd, struct xdpct_acl_key **keys, __u8 **actions, size_t *n)
 		kv[*n] = k;
 		av[(*n)++] = v;
 	}
-	if (!r && errno != ENOENT && *n == 0 && bpf_map_get_next_key(acl_fd, NULL, &next) &&
-	    errno != ENOENT)
-		r = -errno;
+	if (!r && errno != ENOENT)
+		r = -errno; /* the walk stopped on an error, not at the end */
 	*keys = kv;
 	*actions = av;
 	return r;
@@ -147,38 +146,56 @@ static bool key_eq(const struct xdpct_acl_key *a, const struct xdpct_acl_key *b)
 	       !memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
-/* Adds keys[0..n) with action; a prefix already in the other list is
- * refused (one line naming it), one already in this list is kept. (A
+static int acl_find(const struct xdpct_acl_key *have, size_t nhave,
+		    const struct xdpct_acl_key *k)
+{
+	for (size_t j = 0; j < nhave; j++)
+		if (key_eq(k, &have[j]))
+			return (int)j;
+	return -1;
+}
+
+/* Adds keys[0..n) to the action's list, or removes them from it: all or
+ * none. A prefix in the other list cannot be added, one not in this list
+ * cannot be removed (one line naming it); one already in it is kept. (A
  * trie lookup finds the longest prefix, not the same one: the entries
  * are compared.) */
-int acl_add(int acl_fd, const struct xdpct_acl_key *keys, size_t n, __u8 action)
+static int acl_change(int acl_fd, const struct xdpct_acl_key *keys, size_t n, __u8 action,
+		      bool add)
 {
 	struct xdpct_acl_key *have;
-	size_t nhave, i, j;
+	size_t nhave, i;
 	__u8 *acts;
 	char p[64];
-	int r = acl_read(acl_fd, &have, &acts, &nhave);
+	int j, r = acl_read(acl_fd, &have, &acts, &nhave);
 
 	if (r) {
 		err("cannot read %s: %s", XDPCT_MAP_ACL, strerror(-r));
 		goto out;
 	}
-	for (i = 0; i < n; i++)
-		for (j = 0; j < nhave; j++)
-			if (key_eq(&keys[i], &have[j]) && acts[j] != action) {
-				acl_format(&keys[i], p, sizeof(p));
-				err("%s is in the %s list ('xdpct %s del' first)", p,
-				    acl_name(acts[j]), acl_name(acts[j]));
-				r = -1;
-				goto out;
-			}
 	for (i = 0; i < n; i++) {
-		if (!bpf_map_update_elem(acl_fd, &keys[i], &action, BPF_ANY))
+		j = acl_find(have, nhave, &keys[i]);
+		acl_format(&keys[i], p, sizeof(p));
+		if (add && j >= 0 && acts[j] != action) {
+			err("%s is in the %s list ('xdpct %s del' first)", p, acl_name(acts[j]),
+			    acl_name(acts[j]));
+			r = -1;
+			goto out;
+		}
+		if (!add && (j < 0 || acts[j] != action)) {
+			err("%s is not in the %s list", p, acl_name(action));
+			r = -1;
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (add ? !bpf_map_update_elem(acl_fd, &keys[i], &action, BPF_ANY) :
+			  !bpf_map_delete_elem(acl_fd, &keys[i]) || errno == ENOENT)
 			continue;
 		acl_format(&keys[i], p, sizeof(p));
-		err("cannot add %s to the %s list: %s", p, acl_name(action),
-		    errno == ENOSPC || errno == E2BIG ? "the lists are full (65536 prefixes)" :
-							 strerror(errno));
+		err("cannot %s %s: %s", add ? "add" : "remove", p,
+		    add && (errno == ENOSPC || errno == E2BIG) ? "the lists are full (65536 prefixes)" :
+								  strerror(errno));
 		r = -1;
 		break;
 	}
@@ -188,42 +205,14 @@ out:
 	return r;
 }
 
-/* Removes keys[0..n) from the action's list; a prefix not in it is an
- * error naming it. */
+int acl_add(int acl_fd, const struct xdpct_acl_key *keys, size_t n, __u8 action)
+{
+	return acl_change(acl_fd, keys, n, action, true);
+}
+
 int acl_del(int acl_fd, const struct xdpct_acl_key *keys, size_t n, __u8 action)
 {
-	struct xdpct_acl_key *have;
-	size_t nhave, i, j;
-	__u8 *acts;
-	char p[64];
-	int r = acl_read(acl_fd, &have, &acts, &nhave);
-
-	if (r) {
-		err("cannot read %s: %s", XDPCT_MAP_ACL, strerror(-r));
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < nhave; j++)
-			if (key_eq(&keys[i], &have[j]) && acts[j] == action)
-				break;
-		if (j == nhave) {
-			acl_format(&keys[i], p, sizeof(p));
-			err("%s is not in the %s list", p, acl_name(action));
-			r = -1;
-			goto out;
-		}
-	}
-	for (i = 0; i < n; i++)
-		if (bpf_map_delete_elem(acl_fd, &keys[i]) && errno != ENOENT) {
-			acl_format(&keys[i], p, sizeof(p));
-			err("cannot remove %s: %s", p, strerror(errno));
-			r = -1;
-			break;
-		}
-out:
-	free(have);
-	free(acts);
-	return r;
+	return acl_change(acl_fd, keys, n, action, false);
 }
 
 /* A comma-separated list of prefixes: 0, or -1 after a one-line usage

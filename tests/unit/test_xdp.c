@@ -3332,22 +3332,29 @@ static void test_acl_deny(void)
 	acl_reset();
 }
 
+/* A denied /24 and /64 and an allowed /16 and /48, for the groups below. */
+static const uint8_t den4[4] = { 10, 9, 8, 7 }, all4[4] = { 10, 7, 0, 1 };
+static const uint8_t den6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xaa, 0, 0xbb, [15] = 7 };
+static const uint8_t all6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x77, [15] = 1 };
+
+static void acl_put_lists(void)
+{
+	acl_put(4, den4, 24, XDPCT_ACL_DENY);
+	acl_put(6, den6, 64, XDPCT_ACL_DENY);
+	acl_put(4, all4, 16, XDPCT_ACL_ALLOW);
+	acl_put(6, all6, 48, XDPCT_ACL_ALLOW);
+}
+
 /* Entries in the list do nothing while XDPCT_CFG_ACL is clear. */
 static void test_acl_flag_gate(void)
 {
-	static const uint8_t den4[4] = { 10, 9, 8, 7 }, all4[4] = { 10, 7, 0, 1 };
-	static const uint8_t den6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xaa, 0, 0xbb, [15] = 7 };
-	static const uint8_t all6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x77, [15] = 1 };
 	uint8_t b[PG_MAX_FRAME];
 	struct pg_spec s;
 	char nm[100];
 	int n;
 
 	acl_reset();
-	acl_put(4, den4, 24, XDPCT_ACL_DENY);
-	acl_put(6, den6, 64, XDPCT_ACL_DENY);
-	acl_put(4, all4, 16, XDPCT_ACL_ALLOW);
-	acl_put(6, all6, 48, XDPCT_ACL_ALLOW);
+	acl_put_lists();
 	acl_cfg(CFG_ALL);
 	for (int f = 4; f <= 6; f += 2) {
 		const uint8_t *den = f == 4 ? den4 : den6, *all = f == 4 ? all4 : all6;
@@ -3376,19 +3383,13 @@ static void test_acl_flag_gate(void)
  * passes whatever the source, an observed port tracks as always. */
 static void test_acl_unprotected(void)
 {
-	static const uint8_t den4[4] = { 10, 9, 8, 7 }, all4[4] = { 10, 7, 0, 1 };
-	static const uint8_t den6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xaa, 0, 0xbb, [15] = 7 };
-	static const uint8_t all6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x77, [15] = 1 };
 	uint8_t b[PG_MAX_FRAME];
 	struct pg_spec s;
 	char nm[100];
 	int n;
 
 	acl_reset();
-	acl_put(4, den4, 24, XDPCT_ACL_DENY);
-	acl_put(6, den6, 64, XDPCT_ACL_DENY);
-	acl_put(4, all4, 16, XDPCT_ACL_ALLOW);
-	acl_put(6, all6, 48, XDPCT_ACL_ALLOW);
+	acl_put_lists();
 	acl_cfg(CFG_ALL | XDPCT_CFG_ACL);
 	for (int f = 4; f <= 6; f += 2) {
 		const uint8_t *den = f == 4 ? den4 : den6, *all = f == 4 ? all4 : all6;
