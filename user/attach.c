@@ -933,9 +933,8 @@ static int setup(const struct setup_opts *o, struct setup_result *res,
 				return usage_err(o->cmd, "%s is given to both --allow and --deny", p);
 			}
 
-	/* The checks, in a fixed order, before anything is created. */
-	if (check_root() || check_ifname(c.ifname, &c.ifindex))
-		return EXIT_FAIL;
+	/* The checks, in a fixed order, before anything is created: the
+	 * arguments first (a typo is not a missing privilege) */
 	if (tracking) {
 		r = tracking_parse(o->cmd, o->ports, o->observe, o->track_all, ports,
 				   &track_flags);
@@ -944,6 +943,8 @@ static int setup(const struct setup_opts *o, struct setup_result *res,
 		if (o->cookie_nots_options)
 			track_flags |= XDPCT_CFG_NOTS_OPTIONS;
 	}
+	if (check_root() || check_ifname(c.ifname, &c.ifindex))
+		return EXIT_FAIL;
 	if (check_bpffs("/sys/fs/bpf"))
 		return EXIT_FAIL;
 	if (o->pin_dir)

@@ -354,7 +354,10 @@ int tracking_parse(const char *cmd, const char *protect, const char *observe,
 		return usage_err(cmd, "one of --ports, --observe or --track-all is required");
 	if ((protect && parse_ports(protect, ports, XDPCT_PORT_PROTECT)) ||
 	    (observe && parse_ports(observe, ports, XDPCT_PORT_OBSERVE)))
-		return EXIT_FAIL;
+		return EXIT_USAGE;
+	for (unsigned int p = 0; protect && observe && p < NUM_PORTS; p++)
+		if ((ports[p] & XDPCT_PORT_PROTECT) && (ports[p] & XDPCT_PORT_OBSERVE))
+			return usage_err(cmd, "port %u is in both --ports and --observe", p);
 	if (track_all)
 		*cfg_flags |= XDPCT_CFG_TRACK_ALL;
 	return 0;
@@ -506,13 +509,13 @@ int cmd_config(int argc, char **argv)
 	if (slot_arg && parse_cookie_slot(slot_arg, &slot_shift))
 		return usage_err("config", "bad --cookie-slot '%s' (1-137 seconds)", slot_arg);
 
+	r = tracking_parse("config", ports_arg, observe_arg, track_all, ports, &track_flags);
+	if (r)
+		return r;
 	if (check_root())
 		return EXIT_FAIL;
 	if (ifname && check_ifname(ifname, &ifindex))
 		return EXIT_FAIL;
-	r = tracking_parse("config", ports_arg, observe_arg, track_all, ports, &track_flags);
-	if (r)
-		return r;
 	if (nots_options)
 		track_flags |= XDPCT_CFG_NOTS_OPTIONS;
 	if (pin_arg)

@@ -612,6 +612,16 @@ int cmd_run(int argc, char **argv)
 	/* -v: the loop's own messages; -vv: the libraries' too */
 	verbose += run_verbose > 1 ? run_verbose - 1 : 0;
 	r.rotate_ns = rot * 1000000000ull;
+	if (so.ports || so.observe || so.track_all) {
+		/* a typo in the lists is a usage error, whoever runs it */
+		static __u8 ports_checked[NUM_PORTS];
+		__u32 flags = 0;
+		int t = tracking_parse("run", so.ports, so.observe, so.track_all, ports_checked,
+				       &flags);
+
+		if (t)
+			return t;
+	}
 	if (check_root())
 		return EXIT_FAIL;
 

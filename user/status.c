@@ -34,6 +34,8 @@ struct iface_status {
 	double prog_age_s;              /* since the XDP program was loaded */
 	const char *mode;
 	char protect[256], observe[256];
+	__u8 ports[NUM_PORTS];          /* have_ports: the ports map */
+	bool have_ports;
 	bool track_all, have_cfg;
 	struct xdpct_config cfg;
 	struct evict_timeouts to;       /* in force: the config's, or the defaults */
@@ -172,6 +174,8 @@ static void collect(struct iface_status *s)
 		for (key = 0; key < NUM_PORTS && ok; key++)
 			ok = !bpf_map_lookup_elem(fdp, &key, &ports[key]);
 		if (ok) {
+			memcpy(s->ports, ports, sizeof(s->ports));
+			s->have_ports = true;
 			format_ports(ports, XDPCT_PORT_PROTECT, s->protect, sizeof(s->protect));
 			format_ports(ports, XDPCT_PORT_OBSERVE, s->observe, sizeof(s->observe));
 		}
@@ -323,9 +327,15 @@ static void print_json(const struct iface_status *s, bool first)
 		printf("%s\"%s\":{\"id\":%u,\"attached\":%s}", i ? "," : "", prog_labels[i],
 		       s->prog_id[i], s->attached[i] ? "true" : "false");
 	printf("},\"programs_age_s\":%.0f,\"ports\":{\"protect\":", s->prog_age_s);
-	json_string(stdout, s->protect);
+	if (s->have_ports)
+		json_ports(stdout, s->ports, XDPCT_PORT_PROTECT);
+	else
+		printf("null");
 	printf(",\"observe\":");
-	json_string(stdout, s->observe);
+	if (s->have_ports)
+		json_ports(stdout, s->ports, XDPCT_PORT_OBSERVE);
+	else
+		printf("null");
 	printf(",\"track_all\":%s}", s->track_all ? "true" : "false");
 	if (s->have_maps) {
 		printf(",\"maps\":{");

@@ -326,6 +326,27 @@ int pinned_map(const char *dir, const char *name)
 	return bpf_obj_get(path);
 }
 
+void json_ports(FILE *f, const __u8 ports[NUM_PORTS], __u8 mask)
+{
+	unsigned int p = 1, q, n = 0;
+
+	fputc('[', f);
+	while (p < NUM_PORTS) {
+		if (!(ports[p] & mask)) {
+			p++;
+			continue;
+		}
+		for (q = p; q + 1 < NUM_PORTS && (ports[q + 1] & mask); q++)
+			;
+		if (q == p)
+			fprintf(f, "%s%u", n++ ? "," : "", p);
+		else
+			fprintf(f, "%s{\"range\":[%u,%u]}", n++ ? "," : "", p, q);
+		p = q + 1;
+	}
+	fputc(']', f);
+}
+
 void json_string(FILE *f, const char *s)
 {
 	fputc('"', f);

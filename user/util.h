@@ -69,5 +69,7 @@ int pinned_map(const char *dir, const char *name);
 
 /* JSON output. */
 void json_string(FILE *f, const char *s);
+/* The ports with a mask bit, as nftables' JSON writes a set: [22,{"range":[8000,8100]}] */
+void json_ports(FILE *f, const __u8 ports[NUM_PORTS], __u8 mask);
 
 #endif /* XDPCT_UTIL_H */

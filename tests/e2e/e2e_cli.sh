@@ -65,6 +65,27 @@ expect_error bad_mode 'mode' in_srv "${X[@]}" attach "$IF_SRV" --ports $PORT --m
 expect_error unknown_option 'option|unknown|usage' \
 	in_srv "${X[@]}" attach "$IF_SRV" --ports $PORT --frobnicate
 expect_error unknown_command 'command|unknown|usage' in_srv "${X[@]}" frobnicate
+expect_error ports_observe_overlap 'port 8080 is in both' \
+	in_srv "${X[@]}" attach "$IF_SRV" --ports 80,8000-8100 --observe $PORT
+
+# The arguments are checked before privilege and interface: a typo gets
+# its own message and the usage status (2), whoever runs it.
+usage_first() { # NAME REGEX ARGS...
+	local name=$1 re=$2 out rc
+	shift 2
+	out=$(in_srv setpriv --reuid=65534 --regid=65534 --clear-groups "${X[@]}" "$@" 2>&1)
+	rc=$?
+	if ((rc == 2)) && [[ $(wc -l <<<"$out") == 1 ]] && grep -Eqi -- "$re" <<<"$out"; then
+		pass "$name"
+	else
+		fail "$name" "rc $rc: $out"
+	fi
+}
+usage_first args_before_root_attach "port list '80,x'" attach nosuchif0 --ports 80,x
+usage_first args_before_root_run "99999" run nosuchif0 --ports 99999
+usage_first args_before_root_config "both --ports and --observe" config --pin-dir /nonexistent \
+	--ports 1-2 --observe 2
+usage_first args_before_root_allow "not an IPv4 or IPv6 prefix" allow add nosuchif0 10.1.2
 
 # bpffs missing: a private mount namespace (propagation private, so the
 # host keeps its bpffs) with every bpffs mount at /sys/fs/bpf removed.
@@ -107,6 +128,17 @@ case $WHY in
 *xdp*"tc ingress"*"$PIN_ROOT"*) pass probe_sees_attachment ;;
 *) fail probe_sees_attachment "after attach the probe reports only: '$WHY'" ;;
 esac
+
+# status -j gives the ports as nftables writes a set
+in_srv "${X[@]}" detach "$IF_SRV" >/dev/null 2>&1
+if in_srv "${X[@]}" attach "$IF_SRV" --ports 443,$PORT-8090 --observe 22 >/dev/null 2>&1; then
+	js=$(in_srv "${X[@]}" status "$IF_SRV" -j)
+	assert_eq status_ports_json "$(grep -o '"ports":{[^}]*}[^}]*}' <<<"$js")" \
+		"\"ports\":{\"protect\":[443,{\"range\":[$PORT,8090]}],\"observe\":[22],\"track_all\":false}"
+else
+	fail status_ports_json "attach with a port range failed"
+fi
+in_srv "${X[@]}" attach "$IF_SRV" --ports $PORT >/dev/null 2>&1
 
 # Attaching again reloads in place (new programs, same maps) and says so.
 in_srv "${X[@]}" attach "$IF_SRV" --ports $PORT >"$LAB_TMP/out" 2>"$LAB_TMP/err"
