@@ -256,6 +256,26 @@ run_variant() {
 		fail no_syn_in_server_stack "${cap_why:-$CAP_WHY}"
 	fi
 
+	# the deny list on this path: the client refused, then let in again
+	out=$(in_priv timeout 20 "$XDPCT" deny add --pin-dir "$G" "$CLI4" 2>&1)
+	check_rc deny_add_pin_dir "$?" "$out"
+	stats_g
+	BASE=$XSTATS
+	if in_cli timeout 10 "$TCPPEER" connect --addr "$SRV4" --port "$PORT" --up 1k --down 1k \
+		--timeout 2 >/dev/null 2>&1; then
+		fail denied_client_refused "a denied client connected"
+	else
+		pass denied_client_refused
+	fi
+	stats_g
+	assert_ge denied_counted "$(delta drop_denied)" 1
+	out=$(in_priv timeout 20 "$XDPCT" deny del --pin-dir "$G" "$CLI4" 2>&1)
+	check_rc deny_del_pin_dir "$?" "$out"
+	in_cli timeout 10 "$TCPPEER" connect --addr "$SRV4" --port "$PORT" --up 1k --down 1k \
+		--timeout 5 >/dev/null 2>&1
+	check_rc undenied_client_connects "$?" "after deny del"
+	stats_g
+
 	# bpftool reads the pinned counters; they agree with xdpct stats
 	# (tc_handoff: no handshake is running now)
 	out=$(in_priv timeout 20 bpftool -j map dump pinned "$G/xdpct_stats" 2>&1)
