@@ -53,7 +53,7 @@ static const uint8_t SRV6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0
 
 static struct xdpct_bpf *skel;
 static struct floors_bpf *floors;
-static int xdp_fd, flows4_fd, pending_fd, stats_fd, ncpu;
+static int xdp_fd, flows4_fd, pending_fd, stats_fd, seen_fd, ncpu;
 
 static __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...)
 {
@@ -318,7 +318,7 @@ static double measure(struct kase *k)
 
 /* ---- the handshake, to get a valid cookie and an established flow ---- */
 
-static struct frame ack_good, ack_bad, ack_plain, rst_nf, data_est;
+static struct frame ack_good, ack_bad, ack_plain, ack_seen, rst_nf, data_est;
 
 /* Sends a Linux SYN from sport through xdpct; the client's ACK of the
  * answer (ack = cookie + 1 + ack_off) and, for data, its first segment. */
@@ -373,9 +373,36 @@ static void make_frames(void)
 	a.ack = 0xa5a5a5a5;
 	a.win = 502;
 	build(&a, &ack_plain);
+	a.sport = 41001; /* the same, its tuple's xdpct_seen bit set (seen_set_for) */
+	build(&a, &ack_seen);
+	a.sport = 41000;
 	a.flags = 0x04;
 	a.ack = 0;
 	build(&a, &rst_nf);
+}
+
+/* Sets the xdpct_seen bit of the client's tuple from sport, in both
+ * halves: to XDP the tuple may have lost its entry, so an ACK without a
+ * valid cookie pays the socket lookup that finds out (issue 9, item 3). */
+static void seen_set_for(uint16_t sport)
+{
+	struct xdpct_flow4_key k = { 0 };
+	uint32_t bit, i;
+	uint64_t w;
+
+	memcpy(&k.raddr, CLI4, 4);
+	memcpy(&k.laddr, SRV4, 4);
+	k.rport = htons(sport);
+	k.lport = htons(PORT);
+	bit = xdpct_seen_bit4(&k);
+	for (int h = 0; h < 2; h++) {
+		i = h * XDPCT_SEEN_WORDS + bit / 64;
+		if (bpf_map_lookup_elem(seen_fd, &i, &w))
+			die("xdpct_seen word %u: %s", i, strerror(errno));
+		w |= 1ull << (bit & 63);
+		if (bpf_map_update_elem(seen_fd, &i, &w, BPF_ANY))
+			die("xdpct_seen word %u: %s", i, strerror(errno));
+	}
 }
 
 /* Leaves one ESTABLISHED entry for the data packet's flow, as TC would
@@ -485,6 +512,7 @@ int main(int argc, char **argv)
 	xdp_fd = bpf_program__fd(skel->progs.xdpct_xdp);
 	flows4_fd = bpf_map__fd(skel->maps.xdpct_flows4);
 	pending_fd = bpf_map__fd(skel->maps.xdpct_pending);
+	seen_fd = bpf_map__fd(skel->maps.xdpct_seen);
 	stats_fd = bpf_map__fd(skel->maps.xdpct_stats);
 	ncpu = libbpf_num_possible_cpus();
 
@@ -502,6 +530,7 @@ int main(int argc, char **argv)
 		die("config: %s", strerror(errno));
 
 	make_frames();
+	seen_set_for(41001);
 	syn_spec(&s, 4, OPTS_LINUX);
 	build(&s, &f);
 	int pass = bpf_program__fd(floors->progs.floor_pass);
@@ -561,6 +590,8 @@ int main(int argc, char **argv)
 	add("cookie_ack_bad", xdp_fd, M_CALLS, &ack_bad, XDP_DROP, "floor_drop", "drop_cookie_bad");
 	add("ack_unknown", xdp_fd, M_REPEAT, &ack_plain, XDP_DROP, "floor_drop", "drop_cookie_bad");
 	add("ack_unknown", xdp_fd, M_CALLS, &ack_plain, XDP_DROP, "floor_drop", "drop_cookie_bad");
+	/* the same ACK, its tuple's bit set: the socket lookup a flood never pays */
+	add("ack_unknown_seen", xdp_fd, M_REPEAT, &ack_seen, XDP_DROP, "floor_drop", "lost_lookup");
 	add("rst_unknown", xdp_fd, M_REPEAT, &rst_nf, XDP_DROP, "floor_drop", "drop_no_flow");
 	add("rst_unknown", xdp_fd, M_CALLS, &rst_nf, XDP_DROP, "floor_drop", "drop_no_flow");
 	/* data of an established flow updates the entry, not the packet */
