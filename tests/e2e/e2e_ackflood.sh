@@ -94,6 +94,19 @@ DMAC=$(link_mac "$NS_SRV" "$IF_SRVA")
 [[ -n "$DMAC" ]] || die "no MAC for $IF_SRVA" setup
 
 # A real connection through the attacked interface: cookie_good must move.
+# settled: XDP has judged every frame it will get: xdp_packets of IF_SRVA
+# unchanged over a quarter second (within 20 s)
+settled() {
+	local a b i
+	b=$(in_srv timeout 10 "$XDPCT" stats "$IF_SRVA" -j 2>/dev/null | json_num xdp_packets)
+	for ((i = 0; i < 80; i++)); do
+		sleep 0.25
+		a=$b
+		b=$(in_srv timeout 10 "$XDPCT" stats "$IF_SRVA" -j 2>/dev/null | json_num xdp_packets)
+		isnum "$b" && [[ "$a" == "$b" ]] && return 0
+	done
+	note "xdp_packets of $IF_SRVA still moving after 20 s"
+}
 control() { # NAME
 	local g0
 	stats_snap "$IF_SRVA"
@@ -215,7 +228,7 @@ if ((N_NOTS > 0)); then
 	wait_pid "$BG_PID" $((N_NOTS / 20000 + 40))
 	rc=$?
 	check_rc ack_nots_flood_ran "$rc" "$(head -c 300 "$LAB_TMP/nots.j")"
-	sleep 0.2 # the last frames through NAPI
+	settled # the last frames through NAPI, before the counts are read
 	sent=$(json_num sent <"$LAB_TMP/nots.j")
 	lost=$(($(link_tx_dropped "$NS_ATK" "$IF_ATK") - drop0))
 	note "ack flood (no options, packet socket): $(cat "$LAB_TMP/nots.j"); lost in the veth ring: $lost"
@@ -324,7 +337,14 @@ crafted() {
 	stale_s=$(json_num stale <"$rep") near=$(json_num near <"$rep")
 	near_d=$(json_num near_daddr <"$rep")
 	X=$(json_num slot <"$rep")
-	sleep 0.2 # the last frames through NAPI
+	# the last frames through NAPI: until every delivered frame has its
+	# verdict (else the next flood's counts would get them)
+	all_judged() {
+		stats_snap "$IF_SRVA" || return 1
+		(($(xstat drop_cookie_bad) - B0 + $(xstat drop_cookie_stale) - S0 +
+			$(xstat pass_cookie) - P0 + $(xstat pass_not_local) - NL0 >= sent - drops))
+	}
+	wait_until 20 all_judged || note "crafted $tag: not every frame judged after 20 s"
 	stats_snap "$IF_SRVA"
 	bad=$(($(xstat drop_cookie_bad) - B0))
 	stale=$(($(xstat drop_cookie_stale) - S0))
