@@ -80,6 +80,8 @@ fi
 # ---- 1. e2e_cli.sh with the ASan binary ----
 need_xdp_pass
 SHADOW=$(mktemp -d /tmp/xdpct-sanitize-tree.XXXXXX) || die mktemp setup
+# e2e_cli runs some commands as nobody: the tree and the logs must let it
+chmod 755 "$SHADOW" && chmod 1777 "$SANLOG" || die "chmod $SHADOW $SANLOG" setup
 mkdir -p "$SHADOW/tests/e2e" "$SHADOW/build"
 ln -s "$ROOT/tests/lib.sh" "$SHADOW/tests/lib.sh"
 ln -s "$ROOT/tests/e2e/e2e_cli.sh" "$SHADOW/tests/e2e/e2e_cli.sh"
@@ -140,6 +142,11 @@ for args in "stats $IF_SRV" "stats $IF_SRV -j" "stats $IF_SRV -v" "conns $IF_SRV
 	"stats nosuchif0" "conns nosuchif0" "attach $IF_SRV --ports $PORT" \
 	"attach $IF_SRV --ports $PORT --max-conns 1000" "reload $IF_SRV" "reload $IF_SRV --ports $PORT -v" \
 	"status" "status $IF_SRV -j" "status nosuchif0" "evict $IF_SRV --dry-run -j" "evict $IF_SRV" \
+	"allow add $IF_SRV 10.9.0.0/16 2001:db8::/32" "deny add $IF_SRV 10.8.0.1,10.8.1.0/24" \
+	"allow list $IF_SRV" "deny list $IF_SRV -j" "allow add $IF_SRV 10.8.0.1" \
+	"deny del $IF_SRV 10.7.7.7" "allow add $IF_SRV 10.1.2.3/8" "status $IF_SRV" \
+	"attach $IF_SRV --ports $PORT --allow 10.6.0.0/16 --deny 10.5.0.0/16" \
+	"allow del $IF_SRV 10.9.0.0/16" "deny flush $IF_SRV" \
 	"--version" "--help"; do
 	# shellcheck disable=SC2086
 	A $args >"$LAB_TMP/out" 2>"$LAB_TMP/err"
@@ -175,7 +182,8 @@ note "asan xdpct detach after run: exit $?: $(head -c 200 "$LAB_TMP/err")"
 san_check asan_run_no_sanitizer_reports
 
 # ---- 3. valgrind on stats and conns ----
-xdpct_attach "$IF_SRV" $PORT >"$LAB_TMP/out" 2>"$LAB_TMP/err" ||
+xdpct_attach "$IF_SRV" $PORT --allow 10.9.0.0/16,2001:db8::/32 --deny 10.8.0.1 \
+	>"$LAB_TMP/out" 2>"$LAB_TMP/err" ||
 	die "attach: $(head -c 300 "$LAB_TMP/err")" attach
 in_cli timeout 30 "$TCPPEER" connect --addr "$SRV4" --port $PORT --up 16k --down 16k \
 	--count 3 --timeout 5 >/dev/null 2>&1
@@ -208,7 +216,8 @@ vg_judge() {
 		VG_NOTE+=" (bpf commands valgrind warns about: $(grep -o 'unhandled eBPF command [0-9]*' "$log" | sort -u | grep -o '[0-9]*$' | tr '\n' ' ')modelled by vgbpf.so)"
 }
 i=0
-for args in "stats $IF_SRV" "stats $IF_SRV -j" "conns $IF_SRV" "conns $IF_SRV -j" "status $IF_SRV"; do
+for args in "stats $IF_SRV" "stats $IF_SRV -j" "conns $IF_SRV" "conns $IF_SRV -j" "status $IF_SRV" \
+	"allow list $IF_SRV -j"; do
 	i=$((i + 1))
 	log=$SANLOG/valgrind.$i.log
 	# shellcheck disable=SC2086

@@ -87,6 +87,12 @@ long syscall(long nr, ...)
 	va_end(ap);
 	if (!real)
 		real = (syscall_fn)dlsym(RTLD_NEXT, "syscall");
+	/* valgrind checks BPF_MAP_GET_NEXT_KEY's attr->flags, past the size
+	 * libbpf passes (the kernel reads `size` bytes, and libbpf clears
+	 * those): the rest of its full-size union is described as defined */
+	if (nr == __NR_bpf && a[0] == BPF_MAP_GET_NEXT_KEY && a[1] &&
+	    (unsigned long)a[2] < sizeof(union bpf_attr))
+		VALGRIND_MAKE_MEM_DEFINED((char *)a[1] + a[2], sizeof(union bpf_attr) - a[2]);
 	r = real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	e = errno;
 	/* ENOENT: the last batch, with its entries */

@@ -18,6 +18,10 @@
 #include "cmd.h"
 #include "xdpct_seen.h"
 
+/* A key no entry has: get_next_key() starts from the trie's first entry
+ * (a NULL key would too, but valgrind takes it for a bad pointer). */
+static const struct xdpct_acl_key acl_before_first = { .prefixlen = 0xffffffff };
+
 static const char *acl_name(__u8 action)
 {
 	return action == XDPCT_ACL_ALLOW ? "allow" : "deny";
@@ -73,7 +77,7 @@ int acl_read(int acl_fd, struct xdpct_acl_key **keys, __u8 **actions, size_t *n)
 	int r = 0;
 
 	*n = 0;
-	for (int more = !bpf_map_get_next_key(acl_fd, NULL, &next); more;
+	for (int more = !bpf_map_get_next_key(acl_fd, &acl_before_first, &next); more;
 	     more = !bpf_map_get_next_key(acl_fd, &k, &next)) {
 		__u8 v;
 
@@ -112,7 +116,7 @@ int acl_flag_sync(int config_fd, int acl_fd)
 	size_t len = (sizeof(struct xdpct_config) + 4095) & ~(size_t)4095;
 	struct xdpct_acl_key first;
 	struct xdpct_config *m;
-	bool any = !bpf_map_get_next_key(acl_fd, NULL, &first);
+	bool any = !bpf_map_get_next_key(acl_fd, &acl_before_first, &first);
 
 	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, config_fd, 0);
 	if (m == MAP_FAILED) {
@@ -508,8 +512,10 @@ static int cmd_acl(__u8 action, int argc, char **argv)
 		}
 		if (strlen(list) >= sizeof(list) - 1)
 			return usage_err(cmd, "too many prefixes at once");
-		if (acl_parse_list(cmd, "PREFIX", list, &keys, &n))
+		if (acl_parse_list(cmd, "PREFIX", list, &keys, &n)) {
+			free(keys);
 			return EXIT_USAGE;
+		}
 	} else if (first < argc) {
 		return usage_err(cmd, "unexpected argument '%s'", argv[first]);
 	}

@@ -154,11 +154,17 @@ assert_ge blind_bad_csum_dropped_at_tc "$(d tc_csum_bad)" $((2 * N_CONN))
 
 # ---- 2. a SYN flood to the observed port while they wait ----
 ro0=$(stat_of ct_readopt)
+prot0=$(conns_j | grep '^{' | grep -vc '"OBSERVED"')
 in_cli timeout 30 "$SYNFLOOD" --dev "$IF_CLI" --dmac "$srv_mac" --dst "$SRV4" --dport $OBS \
 	--src-net 10.203.0.0/16 --count $((8 * MAXOBS)) --rate 20000 >"$LAB_TMP/flood.j" ||
 	fail observed_flood_sent "synflood: $(cat "$LAB_TMP/flood.j")"
 obs_entries=$(conns_j | grep -c '"OBSERVED"')
 assert_le observed_table_bounded "$obs_entries" $MAXOBS
+# the flood is tracked there, and only there: whatever the protected
+# tables' size, not one flood SYN made an entry in them
+assert_ge observed_flood_in_observed_tables "$obs_entries" $((MAXOBS / 2))
+assert_le observed_flood_not_in_protected_tables \
+	"$(conns_j | grep '^{' | grep -vc '"OBSERVED"')" "$prot0"
 bad=0
 for cp in "${cports[@]}"; do
 	read -r st _ <<<"$(conn_of "$cp")"

@@ -202,7 +202,7 @@ X status -j >"$LAB_TMP/status.j" 2>&1
 check_rc status_json $? "$(head -c 200 "$LAB_TMP/status.j")"
 st=$(tr -d '\n' <"$LAB_TMP/status.j" | grep -o "{\"ifname\":\"$IF_SRV\".*" | head -c 3000)
 if [[ "$(json_val mode <<<"$st")" == native && "$(json_num run_pid <<<"$st")" == "$RUN" &&
-	"$(json_val protect <<<"$st")" == "$PORT" ]] &&
+	"$(grep -o '"protect":\[[0-9,]*\]' <<<"$st")" == "\"protect\":[$PORT]" ]] &&
 	grep -q '"xdp":{"id":[1-9][0-9]*,"attached":true}' <<<"$st" &&
 	grep -q '"xdpct_flows4":{"entries":[0-9]*,"max_entries":1048576' <<<"$st"; then
 	pass status_fields
