@@ -85,6 +85,20 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A label value as the exposition format wants it: \, " and newline
+ * escaped (an interface name may hold the first two). */
+static void label_value(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
 /* The series of one histogram; label: "" or `by="wheel",` (comma included). */
 static void histogram_series(FILE *f, const char *name, const char *label,
 			     const struct evict_hist *h)
@@ -121,6 +135,54 @@ static void split_verdict(const char *name, char *verdict, size_t vlen,
 	*reason = u ? u + 1 : "";
 }
 
+/* The BPF programs' counters: xdpct_xdp_packets_total, the verdicts
+ * (xdpct_packets_total{verdict,reason}: each packet once), and one
+ * metric per other counter (xdpct_NAME_total: each its own meaning). With
+ * ifname, every series carries interface="..." (`xdpct stats
+ * --prometheus`: textfiles of several interfaces side by side). */
+void metrics_counters(FILE *f, const __u64 *sums, const char *ifname)
+{
+	char verdict[16], name[96];
+	const char *reason;
+	int i;
+
+#define LABELS(more)                                                   \
+	do {                                                           \
+		if (ifname) {                                          \
+			fputs("{interface=\"", f);                     \
+			label_value(f, ifname);                        \
+			fputs(more ? "\"," : "\"}", f);                 \
+		} else if (more) {                                     \
+			fputc('{', f);                                 \
+		}                                                      \
+	} while (0)
+	family(f, "xdpct_xdp_packets_total", "counter", "Packets seen by the XDP program");
+	fputs("xdpct_xdp_packets_total", f);
+	LABELS(0);
+	fprintf(f, " %llu\n", (unsigned long long)sums[XDPCT_STAT_XDP_PACKETS]);
+	family(f, "xdpct_packets_total", "counter",
+	       "XDP verdicts by reason: each packet counts once (verdict pass, tx or drop)");
+	for (i = 0; i < XDPCT_STAT_MAX; i++) {
+		if (strncmp(stat_id(i), "V_", 2))
+			continue;
+		split_verdict(stat_name(i), verdict, sizeof(verdict), &reason);
+		fputs("xdpct_packets_total", f);
+		LABELS(1);
+		fprintf(f, "verdict=\"%s\",reason=\"%s\"} %llu\n", verdict, reason,
+			(unsigned long long)sums[i]);
+	}
+	for (i = 0; i < XDPCT_STAT_MAX; i++) {
+		if (!strncmp(stat_id(i), "V_", 2) || i == XDPCT_STAT_XDP_PACKETS)
+			continue;
+		snprintf(name, sizeof(name), "xdpct_%s_total", stat_name(i));
+		family(f, name, "counter", stat_help_text(i));
+		fputs(name, f);
+		LABELS(0);
+		fprintf(f, " %llu\n", (unsigned long long)sums[i]);
+	}
+#undef LABELS
+}
+
 static void render(FILE *f, struct metrics_src *s)
 {
 	static const char *const state_names[] = XDPCT_CT_STATE_NAMES;
@@ -130,41 +192,20 @@ static void render(FILE *f, struct metrics_src *s)
 	__u32 zero = 0;
 	bool have_stats = !stats_read(s->fd_stats, sums);
 	bool have_cfg = !bpf_map_lookup_elem(s->fd_config, &zero, &cfg);
-	char verdict[16];
-	const char *reason;
 	int i, m, fam;
 
 	evict_totals_get(s->ev, &t);
 
 	family(f, "xdpct_info", "gauge", "xdpct run on an interface (value 1)");
-	fprintf(f, "xdpct_info{interface=\"%s\",mode=\"%s\",version=\"%s\"} 1\n",
-		s->ifname, s->mode, XDPCT_VERSION);
+	fputs("xdpct_info{interface=\"", f);
+	label_value(f, s->ifname);
+	fprintf(f, "\",mode=\"%s\",version=\"%s\"} 1\n", s->mode, XDPCT_VERSION);
 	family(f, "xdpct_start_time_seconds", "gauge",
 	       "Unix time at which this xdpct run started");
 	fprintf(f, "xdpct_start_time_seconds %.3f\n", s->start_time);
 
-	if (have_stats) {
-		family(f, "xdpct_xdp_packets_total", "counter", "Packets seen by the XDP program");
-		fprintf(f, "xdpct_xdp_packets_total %llu\n",
-			(unsigned long long)sums[XDPCT_STAT_XDP_PACKETS]);
-		family(f, "xdpct_packets_total", "counter",
-		       "XDP verdicts by reason: each packet counts once (verdict pass, tx or drop)");
-		for (i = 0; i < XDPCT_STAT_MAX; i++) {
-			if (strncmp(stat_id(i), "V_", 2))
-				continue;
-			split_verdict(stat_name(i), verdict, sizeof(verdict), &reason);
-			fprintf(f, "xdpct_packets_total{verdict=\"%s\",reason=\"%s\"} %llu\n",
-				verdict, reason, (unsigned long long)sums[i]);
-		}
-		family(f, "xdpct_events_total", "counter",
-		       "Other counters of the BPF programs: cookies, conntrack, TC handover, parse errors");
-		for (i = 0; i < XDPCT_STAT_MAX; i++) {
-			if (!strncmp(stat_id(i), "V_", 2) || i == XDPCT_STAT_XDP_PACKETS)
-				continue;
-			fprintf(f, "xdpct_events_total{event=\"%s\"} %llu\n", stat_name(i),
-				(unsigned long long)sums[i]);
-		}
-	}
+	if (have_stats)
+		metrics_counters(f, sums, NULL);
 
 	family(f, "xdpct_connections", "gauge",
 	       "Flow entries by family and state, at the last eviction pass");
@@ -212,12 +253,6 @@ static void render(FILE *f, struct metrics_src *s)
 	       "Time from an entry's expiry to its removal, by the timer wheel or by a pass");
 	histogram_series(f, "xdpct_eviction_lag_seconds", "by=\"pass\",", &t.lag_s[EVB_PASS]);
 	histogram_series(f, "xdpct_eviction_lag_seconds", "by=\"wheel\",", &t.lag_s[EVB_WHEEL]);
-	family(f, "xdpct_evictions_by_total", "counter",
-	       "Entries removed by the timer wheel (close events) or by a pass over the tables");
-	fprintf(f, "xdpct_evictions_by_total{by=\"pass\"} %llu\n",
-		(unsigned long long)t.by[EVB_PASS]);
-	fprintf(f, "xdpct_evictions_by_total{by=\"wheel\"} %llu\n",
-		(unsigned long long)t.by[EVB_WHEEL]);
 	family(f, "xdpct_eviction_pass_interval_seconds", "gauge",
 	       "Time between eviction passes now (--evict-interval, stretched for long passes)");
 	fprintf(f, "xdpct_eviction_pass_interval_seconds %.6g\n", t.pass_interval_s);

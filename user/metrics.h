@@ -34,5 +34,8 @@ void metrics_stop(struct metrics *m);
 
 /* The exposition text (malloc'ed, *len set), NULL on allocation failure. */
 char *metrics_render(struct metrics_src *src, size_t *len);
+/* The BPF counters in the exposition format; ifname: NULL, or the
+ * interface label every series gets (`xdpct stats --prometheus`). */
+void metrics_counters(FILE *f, const __u64 *sums, const char *ifname);
 
 #endif /* XDPCT_METRICS_H */

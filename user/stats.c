@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
+#include "metrics.h"
 
 #define STAT_NAME(id, name, help) name,
 static const char *const stat_names[XDPCT_STAT_MAX] = {
@@ -39,7 +40,8 @@ static void stats_usage(void)
 {
 	int i;
 
-	printf("Usage: xdpct stats IFACE [-j] [--watch SECONDS [--count N]] [--pin-dir DIR] [-v]\n"
+	printf("Usage: xdpct stats IFACE [-j | --prometheus] [--watch SECONDS [--count N]]\n"
+	       "                   [--pin-dir DIR] [-v]\n"
 	       "\n"
 	       "Print xdpct's counters for IFACE, summed over all CPUs, from the map\n"
 	       "%s pinned in %s/IFACE. With --pin-dir, read the map\n"
@@ -54,6 +56,9 @@ static void stats_usage(void)
 	       "Options:\n"
 	       "  -j, --json            one JSON object: {\"ifname\": ..., \"counters\": {...}}\n"
 	       "                        (--watch: and \"rates\": {...} per second)\n"
+	       "  -P, --prometheus      the counters as `xdpct run --metrics` serves them,\n"
+	       "                        each series labelled interface=\"IFACE\": for\n"
+	       "                        node_exporter's textfile collector (no xdpct run)\n"
 	       "  -w, --watch SECONDS   repeat every SECONDS (0.1-3600), with rates\n"
 	       "  -c, --count N         with --watch: stop after N intervals\n"
 	       "  -d, --pin-dir DIR     directory holding %s\n"
@@ -199,6 +204,7 @@ int cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'P' },
 		{ "watch", required_argument, NULL, 'w' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "pin-dir", required_argument, NULL, 'd' },
@@ -211,12 +217,13 @@ int cmd_stats(int argc, char **argv)
 	const char *ifname, *pin_arg = NULL, *count_arg = NULL;
 	unsigned long long count = 0;
 	double watch = 0;
-	bool json = false;
+	bool json = false, prom = false;
 	int opt, fd, r, i, width = 0;
 
-	while ((opt = getopt_long(argc, argv, ":jw:c:d:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":jPw:c:d:vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': json = true; break;
+		case 'P': prom = true; break;
 		case 'w':
 			watch = strtod(optarg, &end);
 			if (*end || end == optarg || !(watch >= 0.1 && watch <= 3600))
@@ -234,6 +241,8 @@ int cmd_stats(int argc, char **argv)
 	ifname = argv[optind++];
 	if (optind < argc)
 		return usage_err("stats", "unexpected argument '%s'", argv[optind]);
+	if (prom && (json || watch))
+		return usage_err("stats", "--prometheus goes with neither --json nor --watch");
 	if (count_arg && (!watch || parse_u64(count_arg, 1, ~0ull, &count)))
 		return usage_err("stats", watch ? "bad --count '%s'" : "--count '%s' goes with --watch",
 				 count_arg);
@@ -268,6 +277,10 @@ int cmd_stats(int argc, char **argv)
 	}
 	close(fd);
 
+	if (prom) {
+		metrics_counters(stdout, sums, ifname);
+		return EXIT_OK;
+	}
 	if (json) {
 		fputs("{\"ifname\":", stdout);
 		json_string(stdout, ifname);

@@ -61,8 +61,8 @@ one() {
 	wait_pid "$RUN" 20 >/dev/null
 	local ev bw bp lsum lcnt lmax passes psum cpu
 	ev=$(m 'xdpct_evictions_total{map="xdpct_flows4",reason="time_wait"}')
-	bw=$(m 'xdpct_evictions_by_total{by="wheel"}')
-	bp=$(m 'xdpct_evictions_by_total{by="pass"}')
+	bw=$(m 'xdpct_eviction_lag_seconds_count{by="wheel"}')
+	bp=$(m 'xdpct_eviction_lag_seconds_count{by="pass"}')
 	lsum=$(awk '/^xdpct_eviction_lag_seconds_sum/ {s += $2} END {print s}' "$LAB_TMP/metrics.txt")
 	lcnt=$(awk '/^xdpct_eviction_lag_seconds_count/ {s += $2} END {print s}' "$LAB_TMP/metrics.txt")
 	lmax=$(grep -o 'latest [0-9.]* s after expiry' "$log" | awk '$2 > x {x = $2} END {print x + 0}')
