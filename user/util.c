@@ -211,21 +211,31 @@ int parse_ports(const char *list, __u8 ports[NUM_PORTS], __u8 flag)
 	}
 }
 
+/* The first run of ports with a mask bit from `from` on: its first port
+ * (NUM_PORTS: none left), and its last in *last. */
+static unsigned int port_range(const __u8 ports[NUM_PORTS], __u8 mask, unsigned int from,
+			       unsigned int *last)
+{
+	unsigned int p = from, q;
+
+	while (p < NUM_PORTS && !(ports[p] & mask))
+		p++;
+	for (q = p; q + 1 < NUM_PORTS && (ports[q + 1] & mask); q++)
+		;
+	*last = q;
+	return p;
+}
+
 void format_ports(const __u8 ports[NUM_PORTS], __u8 mask, char *buf, size_t len)
 {
 	size_t off = 0;
-	unsigned int p = 1, q;
+	unsigned int p, q;
 	int n;
 
 	if (len)
 		buf[0] = '\0';
-	while (p < NUM_PORTS) {
-		if (!(ports[p] & mask)) {
-			p++;
-			continue;
-		}
-		for (q = p; q + 1 < NUM_PORTS && (ports[q + 1] & mask); q++)
-			;
+	for (p = port_range(ports, mask, 1, &q); p < NUM_PORTS;
+	     p = port_range(ports, mask, q + 1, &q)) {
 		if (q == p)
 			n = snprintf(buf + off, len - off, "%s%u", off ? "," : "", p);
 		else
@@ -238,7 +248,6 @@ void format_ports(const __u8 ports[NUM_PORTS], __u8 mask, char *buf, size_t len)
 			return;
 		}
 		off += n;
-		p = q + 1;
 	}
 	if (!off)
 		snprintf(buf, len, "none");
@@ -328,21 +337,15 @@ int pinned_map(const char *dir, const char *name)
 
 void json_ports(FILE *f, const __u8 ports[NUM_PORTS], __u8 mask)
 {
-	unsigned int p = 1, q, n = 0;
+	unsigned int p, q, n = 0;
 
 	fputc('[', f);
-	while (p < NUM_PORTS) {
-		if (!(ports[p] & mask)) {
-			p++;
-			continue;
-		}
-		for (q = p; q + 1 < NUM_PORTS && (ports[q + 1] & mask); q++)
-			;
+	for (p = port_range(ports, mask, 1, &q); p < NUM_PORTS;
+	     p = port_range(ports, mask, q + 1, &q)) {
 		if (q == p)
 			fprintf(f, "%s%u", n++ ? "," : "", p);
 		else
 			fprintf(f, "%s{\"range\":[%u,%u]}", n++ ? "," : "", p, q);
-		p = q + 1;
 	}
 	fputc(']', f);
 }
