@@ -27,8 +27,25 @@ void info_to(FILE *f)
 	info_stream = f;
 }
 
-static void vmsg(FILE *f, const char *kind, const char *fmt, va_list ap)
+/* Whether f is the journal's stream: systemd sets JOURNAL_STREAM to the
+ * device and inode of the stdout/stderr it connects to journald (a
+ * service's), and an inherited variable names another file. */
+static bool to_journal(FILE *f)
 {
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && !fstat(fileno(f), &st) &&
+	       (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+/* prio: the syslog priority, as a "<N>" prefix that journald reads off
+ * the line (sd-daemon(3)): `journalctl -p err` then shows the errors */
+static void vmsg(FILE *f, int prio, const char *kind, const char *fmt, va_list ap)
+{
+	if (to_journal(f))
+		fprintf(f, "<%d>", prio);
 	fprintf(f, "xdpct: %s", kind);
 	vfprintf(f, fmt, ap);
 	fputc('\n', f);
@@ -39,7 +56,7 @@ void err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg(stderr, "error: ", fmt, ap);
+	vmsg(stderr, 3, "error: ", fmt, ap); /* LOG_ERR */
 	va_end(ap);
 }
 
@@ -48,7 +65,7 @@ void warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg(stderr, "warning: ", fmt, ap);
+	vmsg(stderr, 4, "warning: ", fmt, ap); /* LOG_WARNING */
 	va_end(ap);
 }
 
@@ -59,7 +76,7 @@ void info(const char *fmt, ...)
 	FILE *f = info_stream ? info_stream : stdout;
 
 	va_start(ap, fmt);
-	vmsg(f, "", fmt, ap);
+	vmsg(f, 6, "", fmt, ap); /* LOG_INFO */
 	va_end(ap);
 	fflush(f);
 }

@@ -68,6 +68,16 @@ expect_error unknown_command 'command|unknown|usage' in_srv "${X[@]}" frobnicate
 expect_error ports_observe_overlap 'port 8080 is in both' \
 	in_srv "${X[@]}" attach "$IF_SRV" --ports 80,8000-8100 --observe $PORT
 
+# Under systemd (JOURNAL_STREAM names stderr) each line carries its syslog
+# priority for journald (`journalctl -p err`); anywhere else nothing changes
+jf=$LAB_TMP/journal.err
+: >"$jf"
+js=$(stat -c '%d:%i' "$jf")
+in_srv env JOURNAL_STREAM="$js" "${X[@]}" attach nosuchif0 --ports $PORT 2>"$jf"
+assert_eq journal_priority_err "$(head -c 17 "$jf")" "<3>xdpct: error: "
+in_srv env JOURNAL_STREAM=1:2 "${X[@]}" attach nosuchif0 --ports $PORT 2>"$jf"
+assert_eq journal_other_stream_plain "$(head -c 14 "$jf")" "xdpct: error: "
+
 # The arguments are checked before privilege and interface: a typo gets
 # its own message and the usage status (2), whoever runs it.
 usage_first() { # NAME REGEX ARGS...
