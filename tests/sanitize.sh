@@ -146,7 +146,7 @@ for args in "stats $IF_SRV" "stats $IF_SRV -j" "stats $IF_SRV -v" "conns $IF_SRV
 	"allow list $IF_SRV" "deny list $IF_SRV -j" "allow add $IF_SRV 10.8.0.1" \
 	"deny del $IF_SRV 10.7.7.7" "allow add $IF_SRV 10.1.2.3/8" "status $IF_SRV" \
 	"attach $IF_SRV --ports $PORT --allow 10.6.0.0/16 --deny 10.5.0.0/16" \
-	"allow del $IF_SRV 10.9.0.0/16" "deny flush $IF_SRV" \
+	"allow del $IF_SRV 10.9.0.0/16" "deny flush $IF_SRV" "stats $IF_SRV --prometheus" \
 	"--version" "--help"; do
 	# shellcheck disable=SC2086
 	A $args >"$LAB_TMP/out" 2>"$LAB_TMP/err"
@@ -217,7 +217,7 @@ vg_judge() {
 }
 i=0
 for args in "stats $IF_SRV" "stats $IF_SRV -j" "conns $IF_SRV" "conns $IF_SRV -j" "status $IF_SRV" \
-	"allow list $IF_SRV -j"; do
+	"allow list $IF_SRV -j" "stats $IF_SRV --prometheus"; do
 	i=$((i + 1))
 	log=$SANLOG/valgrind.$i.log
 	# shellcheck disable=SC2086
