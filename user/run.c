@@ -76,6 +76,7 @@ static void run_usage(void)
 	       "    default); the previous key keeps the cookies of its slots valid;\n"
 	       "  - --metrics serves Prometheus metrics at http://ADDR:PORT/metrics.\n"
 	       "\n"
+	       "A warning when a table reaches 80%% and 95%% of its size.\n"
 	       "Messages go to stderr (under systemd with their syslog priority, for\n"
 	       "`journalctl -p`). SIGINT or SIGTERM stops it and detaches (not\n"
 	       "with --keep: the programs and maps stay, for a later run or reload).\n"
@@ -213,6 +214,7 @@ struct run {
 	__u64 wheel_err_ns;
 	/* for the summary line */
 	__u64 sum_evicted, sum_wheel, sum_start;
+	int fill_level[EV_MAPS];     /* 0 under 80%, 1 from 80%, 2 from 95% full */
 };
 
 static int open_map(const char *dir, const char *name)
@@ -288,6 +290,32 @@ static __u64 next_rotation(struct run *r, __u64 now)
 	    cfg.key_set_ns > now)
 		return now + r->rotate_ns;
 	return cfg.key_set_ns + r->rotate_ns;
+}
+
+/* A table nearing full is worth a warning before its LRU starts pushing
+ * out live entries: at 80% and 95% (once each, again after it was back
+ * under 75%). */
+static void log_fill(struct run *r, const struct evict_totals *t)
+{
+	for (int m = 0; m < EV_MAPS; m++) {
+		double pct = t->max_entries[m] ? 100.0 * t->entries[m] / t->max_entries[m] : 0;
+		int level = pct >= 95 ? 2 : pct >= 80 ? 1 : 0;
+
+		if (level > r->fill_level[m]) {
+			warn("%s is %.0f%% full (%llu of %u entries): at 100%% its LRU pushes out the least recently used %s",
+			     evict_map_name(m), pct, (unsigned long long)t->entries[m],
+			     t->max_entries[m],
+			     m == EV_PENDING ? "pending handshakes" :
+			     m == EV_OBS4 || m == EV_OBS6 ?
+					       "observed flows (--max-observed sizes it)" :
+					       "connections, which come back from their sockets when they speak (--max-conns sizes it)");
+			r->fill_level[m] = level;
+		} else if (r->fill_level[m] && pct < 75) {
+			info("%s is under 75%% full again (%llu of %u entries)", evict_map_name(m),
+			     (unsigned long long)t->entries[m], t->max_entries[m]);
+			r->fill_level[m] = 0;
+		}
+	}
 }
 
 static void log_pass(struct run *r, const struct evict_totals *t, __u64 now, bool force)
@@ -518,6 +546,7 @@ static int loop(struct run *r, int sfd)
 		}
 		evict_totals_get(&r->ev, &t);
 		log_pass(r, &t, mono_ns(), false);
+		log_fill(r, &t);
 		now = mono_ns();
 		{
 			__u64 stretch = (__u64)(t.last_pass_s * 1e9) * EVICT_DUTY;

@@ -191,4 +191,12 @@ n_new=$(in_srv timeout 30 "$XDPCT" conns "$IF_SRV" -j --port $PORT 2>/dev/null |
 assert_ge new_connections_have_entries "$n_new" $((N4 + N6))
 assert_eq new_connections_no_drops "$(diff_num "$(drops)" "$D0")" 0
 
+# -- `xdpct run` over the full tables says so, as a warning --
+bg_ns "$NS_SRV" "$LAB_TMP/run.log" "$XDPCT" run "$IF_SRV" --keep --evict-interval 0.5
+RUN_PID=$BG_PID
+full_logged() { grep -Eq 'warning: xdpct_flows4 is (8[0-9]|9[0-9]|100)% full \([0-9]+ of 2048 entries\)' "$LAB_TMP/run.log"; }
+check run_warns_table_full "run log: $(head -c 400 "$LAB_TMP/run.log" | tr '\n' '|')" \
+	wait_until 30 full_logged
+stop_pid "$RUN_PID"
+
 lab_finish
