@@ -33,6 +33,7 @@
 
 #define RUN_DIR "/run/xdpct"
 #define KEY_ROTATE_DEFAULT 60
+#define ATTACK_RATE_DEFAULT 10000 /* SYN/s or bad-cookie ACK/s: a flood */
 /* a pass takes at most this share of the time: the interval stretches
  * for big tables (1M entries: ~0.5 s a pass here, so ~10 s apart) */
 #define EVICT_DUTY 20
@@ -53,7 +54,8 @@ static void run_usage(void)
 	       "                 [--max-conns N] [--allow PREFIXES] [--deny PREFIXES]\n"
 	       "                 [--pin-dir DIR]\n"
 	       "                 [--timeout STATE=SECONDS]... [--key-rotate SECONDS]\n"
-	       "                 [--evict-interval SECONDS] [--no-wheel] [--metrics ADDR:PORT]\n"
+	       "                 [--evict-interval SECONDS] [--no-wheel] [--attack-rate N]\n"
+	       "                 [--metrics ADDR:PORT]\n"
 	       "                 [--keep] [-v]\n"
 	       "\n"
 	       "Attach to IFACE as `xdpct attach` does, or, if xdpct is attached already\n"
@@ -93,6 +95,9 @@ static void run_usage(void)
 	       "                        with --no-wheel; 0.05-3600; at least %dx the last\n"
 	       "                        pass's duration)\n"
 	       "  -W, --no-wheel        no timer wheel: passes only (for comparison)\n"
+	       "  -A, --attack-rate N   log a SYN flood (SYNs to protected ports) or an ACK\n"
+	       "                        flood (bad cookies) over N per second, and its end\n"
+	       "                        (10 s under N/2; default %d)\n"
 	       "  -M, --metrics ADDR:PORT  serve metrics: 127.0.0.1:9100, [::1]:9100,\n"
 	       "                        :9100 (every address)\n"
 	       "  -k, --keep            leave xdpct attached on exit\n"
@@ -113,7 +118,7 @@ static void run_usage(void)
 	       "                        every key rotation (-vv: libbpf/libxdp messages)\n"
 	       "  -h, --help            this help\n",
 	       RUN_DIR, EVICT_TIMEOUT_MAX, KEY_ROTATE_DEFAULT, EVICT_INTERVAL_WHEEL,
-	       EVICT_INTERVAL_PASSES, EVICT_DUTY,
+	       EVICT_INTERVAL_PASSES, EVICT_DUTY, ATTACK_RATE_DEFAULT,
 	       XDPCT_FLOWS_DEFAULT, XDPCT_PIN_ROOT);
 }
 
@@ -215,6 +220,13 @@ struct run {
 	/* for the summary line */
 	__u64 sum_evicted, sum_wheel, sum_start;
 	int fill_level[EV_MAPS];     /* 0 under 80%, 1 from 80%, 2 from 95% full */
+	/* floods: SYNs to protected ports, ACKs with bad or stale cookies */
+	__u64 attack_rate, next_watch, watch_ns, watch_prev[2];
+	struct flood_state {
+		bool on;
+		__u64 since_ns, calm_ns, total;
+		double peak;
+	} flood[2];
 };
 
 static int open_map(const char *dir, const char *name)
@@ -290,6 +302,55 @@ static __u64 next_rotation(struct run *r, __u64 now)
 	    cfg.key_set_ns > now)
 		return now + r->rotate_ns;
 	return cfg.key_set_ns + r->rotate_ns;
+}
+
+#define WATCH_NS NS               /* the counters are read once a second */
+#define FLOOD_CALM_NS (10 * NS)   /* a flood ends after 10 s under half its threshold */
+
+/* Attack start and end, from the counters: a SYN flood (syn_seen) and an
+ * ACK flood (bad and stale cookies), each over --attack-rate per second;
+ * ended once the rate stayed under half of it for FLOOD_CALM_NS. */
+static void attack_watch(struct run *r, __u64 now)
+{
+	static const char *const kind[2] = { "SYN", "ACK" };
+	__u64 sums[XDPCT_STAT_MAX], cur[2];
+	double dt = (now - r->watch_ns) / 1e9;
+
+	if (stats_read(r->fd_stats, sums))
+		return;
+	cur[0] = sums[XDPCT_STAT_SYN_SEEN];
+	cur[1] = sums[XDPCT_STAT_V_DROP_COOKIE_BAD] + sums[XDPCT_STAT_V_DROP_COOKIE_STALE];
+	for (int k = 0; k < 2 && r->watch_ns && dt > 0; k++) {
+		struct flood_state *fs = &r->flood[k];
+		__u64 d = cur[k] - r->watch_prev[k];
+		double rate = d / dt;
+
+		if (!fs->on && rate >= r->attack_rate) {
+			*fs = (struct flood_state){ .on = true, .since_ns = now, .peak = rate };
+			warn("%s flood on %s: %.0f %s/s (over %llu/s)%s", kind[k], r->ifname, rate,
+			     kind[k], (unsigned long long)r->attack_rate,
+			     k ? ": bad cookies, dropped in XDP" :
+				 " to protected ports, answered with cookies in XDP");
+		}
+		if (!fs->on)
+			continue;
+		fs->total += d;
+		if (rate > fs->peak)
+			fs->peak = rate;
+		if (rate >= r->attack_rate / 2.0)
+			fs->calm_ns = 0;
+		else if (!fs->calm_ns)
+			fs->calm_ns = now;
+		else if (now - fs->calm_ns >= FLOOD_CALM_NS) {
+			info("%s flood on %s ended after %.0f s: %llu %ss, at most %.0f/s", kind[k],
+			     r->ifname, (fs->calm_ns - fs->since_ns) / 1e9,
+			     (unsigned long long)fs->total, kind[k], fs->peak);
+			fs->on = false;
+		}
+	}
+	r->watch_prev[0] = cur[0];
+	r->watch_prev[1] = cur[1];
+	r->watch_ns = now;
 }
 
 /* A table nearing full is worth a warning before its LRU starts pushing
@@ -483,6 +544,7 @@ static int loop(struct run *r, int sfd)
 
 	r->sum_start = now;
 	r->next_evict = now;
+	r->next_watch = now;
 	for (;;) {
 		__u64 next = r->next_evict < next_rot ? r->next_evict : next_rot;
 		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
@@ -492,6 +554,8 @@ static int loop(struct run *r, int sfd)
 
 		if (r->wheel && r->next_tick < next)
 			next = r->next_tick;
+		if (r->next_watch < next)
+			next = r->next_watch;
 		ms = next > now ? (int)((next - now + 999999) / 1000000) : 0;
 
 		if (poll(p, 2, ms) > 0 && (p[1].revents & POLLIN)) {
@@ -518,6 +582,10 @@ static int loop(struct run *r, int sfd)
 			rotate_key(r);
 			/* a key signs whole time slots: too soon, the next one */
 			next_rot = r->rot_retry_ns ? r->rot_retry_ns : now + r->rotate_ns;
+		}
+		if (now >= r->next_watch) {
+			attack_watch(r, now);
+			r->next_watch = now + WATCH_NS;
 		}
 		/* before a pass: what is due is the wheel's */
 		if (r->wheel && now >= r->next_tick)
@@ -586,6 +654,7 @@ int cmd_run(int argc, char **argv)
 		{ "evict-interval", required_argument, NULL, 'e' },
 		{ "metrics", required_argument, NULL, 'M' },
 		{ "no-wheel", no_argument, NULL, 'W' },
+		{ "attack-rate", required_argument, NULL, 'A' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -595,7 +664,7 @@ int cmd_run(int argc, char **argv)
 	struct setup_result sr;
 	struct run r = { .fd = { -1, -1, -1, -1, -1 }, .fd_config = -1, .fd_acl = -1, .fd_stats = -1,
 			 .seen = { .lock_fd = -1 }, .fd_ports = -1, .fd_local = -1,
-			 .fd_events = -1, .wheel = true };
+			 .fd_events = -1, .wheel = true, .attack_rate = ATTACK_RATE_DEFAULT };
 	struct metrics *mx = NULL;
 	const char *metrics_arg = NULL;
 	unsigned long long rot = KEY_ROTATE_DEFAULT;
@@ -607,7 +676,7 @@ int cmd_run(int argc, char **argv)
 	char *end, tos[256], rotdesc[96];
 
 	timeouts_default(&r.to);
-	while ((opt = getopt_long(argc, argv, ":" ATTACH_SHORTOPTS "t:r:e:M:Wkvh", opts,
+	while ((opt = getopt_long(argc, argv, ":" ATTACH_SHORTOPTS "t:r:e:M:WA:kvh", opts,
 				  NULL)) != -1) {
 		if (attach_opt(opt, optarg, &so))
 			continue;
@@ -628,6 +697,11 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'M': metrics_arg = optarg; break;
 		case 'W': r.wheel = false; break;
+		case 'A':
+			if (parse_u64(optarg, 1, 1000000000, &r.attack_rate))
+				return usage_err("run", "bad --attack-rate '%s' (1-1000000000 per second)",
+						 optarg);
+			break;
 		case 'k': keep = true; break;
 		case 'v': run_verbose++; break;
 		case 'h': run_usage(); return EXIT_OK;

@@ -101,6 +101,15 @@ DL_PID=$BG_PID
 dl_established() { in_srv ss -Htn state established "( sport = :$PORT )" | grep -q .; }
 wait_until 30 dl_established || die "no established download" download_started
 legit run_alive
+# the runs say what they see: a SYN flood on the attacker's link (20,000/s
+# against the default threshold of 10,000/s), none on the client's
+check run_logs_syn_flood "run log: $(head -c 300 "$LAB_TMP/run.atk.1.log" | tr '\n' '|')" \
+	wait_until 10 grep -q "warning: SYN flood on $IF_SRVA: [0-9]* SYN/s" "$LAB_TMP/run.atk.1.log"
+if grep -q 'flood on' "$LAB_TMP/run.cli.1.log"; then
+	fail run_no_flood_on_client_link "$(grep 'flood on' "$LAB_TMP/run.cli.1.log" | head -n 1)"
+else
+	pass run_no_flood_on_client_link
+fi
 
 # ---- kill -9 both runs: nothing in user space ----
 kill -KILL "$RUN_CLI" "$RUN_ATK"
