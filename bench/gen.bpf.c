@@ -4,7 +4,7 @@
  * xdp_gen runs under BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES: it
  * writes one whole frame (SYN, ACK or RST) and returns XDP_TX, which sends
  * it out of the veth given as ingress_ifindex. Live frames come from a page
- * pool that is never re-initialised (DESIGN.md 5): every byte of every
+ * pool that is never re-initialised: every byte of every
  * header is written on every run, never only the fields that change.
  *
  * Crafted ACKs (cfg.crafted_every) carry cookies made with xdpct's own

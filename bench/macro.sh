@@ -10,7 +10,8 @@
 # bench/report.py turns them into bench/results/macro.json.
 #
 # Lab (tests/lib.sh): the attacker (bench/flood, live frames) and the
-# legitimate client have separate veths to the server (DESIGN.md 5).
+# legitimate client have separate veths to the server (SYN-ACKs to spoofed
+# sources must not load the client's veth).
 # CPU 0: generator (nice 5), the attacker's and the client's NAPI, the
 # client (client NAPI and processes at nice -10: it stands for another host).
 # CPU 1: the server: NAPI of both server veths (threaded, pinned), the
@@ -18,7 +19,7 @@
 # ksoftirqd/1 over the flood / SYNs that reached the server.
 # Defenders: floor_drop and floor_tx (bench/floors.bpf.c: XDP_DROP, swap
 # MACs + XDP_TX; no legit clients), kernel (tcp_syncookies=1, backlog
-# 4096), nft (SYNPROXY, DESIGN.md 6), xdpct.
+# 4096), nft (SYNPROXY), xdpct.
 # shellcheck source=tests/lib.sh
 TEST_NAME=bench_macro
 source "$(dirname "$0")/../tests/lib.sh"

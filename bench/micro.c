@@ -5,7 +5,7 @@
  *   micro [--rounds N] [--calls N] [--repeat N] [--json FILE] [--only NAME]
  *         [--flows N]   (flow table size, default the CLI's 2^20)
  *
- * Two methods (DESIGN.md 5):
+ * Two methods:
  *  - repeat=N: one call runs the program N times on the same buffer. Only
  *    for paths that leave the packet as it was (drops, passes that write
  *    no packet byte): the kernel does not reset the packet between runs.

@@ -627,7 +627,7 @@ def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate
     lgs = setup.get("legit", {})
     w("Lab (tests/lib.sh `lab_up attacker`): three network namespaces, two veth pairs. "
       "The attacker and the legitimate client have separate links to the server "
-      "(DESIGN.md 5: a fast shield's SYN-ACKs to spoofed sources must not load the client's "
+      "(a fast shield's SYN-ACKs to spoofed sources must not load the client's "
       "veth).\n")
     w("```")
     w("client ns  10.200.1.2 [veth] ---- [veth] 10.200.1.1  server ns  10.200.2.1 [veth] ---- "
@@ -667,7 +667,7 @@ def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate
     w(f"- xdpct: `{setup.get('xdpct_cmd', '')}` (defaults: SipHash cookies, TS/SACK/WS/ECN "
       "per sysctls).")
     w(f"- Floors: `{setup.get('floor_cmd', '')}`")
-    w("- nftables SYNPROXY (DESIGN.md 6), with `net.netfilter.nf_conntrack_tcp_loose=0`:")
+    w("- nftables SYNPROXY, with `net.netfilter.nf_conntrack_tcp_loose=0`:")
     w("```")
     w(setup.get("nft_rules", ""))
     w("```")

@@ -16,7 +16,7 @@ struct tcp_opts {
 
 /* Options are copied to the stack and walked by bpf_loop() with a scalar
  * index: an open-coded loop, or packet pointers that move by a different
- * amount each round, never let the verifier merge states (DESIGN.md s.5). */
+ * amount each round, never let the verifier merge states. */
 #define OPT_BUF 64
 
 struct opt_walk {

@@ -10,9 +10,9 @@
 #   10.200.1.2/24              10.200.1.1/24          10.200.2.1/24        10.200.2.2/24
 #   fd00:200::2/64             fd00:200::1/64         fd00:200:0:2::1/64   fd00:200:0:2::2/64
 # The client and attacker ends run a pass-through XDP program: XDP_TX frames
-# (our SYN-ACKs) reach a veth peer only when the peer runs NAPI (DESIGN.md 5).
+# (our SYN-ACKs) reach a veth peer only when the peer runs NAPI (an XDP program).
 # Attacker and client have separate links so that SYN-ACKs to spoofed
-# sources do not load the legitimate client's veth (DESIGN.md 5).
+# sources do not load the legitimate client's veth.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$ROOT/build

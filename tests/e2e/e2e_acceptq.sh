@@ -1,5 +1,5 @@
 #!/bin/bash
-# A full accept queue loses nothing (DESIGN.md 2): when the listener's
+# A full accept queue loses nothing: when the listener's
 # accept queue is full the kernel drops the child made from a cookie ACK,
 # the client retransmits, and xdpct must hand the flow over again until the
 # child exists. Servers with a tiny backlog that do not accept() for a

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Bounded floods from an attacker namespace on its own link (DESIGN.md 5):
+# Bounded floods from an attacker namespace on its own link:
 # spoofed SYNs, then bare ACKs with random cookies, while a legitimate
 # client connects over the client link. xdpct protects the port on both of
 # the server's veths. Checks: every legit connection succeeds, the flood

@@ -1,6 +1,6 @@
 #!/bin/bash
 # VLAN and QinQ through the shield, with crafted frames: this kernel has no
-# 802.1Q support (DESIGN.md 5), so no VLAN sub-interface can carry a real
+# 802.1Q support, so no VLAN sub-interface can carry a real
 # client. build/vlanprobe sends a SYN in a raw Ethernet frame with 0, 1
 # (802.1Q) or 2 (802.1ad + 802.1Q) tags on the client veth, checks the
 # SYN-ACK xdpct sends back with XDP_TX (tags byte for byte, MACs, addresses,

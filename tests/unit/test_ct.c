@@ -1429,7 +1429,7 @@ static void t_retrans(int f)
 	step(c, "fin");
 	seg(c, R, F_FIN | F_ACK, 0);
 	ok(c, XDPCT_CT_FIN_WAIT);
-	/* netfilter's table (and DESIGN.md s.4): a FIN again from the same
+	/* netfilter's table: a FIN again from the same
 	 * side moves FIN_WAIT to LAST_ACK */
 	step(c, "fin_again");
 	xmit(c, R, F_FIN | F_ACK, c->nxt[R] - 1, c->nxt[L], 0);
