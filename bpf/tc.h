@@ -282,7 +282,8 @@ int xdpct_tc_out(struct __sk_buff *skb)
 	protect = port_protected(sc->t.sport);
 	if (!protect && !observed(cfg, sc->t.sport, sc->t.dport))
 		return TC_ACT_OK;
-	protect = protect & (acl_of(cfg, &sc->t, 0) != XDPCT_ACL_ALLOW);
+	if (cfg->flags & XDPCT_CFG_ACL) /* no call while the lists are empty */
+		protect = protect & (acl_of(cfg, &sc->t, 0) != XDPCT_ACL_ALLOW);
 	flow_ref_of(&sc->t, false, !protect, &sc->ref);
 	f = flow_lookup(&sc->ref);
 	skb_seg(skb, &p, &sc->seg);

@@ -78,15 +78,20 @@ static __always_inline bool bad_source(const struct xdp_pkt *x)
 
 /* Whether the destination is an address of this host (a router's or a
  * bridge's transit traffic is not ours to answer). */
-static __always_inline bool dest_local(const struct xdp_pkt *x)
+static __always_inline bool addr_local(const struct xdpct_config *cfg, const struct tuple *t)
 {
 	struct xdpct_local_key k = {};
 
-	if (!(x->cfg->flags & XDPCT_CFG_LOCAL_ONLY))
+	if (!(cfg->flags & XDPCT_CFG_LOCAL_ONLY))
 		return true;
-	k.family = x->t->family;
-	__builtin_memcpy(k.addr, x->t->daddr, 16);
+	k.family = t->family;
+	__builtin_memcpy(k.addr, t->daddr, 16);
 	return bpf_map_lookup_elem(&xdpct_local, &k) != NULL;
+}
+
+static __always_inline bool dest_local(const struct xdp_pkt *x)
+{
+	return addr_local(x->cfg, x->t);
 }
 
 /* The allow/deny list on a packet to a protected port: XDPCT_ACL_DENY to
@@ -97,7 +102,6 @@ __noinline int xdp_acl(struct xdp_md *ctx, const struct xdpct_config *cfg, __u32
 		       int protect)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	struct xdpct_local_key k = {};
 	struct tuple t;
 	int a;
 
@@ -111,11 +115,8 @@ __noinline int xdp_acl(struct xdp_md *ctx, const struct xdpct_config *cfg, __u32
 	}
 	if (a != XDPCT_ACL_DENY)
 		return 0;
-	/* a router's transit traffic is not ours to drop */
-	k.family = t.family;
-	__builtin_memcpy(k.addr, t.daddr, 16);
-	if ((cfg->flags & XDPCT_CFG_LOCAL_ONLY) && !bpf_map_lookup_elem(&xdpct_local, &k))
-		return 0;
+	if (!addr_local(cfg, &t))
+		return 0; /* a router's transit traffic is not ours to drop */
 	count(XDPCT_STAT_V_DROP_DENIED);
 	return XDPCT_ACL_DENY;
 }
@@ -515,7 +516,8 @@ int xdpct_xdp(struct xdp_md *ctx)
 		count(XDPCT_STAT_V_PASS_UNPROTECTED);
 		return XDP_PASS;
 	}
-	r = xdp_acl(ctx, cfg, pkt_where(&x.p, data), protect);
+	/* the lists, only while they hold a prefix: no call otherwise */
+	r = (cfg->flags & XDPCT_CFG_ACL) ? xdp_acl(ctx, cfg, pkt_where(&x.p, data), protect) : 0;
 	if (r == XDPCT_ACL_DENY)
 		return XDP_DROP;
 	if (r == XDPCT_ACL_ALLOW)
