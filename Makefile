@@ -5,13 +5,17 @@ CC       ?= gcc
 PKGS     := libbpf libxdp libmnl libmicrohttpd
 BUILD    := build
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+# Vendored per architecture (BTF of a 6.18 kernel, which has every type the
+# BPF side needs): the build host's kernel does not matter.
+VMLINUX_DIR := vmlinux/$(ARCH)
+VMLINUX_H   := $(VMLINUX_DIR)/vmlinux.h
 
 CFLAGS   ?= -O2 -g
 USER_CFLAGS := $(CFLAGS) -Wall -Wextra -Werror -std=gnu11 -Iinclude -I$(BUILD) \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 USER_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-              -Wno-unused-function -Ivmlinux -Iinclude -Ibpf
+              -Wno-unused-function -I$(VMLINUX_DIR) -Iinclude -Ibpf
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_HDRS := $(wildcard bpf/*.h) include/xdpct.h
@@ -49,13 +53,22 @@ check-deps: deps
 $(BUILD):
 	mkdir -p $@
 
-vmlinux/vmlinux.h:
-	@mkdir -p vmlinux
-	@if [ -r /sys/kernel/btf/vmlinux ]; then \
-		$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@; \
-	else echo "error: /sys/kernel/btf/vmlinux missing: this kernel has no BTF" >&2; exit 1; fi
+# No vendored header for this architecture: say how to make one.
+$(VMLINUX_H):
+	@echo "error: no $(VMLINUX_H): run 'make vmlinux' on a Linux 6.9+ $(ARCH) kernel with BTF" >&2; exit 1
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) vmlinux/vmlinux.h | $(BUILD)
+# Regenerate the vendored header from the running kernel (6.9 or later:
+# struct bpf_tcp_req_attrs must be in it).
+.PHONY: vmlinux
+vmlinux:
+	@test -r /sys/kernel/btf/vmlinux || { echo "error: /sys/kernel/btf/vmlinux missing: this kernel has no BTF" >&2; exit 1; }
+	@mkdir -p $(VMLINUX_DIR)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_H).tmp
+	@grep -q 'struct bpf_tcp_req_attrs {' $(VMLINUX_H).tmp || { rm -f $(VMLINUX_H).tmp; \
+		echo "error: kernel $$(uname -r) lacks struct bpf_tcp_req_attrs: regenerate on Linux 6.9 or later" >&2; exit 1; }
+	mv $(VMLINUX_H).tmp $(VMLINUX_H)
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX_H) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
@@ -99,7 +112,7 @@ install: $(XDPCT)
 		$(DESTDIR)/usr/local/share/bash-completion/completions/xdpct
 
 clean:
-	rm -rf $(BUILD) vmlinux/vmlinux.h
+	rm -rf $(BUILD)
 
 # ---- bench (issue 5) ----
 # `make bench [QUICK=1]`: micro, memory and macro benchmarks, results in
@@ -125,7 +138,7 @@ bench-deps:
 
 bench-build: $(BENCH_BINS) $(BUILD)/xdp_pass.bpf.o
 
-$(BENCH_BUILD)/%.bpf.o: bench/%.bpf.c bench/bench.h $(BPF_HDRS) vmlinux/vmlinux.h
+$(BENCH_BUILD)/%.bpf.o: bench/%.bpf.c bench/bench.h $(BPF_HDRS) $(VMLINUX_H)
 	@mkdir -p $(BENCH_BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

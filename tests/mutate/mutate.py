@@ -67,11 +67,6 @@ def scratch_copy():
         dst = os.path.join(d, f.decode())
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         shutil.copy2(src, dst)
-    # the vendored or generated vmlinux.h: the same for every mutant
-    vm = os.path.join(ROOT, "vmlinux", "vmlinux.h")
-    if os.path.exists(vm):
-        os.makedirs(os.path.join(d, "vmlinux"), exist_ok=True)
-        shutil.copy2(vm, os.path.join(d, "vmlinux", "vmlinux.h"))
     # this tree's build, times kept: make rebuilds only what the mutated
     # file feeds (`make mutate` builds the tree first)
     b = os.path.join(ROOT, "build")
