@@ -345,7 +345,8 @@ struct xdpct_dir {
 
 /* Times: first_s in seconds of CLOCK_MONOTONIC_COARSE (the BPF clock), last in
  * ticks of 2^XDPCT_TICK_SHIFT ns (~1.05 ms): a shift per packet, not a
- * division. Counters are 32-bit: bytes wrap at 4 GiB per direction.
+ * division. Packet counters are 32-bit (wrap at 4G packets per direction),
+ * byte counters 64-bit.
  * XDP, TC and sock_ops update an entry from any CPU: every read-modify-
  * write of it holds lock. tag and lock are one 64-bit word, taken with
  * one compare-and-swap that expects this key's tag: a deleted element
@@ -364,7 +365,7 @@ struct xdpct_flow {
 	__u16 pad0;
 	struct xdpct_dir dir[2]; /* [enum xdpct_side] */
 	__u32 packets[2];        /* [enum xdpct_side] */
-	__u32 bytes[2];          /* [enum xdpct_side], IP length */
+	__u64 bytes[2];          /* [enum xdpct_side], IP length */
 };
 
 /*
@@ -617,10 +618,10 @@ static_assert(sizeof(struct xdpct_meta) == 28, "meta fits 32 bytes, 4-aligned");
 static_assert(sizeof(struct xdpct_flow_key) == 40, "flow key layout");
 static_assert(sizeof(enum xdpct_ct_state) == 1, "state is one byte");
 static_assert(sizeof(struct xdpct_close_event) == 48, "close event layout");
-static_assert(sizeof(struct xdpct_flow4_key) + sizeof(struct xdpct_flow) <= 84,
-	      "an IPv4 connection takes at most 84 bytes of key + value");
-static_assert(sizeof(struct xdpct_flow6_key) + sizeof(struct xdpct_flow) <= 108,
-	      "an IPv6 connection takes at most 108 bytes of key + value");
+static_assert(sizeof(struct xdpct_flow4_key) + sizeof(struct xdpct_flow) <= 92,
+	      "an IPv4 connection takes at most 92 bytes of key + value");
+static_assert(sizeof(struct xdpct_flow6_key) + sizeof(struct xdpct_flow) <= 116,
+	      "an IPv6 connection takes at most 116 bytes of key + value");
 static_assert(sizeof(struct xdpct_local_key) == 20, "local address key layout");
 static_assert(sizeof(struct xdpct_acl_key) == 24, "acl key layout: explicit padding");
 static_assert(__builtin_offsetof(struct xdpct_flow, tag) == 0 &&

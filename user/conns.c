@@ -147,9 +147,9 @@ static void print_tuple(const struct conn_view *c, int side)
 
 	addr_str(c->family, remote ? c->raddr : c->laddr, src, sizeof(src));
 	addr_str(c->family, remote ? c->laddr : c->raddr, dst, sizeof(dst));
-	printf("src=%s dst=%s sport=%u dport=%u packets=%u bytes=%u ", src, dst,
+	printf("src=%s dst=%s sport=%u dport=%u packets=%u bytes=%llu ", src, dst,
 	       remote ? c->rport : c->lport, remote ? c->lport : c->rport,
-	       c->f->packets[side], c->f->bytes[side]);
+	       c->f->packets[side], (unsigned long long)c->f->bytes[side]);
 }
 
 static void print_text(const struct conn_view *c)
@@ -175,9 +175,9 @@ static void json_tuple(const struct conn_view *c, int side)
 	addr_str(c->family, remote ? c->raddr : c->laddr, src, sizeof(src));
 	addr_str(c->family, remote ? c->laddr : c->raddr, dst, sizeof(dst));
 	printf("{\"src\":\"%s\",\"dst\":\"%s\",\"sport\":%u,\"dport\":%u,"
-	       "\"packets\":%u,\"bytes\":%u}",
+	       "\"packets\":%u,\"bytes\":%llu}",
 	       src, dst, remote ? c->rport : c->lport, remote ? c->lport : c->rport,
-	       c->f->packets[side], c->f->bytes[side]);
+	       c->f->packets[side], (unsigned long long)c->f->bytes[side]);
 }
 
 static void json_dir(const struct conn_view *c, int side)

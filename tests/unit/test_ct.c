@@ -848,9 +848,10 @@ static void ck_entry(struct conn *c, bool touched)
 	    r->what, dir_str(&f.dir[L]), dir_str(&w->dir[L]));
 	CKC(c, f.packets[R] == w->packets[R] && f.packets[L] == w->packets[L] &&
 		       f.bytes[R] == w->bytes[R] && f.bytes[L] == w->bytes[L],
-	    "after %s: packets %u/%u bytes %u/%u (remote/local), want %u/%u %u/%u", r->what,
-	    f.packets[R], f.packets[L], f.bytes[R], f.bytes[L], w->packets[R], w->packets[L],
-	    w->bytes[R], w->bytes[L]);
+	    "after %s: packets %u/%u bytes %llu/%llu (remote/local), want %u/%u %llu/%llu",
+	    r->what, f.packets[R], f.packets[L], (unsigned long long)f.bytes[R],
+	    (unsigned long long)f.bytes[L], w->packets[R], w->packets[L],
+	    (unsigned long long)w->bytes[R], (unsigned long long)w->bytes[L]);
 	if (touched && c->want.first_s == 0) { /* a new entry: times from the clock */
 		CKC(c, f.first_s >= r->t0 / 1000000000ULL && f.first_s <= r->t1 / 1000000000ULL,
 		    "after %s: first_s %u, clock %llu s", r->what, f.first_s,
@@ -1305,6 +1306,42 @@ static void t_close(int f, int kind, int closer)
 	step(c, "time_wait.late_ack");
 	seg(c, peer, F_ACK, 0);
 	ok(c, XDPCT_CT_TIME_WAIT);
+	ck_end();
+}
+
+/* Byte counters are 64-bit: a connection that moved 4 GiB each way keeps
+ * counting past 2^32 (the model checks every packet's total exactly). */
+static void t_bytes_64(int f, int kind)
+{
+	struct conn *c = &C;
+	struct xdpct_flow4_key k4;
+	struct xdpct_flow6_key k6;
+	struct xdpct_flow e;
+	int fd = kind == K_OBS ? (f == 4 ? obs4_fd : obs6_fd) : (f == 4 ? f4_fd : f6_fd);
+	void *key = f == 4 ? (void *)&k4 : (void *)&k6;
+
+	conn_init(c, f, kind, true, "ct.%s.bytes_past_4gib.%s", fam(f), kind_name[kind]);
+	opening(c, true);
+	step(c, "preset");
+	if (f == 4)
+		key4(c, &k4);
+	else
+		key6(c, &k6);
+	if (CKC(c, !flow_read(c, &e), "no entry after the handshake")) {
+		e.bytes[R] = e.bytes[L] = c->want.bytes[R] = c->want.bytes[L] = 0xfffffc00u;
+		CKC(c, !bpf_map_update_elem(fd, key, &e, BPF_EXIST), "preset bytes: %s",
+		    strerror(errno));
+	}
+	step(c, "data_in");
+	seg(c, R, F_ACK | F_PSH, 1000);
+	ok(c, XDPCT_CT_ESTABLISHED);
+	step(c, "data_out");
+	seg(c, L, F_ACK | F_PSH, 1400);
+	ok(c, XDPCT_CT_ESTABLISHED);
+	step(c, "past_2^32");
+	CKC(c, !flow_read(c, &e) && e.bytes[R] > 0xffffffffull && e.bytes[L] > 0xffffffffull,
+	    "bytes %llu/%llu, want both past 2^32", (unsigned long long)e.bytes[R],
+	    (unsigned long long)e.bytes[L]);
 	ck_end();
 }
 
@@ -3151,6 +3188,7 @@ int main(void)
 		for (int kind = K_OBS; kind <= K_PROT; kind++) {
 			t_close(f, kind, R);
 			t_close(f, kind, L);
+			t_bytes_64(f, kind);
 			t_simclose(f, kind, R, false);
 			t_simclose(f, kind, L, false);
 			t_simclose(f, kind, R, true);

@@ -2198,11 +2198,12 @@ static const char *flow_str(const struct xdpct_flow *f)
 	snprintf(s, 300,
 		 "tag %08x lock %u state %u flags 0x%x ws %u/%u tf 0x%x/0x%x "
 		 "R{end %u maxend %u maxwin %u maxack %u} L{end %u maxend %u maxwin %u maxack %u} "
-		 "pk %u/%u by %u/%u",
+		 "pk %u/%u by %llu/%llu",
 		 f->tag, f->lock, f->state, f->flags, f->wscale[0], f->wscale[1], f->tcp_flags[0],
 		 f->tcp_flags[1], f->dir[0].end, f->dir[0].maxend, f->dir[0].maxwin,
 		 f->dir[0].maxack, f->dir[1].end, f->dir[1].maxend, f->dir[1].maxwin,
-		 f->dir[1].maxack, f->packets[0], f->packets[1], f->bytes[0], f->bytes[1]);
+		 f->dir[1].maxack, f->packets[0], f->packets[1], (unsigned long long)f->bytes[0],
+		 (unsigned long long)f->bytes[1]);
 	return s;
 }
 

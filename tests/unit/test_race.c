@@ -255,9 +255,9 @@ static int flow_get(const struct ep *e, struct xdpct_flow *f)
 static void flow_str(const struct xdpct_flow *f, char *buf, size_t len)
 {
 	snprintf(buf, len,
-		 "tag %08x lock %u %s flags 0x%x pk %u/%u by %u/%u end %u/%u maxack %u/%u maxend %u/%u maxwin %u/%u tcpfl 0x%x/0x%x ws %u/%u first %u last %u",
+		 "tag %08x lock %u %s flags 0x%x pk %u/%u by %llu/%llu end %u/%u maxack %u/%u maxend %u/%u maxwin %u/%u tcpfl 0x%x/0x%x ws %u/%u first %u last %u",
 		 f->tag, f->lock, st_name(f->state), f->flags, f->packets[R], f->packets[L],
-		 f->bytes[R], f->bytes[L], f->dir[R].end, f->dir[L].end, f->dir[R].maxack,
+		 (unsigned long long)f->bytes[R], (unsigned long long)f->bytes[L], f->dir[R].end, f->dir[L].end, f->dir[R].maxack,
 		 f->dir[L].maxack, f->dir[R].maxend, f->dir[L].maxend, f->dir[R].maxwin,
 		 f->dir[L].maxwin, f->tcp_flags[R], f->tcp_flags[L], f->wscale[R], f->wscale[L],
 		 f->first_s, f->last_tick);
@@ -437,7 +437,8 @@ static void t_hammer(void)
 		   s);
 		CK(f.bytes[i] - f0.bytes[i] ==
 			   (f.packets[i] - f0.packets[i]) * (uint32_t)(IP_TCP + H.plen[i]),
-		   "side %d: bytes %u for %u packets of %d: %s", i, f.bytes[i] - f0.bytes[i],
+		   "side %d: bytes %llu for %u packets of %d: %s", i,
+		   (unsigned long long)(f.bytes[i] - f0.bytes[i]),
 		   f.packets[i] - f0.packets[i], IP_TCP + H.plen[i], s);
 	}
 	/* a segment whose lock stayed taken is counted in ct_lock_busy when
@@ -785,8 +786,8 @@ static void cyc_check(void)
 		/* the burst's ACKs that came after the SYN: counted, nothing else */
 		if (f.packets[n] > (uint32_t)C.burst || f.bytes[n] != f.packets[n] * IP_TCP) {
 			flow_str(&f, s, sizeof(s));
-			cyc_fail("the other side has %u packets, %u bytes after the reopen (burst of %d ACKs): %s",
-				 f.packets[n], f.bytes[n], C.burst, s);
+			cyc_fail("the other side has %u packets, %llu bytes after the reopen (burst of %d ACKs): %s",
+				 f.packets[n], (unsigned long long)f.bytes[n], C.burst, s);
 		}
 		w->packets[n] = f.packets[n];
 		w->bytes[n] = f.bytes[n];

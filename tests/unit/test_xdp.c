@@ -1058,12 +1058,13 @@ static void ck_meta_and_flow(const struct res *r, const uint8_t *in, int len,
 	   wl.maxwin, wl.maxack);
 	CK(f.packets[XDPCT_REMOTE] == (prev ? prev->packets[XDPCT_REMOTE] : 0) + 1 &&
 	   f.bytes[XDPCT_REMOTE] == (prev ? prev->bytes[XDPCT_REMOTE] : 0) + (uint32_t)pp.ip_len,
-	   "remote packets %u bytes %u, want %u %u", f.packets[XDPCT_REMOTE],
-	   f.bytes[XDPCT_REMOTE], (prev ? prev->packets[XDPCT_REMOTE] : 0) + 1,
-	   (prev ? prev->bytes[XDPCT_REMOTE] : 0) + (uint32_t)pp.ip_len);
+	   "remote packets %u bytes %llu, want %u %llu", f.packets[XDPCT_REMOTE],
+	   (unsigned long long)f.bytes[XDPCT_REMOTE],
+	   (prev ? prev->packets[XDPCT_REMOTE] : 0) + 1,
+	   (unsigned long long)((prev ? prev->bytes[XDPCT_REMOTE] : 0) + (uint32_t)pp.ip_len));
 	CK(f.packets[XDPCT_LOCAL] == 0 && f.bytes[XDPCT_LOCAL] == 0,
-	   "local packets %u bytes %u, want 0 0 (the SYN-ACK was ours)", f.packets[XDPCT_LOCAL],
-	   f.bytes[XDPCT_LOCAL]);
+	   "local packets %u bytes %llu, want 0 0 (the SYN-ACK was ours)", f.packets[XDPCT_LOCAL],
+	   (unsigned long long)f.bytes[XDPCT_LOCAL]);
 }
 
 /* First ACK of sa's handshake: PASS with metadata, flow entry created. */
