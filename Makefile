@@ -23,7 +23,7 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
 USER_SRCS := $(wildcard user/*.c)
-USER_HDRS := $(wildcard user/*.h) include/xdpct.h include/xdpct_seen.h
+USER_HDRS := $(wildcard user/*.h) include/xdpct.h include/xdpct_seen.h include/xdpct_stats.h
 XDPCT    := $(BUILD)/xdpct
 
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/%,$(wildcard tests/tools/*.c))
@@ -77,10 +77,10 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(XDPCT): $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
 	$(CC) $(USER_CFLAGS) $(USER_SRCS) -o $@ $(USER_LIBS)
 
-$(BUILD)/%: tests/tools/%.c include/xdpct.h include/xdpct_seen.h | $(BUILD)
+$(BUILD)/%: tests/tools/%.c include/xdpct.h include/xdpct_seen.h include/xdpct_stats.h | $(BUILD)
 	$(CC) $(USER_CFLAGS) $< -o $@ $(USER_LIBS)
 
-$(BUILD)/test_%: tests/unit/test_%.c $(UNIT_LIB) $(wildcard tests/unit/*.h) include/xdpct_seen.h $(SKELS) | $(BUILD)
+$(BUILD)/test_%: tests/unit/test_%.c $(UNIT_LIB) $(wildcard tests/unit/*.h) include/xdpct_seen.h include/xdpct_stats.h $(SKELS) | $(BUILD)
 	$(CC) $(USER_CFLAGS) -Itests/unit $< $(UNIT_LIB) -o $@ $(USER_LIBS)
 
 # test_race rotates the key with the product's config_commit() (user/config.c):

@@ -35,6 +35,7 @@
 #include <sys/random.h>
 
 #include "xdpct.h"
+#include "xdpct_stats.h"
 #include "xdpct.skel.h"
 #include "floors.skel.h"
 #include "pktgen.h"
@@ -152,13 +153,9 @@ static int run(int fd, const struct frame *f, int repeat, struct out *o)
 
 static uint64_t stat_sum(uint32_t id)
 {
-	uint64_t vals[ncpu], s = 0;
+	uint64_t sums[XDPCT_STAT_MAX];
 
-	if (bpf_map_lookup_elem(stats_fd, &id, vals))
-		return 0;
-	for (int c = 0; c < ncpu; c++)
-		s += vals[c];
-	return s;
+	return id < XDPCT_STAT_MAX && !xdpct_stats_sum(stats_fd, sums) ? sums[id] : 0;
 }
 
 struct kase;
@@ -442,7 +439,7 @@ static void verify(struct kase *k)
 	struct out o;
 
 	if (k->verdict) {
-#define FIND(sid, sname, help) if (!strcmp(k->verdict, sname)) id = XDPCT_STAT_##sid;
+#define FIND(sid, sname, help) if (!strcmp(k->verdict, #sname)) id = XDPCT_STAT_##sid;
 		XDPCT_STATS_LIST(FIND)
 #undef FIND
 		if (id == XDPCT_STAT_MAX)

@@ -85,11 +85,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpct_pending SEC(".maps");
 
+/* One element: the counters, named (struct xdpct_stat_counters). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XDPCT_STAT_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct xdpct_stat_counters);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpct_stats SEC(".maps");
 
@@ -123,10 +124,11 @@ static __always_inline __u64 now_ns(void)
 
 static __always_inline void count(__u32 id)
 {
-	__u64 *v = bpf_map_lookup_elem(&xdpct_stats, &id);
+	__u32 zero = 0;
+	__u64 *v = bpf_map_lookup_elem(&xdpct_stats, &zero);
 
-	if (v)
-		*v += 1;
+	if (v && id < XDPCT_STAT_MAX)
+		v[id] += 1;
 }
 
 #endif

@@ -537,72 +537,74 @@ struct xdpct_close_event {
  * second reqsk would make the kernel drop that packet as a duplicate. */
 #define XDPCT_HANDOFF_DUP_NS (10 * 1000 * 1000ULL)
 
-/* xdpct_stats: PERCPU_ARRAY indexed by these ids. Each packet XDP sees ends
- * in exactly one XDPCT_STAT_V_* verdict counter; other counters add detail. */
+/* xdpct_stats: counters by id, each a named field of struct
+ * xdpct_stat_counters. Each packet XDP sees ends in exactly one
+ * XDPCT_STAT_V_* verdict counter; other counters add detail.
+ * X(ID, name, help): name is the field, the metric and the JSON key. */
 #define XDPCT_STATS_LIST(X)                                                   \
-	X(XDP_PACKETS, "xdp_packets", "packets seen by XDP")                  \
-	X(V_PASS_NOT_TCP, "pass_not_tcp", "passed: not IPv4/IPv6 TCP")        \
-	X(V_PASS_UNPROTECTED, "pass_unprotected", "passed: port not protected") \
-	X(V_PASS_DISABLED, "pass_disabled", "passed: no config/key loaded yet") \
-	X(V_PASS_FLOW, "pass_flow", "passed: packet of a tracked flow")       \
-	X(V_PASS_CT_NEW, "pass_ct_new", "passed: SYN that opened a tracked flow") \
-	X(V_PASS_UNTRACKED, "pass_untracked", "passed: observed port, no flow")   \
-	X(V_PASS_COOKIE, "pass_cookie", "passed: valid cookie ACK, to listener") \
-	X(V_PASS_SYN_TRACKED, "pass_syn_tracked", "passed: SYN of an established flow") \
-	X(V_TX_SYNACK, "tx_synack", "SYN answered with a cookie SYN-ACK")     \
-	X(V_DROP_COOKIE_BAD, "drop_cookie_bad", "dropped: ACK with a bad cookie") \
-	X(V_DROP_COOKIE_STALE, "drop_cookie_stale", "dropped: ACK with an expired cookie") \
-	X(V_DROP_NO_FLOW, "drop_no_flow", "dropped: non-SYN, no flow, not a cookie ACK") \
-	X(V_DROP_CT_INVALID, "drop_ct_invalid", "dropped: invalid in the flow's state") \
-	X(V_DROP_RST_WINDOW, "drop_rst_window", "dropped: RST outside the receiver's window") \
-	X(V_DROP_ACK_WINDOW, "drop_ack_window", "dropped: ACK of data never sent, or too old") \
-	X(V_DROP_BAD_FLAGS, "drop_bad_flags", "dropped: invalid TCP flag combination") \
-	X(V_DROP_MALFORMED, "drop_malformed", "dropped: malformed headers")   \
-	X(V_DROP_FRAGMENT, "drop_fragment", "dropped: TCP fragment")          \
-	X(V_DROP_ERROR, "drop_error", "dropped: internal error (adjust/meta)") \
-	X(V_PASS_NOT_LOCAL, "pass_not_local", "passed: destination not an address of this host") \
-	X(V_PASS_KERNEL_TW, "pass_kernel_tw", "passed: no entry, the kernel's TIME_WAIT socket answers") \
-	X(V_DROP_BAD_SOURCE, "drop_bad_source", "dropped: source Linux never answers, or non-unicast/foreign MAC") \
-	X(V_DROP_SEQ_WINDOW, "drop_seq_window", "dropped: sequence outside the receiver's window") \
-	X(V_PASS_MALFORMED, "pass_malformed", "passed: malformed, not to a protected/observed port") \
-	X(V_PASS_FRAGMENT, "pass_fragment", "passed: TCP fragment, not to a protected/observed port") \
-	X(SYN_SEEN, "syn_seen", "SYNs to protected ports")                    \
-	X(SYN_NO_LOOKUP, "syn_no_lookup", "SYNs answered without a flow lookup (xdpct_seen bit clear)") \
-	X(COOKIE_GOOD, "cookie_good", "valid cookies")                        \
-	X(COOKIE_PREV_KEY, "cookie_prev_key", "valid cookies of slots signed by the previous key") \
-	X(CT_INVALID, "ct_invalid", "packets invalid in their flow's state (any port)") \
-	X(CT_RST_CHALLENGE, "ct_rst_challenge", "in-window RST not at the expected seq") \
-	X(CT_REOPEN, "ct_reopen", "SYN reopened a TIME_WAIT/CLOSE flow")      \
-	X(CT_PENDING_LOST, "ct_pending_lost", "pending flow without handoff attributes") \
-	X(ERR_ETH, "err_eth", "truncated Ethernet header")                    \
-	X(ERR_VLAN, "err_vlan", "truncated or too many VLAN tags")            \
-	X(ERR_IPV4, "err_ipv4", "bad IPv4 header (truncated, ihl, length)")  \
-	X(ERR_IPV6, "err_ipv6", "bad IPv6 header (truncated, length)")        \
-	X(ERR_IPV6_EXT, "err_ipv6_ext", "bad or too many IPv6 extension headers") \
-	X(ERR_TCP, "err_tcp", "bad TCP header (truncated, doff)")             \
-	X(ERR_TCP_OPT, "err_tcp_opt", "bad TCP option")                      \
-	X(TC_META, "tc_meta", "TC: packets with cookie metadata")             \
-	X(TC_HANDOFF, "tc_handoff", "TC: handed to the listener (reqsk)")     \
-	X(TC_HANDOFF_FAIL, "tc_handoff_fail", "TC: bpf_sk_assign_tcp_reqsk failed") \
-	X(TC_HANDOFF_DUP, "tc_handoff_dup", "TC: same-batch packet left to the child being made") \
-	X(TC_DROP_NOT_FIRST, "tc_drop_not_first", "TC: dropped a later segment of a pending flow (client resends)") \
-	X(TC_NO_LISTENER, "tc_no_listener", "TC: no listener for a cookie ACK") \
-	X(TC_CHILD_SEEN, "tc_child_seen", "TC: child socket exists, flow established") \
-	X(TC_OUT_PACKETS, "tc_out_packets", "TC egress: packets seen")         \
-	X(TC_OUT_FLOW, "tc_out_flow", "TC egress: packets of tracked flows")    \
-	X(TC_OUT_CT_NEW, "tc_out_ct_new", "TC egress: SYNs that opened a tracked flow") \
-	X(EVENT_LOST, "event_lost", "close events lost (ring buffer full)") \
-	X(LOST_LOOKUP, "lost_lookup", "socket lookups for a tuple that may have lost its entry") \
-	X(CT_READOPT, "ct_readopt", "entries restored from the kernel's socket (lost to the LRU, evicted, deleted)") \
-	X(CT_SYNC_SOCKET, "ct_sync_socket", "adopted entries set from the kernel socket's sequence numbers") \
-	X(CT_TAG_MISMATCH, "ct_tag_mismatch", "entry reused for another key between lookup and lock") \
-	X(CT_LOCK_BUSY, "ct_lock_busy", "entry lock not taken within the spin limit: packet passed unchanged") \
-	X(CT_CSUM_DEFER, "ct_csum_defer", "state change left to TC ingress (checksum offloaded)") \
-	X(TC_CT_APPLIED, "tc_ct_applied", "TC: deferred remote state change applied") \
-	X(TC_CSUM_BAD, "tc_csum_bad", "TC: deferred segment with a bad checksum") \
-	X(SOCKOPS_ESTABLISHED, "sockops_established", "sock_ops: child socket made, cookie flow ESTABLISHED") \
-	X(V_DROP_DENIED, "drop_denied", "dropped: source in the deny list, to a protected port") \
-	X(ACL_ALLOWED, "acl_allowed", "packets to protected ports from the allow list (handled as observed)")
+	X(XDP_PACKETS, xdp_packets, "packets seen by XDP")                  \
+	X(V_PASS_NOT_TCP, pass_not_tcp, "passed: not IPv4/IPv6 TCP")        \
+	X(V_PASS_UNPROTECTED, pass_unprotected, "passed: port not protected") \
+	X(V_PASS_DISABLED, pass_disabled, "passed: no config/key loaded yet") \
+	X(V_PASS_FLOW, pass_flow, "passed: packet of a tracked flow")       \
+	X(V_PASS_CT_NEW, pass_ct_new, "passed: SYN that opened a tracked flow") \
+	X(V_PASS_UNTRACKED, pass_untracked, "passed: observed port, no flow")   \
+	X(V_PASS_COOKIE, pass_cookie, "passed: valid cookie ACK, to listener") \
+	X(V_PASS_SYN_TRACKED, pass_syn_tracked, "passed: SYN of an established flow") \
+	X(V_TX_SYNACK, tx_synack, "SYN answered with a cookie SYN-ACK")     \
+	X(V_DROP_COOKIE_BAD, drop_cookie_bad, "dropped: ACK with a bad cookie") \
+	X(V_DROP_COOKIE_STALE, drop_cookie_stale, "dropped: ACK with an expired cookie") \
+	X(V_DROP_NO_FLOW, drop_no_flow, "dropped: non-SYN, no flow, not a cookie ACK") \
+	X(V_DROP_CT_INVALID, drop_ct_invalid, "dropped: invalid in the flow's state") \
+	X(V_DROP_RST_WINDOW, drop_rst_window, "dropped: RST outside the receiver's window") \
+	X(V_DROP_ACK_WINDOW, drop_ack_window, "dropped: ACK of data never sent, or too old") \
+	X(V_DROP_BAD_FLAGS, drop_bad_flags, "dropped: invalid TCP flag combination") \
+	X(V_DROP_MALFORMED, drop_malformed, "dropped: malformed headers")   \
+	X(V_DROP_FRAGMENT, drop_fragment, "dropped: TCP fragment")          \
+	X(V_DROP_ERROR, drop_error, "dropped: internal error (adjust/meta)") \
+	X(V_PASS_NOT_LOCAL, pass_not_local, "passed: destination not an address of this host") \
+	X(V_PASS_KERNEL_TW, pass_kernel_tw, "passed: no entry, the kernel's TIME_WAIT socket answers") \
+	X(V_DROP_BAD_SOURCE, drop_bad_source, "dropped: source Linux never answers, or non-unicast/foreign MAC") \
+	X(V_DROP_SEQ_WINDOW, drop_seq_window, "dropped: sequence outside the receiver's window") \
+	X(V_PASS_MALFORMED, pass_malformed, "passed: malformed, not to a protected/observed port") \
+	X(V_PASS_FRAGMENT, pass_fragment, "passed: TCP fragment, not to a protected/observed port") \
+	X(SYN_SEEN, syn_seen, "SYNs to protected ports")                    \
+	X(SYN_NO_LOOKUP, syn_no_lookup, "SYNs answered without a flow lookup (xdpct_seen bit clear)") \
+	X(COOKIE_GOOD, cookie_good, "valid cookies")                        \
+	X(COOKIE_PREV_KEY, cookie_prev_key, "valid cookies of slots signed by the previous key") \
+	X(CT_INVALID, ct_invalid, "packets invalid in their flow's state (any port)") \
+	X(CT_RST_CHALLENGE, ct_rst_challenge, "in-window RST not at the expected seq") \
+	X(CT_REOPEN, ct_reopen, "SYN reopened a TIME_WAIT/CLOSE flow")      \
+	X(CT_PENDING_LOST, ct_pending_lost, "pending flow without handoff attributes") \
+	X(ERR_ETH, err_eth, "truncated Ethernet header")                    \
+	X(ERR_VLAN, err_vlan, "truncated or too many VLAN tags")            \
+	X(ERR_IPV4, err_ipv4, "bad IPv4 header (truncated, ihl, length)")  \
+	X(ERR_IPV6, err_ipv6, "bad IPv6 header (truncated, length)")        \
+	X(ERR_IPV6_EXT, err_ipv6_ext, "bad or too many IPv6 extension headers") \
+	X(ERR_TCP, err_tcp, "bad TCP header (truncated, doff)")             \
+	X(ERR_TCP_OPT, err_tcp_opt, "bad TCP option")                      \
+	X(TC_META, tc_meta, "TC: packets with cookie metadata")             \
+	X(TC_HANDOFF, tc_handoff, "TC: handed to the listener (reqsk)")     \
+	X(TC_HANDOFF_FAIL, tc_handoff_fail, "TC: bpf_sk_assign_tcp_reqsk failed") \
+	X(TC_HANDOFF_DUP, tc_handoff_dup, "TC: same-batch packet left to the child being made") \
+	X(TC_DROP_NOT_FIRST, tc_drop_not_first, "TC: dropped a later segment of a pending flow (client resends)") \
+	X(TC_NO_LISTENER, tc_no_listener, "TC: no listener for a cookie ACK") \
+	X(TC_CHILD_SEEN, tc_child_seen, "TC: child socket exists, flow established") \
+	X(TC_OUT_PACKETS, tc_out_packets, "TC egress: packets seen")         \
+	X(TC_OUT_FLOW, tc_out_flow, "TC egress: packets of tracked flows")    \
+	X(TC_OUT_CT_NEW, tc_out_ct_new, "TC egress: SYNs that opened a tracked flow") \
+	X(EVENT_LOST, event_lost, "close events lost (ring buffer full)") \
+	X(LOST_LOOKUP, lost_lookup, "socket lookups for a tuple that may have lost its entry") \
+	X(CT_READOPT, ct_readopt, "entries restored from the kernel's socket (lost to the LRU, evicted, deleted)") \
+	X(CT_SYNC_SOCKET, ct_sync_socket, "adopted entries set from the kernel socket's sequence numbers") \
+	X(CT_TAG_MISMATCH, ct_tag_mismatch, "entry reused for another key between lookup and lock") \
+	X(CT_LOCK_BUSY, ct_lock_busy, "entry lock not taken within the spin limit: packet passed unchanged") \
+	X(CT_CSUM_DEFER, ct_csum_defer, "state change left to TC ingress (checksum offloaded)") \
+	X(TC_CT_APPLIED, tc_ct_applied, "TC: deferred remote state change applied") \
+	X(TC_CSUM_BAD, tc_csum_bad, "TC: deferred segment with a bad checksum") \
+	X(SOCKOPS_ESTABLISHED, sockops_established, "sock_ops: child socket made, cookie flow ESTABLISHED") \
+	X(V_DROP_DENIED, drop_denied, "dropped: source in the deny list, to a protected port") \
+	X(ACL_ALLOWED, acl_allowed, "packets to protected ports from the allow list (handled as observed)")
 
 #define XDPCT_STAT_ENUM(id, name, help) XDPCT_STAT_##id,
 enum xdpct_stat {
@@ -611,9 +613,20 @@ enum xdpct_stat {
 };
 #undef XDPCT_STAT_ENUM
 
+/* The value of xdpct_stats' one per-CPU element: fields named after the
+ * counters, so `bpftool map dump` prints names (an array map's key must
+ * be a plain u32: an enum key is refused). Indexed by enum xdpct_stat. */
+#define XDPCT_STAT_FIELD(id, name, help) __u64 name;
+struct xdpct_stat_counters {
+	XDPCT_STATS_LIST(XDPCT_STAT_FIELD)
+};
+#undef XDPCT_STAT_FIELD
+
 #ifndef __bpf__
 #include <assert.h>
 static_assert(sizeof(struct xdpct_req_attrs) == 20, "reqsk attrs layout");
+static_assert(sizeof(struct xdpct_stat_counters) == XDPCT_STAT_MAX * sizeof(__u64),
+	      "one u64 per counter id, in enum order");
 static_assert(sizeof(struct xdpct_meta) == 28, "meta fits 32 bytes, 4-aligned");
 static_assert(sizeof(struct xdpct_flow_key) == 40, "flow key layout");
 static_assert(sizeof(enum xdpct_ct_state) == 1, "state is one byte");

@@ -211,8 +211,6 @@ struct run {
 	/* the wheel */
 	bool wheel;
 	__u64 next_tick;
-	__u64 *lost_cpu;             /* EVENT_LOST, per CPU (scratch) */
-	int ncpus;
 	__u64 lost_seen, lost_warn_ns;
 	__u64 wlog_evicted, wlog_last; /* -v: wheel evictions since the last line */
 	double wlog_lag_max;
@@ -409,14 +407,11 @@ static void log_pass(struct run *r, const struct evict_totals *t, __u64 now, boo
 /* Close events the BPF side could not send (ring buffer full), summed. */
 static int events_lost(struct run *r, __u64 *sum)
 {
-	__u32 id = XDPCT_STAT_EVENT_LOST;
-	int i;
+	__u64 sums[XDPCT_STAT_MAX];
 
-	if (!r->lost_cpu || bpf_map_lookup_elem(r->fd_stats, &id, r->lost_cpu))
+	if (stats_read(r->fd_stats, sums))
 		return -1;
-	*sum = 0;
-	for (i = 0; i < r->ncpus; i++)
-		*sum += r->lost_cpu[i];
+	*sum = sums[XDPCT_STAT_EVENT_LOST];
 	return 0;
 }
 
@@ -505,9 +500,6 @@ static void wheel_setup(struct run *r)
 		r->wheel = false;
 		return;
 	}
-	r->ncpus = libbpf_num_possible_cpus();
-	if (r->ncpus > 0)
-		r->lost_cpu = calloc(r->ncpus, sizeof(__u64));
 	/* losses before this run: the first pass seeds the wheel anyway */
 	events_lost(r, &r->lost_seen);
 	r->ev.between = between_chunks;
@@ -832,7 +824,6 @@ detach:
 		log_pass(&r, &t, mono_ns(), true);
 		evictor_free(&r.ev);
 	}
-	free(r.lost_cpu);
 	if (r.fd_events >= 0)
 		close(r.fd_events);
 	for (m = 0; m < EV_MAPS; m++)

@@ -15,8 +15,9 @@
 
 #include "cmd.h"
 #include "metrics.h"
+#include "xdpct_stats.h"
 
-#define STAT_NAME(id, name, help) name,
+#define STAT_NAME(id, name, help) #name,
 static const char *const stat_names[XDPCT_STAT_MAX] = {
 	XDPCT_STATS_LIST(STAT_NAME)
 };
@@ -74,34 +75,7 @@ static void stats_usage(void)
 /* Sum every counter over the possible CPUs. Missing ids read as 0. */
 int stats_read(int fd, __u64 sums[XDPCT_STAT_MAX])
 {
-	struct bpf_map_info mi = {};
-	__u32 len = sizeof(mi), key;
-	int ncpu = libbpf_num_possible_cpus(), cpu;
-	__u64 *vals;
-
-	if (ncpu < 0)
-		return ncpu;
-	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
-		return -errno;
-	if (mi.type != BPF_MAP_TYPE_PERCPU_ARRAY || mi.value_size != 8 ||
-	    mi.key_size != 4)
-		return -EINVAL;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	memset(sums, 0, sizeof(__u64) * XDPCT_STAT_MAX);
-	for (key = 0; key < XDPCT_STAT_MAX && key < mi.max_entries; key++) {
-		if (bpf_map_lookup_elem(fd, &key, vals)) {
-			int r = -errno;
-
-			free(vals);
-			return r;
-		}
-		for (cpu = 0; cpu < ncpu; cpu++)
-			sums[key] += vals[cpu];
-	}
-	free(vals);
-	return 0;
+	return xdpct_stats_sum(fd, sums);
 }
 
 static volatile sig_atomic_t watch_stop;
@@ -265,7 +239,7 @@ int cmd_stats(int argc, char **argv)
 	if (r) {
 		close(fd);
 		if (r == -EINVAL)
-			err("%s is not an xdpct stats map (PERCPU_ARRAY of u64)", path);
+			err("%s is not this xdpct's stats map (PERCPU_ARRAY of struct xdpct_stat_counters)", path);
 		else
 			err("cannot read %s: %s", path, strerror(-r));
 		return EXIT_FAIL;

@@ -41,6 +41,7 @@
 #include "check.h"
 #include "pktgen.h"
 #include "xdpct_seen.h"
+#include "xdpct_stats.h"
 
 #define S(x) XDPCT_STAT_##x
 #define F_FIN 0x01
@@ -65,7 +66,7 @@
 #define R 0            /* XDPCT_REMOTE */
 #define L 1            /* XDPCT_LOCAL */
 
-#define STAT_NAME(id, name, help) name,
+#define STAT_NAME(id, name, help) #name,
 static const char *const stat_name[XDPCT_STAT_MAX] = { XDPCT_STATS_LIST(STAT_NAME) };
 #define STAT_ID(id, name, help) #id,
 static const char *const stat_id[XDPCT_STAT_MAX] = { XDPCT_STATS_LIST(STAT_ID) };
@@ -148,15 +149,7 @@ static const char *flags_str(uint8_t f)
 
 static void stats_read(uint64_t out[XDPCT_STAT_MAX])
 {
-	uint64_t vals[ncpu];
-
-	for (uint32_t id = 0; id < XDPCT_STAT_MAX; id++) {
-		out[id] = 0;
-		if (bpf_map_lookup_elem(stats_fd, &id, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[id] += vals[c];
-	}
+	xdpct_stats_sum(stats_fd, out); /* zeros on failure */
 }
 
 static int map_count(int fd)

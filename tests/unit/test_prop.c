@@ -91,6 +91,7 @@
 #include "pktgen.h"
 #include "siphash_ref.h"
 #include "xdpct_seen.h"
+#include "xdpct_stats.h"
 
 #define S(x) XDPCT_STAT_##x
 #define F_FIN 0x01
@@ -123,7 +124,7 @@
 #define CONF_EVERY 1000    /* frames between config changes */
 
 #define STAT_ID(id, name, help) #id,
-#define STAT_NAME(id, name, help) name,
+#define STAT_NAME(id, name, help) #name,
 static const char *const stat_id[XDPCT_STAT_MAX] = { XDPCT_STATS_LIST(STAT_ID) };
 static const char *const stat_name[XDPCT_STAT_MAX] = { XDPCT_STATS_LIST(STAT_NAME) };
 
@@ -655,31 +656,7 @@ static uint64_t stats_now[XDPCT_STAT_MAX];
 
 static int stats_read(uint64_t out[XDPCT_STAT_MAX])
 {
-	static uint32_t keys[XDPCT_STAT_MAX];
-	static uint64_t *vals;
-	uint32_t count = XDPCT_STAT_MAX, out_batch;
-	int err;
-
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-
-	if (!vals)
-		vals = calloc((size_t)XDPCT_STAT_MAX * ncpu, sizeof(uint64_t));
-	if (!vals)
-		return -1;
-	err = bpf_map_lookup_batch(stats_fd, NULL, &out_batch, keys, vals, &count, &bo);
-	if (err && errno != ENOENT)
-		return -1;
-	if (count != XDPCT_STAT_MAX)
-		return -1;
-	for (uint32_t i = 0; i < count; i++) {
-		uint64_t sum = 0;
-
-		for (int c = 0; c < ncpu; c++)
-			sum += vals[(size_t)i * ncpu + c];
-		if (keys[i] < XDPCT_STAT_MAX)
-			out[keys[i]] = sum;
-	}
-	return 0;
+	return xdpct_stats_sum(stats_fd, out) ? -1 : 0;
 }
 
 /* Generic keys: family 4/6, remote = source of the frame */

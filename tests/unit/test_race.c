@@ -38,6 +38,7 @@
 #include "pktgen.h"
 #include "siphash_ref.h"
 #include "xdpct_seen.h"
+#include "xdpct_stats.h"
 #include "cmd.h" /* config_commit() */
 
 #define S(x) XDPCT_STAT_##x
@@ -121,15 +122,7 @@ static void atomic_max(atomic_uint *a, unsigned int v)
 
 static void stats_sum(uint64_t out[XDPCT_STAT_MAX])
 {
-	uint64_t vals[ncpu];
-
-	for (uint32_t id = 0; id < XDPCT_STAT_MAX; id++) {
-		out[id] = 0;
-		if (bpf_map_lookup_elem(stats_fd, &id, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[id] += vals[c];
-	}
+	xdpct_stats_sum(stats_fd, out); /* zeros on failure */
 }
 
 /* after - before, per counter; *verdicts: the sum of the V_* ones */
@@ -623,14 +616,9 @@ static void cyc_part(int side)
 /* ct_lock_busy, all CPUs */
 static uint64_t busy_now(void)
 {
-	uint32_t id = S(CT_LOCK_BUSY);
-	uint64_t vals[ncpu], sum = 0;
+	uint64_t sums[XDPCT_STAT_MAX];
 
-	if (bpf_map_lookup_elem(stats_fd, &id, vals))
-		return 0;
-	for (int c = 0; c < ncpu; c++)
-		sum += vals[c];
-	return sum;
+	return xdpct_stats_sum(stats_fd, sums) ? 0 : sums[S(CT_LOCK_BUSY)];
 }
 
 static uint8_t seen_flag(int side)

@@ -27,6 +27,7 @@
 #include "pktgen.h"
 #include "siphash_ref.h"
 #include "xdpct_seen.h"
+#include "xdpct_stats.h"
 
 #define S(x) XDPCT_STAT_##x
 #define F_FIN 0x01
@@ -47,7 +48,7 @@
 #define PORT_OPEN 81  /* not protected */
 
 #define STAT_ID(id, name, help) #id,
-#define STAT_NAME(id, name, help) name,
+#define STAT_NAME(id, name, help) #name,
 static const char *const stat_id[XDPCT_STAT_MAX] = { XDPCT_STATS_LIST(STAT_ID) };
 static const char *const stat_name[XDPCT_STAT_MAX] = { XDPCT_STATS_LIST(STAT_NAME) };
 
@@ -125,15 +126,7 @@ static const char *hex(const uint8_t *b, int n)
 
 static void stats_read(uint64_t out[XDPCT_STAT_MAX])
 {
-	uint64_t vals[ncpu];
-
-	for (uint32_t id = 0; id < XDPCT_STAT_MAX; id++) {
-		out[id] = 0;
-		if (bpf_map_lookup_elem(stats_fd, &id, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[id] += vals[c];
-	}
+	xdpct_stats_sum(stats_fd, out); /* zeros on failure */
 }
 
 /* The absolute cookie slot of a time (include/xdpct.h: key_sel counts
