@@ -23,6 +23,9 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
 USER_SRCS := $(wildcard user/*.c)
+# The CLI's code without its main(): for programs that call it (test_race,
+# bench/evict).
+USER_LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
 USER_HDRS := $(wildcard user/*.h) include/xdpct.h include/xdpct_seen.h include/xdpct_stats.h
 XDPCT    := $(BUILD)/xdpct
 
@@ -85,8 +88,8 @@ $(BUILD)/test_%: tests/unit/test_%.c $(UNIT_LIB) $(wildcard tests/unit/*.h) incl
 
 # test_race rotates the key with the product's config_commit() (user/config.c):
 # it links the CLI's sources, main.c aside.
-$(BUILD)/test_race: tests/unit/test_race.c $(UNIT_LIB) $(wildcard tests/unit/*.h) $(filter-out user/main.c,$(USER_SRCS)) $(USER_HDRS) $(SKELS) | $(BUILD)
-	$(CC) $(USER_CFLAGS) -pthread -Itests/unit -Iuser $< $(UNIT_LIB) $(filter-out user/main.c,$(USER_SRCS)) -o $@ $(USER_LIBS)
+$(BUILD)/test_race: tests/unit/test_race.c $(UNIT_LIB) $(wildcard tests/unit/*.h) $(USER_LIB_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
+	$(CC) $(USER_CFLAGS) -pthread -Itests/unit -Iuser $< $(UNIT_LIB) $(USER_LIB_SRCS) -o $@ $(USER_LIBS)
 
 test: check-deps
 	@$(MAKE) --no-print-directory all build/bench/flood
@@ -118,9 +121,11 @@ clean:
 # `make bench [QUICK=1]`: micro, memory and macro benchmarks, results in
 # bench/results/ and BENCHMARKS.md (QUICK=1: build/bench/quick/). Not part
 # of `all`: nothing here is built or run by `make` or `make test`.
+# build/bench/evict (eviction passes and the timer wheel) is built by
+# bench-build and run by hand: its figures are in docs/conntrack.md.
 BENCH_BUILD := $(BUILD)/bench
 BENCH_DEB_PKGS := nftables gnuplot-nox linux-perf python3 procps util-linux iproute2
-BENCH_BINS := $(BENCH_BUILD)/flood $(BENCH_BUILD)/micro $(BENCH_BUILD)/mem
+BENCH_BINS := $(BENCH_BUILD)/flood $(BENCH_BUILD)/micro $(BENCH_BUILD)/mem $(BENCH_BUILD)/evict
 BENCH_SKELS := $(BENCH_BUILD)/gen.skel.h $(BENCH_BUILD)/floors.skel.h
 
 .PHONY: bench bench-deps bench-build
@@ -155,6 +160,11 @@ $(BENCH_BUILD)/micro: bench/micro.c $(UNIT_LIB) tests/unit/pktgen.h $(SKELS) $(B
 
 $(BENCH_BUILD)/mem: bench/mem.c $(SKELS)
 	$(CC) $(BENCH_CFLAGS) $< -o $@ $(USER_LIBS)
+
+# Times the CLI's own passes and wheel (user/evict.c): linked with its code.
+$(BENCH_BUILD)/evict: bench/evict.c $(USER_LIB_SRCS) $(USER_HDRS) $(SKELS)
+	@mkdir -p $(BENCH_BUILD)
+	$(CC) $(BENCH_CFLAGS) -Iuser $< $(USER_LIB_SRCS) -o $@ $(USER_LIBS)
 
 # ---- mutate: the tests against deliberate defects (tests/mutate/) ----
 # make mutate [MUTANTS=id,id]   each mutant of tests/mutate/mutants.ini built

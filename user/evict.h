@@ -2,7 +2,7 @@
 /* Eviction of expired entries from the flow tables and the pending map:
  * a pass reads every entry with batch lookups, re-checks the expired ones
  * and removes them with batch deletes. Used by `xdpct run` (on a timer),
- * `xdpct evict` (one pass, or a benchmark) and `xdpct status` (counting).
+ * `xdpct evict` (one pass), `xdpct status` (counting) and bench/evict.c.
  * With a timer wheel (`xdpct run`), the flows that entered TIME_WAIT or
  * CLOSE (close events from the BPF side, through a ring buffer) are removed
  * on time by the wheel, one lookup and a batch delete each, and the passes
@@ -186,7 +186,7 @@ void evict_totals_get(struct evictor *e, struct evict_totals *out);
 void evict_set_pass_interval(struct evictor *e, double s);
 
 /* The wheel: events_fd is the xdpct_events ring buffer (-1: none, events
- * are given with evict_wheel_event; the benchmark). 0 or -errno. The next
+ * are given with evict_wheel_event: bench/evict.c). 0 or -errno. The next
  * pass seeds the wheel. */
 int evict_wheel_start(struct evictor *e, int events_fd);
 /* A flow entered TIME_WAIT or CLOSE: schedule it at its expiry. 0 or -errno. */

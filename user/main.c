@@ -20,7 +20,7 @@ static const struct {
 	{ "config", cmd_config, "write key, TCP options and ports into pinned maps" },
 	{ "conns", cmd_conns, "list the tracked connections, like conntrack -L" },
 	{ "states", cmd_states, "print the TCP state machine (--dot: graphviz)" },
-	{ "evict", cmd_evict, "one eviction pass now (--bench: measure passes)" },
+	{ "evict", cmd_evict, "one eviction pass now" },
 	{ "allow", cmd_allow, "sources that never get cookies: add, del, list, flush" },
 	{ "deny", cmd_deny, "sources dropped on protected ports: add, del, list, flush" },
 };

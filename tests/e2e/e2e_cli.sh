@@ -96,6 +96,8 @@ usage_first args_before_root_run "99999" run nosuchif0 --ports 99999
 usage_first args_before_root_config "both --ports and --observe" config --pin-dir /nonexistent \
 	--ports 1-2 --observe 2
 usage_first args_before_root_allow "not an IPv4 or IPv6 prefix" allow add nosuchif0 10.1.2
+# the eviction benchmark is build/bench/evict, not an option of the CLI
+usage_first evict_bench_not_in_cli "unknown option '--bench'" evict --bench
 
 # bpffs missing: a private mount namespace (propagation private, so the
 # host keeps its bpffs) with every bpffs mount at /sys/fs/bpf removed.
