@@ -30,6 +30,7 @@
 
 #include "cmd.h" /* xdpct.h first: the skeleton names its enums */
 #include "xdpct.skel.h"
+#include "probe.h"
 #include "sysctl.h"
 #include "xdpct_seen.h"
 
@@ -449,6 +450,8 @@ static int load_skel(struct attach_ctx *c, __u64 max4, __u64 max6, __u64 max_obs
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
 	int r;
 
+	if (probe_kernel())
+		return -1;
 	oopts.pin_root_path = c->pin_dir;
 	c->skel = xdpct_bpf__open_opts(&oopts);
 	if (!c->skel) {

@@ -41,6 +41,19 @@ xdp_attach_mode() {
 
 expect_error not_root 'must be run as root' \
 	in_srv setpriv --reuid=65534 --regid=65534 --clear-groups "${X[@]}" attach "$IF_SRV" --ports $PORT
+# a kernel without the handover kfunc (its BTF with the name changed):
+# refused before anything is loaded, naming the kfunc and the kernel
+python3 -c "
+import sys
+d = open('/sys/kernel/btf/vmlinux', 'rb').read()
+n = b'\\0bpf_sk_assign_tcp_reqsk\\0'
+assert d.count(n) == 1
+open(sys.argv[1], 'wb').write(d.replace(n, b'\\0bpf_sk_assign_tcp_reqsX\\0'))" "$LAB_TMP/btf-old" ||
+	die "cannot write a BTF without the kfunc" kernel_btf
+expect_error kernel_without_kfunc 'lacks the kfunc bpf_sk_assign_tcp_reqsk: .*Linux 6\.9' \
+	in_srv env XDPCT_KERNEL_BTF="$LAB_TMP/btf-old" "${X[@]}" attach "$IF_SRV" --ports $PORT
+expect_error kernel_without_btf 'no BTF .*CONFIG_DEBUG_INFO_BTF' \
+	in_srv env XDPCT_KERNEL_BTF="$LAB_TMP/no-such-btf" "${X[@]}" attach "$IF_SRV" --ports $PORT
 expect_error unknown_interface 'interface|device' \
 	in_srv "${X[@]}" attach nosuchif0 --ports $PORT
 # a device of the host ns: xdpct must look in its own ns only
