@@ -173,7 +173,8 @@ uninstall:
 # Built from a copy of the tree (tracked and new files, as they are now)
 # whose VERSION and top debian/changelog entry carry the git version; lintian then
 # checks the result. dpkg-buildpackage writes next to its source: build/deb.
-PKG_DEB_PKGS := debhelper dpkg-dev fakeroot lintian mmdebstrap
+# PKG_DEB_PKGS: also what tests/e2e/e2e_package.sh needs (systemd-analyze).
+PKG_DEB_PKGS := debhelper dpkg-dev fakeroot lintian mmdebstrap systemd
 DEB_DIR := $(BUILD)/deb
 pkg-deps:
 	@missing=$$(for p in $(PKG_DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
