@@ -10,11 +10,33 @@ ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 VMLINUX_DIR := vmlinux/$(ARCH)
 VMLINUX_H   := $(VMLINUX_DIR)/vmlinux.h
 
+# Distribution flags (dpkg-buildflags: hardening) reach every compile and
+# link line; -Werror only with WERROR=1 (make test sets it: warnings fail CI).
 CFLAGS   ?= -O2 -g
-USER_CFLAGS := $(CFLAGS) -Wall -Wextra -Werror -std=gnu11 -Iinclude -I$(BUILD) \
+WERROR   ?= 0
+W_ERROR  := $(if $(filter 1,$(WERROR)),-Werror)
+
+# The version: a checkout's git describe (tags vX.Y.Z); past a tag,
+# X.Y.Z+gitN.gHASH; before any tag, VERSION's next release ~gitN.gHASH (so
+# that the release sorts after it); .dirty for uncommitted changes. Without
+# .git (a tarball, `make deb`'s build copy) VERSION holds the whole string.
+XDPCT_VERSION := $(shell \
+	if [ -e .git ] && h=$$(git rev-parse --short=7 HEAD 2>/dev/null); then \
+		if d=$$(git describe --tags --match 'v[0-9]*' --long 2>/dev/null); then \
+			t=$${d%-*-g*}; n=$${d%-g*}; n=$${n\#\#*-}; t=$${t\#v}; \
+			if [ "$$n" = 0 ]; then v=$$t; else v=$$t+git$$n.g$$h; fi; \
+		else \
+			v=$$(cat VERSION)~git$$(git rev-list --count HEAD).g$$h; \
+		fi; \
+		git diff-index --quiet HEAD -- 2>/dev/null || v=$$v.dirty; \
+		echo $$v; \
+	else cat VERSION 2>/dev/null || echo 0.1.0; fi)
+
+USER_CFLAGS := $(CPPFLAGS) $(CFLAGS) -Wall -Wextra $(W_ERROR) -std=gnu11 -Iinclude -I$(BUILD) \
+               -DXDPCT_VERSION='"$(XDPCT_VERSION)"' \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-USER_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+USER_LIBS := $(LDFLAGS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall $(W_ERROR) \
               -Wno-unused-function -I$(VMLINUX_DIR) -Iinclude -Ibpf
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -33,7 +55,7 @@ TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/%,$(wildcard tests/tools/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/test_*.c))
 UNIT_LIB   := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
 
-.PHONY: all deps test demo clean install check-deps docs
+.PHONY: all deps test demo clean install uninstall check-deps docs deb pkg-deps version
 .SECONDARY:
 all: $(XDPCT) $(TEST_TOOLS) $(UNIT_TESTS)
 
@@ -77,8 +99,20 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX_H) | $(BUILD)
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@.tmp && mv $@.tmp $@
 
-$(XDPCT): $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
+# the version is compiled in: a new commit rebuilds
+$(BUILD)/version: FORCE | $(BUILD)
+	@echo '$(XDPCT_VERSION)' | cmp -s - $@ || echo '$(XDPCT_VERSION)' > $@
+.PHONY: FORCE
+
+$(XDPCT): $(USER_SRCS) $(USER_HDRS) $(SKELS) $(BUILD)/version | $(BUILD)
 	$(CC) $(USER_CFLAGS) $(USER_SRCS) -o $@ $(USER_LIBS)
+
+# what a package ships: the CLI and the object for ip link / tc
+bin: $(XDPCT) $(BUILD)/xdpct.bpf.o
+.PHONY: bin
+
+version:
+	@echo $(XDPCT_VERSION)
 
 $(BUILD)/%: tests/tools/%.c include/xdpct.h include/xdpct_seen.h include/xdpct_stats.h | $(BUILD)
 	$(CC) $(USER_CFLAGS) $< -o $@ $(USER_LIBS)
@@ -91,8 +125,8 @@ $(BUILD)/test_%: tests/unit/test_%.c $(UNIT_LIB) $(wildcard tests/unit/*.h) incl
 $(BUILD)/test_race: tests/unit/test_race.c $(UNIT_LIB) $(wildcard tests/unit/*.h) $(USER_LIB_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
 	$(CC) $(USER_CFLAGS) -pthread -Itests/unit -Iuser $< $(UNIT_LIB) $(USER_LIB_SRCS) -o $@ $(USER_LIBS)
 
-test: check-deps
-	@$(MAKE) --no-print-directory all build/bench/flood
+test: check-deps pkg-deps
+	@$(MAKE) --no-print-directory WERROR=1 all build/bench/flood
 	@tests/run
 
 demo: check-deps
@@ -106,13 +140,63 @@ docs: $(XDPCT)
 	dot -Tsvg $(BUILD)/states.dot > docs/states.svg.tmp && mv docs/states.svg.tmp docs/states.svg
 	dot -Tpng $(BUILD)/states.dot > docs/states.png.tmp && mv docs/states.png.tmp docs/states.png
 
-install: $(XDPCT)
-	install -D -m 0755 $(XDPCT) $(DESTDIR)/usr/local/sbin/xdpct
-	install -D -m 0644 $(BUILD)/xdpct.bpf.o $(DESTDIR)/usr/local/lib/xdpct/xdpct.bpf.o
-	install -D -m 0644 docs/xdpct.8 $(DESTDIR)/usr/local/share/man/man8/xdpct.8
-	install -D -m 0644 contrib/xdpct.service $(DESTDIR)/usr/local/lib/systemd/system/xdpct.service
-	install -D -m 0644 contrib/xdpct.bash-completion \
-		$(DESTDIR)/usr/local/share/bash-completion/completions/xdpct
+# make install [DESTDIR=...] [PREFIX=/usr/local]; the unit's paths follow
+# SBINDIR and SYSCONFDIR. An existing configuration is kept; uninstall
+# removes it only if unchanged.
+PREFIX         ?= /usr/local
+SBINDIR        ?= $(PREFIX)/sbin
+LIBDIR         ?= $(PREFIX)/lib
+MANDIR         ?= $(PREFIX)/share/man
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR     ?= /etc
+INSTALLED := $(SBINDIR)/xdpct $(LIBDIR)/xdpct/xdpct.bpf.o $(MANDIR)/man8/xdpct.8 \
+             $(BASHCOMPDIR)/xdpct $(SYSTEMDUNITDIR)/xdpct@.service
+
+install: bin
+	install -D -m 0755 $(XDPCT) $(DESTDIR)$(SBINDIR)/xdpct
+	install -D -m 0644 $(BUILD)/xdpct.bpf.o $(DESTDIR)$(LIBDIR)/xdpct/xdpct.bpf.o
+	install -D -m 0644 docs/xdpct.8 $(DESTDIR)$(MANDIR)/man8/xdpct.8
+	install -D -m 0644 contrib/xdpct.bash-completion $(DESTDIR)$(BASHCOMPDIR)/xdpct
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed -e 's|/usr/sbin/xdpct|$(SBINDIR)/xdpct|' -e 's|/etc/xdpct/|$(SYSCONFDIR)/xdpct/|' \
+		contrib/xdpct@.service > $(DESTDIR)$(SYSTEMDUNITDIR)/xdpct@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/xdpct@.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/xdpct/default.conf ] || \
+		install -D -m 0644 contrib/xdpct.conf $(DESTDIR)$(SYSCONFDIR)/xdpct/default.conf
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(LIBDIR)/xdpct
+	! cmp -s contrib/xdpct.conf $(DESTDIR)$(SYSCONFDIR)/xdpct/default.conf || \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/xdpct/default.conf
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/xdpct
+
+# ---- deb: the Debian package (debian/), in build/deb/ ----
+# Built from a copy of the tree (tracked and new files, as they are now)
+# whose VERSION and top debian/changelog entry carry the git version; lintian then
+# checks the result. dpkg-buildpackage writes next to its source: build/deb.
+# PKG_DEB_PKGS: also what tests/e2e/e2e_package.sh needs (systemd-analyze).
+PKG_DEB_PKGS := debhelper dpkg-dev fakeroot lintian mmdebstrap systemd
+DEB_DIR := $(BUILD)/deb
+pkg-deps:
+	@missing=$$(for p in $(PKG_DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+deb: check-deps pkg-deps
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/xdpct
+	if [ -e .git ]; then git ls-files --cached --others --exclude-standard; \
+	else find . -path ./$(BUILD) -prune -o -type f -print; fi | \
+		while read -r f; do [ -e "$$f" ] && echo "$$f"; done | \
+		tar -cf - -T - | tar -C $(DEB_DIR)/xdpct -xf -
+	echo '$(XDPCT_VERSION)' > $(DEB_DIR)/xdpct/VERSION
+	sed -i '1s/([^)]*)/($(XDPCT_VERSION))/' $(DEB_DIR)/xdpct/debian/changelog
+	cd $(DEB_DIR)/xdpct && dpkg-buildpackage -b -us -uc
+	lintian --fail-on error,warning $(DEB_DIR)/*.changes
 
 clean:
 	rm -rf $(BUILD)

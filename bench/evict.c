@@ -452,7 +452,7 @@ static int bench(__u32 n, double interval, __u32 nclose, bool json)
 	/* one timeout for both states: an established entry expired by 5
 	 * days cannot be faked on a machine up for less */
 	to.ns[XDPCT_CT_ESTABLISHED] = to.ns[XDPCT_CT_TIME_WAIT];
-	if (check_root())
+	if (check_caps(XDPCT_CAPS_MAPS))
 		return EXIT_FAIL;
 	if (mono_ns() < 2 * to.ns[XDPCT_CT_TIME_WAIT]) {
 		err("bench: the machine must be up for %llu s", (unsigned long long)

@@ -524,7 +524,7 @@ static int cmd_acl(__u8 action, int argc, char **argv)
 		return usage_err(cmd, "--json goes with list");
 	}
 
-	if (check_root())
+	if (check_caps(XDPCT_CAPS_MAPS))
 		goto out;
 	if (pin_arg) {
 		snprintf(pin_dir, sizeof(pin_dir), "%s", pin_arg);

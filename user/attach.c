@@ -946,7 +946,7 @@ static int setup(const struct setup_opts *o, struct setup_result *res,
 		if (o->cookie_nots_options)
 			track_flags |= XDPCT_CFG_NOTS_OPTIONS;
 	}
-	if (check_root() || check_ifname(c.ifname, &c.ifindex))
+	if (check_caps(XDPCT_CAPS_LOAD) || check_ifname(c.ifname, &c.ifindex))
 		return EXIT_FAIL;
 	if (check_bpffs("/sys/fs/bpf"))
 		return EXIT_FAIL;
@@ -1202,7 +1202,7 @@ int xdpct_detach(const char *ifname, const char *pin_arg)
 	__u32 xdp_id, tc_in_id, tc_out_id;
 	int r, i;
 
-	if (check_root())
+	if (check_caps(XDPCT_CAPS_DETACH))
 		return EXIT_FAIL;
 	if (pin_arg)
 		snprintf(pin_dir, sizeof(pin_dir), "%s", pin_arg);

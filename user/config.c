@@ -512,7 +512,7 @@ int cmd_config(int argc, char **argv)
 	r = tracking_parse("config", ports_arg, observe_arg, track_all, ports, &track_flags);
 	if (r)
 		return r;
-	if (check_root())
+	if (check_caps(XDPCT_CAPS_MAPS))
 		return EXIT_FAIL;
 	if (ifname && check_ifname(ifname, &ifindex))
 		return EXIT_FAIL;

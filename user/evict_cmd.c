@@ -188,7 +188,7 @@ int cmd_evict(int argc, char **argv)
 	ifname = argv[optind++];
 	if (optind < argc)
 		return usage_err("evict", "unexpected argument '%s'", argv[optind]);
-	if (check_root())
+	if (check_caps(XDPCT_CAPS_MAPS))
 		return EXIT_FAIL;
 	return evict_once(ifname, pin_arg, targs, ntargs, dry, json);
 }

@@ -718,7 +718,7 @@ int cmd_run(int argc, char **argv)
 		if (t)
 			return t;
 	}
-	if (check_root())
+	if (check_caps(XDPCT_CAPS_LOAD))
 		return EXIT_FAIL;
 
 	/* before anything is attached: a port in use changes nothing */

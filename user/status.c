@@ -402,7 +402,7 @@ int cmd_status(int argc, char **argv)
 		default: return getopt_usage_err("status", opt, argv);
 		}
 	}
-	if (check_root())
+	if (check_caps(XDPCT_CAPS_MAPS))
 		return EXIT_FAIL;
 	if (optind < argc) {
 		names = argv + optind;

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <bpf/bpf.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
@@ -270,11 +272,42 @@ void format_ports(const __u8 ports[NUM_PORTS], __u8 mask, char *buf, size_t len)
 		snprintf(buf, len, "none");
 }
 
-int check_root(void)
+/* The effective set (capget(2)), not the uid: a unit may run xdpct
+ * with only the capabilities it needs, and root may lack some. */
+static unsigned long long effective_caps(void)
 {
-	if (geteuid() != 0) {
-		err("must be run as root");
-		return -1;
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
+
+	if (syscall(SYS_capget, &h, d))
+		return 0;
+	return d[0].effective | (unsigned long long)d[1].effective << 32;
+}
+
+static const char *cap_name(int cap)
+{
+	switch (cap) {
+	case CAP_NET_ADMIN: return "CAP_NET_ADMIN";
+	case CAP_SYS_ADMIN: return "CAP_SYS_ADMIN";
+	case CAP_BPF: return "CAP_BPF";
+	default: return "?";
+	}
+}
+
+int check_caps(unsigned long long need)
+{
+	static const int order[] = { CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_BPF };
+	unsigned long long have = effective_caps();
+	size_t i;
+
+	/* the kernel's bpf_capable(): CAP_SYS_ADMIN stands in for CAP_BPF */
+	if (have & XDPCT_CAP(CAP_SYS_ADMIN))
+		have |= XDPCT_CAP(CAP_BPF);
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if ((need & XDPCT_CAP(order[i])) && !(have & XDPCT_CAP(order[i]))) {
+			err("missing capability %s (run as root)", cap_name(order[i]));
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -39,7 +39,7 @@ xdp_attach_mode() {
 	in_srv ip -j -d link show dev "$IF_SRV" | grep -o '"xdp":{"mode":[0-9]*' | grep -o '[0-9]*$'
 }
 
-expect_error not_root 'must be run as root' \
+expect_error not_root 'missing capability CAP_NET_ADMIN' \
 	in_srv setpriv --reuid=65534 --regid=65534 --clear-groups "${X[@]}" attach "$IF_SRV" --ports $PORT
 # a kernel without the handover kfunc (its BTF with the name changed):
 # refused before anything is loaded, naming the kfunc and the kernel
