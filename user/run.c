@@ -220,6 +220,9 @@ struct run {
 	int fill_level[EV_MAPS];     /* 0 under 80%, 1 from 80%, 2 from 95% full */
 	/* floods: SYNs to protected ports, ACKs with bad or stale cookies */
 	__u64 attack_rate, next_watch, watch_ns, watch_prev[2];
+	/* connections restored from their sockets (ct_readopt): the LRU of a
+	 * full table pushed their entry out, or it was deleted */
+	__u64 readopt_prev, readopt_pending, readopt_logged_ns;
 	struct flood_state {
 		bool on;
 		__u64 since_ns, calm_ns, total;
@@ -304,6 +307,26 @@ static __u64 next_rotation(struct run *r, __u64 now)
 
 #define WATCH_NS NS               /* the counters are read once a second */
 #define FLOOD_CALM_NS (10 * NS)   /* a flood ends after 10 s under half its threshold */
+#define READOPT_LOG_NS (60 * NS)  /* restored entries: a line at most a minute */
+
+/* Live connections whose entry went (the LRU of a full table, or a
+ * deletion) come back from their socket when they speak: say so at once,
+ * then at most once a minute with the count since. */
+static void readopt_watch(struct run *r, __u64 now, __u64 readopt)
+{
+	if (r->watch_ns && readopt > r->readopt_prev)
+		r->readopt_pending += readopt - r->readopt_prev;
+	r->readopt_prev = readopt;
+	if (!r->readopt_pending ||
+	    (r->readopt_logged_ns && now - r->readopt_logged_ns < READOPT_LOG_NS))
+		return;
+	warn("%llu live connection%s on %s had lost %s entry and %s restored from %s socket%s (entries go when a full table's LRU needs room, when idle past their timeout, or when deleted; --max-conns sizes the tables, xdpct status shows their fill)",
+	     (unsigned long long)r->readopt_pending, r->readopt_pending == 1 ? "" : "s", r->ifname,
+	     r->readopt_pending == 1 ? "its" : "their", r->readopt_pending == 1 ? "was" : "were",
+	     r->readopt_pending == 1 ? "its" : "their", r->readopt_pending == 1 ? "" : "s");
+	r->readopt_pending = 0;
+	r->readopt_logged_ns = now;
+}
 
 /* Attack start and end, from the counters: a SYN flood (syn_seen) and an
  * ACK flood (bad and stale cookies), each over --attack-rate per second;
@@ -316,6 +339,7 @@ static void attack_watch(struct run *r, __u64 now)
 
 	if (stats_read(r->fd_stats, sums))
 		return;
+	readopt_watch(r, now, sums[XDPCT_STAT_CT_READOPT]);
 	cur[0] = sums[XDPCT_STAT_SYN_SEEN];
 	cur[1] = sums[XDPCT_STAT_V_DROP_COOKIE_BAD] + sums[XDPCT_STAT_V_DROP_COOKIE_STALE];
 	for (int k = 0; k < 2 && r->watch_ns && dt > 0; k++) {

@@ -221,6 +221,14 @@ sleep 1.2
 wait_pid "$dpid" 30
 check_rc delete_transfer_completes $? "$(tail -c 300 "$LAB_TMP/del.log")"
 assert_ge delete_entry_readopted "$(($(stat_of ct_readopt) - ro0))" 1
+# `xdpct run` says it: the first restored connection at once (later ones
+# at most once a minute); before this one, none had been restored
+readopt_logged() { grep -Eq 'warning: 1 live connection on [^ ]+ had lost its entry and was restored' "$LAB_TMP/run.log"; }
+note "ct_readopt before the deletion: $ro0"
+if ((ro0 == 0)); then
+	check run_logs_restored_entry "run log: $(grep -i 'restored\|warning' "$LAB_TMP/run.log" | head -c 300)" \
+		wait_until 5 readopt_logged
+fi
 read -r st _ _ _ _ _ fl <<<"$(conn_of "$dport")"
 if [[ -n "$st" && "$fl" == *ADOPTED* ]]; then pass delete_entry_back; else
 	fail delete_entry_back "entry: ${st:-none} ${fl:-}"
