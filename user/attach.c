@@ -120,6 +120,69 @@ static int remove_pin_dir(const char *dir)
 	return r;
 }
 
+int owner_read(const char *dir, struct xdpct_owner *o)
+{
+	__u32 zero = 0;
+	int fd = pinned_map(dir, XDPCT_MAP_OWNER), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &zero, o))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static int owner_write(const char *dir, const struct xdpct_owner *o)
+{
+	char path[PATH_MAX + 32];
+	__u32 zero = 0;
+	int fd = pinned_map(dir, XDPCT_MAP_OWNER), r = 0;
+
+	if (fd < 0) {
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, XDPCT_MAP_OWNER, sizeof(zero),
+				    sizeof(*o), 1, NULL);
+		if (fd < 0)
+			return -errno;
+		snprintf(path, sizeof(path), "%s/%s", dir, XDPCT_MAP_OWNER);
+		if (bpf_obj_pin(fd, path))
+			r = -errno;
+	}
+	if (!r && bpf_map_update_elem(fd, &zero, o, BPF_ANY))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int owner_check(const char *dir, unsigned int ifindex, bool quiet)
+{
+	struct xdpct_owner o = {};
+	struct xdpct_config cfg;
+	__u64 mine;
+	__u32 zero = 0;
+	int fd;
+
+	if (netns_cookie(&mine))
+		return 0; /* no cookies (before 5.14): nothing to compare */
+	if (owner_read(dir, &o)) {
+		/* no record: the cookie the config holds, if any */
+		fd = pinned_map(dir, XDPCT_MAP_CONFIG);
+		if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &cfg))
+			o.netns_cookie = cfg.netns_cookie;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (o.netns_cookie && o.netns_cookie != mine) {
+		if (!quiet)
+			err("the pins in %s belong to another network namespace (cookie %llu, this one %llu): left alone",
+			    dir, (unsigned long long)o.netns_cookie, (unsigned long long)mine);
+		return -1;
+	}
+	if (ifindex && o.ifindex && o.ifindex != ifindex)
+		return 1;
+	return 0;
+}
+
 static void tc_hook_of(struct bpf_tc_hook *hook, unsigned int ifindex,
 		       bool ingress)
 {
@@ -157,8 +220,13 @@ static void rollback(struct attach_ctx *c)
 	xdp_program__close(c->xprog);
 	xdpct_seen_close(&c->seen);
 	xdpct_bpf__destroy(c->skel);
-	if (c->made_dir)
+	if (c->made_dir) {
+		char root[PATH_MAX];
+
 		remove_pin_dir(c->pin_dir);
+		if (!netns_pin_root(root, sizeof(root)) && strcmp(root, XDPCT_PIN_ROOT))
+			rmdir(root); /* this namespace's, if that emptied it */
+	}
 	if (c->made_root)
 		rmdir(XDPCT_PIN_ROOT);
 }
@@ -550,6 +618,22 @@ static int apply_tracking(struct attach_ctx *c, const __u8 *ports, bool track_al
 	return 0;
 }
 
+/* This namespace and interface as the directory's owners, and whether the
+ * clsact qdisc is ours (made now, or by the attach that made the record). */
+static int record_owner(struct attach_ctx *c, __u32 flags)
+{
+	struct xdpct_owner o = { .ifindex = c->ifindex, .flags = flags };
+	int r = netns_cookie(&o.netns_cookie);
+
+	if (c->hook_created)
+		o.flags |= XDPCT_OWNER_CLSACT;
+	if (!r)
+		r = owner_write(c->pin_dir, &o);
+	if (r)
+		err("cannot record the owner of %s: %s", c->pin_dir, strerror(-r));
+	return r;
+}
+
 /* ---- reload: new programs over the pinned maps ---- */
 
 static const char *const prog_pins[3] = { PIN_PROG_XDP, PIN_PROG_TC_IN, PIN_PROG_TC_OUT };
@@ -752,6 +836,14 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 			warn("cannot rename %s to %s: %s", tmp, path, strerror(errno));
 	}
 	pinned_tmp = false;
+	{
+		struct xdpct_owner o = {};
+
+		/* pins of an older xdpct: no record, so no qdisc known as ours */
+		owner_read(c->pin_dir, &o);
+		if (record_owner(c, o.flags & XDPCT_OWNER_CLSACT))
+			warn("detach will leave the clsact qdisc of %s", c->ifname);
+	}
 
 	if (tracking) {
 		if (apply_tracking(c, ports, track_flags & XDPCT_CFG_TRACK_ALL, &cfg, &adopted))
@@ -833,7 +925,8 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
 		goto fail;
 	}
 	c->made_dir = true;
-	if (load_skel(c, max_conns, max_conns, max_obs, false) || acl_fill(c))
+	if (check_pin_dir(c->pin_dir, false) ||
+	    load_skel(c, max_conns, max_conns, max_obs, false) || acl_fill(c))
 		goto fail;
 	if (config_host(&cfg, c->ifname, bpf_map__fd(c->skel->maps.xdpct_local)))
 		goto fail;
@@ -861,6 +954,9 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
 	    (tc_out && attach_tc(c, tc_out, false)) ||
 	    attach_sockops(c, c->skel->progs.xdpct_sockops) ||
 	    attach_xdp(c))
+		goto fail;
+
+	if (record_owner(c, 0))
 		goto fail;
 
 	/* Connections opened between the dump and XDP going live: the
@@ -955,6 +1051,18 @@ static int setup(const struct setup_opts *o, struct setup_result *res,
 	res->ifindex = c.ifindex;
 
 	if (path_exists(c.pin_dir)) {
+		/* never another namespace's maps, nor those of an interface
+		 * deleted since: their key, flows and ports are not ours */
+		if (check_pin_dir(c.pin_dir, false))
+			return EXIT_FAIL;
+		r = owner_check(c.pin_dir, c.ifindex, false);
+		if (r < 0)
+			return EXIT_FAIL;
+		if (r > 0) {
+			err("the pins in %s are of an earlier %s, since deleted: 'xdpct detach %s' removes them",
+			    c.pin_dir, c.ifname, c.ifname);
+			return EXIT_FAIL;
+		}
 		/* attached already: new programs over the same maps */
 		if (reload(&c, o->mode, o->max_conns, max_conns, o->max_observed, max_obs,
 			   tracking, ports, track_flags, res))
@@ -1193,9 +1301,10 @@ int cmd_detach(int argc, char **argv)
 
 int xdpct_detach(const char *ifname, const char *pin_arg)
 {
-	char pin_dir[PATH_MAX], note[128] = "";
+	char pin_dir[PATH_MAX], root[PATH_MAX], note[128] = "";
 	unsigned int ifindex;
-	bool have_pins, done = false, failed = false;
+	bool have_pins, done = false, failed = false, stale = false;
+	struct xdpct_owner owner = {};
 	__u32 xdp_id, tc_in_id, tc_out_id;
 	int r, i;
 
@@ -1207,6 +1316,17 @@ int xdpct_detach(const char *ifname, const char *pin_arg)
 		return EXIT_FAIL;
 	ifindex = strlen(ifname) < IFNAMSIZ ? if_nametoindex(ifname) : 0;
 	have_pins = path_exists(pin_dir);
+	if (have_pins) {
+		/* what is unlinked must be xdpct's: bpffs, and under --pin-dir
+		 * its config map; and not another namespace's */
+		if (check_pin_dir(pin_dir, pin_arg) || (r = owner_check(pin_dir, ifindex, false)) < 0)
+			return EXIT_FAIL;
+		if (r > 0) { /* of an interface deleted since: only the pins go */
+			stale = true;
+			ifindex = 0;
+		}
+		owner_read(pin_dir, &owner);
+	}
 
 	/* Pinned ids identify our programs; without pins, their names do. */
 	xdp_id = have_pins ? pinned_prog_id(pin_dir, PIN_PROG_XDP) : 0;
@@ -1227,8 +1347,9 @@ int xdpct_detach(const char *ifname, const char *pin_arg)
 			}
 			done |= r > 0;
 		}
-		/* The clsact qdisc goes once nobody has filters on it. */
-		if (done && tc_count_filters(ifindex) == 0) {
+		/* The clsact qdisc goes only if xdpct made it and nobody has
+		 * filters on it. */
+		if (done && (owner.flags & XDPCT_OWNER_CLSACT) && tc_count_filters(ifindex) == 0) {
 			struct bpf_tc_hook hook;
 
 			tc_hook_of(&hook, ifindex, true);
@@ -1242,7 +1363,9 @@ int xdpct_detach(const char *ifname, const char *pin_arg)
 			err("cannot remove %s: %s", pin_dir, strerror(-r));
 			failed = true;
 		}
-		rmdir(XDPCT_PIN_ROOT); /* only if empty */
+		if (!pin_arg && !netns_pin_root(root, sizeof(root)) && strcmp(root, XDPCT_PIN_ROOT))
+			rmdir(root); /* only if empty */
+		rmdir(XDPCT_PIN_ROOT);
 		done = true;
 	}
 	if (failed)
@@ -1258,6 +1381,9 @@ int xdpct_detach(const char *ifname, const char *pin_arg)
 		warn("%s; left alone", note);
 	if (ifindex)
 		info("detached from %s", ifname);
+	else if (stale)
+		info("the pins in %s were of an earlier %s, since deleted; removed them", pin_dir,
+		     ifname);
 	else
 		info("%s is gone; removed %s", ifname, pin_dir);
 	return EXIT_OK;

@@ -31,7 +31,7 @@
 #include "metrics.h"
 #include "xdpct_seen.h"
 
-#define RUN_DIR "/run/xdpct"
+#define RUN_DIR XDPCT_RUN_DIR
 #define KEY_ROTATE_DEFAULT 60
 #define ATTACK_RATE_DEFAULT 10000 /* SYN/s or bad-cookie ACK/s: a flood */
 /* a pass takes at most this share of the time: the interval stretches
@@ -156,12 +156,18 @@ static int take_lock(const char *ifname)
 	ssize_t n;
 	int r;
 
-	r = mkdir_p(RUN_DIR, 0755);
+	char dir[PATH_MAX];
+
+	if (run_lock_path(lock_path, sizeof(lock_path), ifname))
+		return -1;
+	/* its directory: RUN_DIR, or this namespace's under it */
+	snprintf(dir, sizeof(dir), "%s", lock_path);
+	*strrchr(dir, '/') = '\0';
+	r = mkdir_p(dir, 0755);
 	if (r) {
-		err("cannot create %s: %s", RUN_DIR, strerror(-r));
+		err("cannot create %s: %s", dir, strerror(-r));
 		return -1;
 	}
-	snprintf(lock_path, sizeof(lock_path), "%s/%s.pid", RUN_DIR, ifname);
 	lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lock_fd < 0) {
 		err("cannot open %s: %s", lock_path, strerror(errno));
@@ -190,6 +196,9 @@ static void drop_lock(void)
 	unlink(lock_path);
 	close(lock_fd);
 	lock_fd = -1;
+	*strrchr(lock_path, '/') = '\0';
+	if (strcmp(lock_path, RUN_DIR))
+		rmdir(lock_path); /* this namespace's directory, once empty */
 }
 
 /* ---- the loop ---- */
