@@ -1,0 +1,114 @@
+#!/bin/bash
+# What xdpct did not make, it does not remove:
+#  - a clsact qdisc that was there before attach stays after detach, with
+#    its filters (u32 on ingress and egress: this kernel has neither
+#    cls_matchall nor act_gact), and so does an empty one; a clsact xdpct made goes at detach, unless someone
+#    else has put a filter on it meanwhile
+#  - a --pin-dir off bpffs (files named like xdpct's pins in /tmp) is
+#    refused by detach and attach, in one line, and every file stays
+#  - a --pin-dir on bpffs without xdpct's maps (a foreign map named
+#    xdpct_flows4) is refused by detach, and the map stays
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/../lib.sh"
+
+PORT=8080
+need_build "$XDPCT" "$TCPPEER"
+command -v bpftool >/dev/null || die "bpftool missing" setup
+BPFDIR=$BPFFS/xct_owner_$LAB_ID # ours: unique name, removed on exit
+lab_up
+trap 'lab_down; rm -rf "$BPFDIR"' EXIT
+
+X() { in_srv timeout 30 "$XDPCT" "$@"; }
+has_clsact() { in_srv tc qdisc show dev "$IF_SRV" 2>/dev/null | grep -q clsact; }
+filters() { # DIR: the kinds of the filters on a hook ("bpf u32 "), one line
+	in_srv tc filter show dev "$IF_SRV" "$1" 2>/dev/null | grep -o '\(u32\|bpf\) chain' |
+		cut -d' ' -f1 | sort -u | tr '\n' ' '
+}
+# a foreign filter that matches nothing: traffic goes on to the next
+u32_add() { in_srv tc filter add dev "$IF_SRV" "$1" pref 7 protocol all u32 match u32 0x12345678 0xffffffff at 0; }
+attach() { X attach "$IF_SRV" --ports $PORT >"$LAB_TMP/a.out" 2>&1; }
+detach() { X detach "$IF_SRV" >"$LAB_TMP/d.out" 2>&1; }
+LAB_ATTACHED+=("$IF_SRV")
+
+bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port $PORT --backlog 1024
+wait_port "$NS_SRV" $PORT 30 || die "no listener" server
+
+# ---- a clsact with foreign filters, there before xdpct ----
+in_srv tc qdisc add dev "$IF_SRV" clsact || die "tc qdisc add clsact" setup_qdisc
+u32_add ingress && u32_add egress || die "tc filter add u32" setup_filter
+fin=$(filters ingress) fout=$(filters egress)
+[[ "$fin" == "u32 " && "$fout" == "u32 " ]] || die "the foreign filters are not there: '$fin' '$fout'" setup_filter
+attach
+check_rc foreign_attach $? "$(head -c 300 "$LAB_TMP/a.out")"
+in_cli timeout 20 "$TCPPEER" connect --addr "$SRV4" --port $PORT --up 8k --down 8k --timeout 5 \
+	>/dev/null 2>&1
+check_rc foreign_connect $? "connect with xdpct beside the foreign filters"
+assert_eq foreign_attach_adds_ours "$(filters ingress)" "bpf u32 "
+detach
+check_rc foreign_detach $? "$(head -c 300 "$LAB_TMP/d.out")"
+if has_clsact; then pass foreign_qdisc_kept; else fail foreign_qdisc_kept "clsact removed"; fi
+assert_eq foreign_ingress_kept "$(filters ingress)" "$fin"
+assert_eq foreign_egress_kept "$(filters egress)" "$fout"
+
+# ---- an empty clsact, there before xdpct ----
+in_srv tc filter del dev "$IF_SRV" ingress
+in_srv tc filter del dev "$IF_SRV" egress
+assert_empty empty_setup "$(filters ingress)$(filters egress)"
+attach
+check_rc empty_attach $? "$(head -c 300 "$LAB_TMP/a.out")"
+detach
+check_rc empty_detach $? "$(head -c 300 "$LAB_TMP/d.out")"
+if has_clsact; then pass empty_qdisc_kept; else fail empty_qdisc_kept "the clsact that was there before xdpct was removed"; fi
+if nothing_attached "$NS_SRV" "$IF_SRV"; then pass empty_nothing_left; else fail empty_nothing_left "$WHY"; fi
+
+# ---- a clsact xdpct made ----
+in_srv tc qdisc del dev "$IF_SRV" clsact
+attach
+check_rc own_attach $? "$(head -c 300 "$LAB_TMP/a.out")"
+if has_clsact; then pass own_qdisc_made; else fail own_qdisc_made "no clsact after attach"; fi
+detach
+if ! has_clsact; then pass own_qdisc_removed; else fail own_qdisc_removed "clsact left"; fi
+# ... and someone else's filter on it meanwhile keeps it
+attach
+u32_add ingress
+detach
+if has_clsact && [[ "$(filters ingress)" == "u32 " ]]; then pass own_qdisc_shared_kept; else
+	fail own_qdisc_shared_kept "clsact $(has_clsact && echo kept || echo removed), ingress '$(filters ingress)'"
+fi
+in_srv tc qdisc del dev "$IF_SRV" clsact
+
+# ---- --pin-dir off bpffs ----
+D=$LAB_TMP/pins
+mkdir -p "$D"
+for f in xdpct_config xdpct_flows4 prog_xdp prog_tc_in link_sockops notes; do echo "$f" >"$D/$f"; done
+sum0=$(cd "$D" && sha256sum ./* | sha256sum)
+one_line_err() { # NAME REGEX: exit 1 and one stderr line matching
+	local n
+	n=$(wc -l <"$LAB_TMP/e")
+	if ((RC == 1)) && [[ "$n" == 1 ]] && grep -Eq "$2" "$LAB_TMP/e"; then pass "$1"; else
+		fail "$1" "rc $RC, $n lines: $(head -c 300 "$LAB_TMP/e")"
+	fi
+}
+X detach "$IF_SRV" --pin-dir "$D" >/dev/null 2>"$LAB_TMP/e"
+RC=$?
+one_line_err tmp_detach_refused 'not on bpffs'
+assert_eq tmp_detach_files_kept "$(cd "$D" && sha256sum ./* | sha256sum)" "$sum0"
+X attach "$IF_SRV" --ports $PORT --pin-dir "$D" >/dev/null 2>"$LAB_TMP/e"
+RC=$?
+one_line_err tmp_attach_refused 'not on bpffs'
+assert_eq tmp_attach_files_kept "$(cd "$D" && sha256sum ./* | sha256sum)" "$sum0"
+nothing_attached "$NS_SRV" "$IF_SRV"
+assert_empty tmp_attach_nothing_attached "$WHY"
+
+# ---- --pin-dir on bpffs, not xdpct's ----
+mkdir -p "$BPFDIR" || die "mkdir $BPFDIR" setup_bpfdir
+bpftool map create "$BPFDIR/xdpct_flows4" type array key 4 value 4 entries 1 name notxdpct ||
+	die "bpftool map create" setup_bpfdir
+X detach "$IF_SRV" --pin-dir "$BPFDIR" >/dev/null 2>"$LAB_TMP/e"
+RC=$?
+one_line_err bpffs_detach_refused 'no xdpct maps'
+if bpftool map show pinned "$BPFDIR/xdpct_flows4" >/dev/null 2>&1; then pass bpffs_foreign_map_kept; else
+	fail bpffs_foreign_map_kept "the foreign map's pin is gone"
+fi
+
+lab_finish
