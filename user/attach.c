@@ -5,7 +5,8 @@
  * on detach. On an interface that has xdpct already, the new programs reuse
  * the pinned maps and replace the old ones in place.
  *
- * Pin directory (default /sys/fs/bpf/xdpct/IFACE), owned by xdpct alone:
+ * Pin directory (default /sys/fs/bpf/xdpct/IFACE, or .../netns:COOKIE/IFACE
+ * outside the initial network namespace: util.c), owned by xdpct alone:
  *   xdpct_config xdpct_ports xdpct_flows4 xdpct_flows6 xdpct_pending
  *   xdpct_stats xdpct_events xdpct_seen xdpct_observed4 xdpct_observed6
  *   xdpct_local                                         maps (pinned by name)
@@ -1123,8 +1124,10 @@ static void attach_usage(const char *cmd)
 		       "Load xdpct, attach its XDP program and its TC ingress and egress\n"
 		       "filters to IFACE, answer SYNs to the protected ports with SYN cookies\n"
 		       "and track their connections. Maps and programs are pinned in\n"
-		       "%s/IFACE; everything stays attached after xdpct exits,\n"
-		       "until `xdpct detach IFACE`.\n"
+		       "%s/IFACE (in a network namespace other than the initial\n"
+		       "one, under netns:COOKIE/: `xdpct pin-dir IFACE`); everything stays\n"
+		       "attached after xdpct exits, until `xdpct detach IFACE`. Pins there of\n"
+		       "another namespace or of a deleted namesake of IFACE are refused.\n"
 		       "\n"
 		       "If xdpct is attached to IFACE already, its programs are reloaded in\n"
 		       "place over the pinned maps (see `xdpct reload`), and the ports given\n"
@@ -1162,7 +1165,7 @@ static void attach_usage(const char *cmd)
 	       "                        the list; see `xdpct allow`)\n"
 	       "      --deny PREFIXES   sources whose segments to protected ports are\n"
 	       "                        dropped (added to the list; see `xdpct deny`)\n"
-	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE\n"
+	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE (on bpffs)\n"
 	       "  -v, --verbose         show libbpf/libxdp messages and the config\n"
 	       "  -h, --help            this help\n",
 	       reload ? "                        (optional: without them the ports stay)\n" :
@@ -1217,11 +1220,13 @@ static void detach_usage(void)
 	       "\n"
 	       "Remove xdpct from IFACE: its XDP program (left alone if another\n"
 	       "program replaced it), its TC filters (other filters stay; the clsact\n"
-	       "qdisc goes when no filter is left), and the pins in %s/IFACE.\n"
+	       "qdisc goes only if xdpct made it and no filter is left), and the pins\n"
+	       "in %s/IFACE (`xdpct pin-dir IFACE`). Another namespace's pins\n"
+	       "are left alone; a --pin-dir must be on bpffs and hold xdpct's maps.\n"
 	       "If IFACE is gone, only the pins are removed.\n"
 	       "\n"
 	       "Options:\n"
-	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE\n"
+	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE (on bpffs)\n"
 	       "  -v, --verbose         show libbpf messages\n"
 	       "  -h, --help            this help\n",
 	       XDPCT_PIN_ROOT, XDPCT_PIN_ROOT);
