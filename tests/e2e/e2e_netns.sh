@@ -30,7 +30,7 @@ command -v curl >/dev/null || die "curl missing (make deps)" setup
 command -v python3 >/dev/null || die "python3 missing" setup
 
 NS_A=$NS_SRV NS_B=$NS_SRV2 CL_A=$NS_CLI CL_B=$NS_CLI2
-PIN_A= PIN_B=
+PIN_A='' PIN_B=''
 # our eth0s are not in LAB_ATTACHED: lab_down would remove $PIN_ROOT/eth0,
 # which is the host's. Detach in our namespaces, remove only pins under
 # our own netns:COOKIE directories.
@@ -182,8 +182,9 @@ pb0=$(progs_b)
 XA detach eth0 >"$LAB_TMP/d.out" 2>&1
 check_rc detach_a $? "$(head -c 300 "$LAB_TMP/d.out")"
 if nothing_attached "$NS_A" eth0; then pass detach_a_clean; else fail detach_a_clean "$WHY"; fi
-[[ -e "$PIN_B/xdpct_config" && -e "$PIN_B/prog_xdp" ]] && pass detach_a_b_pins ||
-	fail detach_a_b_pins "$(ls "$PIN_B" 2>&1 | tr '\n' ' ')"
+if [[ -e "$PIN_B/xdpct_config" && -e "$PIN_B/prog_xdp" ]]; then pass detach_a_b_pins; else
+	fail detach_a_b_pins "$(find "$PIN_B" 2>&1 | tr '\n' ' ')"
+fi
 assert_eq detach_a_b_programs "$(progs_b)" "$pb0"
 assert_eq detach_a_b_maps "$(map_id "$PIN_B/xdpct_flows4"):$(keys_of "$PIN_B")" "$MB:$KB"
 s1b=$(synacks "$NS_B")
@@ -248,7 +249,8 @@ XA attach eth0 --ports $PA >"$LAB_TMP/s.out" 2>&1
 check_rc stale_attach_after $? "$(head -c 300 "$LAB_TMP/s.out")"
 XA detach eth0 >/dev/null 2>&1
 XB detach eth0 >/dev/null 2>&1
-[[ ! -e "$PIN_ROOT/netns:$CK_A" && ! -e "$PIN_ROOT/netns:$CK_B" ]] && pass netns_dirs_removed ||
-	fail netns_dirs_removed "$(ls -d "$PIN_ROOT"/netns:"$CK_A" "$PIN_ROOT"/netns:"$CK_B" 2>/dev/null)"
+if [[ ! -e "$PIN_ROOT/netns:$CK_A" && ! -e "$PIN_ROOT/netns:$CK_B" ]]; then pass netns_dirs_removed; else
+	fail netns_dirs_removed "$(find "$PIN_ROOT/netns:$CK_A" "$PIN_ROOT/netns:$CK_B" 2>/dev/null | tr '\n' ' ')"
+fi
 
 lab_finish
