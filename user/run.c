@@ -153,11 +153,9 @@ static char lock_path[PATH_MAX];
 
 static int take_lock(const char *ifname)
 {
-	char buf[32];
+	char buf[32], dir[PATH_MAX];
 	ssize_t n;
 	int r;
-
-	char dir[PATH_MAX];
 
 	if (run_lock_path(lock_path, sizeof(lock_path), ifname))
 		return -1;
@@ -192,14 +190,17 @@ static int take_lock(const char *ifname)
 
 static void drop_lock(void)
 {
+	char dir[PATH_MAX];
+
 	if (lock_fd < 0)
 		return;
 	unlink(lock_path);
 	close(lock_fd);
 	lock_fd = -1;
-	*strrchr(lock_path, '/') = '\0';
-	if (strcmp(lock_path, RUN_DIR))
-		rmdir(lock_path); /* this namespace's directory, once empty */
+	snprintf(dir, sizeof(dir), "%s", lock_path);
+	*strrchr(dir, '/') = '\0';
+	if (strcmp(dir, RUN_DIR))
+		rmdir(dir); /* this namespace's directory, once empty */
 }
 
 /* ---- the loop ---- */

@@ -31,6 +31,7 @@ struct iface_status {
 	unsigned int ifindex;           /* 0: gone (or made again since) */
 	struct xdpct_owner owner;       /* have_owner: xdpct_owner */
 	bool have_owner;
+	bool foreign;                   /* another namespace's */
 	__u32 prog_id[3];
 	bool attached[3];
 	double prog_age_s;              /* since the XDP program was loaded */
@@ -141,8 +142,11 @@ static void collect(struct iface_status *s)
 
 	s->ifindex = strlen(s->ifname) < IFNAMSIZ ? if_nametoindex(s->ifname) : 0;
 	s->have_owner = !owner_read(s->pin_dir, &s->owner);
-	/* an interface made again under the name is not the one attached */
-	if (s->ifindex && owner_check(s->pin_dir, s->ifindex, true))
+	/* an interface made again under the name is not the one attached;
+	 * nor is this namespace's, pins another one left at its path (an
+	 * older xdpct keyed them by name alone) */
+	s->foreign = owner_check(s->pin_dir, 0, true) < 0;
+	if (s->ifindex && (s->foreign || owner_check(s->pin_dir, s->ifindex, true)))
 		s->ifindex = 0;
 	for (i = 0; i < 3; i++)
 		s->prog_id[i] = pinned_id(s->pin_dir, prog_files[i], i ? NULL : &s->prog_age_s);
@@ -272,7 +276,9 @@ static void print_text(const struct iface_status *s)
 	int i, n = 0;
 
 	printf("%s:\n", s->ifname);
-	if (!s->ifindex)
+	if (s->foreign)
+		printf("  interface  another network namespace's: not this namespace's %s\n", s->ifname);
+	else if (!s->ifindex)
 		printf("  interface  gone: deleted since xdpct attached (`xdpct detach %s` removes the pins)\n",
 		       s->ifname);
 	printf("  pins       %s\n", s->pin_dir);
