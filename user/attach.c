@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* attach / reload / detach: load the object with its maps pinned under the
- * pin directory, write the config, attach XDP (libxdp) and TC ingress and
+ * pin directory, write the config, attach XDP (a link) and TC ingress and
  * egress (libbpf), pin the programs, and undo all of it on any failure or
  * on detach. On an interface that has xdpct already, the new programs reuse
  * the pinned maps and replace the old ones in place.
@@ -11,7 +11,9 @@
  *   xdpct_stats xdpct_events xdpct_seen xdpct_observed4 xdpct_observed6
  *   xdpct_local                                         maps (pinned by name)
  *   prog_xdp prog_tc_in [prog_tc_out]                   programs
- *   link_sockops            the sock_ops link on the root cgroup (v2) 
+ *   link_xdp                the XDP link (an older xdpct's: none, netlink)
+ *   link_sockops            the sock_ops link on the root cgroup (v2)
+ *   xdpct_owner             netns, ifindex, clsact made by xdpct (cmd.h)
  * bpffs holds only BPF objects, so the ports live in the ports map and the
  * XDP mode is read back from the kernel (bpf_xdp_query). */
 #include <dirent.h>
@@ -41,6 +43,7 @@
 #define PROG_TC_IN      "xdpct_tc_in"
 #define PROG_TC_OUT     "xdpct_tc_out" /* optional: attached if present */
 #define PIN_LINK_SOCKOPS "link_sockops"
+#define PIN_LINK_XDP    "link_xdp"
 
 /* Everything attach did so far, for the rollback. */
 struct attach_ctx {
@@ -50,7 +53,6 @@ struct attach_ctx {
 	bool made_root;          /* created XDPCT_PIN_ROOT */
 	bool made_dir;           /* created pin_dir */
 	struct xdpct_bpf *skel;
-	struct xdp_program *xprog;
 	enum xdp_attach_mode mode;
 	bool xdp_attached;
 	bool hook_created;       /* clsact qdisc was ours */
@@ -210,15 +212,18 @@ static void rollback(struct attach_ctx *c)
 		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 		bpf_tc_hook_destroy(&hook);
 	}
-	if (c->xdp_attached)
-		xdp_program__detach(c->xprog, c->ifindex, c->mode, 0);
+	if (c->xdp_attached) { /* the pin held the link: gone with it */
+		char path[PATH_MAX + 32];
+
+		snprintf(path, sizeof(path), "%s/%s", c->pin_dir, PIN_LINK_XDP);
+		unlink(path);
+	}
 	if (c->sockops_pinned) { /* the pin held the link: gone with it */
 		char path[PATH_MAX + 32];
 
 		snprintf(path, sizeof(path), "%s/%s", c->pin_dir, PIN_LINK_SOCKOPS);
 		unlink(path);
 	}
-	xdp_program__close(c->xprog);
 	xdpct_seen_close(&c->seen);
 	xdpct_bpf__destroy(c->skel);
 	if (c->made_dir) {
@@ -300,32 +305,39 @@ static int pin_prog(struct attach_ctx *c, struct bpf_program *p,
 	return 0;
 }
 
+static __u32 xdp_mode_flags(enum xdp_attach_mode m)
+{
+	return m == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE :
+	       m == XDP_MODE_HW ? XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+/* XDP through a link pinned as link_xdp, not netlink: nobody else's
+ * `ip link set ... xdp` can replace or remove it (EBUSY), a reload swaps
+ * its program atomically (bpf_link_update), and unpinning it detaches. */
 static int attach_xdp(struct attach_ctx *c)
 {
-	char buf[256];
-	int r;
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = xdp_mode_flags(c->mode));
+	int prog = bpf_program__fd(c->skel->progs.xdpct_xdp), fd, r;
+	char path[PATH_MAX + 32];
 
-	c->xprog = xdp_program__from_fd(bpf_program__fd(c->skel->progs.xdpct_xdp));
-	r = libxdp_get_error(c->xprog);
-	if (r) {
-		c->xprog = NULL;
-		libxdp_strerror(r, buf, sizeof(buf));
-		err("libxdp cannot use the XDP program: %s%s", buf, vhint());
-		return -1;
-	}
-	/* No freplace on some kernels: libxdp then attaches this one program
-	 * directly instead of through its dispatcher. */
-	r = xdp_program__attach(c->xprog, c->ifindex, c->mode, 0);
+	fd = bpf_link_create(prog, c->ifindex, BPF_XDP, &lo);
+	r = fd < 0 ? -errno : 0;
 	if (r == -EOPNOTSUPP && c->mode == XDP_MODE_NATIVE) {
 		err("%s does not support native XDP; use --mode skb", c->ifname);
 		return -1;
 	}
 	if (r) {
-		libxdp_strerror(r, buf, sizeof(buf));
 		err("cannot attach XDP to %s in %s mode: %s%s", c->ifname,
-		    mode_name(c->mode), buf, vhint());
+		    mode_name(c->mode), strerror(-r), vhint());
 		return -1;
 	}
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, PIN_LINK_XDP);
+	if (bpf_obj_pin(fd, path)) {
+		err("cannot pin %s: %s", path, strerror(errno));
+		close(fd); /* the last reference: detached */
+		return -1;
+	}
+	close(fd);
 	c->xdp_attached = true;
 	return 0;
 }
@@ -706,7 +718,7 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 	struct bpf_xdp_query_opts q;
 	struct xdpct_config cfg;
 	char path[PATH_MAX + 32], tmp[PATH_MAX + 32], list[600] = "", name[64] = "?";
-	int old_fd[3] = { -1, -1, -1 }, i, r, ret = -1;
+	int old_fd[3] = { -1, -1, -1 }, link_fd = -1, i, r, ret = -1;
 	__u32 old_id[3], new_id[3] = {}, cur = 0, max4, max6, maxo;
 	unsigned int adopted = 0;
 	bool xdp_ours, pinned_tmp = false;
@@ -807,20 +819,34 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 	if (swap_tc(c, progs[1], true, old_id[1], &sw[1]) ||
 	    (progs[2] && swap_tc(c, progs[2], false, old_id[2], &sw[2])))
 		goto fail;
-	if (xdp_ours) {
-		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = old_fd[0]);
-		__u32 flags = XDP_FLAGS_REPLACE |
-			      (c->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE :
-			       c->mode == XDP_MODE_HW ? XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE);
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, PIN_LINK_XDP);
+	link_fd = bpf_obj_get(path);
+	if (xdp_ours && link_fd >= 0) {
+		/* only if the link still runs the old program */
+		LIBBPF_OPTS(bpf_link_update_opts, uo, .flags = BPF_F_REPLACE,
+			    .old_prog_fd = old_fd[0]);
 
-		r = bpf_xdp_attach(c->ifindex, bpf_program__fd(progs[0]), flags, &ao);
+		r = bpf_link_update(link_fd, bpf_program__fd(progs[0]), &uo) ? -errno : 0;
 		if (r) {
 			err("cannot replace the XDP program of %s: %s%s", c->ifname,
 			    strerror(-r), vhint());
 			goto fail;
 		}
-	} else if (attach_xdp(c)) {
-		goto fail;
+	} else if (xdp_ours) { /* attached by an older xdpct, through netlink */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = old_fd[0]);
+
+		r = bpf_xdp_attach(c->ifindex, bpf_program__fd(progs[0]),
+				   XDP_FLAGS_REPLACE | xdp_mode_flags(c->mode), &ao);
+		if (r) {
+			err("cannot replace the XDP program of %s: %s%s", c->ifname,
+			    strerror(-r), vhint());
+			goto fail;
+		}
+	} else {
+		if (link_fd >= 0) /* a link whose program is gone: its device was */
+			unlink(path);
+		if (attach_xdp(c))
+			goto fail;
 	}
 	if (attach_sockops(c, c->skel->progs.xdpct_sockops))
 		goto fail;
@@ -870,7 +896,6 @@ fail:
 	unswap_tc(c, false, old_fd[2], &sw[2]);
 	rollback(c);
 	c->skel = NULL;
-	c->xprog = NULL;
 out:
 	if (pinned_tmp) {
 		for (i = 0; i < 3; i++) {
@@ -881,10 +906,10 @@ out:
 	for (i = 0; i < 3; i++)
 		if (old_fd[i] >= 0)
 			close(old_fd[i]);
-	xdp_program__close(c->xprog);
+	if (link_fd >= 0)
+		close(link_fd);
 	xdpct_seen_close(&c->seen);
 	xdpct_bpf__destroy(c->skel);
-	c->xprog = NULL;
 	c->skel = NULL;
 	return ret;
 }
@@ -971,15 +996,12 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
 	info("attached to %s (%s mode), %s; adopted %u connection%s", c->ifname,
 	     mode_name(c->mode), list, adopted, adopted == 1 ? "" : "s");
 	/* The kernel keeps the attachments and pins; drop our references. */
-	xdp_program__close(c->xprog);
 	xdpct_seen_close(&c->seen);
 	xdpct_bpf__destroy(c->skel);
-	c->xprog = NULL;
 	c->skel = NULL;
 	return 0;
 fail:
 	rollback(c);
-	c->xprog = NULL;
 	c->skel = NULL;
 	return -1;
 }
@@ -1107,7 +1129,7 @@ static void attach_usage(const char *cmd)
 		       "\n"
 		       "Replace xdpct's programs on IFACE with this build's, in place: TC\n"
 		       "filters at their handle and priority (BPF_TC_F_REPLACE), the XDP\n"
-		       "program with XDP_FLAGS_REPLACE, so that no packet meets a missing\n"
+		       "program through its link (bpf_link_update), so that no packet meets a missing\n"
 		       "program. The maps pinned in %s/IFACE are reused: flow\n"
 		       "entries, pending handshakes, the cookie key and the counters survive.\n"
 		       "With port options, the ports are rewritten as by `xdpct config`\n"
@@ -1234,8 +1256,8 @@ static void detach_usage(void)
 
 /* Remove our XDP program; 1 if removed, 0 if none of ours (a foreign one
  * is described in note), -1 on error. */
-static int detach_xdp(const char *ifname, unsigned int ifindex, __u32 pinned_id,
-		      char *note, size_t note_len)
+static int detach_xdp(const char *ifname, unsigned int ifindex, const char *pin_dir,
+		      __u32 pinned_id, char *note, size_t note_len)
 {
 	struct bpf_xdp_query_opts q;
 	char name[64] = "";
@@ -1256,6 +1278,18 @@ static int detach_xdp(const char *ifname, unsigned int ifindex, __u32 pinned_id,
 			 ifname, id, name);
 		return 0;
 	}
+	/* ours through its link (netlink cannot remove it: EBUSY) */
+	fd = pin_dir ? pinned_map(pin_dir, PIN_LINK_XDP) : -1; /* bpf_obj_get: any object */
+	if (fd >= 0) {
+		r = bpf_link_detach(fd) ? -errno : 0;
+		close(fd);
+		if (r) {
+			err("cannot remove the XDP link of %s: %s", ifname, strerror(-r));
+			return -1;
+		}
+		return 1;
+	}
+	/* attached by an older xdpct: through netlink */
 	switch (q.attach_mode) {
 	case XDP_ATTACHED_SKB: flags = XDP_FLAGS_SKB_MODE; break;
 	case XDP_ATTACHED_HW: flags = XDP_FLAGS_HW_MODE; break;
@@ -1339,7 +1373,8 @@ int xdpct_detach(const char *ifname, const char *pin_arg)
 	tc_out_id = have_pins ? pinned_prog_id(pin_dir, PIN_PROG_TC_OUT) : 0;
 
 	if (ifindex) {
-		r = detach_xdp(ifname, ifindex, xdp_id, note, sizeof(note));
+		r = detach_xdp(ifname, ifindex, have_pins ? pin_dir : NULL, xdp_id, note,
+			       sizeof(note));
 		failed |= r < 0;
 		done |= r > 0;
 		for (i = 0; i < 2; i++) {

@@ -1,9 +1,12 @@
 #!/bin/bash
-# What xdpct did not make, it does not remove:
+# What xdpct did not make, it does not remove, and what it made, nobody
+# else's tool takes:
 #  - a clsact qdisc that was there before attach stays after detach, with
 #    its filters (u32 on ingress and egress: this kernel has neither
 #    cls_matchall nor act_gact), and so does an empty one; a clsact xdpct made goes at detach, unless someone
 #    else has put a filter on it meanwhile
+#  - the XDP program is a pinned link: `ip link set ... xdp off` and
+#    `... xdpdrv obj` fail and leave it; a reload updates the link
 #  - a --pin-dir off bpffs (files named like xdpct's pins in /tmp) is
 #    refused by detach and attach, in one line, and every file stays
 #  - a --pin-dir on bpffs without xdpct's maps (a foreign map named
@@ -76,6 +79,33 @@ if has_clsact && [[ "$(filters ingress)" == "u32 " ]]; then pass own_qdisc_share
 	fail own_qdisc_shared_kept "clsact $(has_clsact && echo kept || echo removed), ingress '$(filters ingress)'"
 fi
 in_srv tc qdisc del dev "$IF_SRV" clsact
+
+# ---- the XDP program is a link: nobody else's netlink call takes it ----
+xdp_id() { in_srv ip -d link show dev "$IF_SRV" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p'; }
+link_prog() { bpftool -j link show pinned "$(pin_of "$IF_SRV")/link_xdp" 2>/dev/null | json_num prog_id; }
+attach
+check_rc link_attach $? "$(head -c 300 "$LAB_TMP/a.out")"
+id0=$(xdp_id)
+assert_eq link_pinned "$(link_prog)" "$id0"
+in_srv ip link set dev "$IF_SRV" xdp off 2>"$LAB_TMP/e"
+rc=$?
+if ((rc != 0)) && [[ -n "$id0" && "$(xdp_id)" == "$id0" ]]; then pass link_not_removable; else
+	fail link_not_removable "ip link xdp off: rc $rc, xdp id $id0 -> $(xdp_id)"
+fi
+in_srv ip link set dev "$IF_SRV" xdpdrv obj "$XDP_PASS_OBJ" sec xdp 2>"$LAB_TMP/e"
+rc=$?
+if ((rc != 0)) && [[ -n "$id0" && "$(xdp_id)" == "$id0" ]]; then pass link_not_replaceable; else
+	fail link_not_replaceable "ip link xdpdrv obj: rc $rc, xdp id $id0 -> $(xdp_id)"
+fi
+X reload "$IF_SRV" >"$LAB_TMP/r.out" 2>&1
+check_rc link_reload $? "$(head -c 300 "$LAB_TMP/r.out")"
+id1=$(xdp_id)
+if [[ -n "$id1" && "$id1" != "$id0" && "$(link_prog)" == "$id1" ]]; then pass link_reload_updates; else
+	fail link_reload_updates "xdp id $id0 -> $id1, link's program $(link_prog)"
+fi
+detach
+check_rc link_detach $? "$(head -c 300 "$LAB_TMP/d.out")"
+if nothing_attached "$NS_SRV" "$IF_SRV"; then pass link_detach_clean; else fail link_detach_clean "$WHY"; fi
 
 # ---- --pin-dir off bpffs ----
 D=$LAB_TMP/pins
