@@ -469,6 +469,13 @@ nothing_attached() {
 	if [[ -n "$(in_ns "$ns" tc filter show dev "$ifc" egress 2>/dev/null)" ]]; then
 		WHY+="tc egress filter left; "
 	fi
+	# TCX links: neither tc (iproute2 6.1) nor bpftool 7.1 shows them
+	if [[ -n "$(in_ns "$ns" "$BUILD/tcxprogs" "$ifc" ingress 2>&1)" ]]; then
+		WHY+="tc ingress program (TCX) left; "
+	fi
+	if [[ -n "$(in_ns "$ns" "$BUILD/tcxprogs" "$ifc" egress 2>&1)" ]]; then
+		WHY+="tc egress program (TCX) left; "
+	fi
 	local pins
 	pins=$(pin_of "$ifc" "$ns") || WHY+="xdpct pin-dir failed; "
 	if [[ -z "$pins" || -e "$pins" ]]; then

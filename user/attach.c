@@ -44,6 +44,7 @@
 #define PROG_TC_OUT     "xdpct_tc_out" /* optional: attached if present */
 #define PIN_LINK_SOCKOPS "link_sockops"
 #define PIN_LINK_XDP    "link_xdp"
+static const char *const tc_link_pins[2] = { "link_tc_in", "link_tc_out" };
 
 /* Everything attach did so far, for the rollback. */
 struct attach_ctx {
@@ -58,6 +59,7 @@ struct attach_ctx {
 	bool hook_created;       /* clsact qdisc was ours */
 	struct bpf_tc_opts tc[2];/* ingress, egress filters we attached */
 	bool tc_attached[2];
+	bool tc_linked[2];       /* through a TCX link (pinned), not a filter */
 	struct xdpct_seen seen;  /* xdpct_seen, mmap()ed */
 	bool sockops_pinned;     /* made link_sockops */
 	__u8 slot_shift;         /* --cookie-slot, 0: the default */
@@ -203,6 +205,13 @@ static void rollback(struct attach_ctx *c)
 	for (i = 0; i < 2; i++) {
 		if (!c->tc_attached[i])
 			continue;
+		if (c->tc_linked[i]) { /* the pin held the link */
+			char path[PATH_MAX + 32];
+
+			snprintf(path, sizeof(path), "%s/%s", c->pin_dir, tc_link_pins[i]);
+			unlink(path);
+			continue;
+		}
 		tc_hook_of(&hook, c->ifindex, i == 0);
 		c->tc[i].prog_fd = c->tc[i].prog_id = c->tc[i].flags = 0;
 		bpf_tc_detach(&hook, &c->tc[i]);
@@ -342,12 +351,47 @@ static int attach_xdp(struct attach_ctx *c)
 	return 0;
 }
 
+static bool clsact_asked(void)
+{
+	const char *e = getenv("XDPCT_TC_CLSACT");
+
+	return e && *e && strcmp(e, "0");
+}
+
 static int attach_tc(struct attach_ctx *c, struct bpf_program *p, bool ingress)
 {
 	struct bpf_tc_hook hook;
 	struct bpf_tc_opts *o = &c->tc[ingress ? 0 : 1];
-	int r;
+	char path[PATH_MAX + 32];
+	int r, fd, i = ingress ? 0 : 1;
 
+	/* A TCX link, pinned: no qdisc to make or to leave behind, and no
+	 * one else's `tc` call can remove it; a reload swaps it in place.
+	 * XDPCT_TC_CLSACT asks for the filters of kernels without TCX. */
+	if (clsact_asked()) {
+		fd = -1;
+		errno = EINVAL;
+	} else {
+		fd = bpf_link_create(bpf_program__fd(p), c->ifindex,
+				     ingress ? XDPCT_TCX_INGRESS : XDPCT_TCX_EGRESS, NULL);
+	}
+	if (fd >= 0) {
+		snprintf(path, sizeof(path), "%s/%s", c->pin_dir, tc_link_pins[i]);
+		r = bpf_obj_pin(fd, path) ? -errno : 0;
+		close(fd); /* without the pin, the last reference: detached */
+		if (r) {
+			err("cannot pin %s: %s", path, strerror(-r));
+			return -1;
+		}
+		c->tc_attached[i] = c->tc_linked[i] = true;
+		return 0;
+	}
+	if (errno != EINVAL) {
+		err("cannot attach TC %s to %s: %s%s", ingress ? "ingress" : "egress", c->ifname,
+		    strerror(errno), vhint());
+		return -1;
+	}
+	/* no TCX (before 6.6): a filter on a clsact qdisc */
 	tc_hook_of(&hook, c->ifindex, ingress);
 	if (!c->hook_created) {
 		r = bpf_tc_hook_create(&hook);
@@ -653,18 +697,42 @@ static const char *const prog_pins[3] = { PIN_PROG_XDP, PIN_PROG_TC_IN, PIN_PROG
 
 struct tc_swap {
 	bool done;      /* replaced in place: restore old_fd on failure */
+	bool link;      /* in link_fd (TCX), else the filter at handle, prio */
+	int link_fd;
 	__u32 handle, prio;
 };
 
 /* Replace our filter on a hook in place (same handle and priority: no
  * moment without it), or attach one if it is gone. */
 static int swap_tc(struct attach_ctx *c, struct bpf_program *p, bool ingress,
-		   __u32 old_id, struct tc_swap *sw)
+		   __u32 old_id, int old_fd, struct tc_swap *sw)
 {
+	char path[PATH_MAX + 32];
 	struct bpf_tc_hook hook;
 	__u32 h = 0, prio = 0;
-	int r;
+	int r, lfd;
 
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, tc_link_pins[ingress ? 0 : 1]);
+	lfd = bpf_obj_get(path);
+	if (lfd >= 0 && old_fd >= 0 && tcx_find(c->ifindex, ingress, old_id) > 0) {
+		/* only if the link still runs the old program */
+		LIBBPF_OPTS(bpf_link_update_opts, uo, .flags = BPF_F_REPLACE, .old_prog_fd = old_fd);
+
+		if (bpf_link_update(lfd, bpf_program__fd(p), &uo)) {
+			err("cannot replace the TC %s program of %s: %s%s",
+			    ingress ? "ingress" : "egress", c->ifname, strerror(errno), vhint());
+			close(lfd);
+			return -1;
+		}
+		sw->done = sw->link = true;
+		sw->link_fd = lfd;
+		return 0;
+	}
+	if (lfd >= 0) { /* a link detached from the interface: a new one */
+		close(lfd);
+		unlink(path);
+		return attach_tc(c, p, ingress);
+	}
 	r = tc_find_ours(c->ifindex, ingress, old_id, &h, &prio);
 	if (r < 0) {
 		err("cannot list the TC filters of %s: %s", c->ifname, strerror(-r));
@@ -699,6 +767,10 @@ static void unswap_tc(struct attach_ctx *c, bool ingress, int old_fd,
 
 	if (!sw->done || old_fd < 0)
 		return;
+	if (sw->link) {
+		bpf_link_update(sw->link_fd, old_fd, NULL);
+		return;
+	}
 	tc_hook_of(&hook, c->ifindex, ingress);
 	bpf_tc_attach(&hook, &o);
 }
@@ -816,8 +888,8 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 		goto fail;
 	/* TC before XDP, as at attach: the new XDP program's cookie ACKs
 	 * find a TC program that handles them */
-	if (swap_tc(c, progs[1], true, old_id[1], &sw[1]) ||
-	    (progs[2] && swap_tc(c, progs[2], false, old_id[2], &sw[2])))
+	if (swap_tc(c, progs[1], true, old_id[1], old_fd[1], &sw[1]) ||
+	    (progs[2] && swap_tc(c, progs[2], false, old_id[2], old_fd[2], &sw[2])))
 		goto fail;
 	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, PIN_LINK_XDP);
 	link_fd = bpf_obj_get(path);
@@ -908,6 +980,9 @@ out:
 			close(old_fd[i]);
 	if (link_fd >= 0)
 		close(link_fd);
+	for (i = 0; i < 3; i++)
+		if (sw[i].link)
+			close(sw[i].link_fd);
 	xdpct_seen_close(&c->seen);
 	xdpct_bpf__destroy(c->skel);
 	c->skel = NULL;
@@ -1311,6 +1386,22 @@ static int detach_xdp(const char *ifname, unsigned int ifindex, const char *pin_
 	return 1;
 }
 
+/* Detach our TCX link on hook i (0 ingress); 1 if one was there, 0 if
+ * none is pinned, -errno. The pin goes with the directory. */
+static int detach_tc_link(const char *pin_dir, int i)
+{
+	char path[PATH_MAX + 32];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, tc_link_pins[i]);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	r = bpf_link_detach(fd) ? -errno : 1;
+	close(fd);
+	return r;
+}
+
 int cmd_detach(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1378,10 +1469,12 @@ int xdpct_detach(const char *ifname, const char *pin_arg)
 		failed |= r < 0;
 		done |= r > 0;
 		for (i = 0; i < 2; i++) {
-			r = tc_detach_ours(ifindex, i == 0, i ? tc_out_id : tc_in_id,
-					   i ? PROG_TC_OUT : PROG_TC_IN);
+			r = have_pins ? detach_tc_link(pin_dir, i) : 0;
+			if (!r) /* a filter: an older xdpct's, or before TCX */
+				r = tc_detach_ours(ifindex, i == 0, i ? tc_out_id : tc_in_id,
+						   i ? PROG_TC_OUT : PROG_TC_IN);
 			if (r < 0) {
-				err("cannot remove the TC %s filter from %s: %s",
+				err("cannot remove the TC %s program from %s: %s",
 				    i ? "egress" : "ingress", ifname, strerror(-r));
 				failed = true;
 			}

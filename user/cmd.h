@@ -204,6 +204,13 @@ const char *stat_name(int i);
 const char *stat_help_text(int i);
 const char *stat_id(int i);
 
+/* TCX (Linux 6.6+): BPF links on the interface's ingress and egress, no
+ * qdisc; the attach types libbpf 1.1's headers lack. */
+#define XDPCT_TCX_INGRESS 46 /* BPF_TCX_INGRESS */
+#define XDPCT_TCX_EGRESS 47  /* BPF_TCX_EGRESS */
+/* Whether prog_id runs on the TCX hook: 1, 0, or -errno. */
+int tcx_find(int ifindex, bool ingress, __u32 prog_id);
+
 /* tc.c: our filters on a clsact hook, found by program id (or by name when
  * id is 0). Return the number removed or -errno. */
 int tc_detach_ours(int ifindex, bool ingress, __u32 prog_id,

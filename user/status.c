@@ -164,7 +164,8 @@ static void collect(struct iface_status *s)
 	for (i = 1; i < 3 && s->ifindex; i++) {
 		__u32 h, p;
 
-		s->attached[i] = tc_find_ours(s->ifindex, i == 1, s->prog_id[i], &h, &p) > 0;
+		s->attached[i] = tcx_find(s->ifindex, i == 1, s->prog_id[i]) > 0 ||
+				 tc_find_ours(s->ifindex, i == 1, s->prog_id[i], &h, &p) > 0;
 	}
 	fdc = open_map(s->pin_dir, XDPCT_MAP_CONFIG);
 	if (fdc >= 0) {

@@ -1,10 +1,15 @@
 #!/bin/bash
 # What xdpct did not make, it does not remove, and what it made, nobody
 # else's tool takes:
-#  - a clsact qdisc that was there before attach stays after detach, with
+#  - TC goes in through TCX links: no qdisc made; a clsact and foreign
+#    filters added meanwhile stay at detach; a reload swaps the links'
+#    programs; cookie ACKs are handed over
+#  - with XDPCT_TC_CLSACT (clsact filters, as without TCX): a clsact
+#    qdisc that was there before attach stays after detach, with
 #    its filters (u32 on ingress and egress: this kernel has neither
-#    cls_matchall nor act_gact), and so does an empty one; a clsact xdpct made goes at detach, unless someone
-#    else has put a filter on it meanwhile
+#    cls_matchall nor act_gact), and so does an empty one; a clsact
+#    xdpct made goes at detach, unless someone else has put a filter on
+#    it meanwhile
 #  - the XDP program is a pinned link: `ip link set ... xdp off` and
 #    `... xdpdrv obj` fail and leave it; a reload updates the link
 #  - a --pin-dir off bpffs (files named like xdpct's pins in /tmp) is
@@ -15,13 +20,16 @@
 source "$(dirname "$0")/../lib.sh"
 
 PORT=8080
-need_build "$XDPCT" "$TCPPEER"
+need_build "$XDPCT" "$TCPPEER" "$BUILD/tcxprogs"
 command -v bpftool >/dev/null || die "bpftool missing" setup
 BPFDIR=$BPFFS/xct_owner_$LAB_ID # ours: unique name, removed on exit
 lab_up
 trap 'lab_down; rm -rf "$BPFDIR"' EXIT
 
-X() { in_srv timeout 30 "$XDPCT" "$@"; }
+CLSACT= # XDPCT_TC_CLSACT: TC through clsact filters, as without TCX
+X() { in_srv env XDPCT_TC_CLSACT="$CLSACT" timeout 30 "$XDPCT" "$@"; }
+tcx() { in_srv "$BUILD/tcxprogs" "$IF_SRV" "$1" 2>&1 | tr '\n' ' '; } # DIR: program ids
+pinned_prog() { bpftool -j prog show pinned "$(pin_of "$IF_SRV")/$1" 2>/dev/null | json_num id; }
 has_clsact() { in_srv tc qdisc show dev "$IF_SRV" 2>/dev/null | grep -q clsact; }
 filters() { # DIR: the kinds of the filters on a hook ("bpf u32 "), one line
 	in_srv tc filter show dev "$IF_SRV" "$1" 2>/dev/null | grep -o '\(u32\|bpf\) chain' |
@@ -36,7 +44,36 @@ LAB_ATTACHED+=("$IF_SRV")
 bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port $PORT --backlog 1024
 wait_port "$NS_SRV" $PORT 30 || die "no listener" server
 
-# ---- a clsact with foreign filters, there before xdpct ----
+# ---- TCX (the default): no qdisc made, none touched ----
+attach
+check_rc tcx_attach $? "$(head -c 300 "$LAB_TMP/a.out")"
+assert_eq tcx_ingress "$(tcx ingress)" "$(pinned_prog prog_tc_in) "
+assert_eq tcx_egress "$(tcx egress)" "$(pinned_prog prog_tc_out) "
+if ! has_clsact; then pass tcx_no_qdisc; else fail tcx_no_qdisc "attach made a clsact qdisc"; fi
+in_cli timeout 20 "$TCPPEER" connect --addr "$SRV4" --port $PORT --up 8k --down 8k --timeout 5 \
+	>/dev/null 2>&1
+check_rc tcx_connect $? "connect through TCX"
+stats_snap "$IF_SRV"
+assert_ge tcx_handoff "$(xstat tc_handoff)" 1
+assert_ge tcx_egress_runs "$(xstat tc_out_packets)" 1
+# a reload swaps the links' programs in place
+X reload "$IF_SRV" >"$LAB_TMP/r.out" 2>&1
+check_rc tcx_reload $? "$(head -c 300 "$LAB_TMP/r.out")"
+assert_eq tcx_reload_ingress "$(tcx ingress)" "$(pinned_prog prog_tc_in) "
+# foreign filters added meanwhile stay at detach, and so does their qdisc
+in_srv tc qdisc add dev "$IF_SRV" clsact || die "tc qdisc add clsact" setup_qdisc
+u32_add ingress && u32_add egress || die "tc filter add u32" setup_filter
+detach
+check_rc tcx_detach $? "$(head -c 300 "$LAB_TMP/d.out")"
+if has_clsact && [[ "$(filters ingress)$(filters egress)" == "u32 u32 " ]]; then pass tcx_foreign_kept; else
+	fail tcx_foreign_kept "clsact $(has_clsact && echo kept || echo removed), filters '$(filters ingress)' '$(filters egress)'"
+fi
+assert_empty tcx_detached "$(tcx ingress)$(tcx egress)"
+in_srv tc qdisc del dev "$IF_SRV" clsact
+
+# ---- clsact filters (XDPCT_TC_CLSACT, as on kernels without TCX) ----
+CLSACT=1
+# a clsact with foreign filters, there before xdpct
 in_srv tc qdisc add dev "$IF_SRV" clsact || die "tc qdisc add clsact" setup_qdisc
 u32_add ingress && u32_add egress || die "tc filter add u32" setup_filter
 fin=$(filters ingress) fout=$(filters egress)
@@ -53,7 +90,7 @@ if has_clsact; then pass foreign_qdisc_kept; else fail foreign_qdisc_kept "clsac
 assert_eq foreign_ingress_kept "$(filters ingress)" "$fin"
 assert_eq foreign_egress_kept "$(filters egress)" "$fout"
 
-# ---- an empty clsact, there before xdpct ----
+# an empty clsact, there before xdpct
 in_srv tc filter del dev "$IF_SRV" ingress
 in_srv tc filter del dev "$IF_SRV" egress
 assert_empty empty_setup "$(filters ingress)$(filters egress)"
@@ -64,7 +101,7 @@ check_rc empty_detach $? "$(head -c 300 "$LAB_TMP/d.out")"
 if has_clsact; then pass empty_qdisc_kept; else fail empty_qdisc_kept "the clsact that was there before xdpct was removed"; fi
 if nothing_attached "$NS_SRV" "$IF_SRV"; then pass empty_nothing_left; else fail empty_nothing_left "$WHY"; fi
 
-# ---- a clsact xdpct made ----
+# a clsact xdpct made
 in_srv tc qdisc del dev "$IF_SRV" clsact
 attach
 check_rc own_attach $? "$(head -c 300 "$LAB_TMP/a.out")"
@@ -79,6 +116,7 @@ if has_clsact && [[ "$(filters ingress)" == "u32 " ]]; then pass own_qdisc_share
 	fail own_qdisc_shared_kept "clsact $(has_clsact && echo kept || echo removed), ingress '$(filters ingress)'"
 fi
 in_srv tc qdisc del dev "$IF_SRV" clsact
+CLSACT=
 
 # ---- the XDP program is a link: nobody else's netlink call takes it ----
 xdp_id() { in_srv ip -d link show dev "$IF_SRV" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p'; }
