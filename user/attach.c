@@ -12,6 +12,7 @@
  *   xdpct_local                                         maps (pinned by name)
  *   prog_xdp prog_tc_in [prog_tc_out]                   programs
  *   link_xdp                the XDP link (an older xdpct's: none, netlink)
+ *   link_tc_in link_tc_out  the TCX links (none: clsact filters)
  *   link_sockops            the sock_ops link on the root cgroup (v2)
  *   xdpct_owner             netns, ifindex, clsact made by xdpct (cmd.h)
  * bpffs holds only BPF objects, so the ports live in the ports map and the
@@ -1202,10 +1203,10 @@ static void attach_usage(const char *cmd)
 		       "                    [--max-conns N] [--max-observed N] [--allow PREFIXES]\n"
 		       "                    [--deny PREFIXES] [--pin-dir DIR] [-v]\n"
 		       "\n"
-		       "Replace xdpct's programs on IFACE with this build's, in place: TC\n"
-		       "filters at their handle and priority (BPF_TC_F_REPLACE), the XDP\n"
-		       "program through its link (bpf_link_update), so that no packet meets a missing\n"
-		       "program. The maps pinned in %s/IFACE are reused: flow\n"
+		       "Replace xdpct's programs on IFACE with this build's, in place,\n"
+		       "through their links (bpf_link_update; clsact filters at their handle\n"
+		       "and priority, netlink XDP with XDP_FLAGS_REPLACE), so that no packet\n"
+		       "meets a missing program. The maps pinned in %s/IFACE are reused: flow\n"
 		       "entries, pending handshakes, the cookie key and the counters survive.\n"
 		       "With port options, the ports are rewritten as by `xdpct config`\n"
 		       "(the key is kept); without, the configuration stays as it is.\n"
@@ -1316,8 +1317,9 @@ static void detach_usage(void)
 	printf("Usage: xdpct detach IFACE [--pin-dir DIR] [-v]\n"
 	       "\n"
 	       "Remove xdpct from IFACE: its XDP program (left alone if another\n"
-	       "program replaced it), its TC filters (other filters stay; the clsact\n"
-	       "qdisc goes only if xdpct made it and no filter is left), and the pins\n"
+	       "program replaced it), its TC programs (TCX links, or clsact filters:\n"
+	       "other filters stay, the clsact qdisc goes only if xdpct made it and no\n"
+	       "filter is left), and the pins\n"
 	       "in %s/IFACE (`xdpct pin-dir IFACE`). Another namespace's pins\n"
 	       "are left alone; a --pin-dir must be on bpffs and hold xdpct's maps.\n"
 	       "If IFACE is gone, only the pins are removed.\n"
