@@ -30,6 +30,8 @@ LAB_ID=$$
 NS_SRV=xct_srv_$LAB_ID
 NS_CLI=xct_cli_$LAB_ID
 NS_ATK=xct_atk_$LAB_ID
+NS_SRV2=xct_srv2_$LAB_ID # a second server and client (e2e_netns)
+NS_CLI2=xct_cli2_$LAB_ID
 IF_SRV=xsc$LAB_ID  # server end of the client link (xdpct attaches here)
 IF_CLI=xcs$LAB_ID  # client end
 IF_SRVA=xsa$LAB_ID # server end of the attacker link
@@ -267,7 +269,7 @@ lab_up() {
 lab_down() {
 	((LAB_DOWN_DONE)) && return 0
 	LAB_DOWN_DONE=1
-	local pid ns ifc
+	local pid ns ifc d
 	for pid in "${LAB_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
@@ -277,8 +279,11 @@ lab_down() {
 	for ifc in "${LAB_ATTACHED[@]}"; do
 		[[ -d "/run/netns" && -e "/run/netns/$NS_SRV" ]] &&
 			timeout 10 nsenter --net="/run/netns/$NS_SRV" -- "$XDPCT" detach "$ifc" >/dev/null 2>&1
-		# pins outlive the interface: remove ours (unique names) if detach could not
-		[[ -d "$PIN_ROOT/$ifc" ]] && rm -rf "${PIN_ROOT:?}/$ifc"
+		# pins outlive the interface: remove ours (unique names; under
+		# netns:COOKIE/ when made in a namespace) if detach could not
+		for d in "${PIN_ROOT:?}/$ifc" "$PIN_ROOT"/netns:*/"$ifc"; do
+			[[ -d "$d" ]] && rm -rf "$d" && rmdir "${d%/*}" 2>/dev/null
+		done
 	done
 	for ns in "${LAB_NS[@]}"; do
 		[[ -e "/run/netns/$ns" ]] || continue
@@ -349,6 +354,11 @@ json_val() { grep -o "\"$1\": *\(\"[^\"]*\"\|[^,}]*\)" | head -n 1 | sed 's/^[^:
 
 xdpct_srv() { in_srv timeout 30 "$XDPCT" "$@"; }
 
+# pin_of IFACE [NS]: the pin directory xdpct uses for IFACE in NS (default
+# the server's), as xdpct tells it (a namespace's pins are under
+# $PIN_ROOT/netns:COOKIE/)
+pin_of() { in_ns "${2:-$NS_SRV}" "$XDPCT" pin-dir "$1"; }
+
 # xdpct_attach IFACE PORTS [extra args]: attach in the server ns.
 xdpct_attach() {
 	local ifc=$1 ports=$2
@@ -383,7 +393,7 @@ xstat() { json_num "$1" <<<"$XSTATS"; }
 flows_count() {
 	local out m n=0
 	for m in xdpct_flows4 xdpct_flows6; do
-		out=$(timeout 20 bpftool -j map dump pinned "$PIN_ROOT/$1/$m" 2>/dev/null) || return 1
+		out=$(timeout 20 bpftool -j map dump pinned "$(pin_of "$1")/$m" 2>/dev/null) || return 1
 		n=$((n + $(grep -o '"key":\[' <<<"$out" | wc -l)))
 	done
 	echo "$n"
@@ -393,7 +403,7 @@ flows_count() {
 # unreadable)
 pending_count() {
 	local out
-	out=$(timeout 20 bpftool -j map dump pinned "$PIN_ROOT/$1/xdpct_pending" 2>/dev/null) || return 1
+	out=$(timeout 20 bpftool -j map dump pinned "$(pin_of "$1")/xdpct_pending" 2>/dev/null) || return 1
 	grep -o '"key":\[' <<<"$out" | wc -l
 }
 
@@ -402,7 +412,8 @@ pending_count() {
 # attachment_ids IFACE: "prog:N" for every pinned program, "map:N" for
 # every map they use (the unpinned scratch and .rodata too)
 attachment_ids() {
-	local d=$PIN_ROOT/$1 f j
+	local d f j
+	d=$(pin_of "$1") || return 1
 	for f in prog_xdp prog_tc_in prog_tc_out; do
 		j=$(bpftool -j prog show pinned "$d/$f" 2>/dev/null) || continue
 		echo "prog:$(json_num id <<<"$j")"
@@ -410,8 +421,9 @@ attachment_ids() {
 	done | sort -u
 }
 pinned_map_ids() { # IFACE: "map:N" of the maps pinned in its directory
-	local f
-	for f in "$PIN_ROOT/$1"/xdpct_*; do
+	local f d
+	d=$(pin_of "$1") || return 1
+	for f in "$d"/xdpct_*; do
 		echo "map:$(bpftool -j map show pinned "$f" 2>/dev/null | json_num id)"
 	done | sort -u
 }
@@ -457,8 +469,17 @@ nothing_attached() {
 	if [[ -n "$(in_ns "$ns" tc filter show dev "$ifc" egress 2>/dev/null)" ]]; then
 		WHY+="tc egress filter left; "
 	fi
-	if [[ -e "$PIN_ROOT/$ifc" ]]; then
-		WHY+="$PIN_ROOT/$ifc exists; "
+	# TCX links: neither tc (iproute2 6.1) nor bpftool 7.1 shows them
+	if [[ -n "$(in_ns "$ns" "$BUILD/tcxprogs" "$ifc" ingress 2>&1)" ]]; then
+		WHY+="tc ingress program (TCX) left; "
+	fi
+	if [[ -n "$(in_ns "$ns" "$BUILD/tcxprogs" "$ifc" egress 2>&1)" ]]; then
+		WHY+="tc egress program (TCX) left; "
+	fi
+	local pins
+	pins=$(pin_of "$ifc" "$ns") || WHY+="xdpct pin-dir failed; "
+	if [[ -z "$pins" || -e "$pins" ]]; then
+		WHY+="$pins exists; "
 	fi
 	[[ -z "$WHY" ]]
 }

@@ -141,7 +141,8 @@ for args in "stats $IF_SRV" "stats $IF_SRV -j" "stats $IF_SRV -v" "conns $IF_SRV
 	"config --ifname $IF_SRV --ports $PORT,8443 -v" "states" "states --dot" "states --dot --split" \
 	"stats nosuchif0" "conns nosuchif0" "attach $IF_SRV --ports $PORT" \
 	"attach $IF_SRV --ports $PORT --max-conns 1000" "reload $IF_SRV" "reload $IF_SRV --ports $PORT -v" \
-	"status" "status $IF_SRV -j" "status nosuchif0" "evict $IF_SRV --dry-run -j" "evict $IF_SRV" \
+	"status" "status $IF_SRV -j" "status nosuchif0" "pin-dir $IF_SRV" "pin-dir $IF_SRV --lock" \
+	"evict $IF_SRV --dry-run -j" "evict $IF_SRV" \
 	"allow add $IF_SRV 10.9.0.0/16 2001:db8::/32" "deny add $IF_SRV 10.8.0.1,10.8.1.0/24" \
 	"allow list $IF_SRV" "deny list $IF_SRV -j" "allow add $IF_SRV 10.8.0.1" \
 	"deny del $IF_SRV 10.7.7.7" "allow add $IF_SRV 10.1.2.3/8" "status $IF_SRV" \

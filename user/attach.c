@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /* attach / reload / detach: load the object with its maps pinned under the
- * pin directory, write the config, attach XDP (libxdp) and TC ingress and
+ * pin directory, write the config, attach XDP (a link) and TC ingress and
  * egress (libbpf), pin the programs, and undo all of it on any failure or
  * on detach. On an interface that has xdpct already, the new programs reuse
  * the pinned maps and replace the old ones in place.
  *
- * Pin directory (default /sys/fs/bpf/xdpct/IFACE), owned by xdpct alone:
+ * Pin directory (default /sys/fs/bpf/xdpct/IFACE, or .../netns:COOKIE/IFACE
+ * outside the initial network namespace: util.c), owned by xdpct alone:
  *   xdpct_config xdpct_ports xdpct_flows4 xdpct_flows6 xdpct_pending
  *   xdpct_stats xdpct_events xdpct_seen xdpct_observed4 xdpct_observed6
  *   xdpct_local                                         maps (pinned by name)
  *   prog_xdp prog_tc_in [prog_tc_out]                   programs
- *   link_sockops            the sock_ops link on the root cgroup (v2) 
+ *   link_xdp                the XDP link (an older xdpct's: none, netlink)
+ *   link_tc_in link_tc_out  the TCX links (none: clsact filters)
+ *   link_sockops            the sock_ops link on the root cgroup (v2)
+ *   xdpct_owner             netns, ifindex, clsact made by xdpct (cmd.h)
  * bpffs holds only BPF objects, so the ports live in the ports map and the
  * XDP mode is read back from the kernel (bpf_xdp_query). */
 #include <dirent.h>
@@ -41,6 +45,8 @@
 #define PROG_TC_IN      "xdpct_tc_in"
 #define PROG_TC_OUT     "xdpct_tc_out" /* optional: attached if present */
 #define PIN_LINK_SOCKOPS "link_sockops"
+#define PIN_LINK_XDP    "link_xdp"
+static const char *const tc_link_pins[2] = { "link_tc_in", "link_tc_out" };
 
 /* Everything attach did so far, for the rollback. */
 struct attach_ctx {
@@ -50,12 +56,12 @@ struct attach_ctx {
 	bool made_root;          /* created XDPCT_PIN_ROOT */
 	bool made_dir;           /* created pin_dir */
 	struct xdpct_bpf *skel;
-	struct xdp_program *xprog;
 	enum xdp_attach_mode mode;
 	bool xdp_attached;
 	bool hook_created;       /* clsact qdisc was ours */
 	struct bpf_tc_opts tc[2];/* ingress, egress filters we attached */
 	bool tc_attached[2];
+	bool tc_linked[2];       /* through a TCX link (pinned), not a filter */
 	struct xdpct_seen seen;  /* xdpct_seen, mmap()ed */
 	bool sockops_pinned;     /* made link_sockops */
 	__u8 slot_shift;         /* --cookie-slot, 0: the default */
@@ -121,6 +127,69 @@ static int remove_pin_dir(const char *dir)
 	return r;
 }
 
+int owner_read(const char *dir, struct xdpct_owner *o)
+{
+	__u32 zero = 0;
+	int fd = pinned_map(dir, XDPCT_MAP_OWNER), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &zero, o))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static int owner_write(const char *dir, const struct xdpct_owner *o)
+{
+	char path[PATH_MAX + 32];
+	__u32 zero = 0;
+	int fd = pinned_map(dir, XDPCT_MAP_OWNER), r = 0;
+
+	if (fd < 0) {
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, XDPCT_MAP_OWNER, sizeof(zero),
+				    sizeof(*o), 1, NULL);
+		if (fd < 0)
+			return -errno;
+		snprintf(path, sizeof(path), "%s/%s", dir, XDPCT_MAP_OWNER);
+		if (bpf_obj_pin(fd, path))
+			r = -errno;
+	}
+	if (!r && bpf_map_update_elem(fd, &zero, o, BPF_ANY))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int owner_check(const char *dir, unsigned int ifindex, bool quiet)
+{
+	struct xdpct_owner o = {};
+	struct xdpct_config cfg;
+	__u64 mine;
+	__u32 zero = 0;
+	int fd;
+
+	if (netns_cookie(&mine))
+		return 0; /* no cookies (before 5.14): nothing to compare */
+	if (owner_read(dir, &o)) {
+		/* no record: the cookie the config holds, if any */
+		fd = pinned_map(dir, XDPCT_MAP_CONFIG);
+		if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &cfg))
+			o.netns_cookie = cfg.netns_cookie;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (o.netns_cookie && o.netns_cookie != mine) {
+		if (!quiet)
+			err("the pins in %s belong to another network namespace (cookie %llu, this one %llu): left alone",
+			    dir, (unsigned long long)o.netns_cookie, (unsigned long long)mine);
+		return -1;
+	}
+	if (ifindex && o.ifindex && o.ifindex != ifindex)
+		return 1;
+	return 0;
+}
+
 static void tc_hook_of(struct bpf_tc_hook *hook, unsigned int ifindex,
 		       bool ingress)
 {
@@ -138,6 +207,13 @@ static void rollback(struct attach_ctx *c)
 	for (i = 0; i < 2; i++) {
 		if (!c->tc_attached[i])
 			continue;
+		if (c->tc_linked[i]) { /* the pin held the link */
+			char path[PATH_MAX + 32];
+
+			snprintf(path, sizeof(path), "%s/%s", c->pin_dir, tc_link_pins[i]);
+			unlink(path);
+			continue;
+		}
 		tc_hook_of(&hook, c->ifindex, i == 0);
 		c->tc[i].prog_fd = c->tc[i].prog_id = c->tc[i].flags = 0;
 		bpf_tc_detach(&hook, &c->tc[i]);
@@ -147,19 +223,27 @@ static void rollback(struct attach_ctx *c)
 		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 		bpf_tc_hook_destroy(&hook);
 	}
-	if (c->xdp_attached)
-		xdp_program__detach(c->xprog, c->ifindex, c->mode, 0);
+	if (c->xdp_attached) { /* the pin held the link: gone with it */
+		char path[PATH_MAX + 32];
+
+		snprintf(path, sizeof(path), "%s/%s", c->pin_dir, PIN_LINK_XDP);
+		unlink(path);
+	}
 	if (c->sockops_pinned) { /* the pin held the link: gone with it */
 		char path[PATH_MAX + 32];
 
 		snprintf(path, sizeof(path), "%s/%s", c->pin_dir, PIN_LINK_SOCKOPS);
 		unlink(path);
 	}
-	xdp_program__close(c->xprog);
 	xdpct_seen_close(&c->seen);
 	xdpct_bpf__destroy(c->skel);
-	if (c->made_dir)
+	if (c->made_dir) {
+		char root[PATH_MAX];
+
 		remove_pin_dir(c->pin_dir);
+		if (!netns_pin_root(root, sizeof(root)) && strcmp(root, XDPCT_PIN_ROOT))
+			rmdir(root); /* this namespace's, if that emptied it */
+	}
 	if (c->made_root)
 		rmdir(XDPCT_PIN_ROOT);
 }
@@ -232,42 +316,84 @@ static int pin_prog(struct attach_ctx *c, struct bpf_program *p,
 	return 0;
 }
 
+static __u32 xdp_mode_flags(enum xdp_attach_mode m)
+{
+	return m == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE :
+	       m == XDP_MODE_HW ? XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+/* XDP through a link pinned as link_xdp, not netlink: nobody else's
+ * `ip link set ... xdp` can replace or remove it (EBUSY), a reload swaps
+ * its program atomically (bpf_link_update), and unpinning it detaches. */
 static int attach_xdp(struct attach_ctx *c)
 {
-	char buf[256];
-	int r;
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = xdp_mode_flags(c->mode));
+	int prog = bpf_program__fd(c->skel->progs.xdpct_xdp), fd, r;
+	char path[PATH_MAX + 32];
 
-	c->xprog = xdp_program__from_fd(bpf_program__fd(c->skel->progs.xdpct_xdp));
-	r = libxdp_get_error(c->xprog);
-	if (r) {
-		c->xprog = NULL;
-		libxdp_strerror(r, buf, sizeof(buf));
-		err("libxdp cannot use the XDP program: %s%s", buf, vhint());
-		return -1;
-	}
-	/* No freplace on some kernels: libxdp then attaches this one program
-	 * directly instead of through its dispatcher. */
-	r = xdp_program__attach(c->xprog, c->ifindex, c->mode, 0);
+	fd = bpf_link_create(prog, c->ifindex, BPF_XDP, &lo);
+	r = fd < 0 ? -errno : 0;
 	if (r == -EOPNOTSUPP && c->mode == XDP_MODE_NATIVE) {
 		err("%s does not support native XDP; use --mode skb", c->ifname);
 		return -1;
 	}
 	if (r) {
-		libxdp_strerror(r, buf, sizeof(buf));
 		err("cannot attach XDP to %s in %s mode: %s%s", c->ifname,
-		    mode_name(c->mode), buf, vhint());
+		    mode_name(c->mode), strerror(-r), vhint());
 		return -1;
 	}
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, PIN_LINK_XDP);
+	if (bpf_obj_pin(fd, path)) {
+		err("cannot pin %s: %s", path, strerror(errno));
+		close(fd); /* the last reference: detached */
+		return -1;
+	}
+	close(fd);
 	c->xdp_attached = true;
 	return 0;
+}
+
+static bool clsact_asked(void)
+{
+	const char *e = getenv("XDPCT_TC_CLSACT");
+
+	return e && *e && strcmp(e, "0");
 }
 
 static int attach_tc(struct attach_ctx *c, struct bpf_program *p, bool ingress)
 {
 	struct bpf_tc_hook hook;
 	struct bpf_tc_opts *o = &c->tc[ingress ? 0 : 1];
-	int r;
+	char path[PATH_MAX + 32];
+	int r, fd, i = ingress ? 0 : 1;
 
+	/* A TCX link, pinned: no qdisc to make or to leave behind, and no
+	 * one else's `tc` call can remove it; a reload swaps it in place.
+	 * XDPCT_TC_CLSACT asks for the filters of kernels without TCX. */
+	if (clsact_asked()) {
+		fd = -1;
+		errno = EINVAL;
+	} else {
+		fd = bpf_link_create(bpf_program__fd(p), c->ifindex,
+				     ingress ? XDPCT_TCX_INGRESS : XDPCT_TCX_EGRESS, NULL);
+	}
+	if (fd >= 0) {
+		snprintf(path, sizeof(path), "%s/%s", c->pin_dir, tc_link_pins[i]);
+		r = bpf_obj_pin(fd, path) ? -errno : 0;
+		close(fd); /* without the pin, the last reference: detached */
+		if (r) {
+			err("cannot pin %s: %s", path, strerror(-r));
+			return -1;
+		}
+		c->tc_attached[i] = c->tc_linked[i] = true;
+		return 0;
+	}
+	if (errno != EINVAL) {
+		err("cannot attach TC %s to %s: %s%s", ingress ? "ingress" : "egress", c->ifname,
+		    strerror(errno), vhint());
+		return -1;
+	}
+	/* no TCX (before 6.6): a filter on a clsact qdisc */
 	tc_hook_of(&hook, c->ifindex, ingress);
 	if (!c->hook_created) {
 		r = bpf_tc_hook_create(&hook);
@@ -553,24 +679,64 @@ static int apply_tracking(struct attach_ctx *c, const __u8 *ports, bool track_al
 	return 0;
 }
 
+/* This namespace and interface as the directory's owners, and whether the
+ * clsact qdisc is ours (made now, or by the attach that made the record). */
+static int record_owner(struct attach_ctx *c, __u32 flags)
+{
+	struct xdpct_owner o = { .ifindex = c->ifindex, .flags = flags };
+	int r = netns_cookie(&o.netns_cookie);
+
+	if (c->hook_created)
+		o.flags |= XDPCT_OWNER_CLSACT;
+	if (!r)
+		r = owner_write(c->pin_dir, &o);
+	if (r)
+		err("cannot record the owner of %s: %s", c->pin_dir, strerror(-r));
+	return r;
+}
+
 /* ---- reload: new programs over the pinned maps ---- */
 
 static const char *const prog_pins[3] = { PIN_PROG_XDP, PIN_PROG_TC_IN, PIN_PROG_TC_OUT };
 
 struct tc_swap {
 	bool done;      /* replaced in place: restore old_fd on failure */
+	bool link;      /* in link_fd (TCX), else the filter at handle, prio */
+	int link_fd;
 	__u32 handle, prio;
 };
 
 /* Replace our filter on a hook in place (same handle and priority: no
  * moment without it), or attach one if it is gone. */
 static int swap_tc(struct attach_ctx *c, struct bpf_program *p, bool ingress,
-		   __u32 old_id, struct tc_swap *sw)
+		   __u32 old_id, int old_fd, struct tc_swap *sw)
 {
+	char path[PATH_MAX + 32];
 	struct bpf_tc_hook hook;
 	__u32 h = 0, prio = 0;
-	int r;
+	int r, lfd;
 
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, tc_link_pins[ingress ? 0 : 1]);
+	lfd = bpf_obj_get(path);
+	if (lfd >= 0 && old_fd >= 0 && tcx_find(c->ifindex, ingress, old_id) > 0) {
+		/* only if the link still runs the old program */
+		LIBBPF_OPTS(bpf_link_update_opts, uo, .flags = BPF_F_REPLACE, .old_prog_fd = old_fd);
+
+		if (bpf_link_update(lfd, bpf_program__fd(p), &uo)) {
+			err("cannot replace the TC %s program of %s: %s%s",
+			    ingress ? "ingress" : "egress", c->ifname, strerror(errno), vhint());
+			close(lfd);
+			return -1;
+		}
+		sw->done = sw->link = true;
+		sw->link_fd = lfd;
+		return 0;
+	}
+	if (lfd >= 0) { /* a link detached from the interface: a new one */
+		close(lfd);
+		unlink(path);
+		return attach_tc(c, p, ingress);
+	}
 	r = tc_find_ours(c->ifindex, ingress, old_id, &h, &prio);
 	if (r < 0) {
 		err("cannot list the TC filters of %s: %s", c->ifname, strerror(-r));
@@ -605,6 +771,10 @@ static void unswap_tc(struct attach_ctx *c, bool ingress, int old_fd,
 
 	if (!sw->done || old_fd < 0)
 		return;
+	if (sw->link) {
+		bpf_link_update(sw->link_fd, old_fd, NULL);
+		return;
+	}
 	tc_hook_of(&hook, c->ifindex, ingress);
 	bpf_tc_attach(&hook, &o);
 }
@@ -624,7 +794,7 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 	struct bpf_xdp_query_opts q;
 	struct xdpct_config cfg;
 	char path[PATH_MAX + 32], tmp[PATH_MAX + 32], list[600] = "", name[64] = "?";
-	int old_fd[3] = { -1, -1, -1 }, i, r, ret = -1;
+	int old_fd[3] = { -1, -1, -1 }, link_fd = -1, i, r, ret = -1;
 	__u32 old_id[3], new_id[3] = {}, cur = 0, max4, max6, maxo;
 	unsigned int adopted = 0;
 	bool xdp_ours, pinned_tmp = false;
@@ -722,23 +892,37 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 		goto fail;
 	/* TC before XDP, as at attach: the new XDP program's cookie ACKs
 	 * find a TC program that handles them */
-	if (swap_tc(c, progs[1], true, old_id[1], &sw[1]) ||
-	    (progs[2] && swap_tc(c, progs[2], false, old_id[2], &sw[2])))
+	if (swap_tc(c, progs[1], true, old_id[1], old_fd[1], &sw[1]) ||
+	    (progs[2] && swap_tc(c, progs[2], false, old_id[2], old_fd[2], &sw[2])))
 		goto fail;
-	if (xdp_ours) {
-		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = old_fd[0]);
-		__u32 flags = XDP_FLAGS_REPLACE |
-			      (c->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE :
-			       c->mode == XDP_MODE_HW ? XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE);
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, PIN_LINK_XDP);
+	link_fd = bpf_obj_get(path);
+	if (xdp_ours && link_fd >= 0) {
+		/* only if the link still runs the old program */
+		LIBBPF_OPTS(bpf_link_update_opts, uo, .flags = BPF_F_REPLACE,
+			    .old_prog_fd = old_fd[0]);
 
-		r = bpf_xdp_attach(c->ifindex, bpf_program__fd(progs[0]), flags, &ao);
+		r = bpf_link_update(link_fd, bpf_program__fd(progs[0]), &uo) ? -errno : 0;
 		if (r) {
 			err("cannot replace the XDP program of %s: %s%s", c->ifname,
 			    strerror(-r), vhint());
 			goto fail;
 		}
-	} else if (attach_xdp(c)) {
-		goto fail;
+	} else if (xdp_ours) { /* attached by an older xdpct, through netlink */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = old_fd[0]);
+
+		r = bpf_xdp_attach(c->ifindex, bpf_program__fd(progs[0]),
+				   XDP_FLAGS_REPLACE | xdp_mode_flags(c->mode), &ao);
+		if (r) {
+			err("cannot replace the XDP program of %s: %s%s", c->ifname,
+			    strerror(-r), vhint());
+			goto fail;
+		}
+	} else {
+		if (link_fd >= 0) /* a link whose program is gone: its device was */
+			unlink(path);
+		if (attach_xdp(c))
+			goto fail;
 	}
 	if (attach_sockops(c, c->skel->progs.xdpct_sockops))
 		goto fail;
@@ -755,6 +939,14 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 			warn("cannot rename %s to %s: %s", tmp, path, strerror(errno));
 	}
 	pinned_tmp = false;
+	{
+		struct xdpct_owner o = {};
+
+		/* pins of an older xdpct: no record, so no qdisc known as ours */
+		owner_read(c->pin_dir, &o);
+		if (record_owner(c, o.flags & XDPCT_OWNER_CLSACT))
+			warn("detach will leave the clsact qdisc of %s", c->ifname);
+	}
 
 	if (tracking) {
 		if (apply_tracking(c, ports, track_flags & XDPCT_CFG_TRACK_ALL, &cfg, &adopted))
@@ -780,7 +972,6 @@ fail:
 	unswap_tc(c, false, old_fd[2], &sw[2]);
 	rollback(c);
 	c->skel = NULL;
-	c->xprog = NULL;
 out:
 	if (pinned_tmp) {
 		for (i = 0; i < 3; i++) {
@@ -791,10 +982,13 @@ out:
 	for (i = 0; i < 3; i++)
 		if (old_fd[i] >= 0)
 			close(old_fd[i]);
-	xdp_program__close(c->xprog);
+	if (link_fd >= 0)
+		close(link_fd);
+	for (i = 0; i < 3; i++)
+		if (sw[i].link)
+			close(sw[i].link_fd);
 	xdpct_seen_close(&c->seen);
 	xdpct_bpf__destroy(c->skel);
-	c->xprog = NULL;
 	c->skel = NULL;
 	return ret;
 }
@@ -836,7 +1030,8 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
 		goto fail;
 	}
 	c->made_dir = true;
-	if (load_skel(c, max_conns, max_conns, max_obs, false) || acl_fill(c))
+	if (check_pin_dir(c->pin_dir, false) ||
+	    load_skel(c, max_conns, max_conns, max_obs, false) || acl_fill(c))
 		goto fail;
 	if (config_host(&cfg, c->ifname, bpf_map__fd(c->skel->maps.xdpct_local)))
 		goto fail;
@@ -866,6 +1061,9 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
 	    attach_xdp(c))
 		goto fail;
 
+	if (record_owner(c, 0))
+		goto fail;
+
 	/* Connections opened between the dump and XDP going live: the
 	 * second pass adds only what the first did not see (BPF_NOEXIST). */
 	if (!adopt_sockets(&t, &c->seen, ports, track_all, c->ifname, &more))
@@ -877,15 +1075,12 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
 	info("attached to %s (%s mode), %s; adopted %u connection%s", c->ifname,
 	     mode_name(c->mode), list, adopted, adopted == 1 ? "" : "s");
 	/* The kernel keeps the attachments and pins; drop our references. */
-	xdp_program__close(c->xprog);
 	xdpct_seen_close(&c->seen);
 	xdpct_bpf__destroy(c->skel);
-	c->xprog = NULL;
 	c->skel = NULL;
 	return 0;
 fail:
 	rollback(c);
-	c->xprog = NULL;
 	c->skel = NULL;
 	return -1;
 }
@@ -958,6 +1153,18 @@ static int setup(const struct setup_opts *o, struct setup_result *res,
 	res->ifindex = c.ifindex;
 
 	if (path_exists(c.pin_dir)) {
+		/* never another namespace's maps, nor those of an interface
+		 * deleted since: their key, flows and ports are not ours */
+		if (check_pin_dir(c.pin_dir, false))
+			return EXIT_FAIL;
+		r = owner_check(c.pin_dir, c.ifindex, false);
+		if (r < 0)
+			return EXIT_FAIL;
+		if (r > 0) {
+			err("the pins in %s are of an earlier %s, since deleted: 'xdpct detach %s' removes them",
+			    c.pin_dir, c.ifname, c.ifname);
+			return EXIT_FAIL;
+		}
 		/* attached already: new programs over the same maps */
 		if (reload(&c, o->mode, o->max_conns, max_conns, o->max_observed, max_obs,
 			   tracking, ports, track_flags, res))
@@ -999,10 +1206,10 @@ static void attach_usage(const char *cmd)
 		       "                    [--max-conns N] [--max-observed N] [--allow PREFIXES]\n"
 		       "                    [--deny PREFIXES] [--pin-dir DIR] [-v]\n"
 		       "\n"
-		       "Replace xdpct's programs on IFACE with this build's, in place: TC\n"
-		       "filters at their handle and priority (BPF_TC_F_REPLACE), the XDP\n"
-		       "program with XDP_FLAGS_REPLACE, so that no packet meets a missing\n"
-		       "program. The maps pinned in %s/IFACE are reused: flow\n"
+		       "Replace xdpct's programs on IFACE with this build's, in place,\n"
+		       "through their links (bpf_link_update; clsact filters at their handle\n"
+		       "and priority, netlink XDP with XDP_FLAGS_REPLACE), so that no packet\n"
+		       "meets a missing program. The maps pinned in %s/IFACE are reused: flow\n"
 		       "entries, pending handshakes, the cookie key and the counters survive.\n"
 		       "With port options, the ports are rewritten as by `xdpct config`\n"
 		       "(the key is kept); without, the configuration stays as it is.\n"
@@ -1018,8 +1225,10 @@ static void attach_usage(const char *cmd)
 		       "Load xdpct, attach its XDP program and its TC ingress and egress\n"
 		       "filters to IFACE, answer SYNs to the protected ports with SYN cookies\n"
 		       "and track their connections. Maps and programs are pinned in\n"
-		       "%s/IFACE; everything stays attached after xdpct exits,\n"
-		       "until `xdpct detach IFACE`.\n"
+		       "%s/IFACE (in a network namespace other than the initial\n"
+		       "one, under netns:COOKIE/: `xdpct pin-dir IFACE`); everything stays\n"
+		       "attached after xdpct exits, until `xdpct detach IFACE`. Pins there of\n"
+		       "another namespace or of a deleted namesake of IFACE are refused.\n"
 		       "\n"
 		       "If xdpct is attached to IFACE already, its programs are reloaded in\n"
 		       "place over the pinned maps (see `xdpct reload`), and the ports given\n"
@@ -1057,7 +1266,7 @@ static void attach_usage(const char *cmd)
 	       "                        the list; see `xdpct allow`)\n"
 	       "      --deny PREFIXES   sources whose segments to protected ports are\n"
 	       "                        dropped (added to the list; see `xdpct deny`)\n"
-	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE\n"
+	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE (on bpffs)\n"
 	       "  -v, --verbose         show libbpf/libxdp messages and the config\n"
 	       "  -h, --help            this help\n",
 	       reload ? "                        (optional: without them the ports stay)\n" :
@@ -1111,12 +1320,15 @@ static void detach_usage(void)
 	printf("Usage: xdpct detach IFACE [--pin-dir DIR] [-v]\n"
 	       "\n"
 	       "Remove xdpct from IFACE: its XDP program (left alone if another\n"
-	       "program replaced it), its TC filters (other filters stay; the clsact\n"
-	       "qdisc goes when no filter is left), and the pins in %s/IFACE.\n"
+	       "program replaced it), its TC programs (TCX links, or clsact filters:\n"
+	       "other filters stay, the clsact qdisc goes only if xdpct made it and no\n"
+	       "filter is left), and the pins\n"
+	       "in %s/IFACE (`xdpct pin-dir IFACE`). Another namespace's pins\n"
+	       "are left alone; a --pin-dir must be on bpffs and hold xdpct's maps.\n"
 	       "If IFACE is gone, only the pins are removed.\n"
 	       "\n"
 	       "Options:\n"
-	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE\n"
+	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE (on bpffs)\n"
 	       "  -v, --verbose         show libbpf messages\n"
 	       "  -h, --help            this help\n",
 	       XDPCT_PIN_ROOT, XDPCT_PIN_ROOT);
@@ -1124,8 +1336,8 @@ static void detach_usage(void)
 
 /* Remove our XDP program; 1 if removed, 0 if none of ours (a foreign one
  * is described in note), -1 on error. */
-static int detach_xdp(const char *ifname, unsigned int ifindex, __u32 pinned_id,
-		      char *note, size_t note_len)
+static int detach_xdp(const char *ifname, unsigned int ifindex, const char *pin_dir,
+		      __u32 pinned_id, char *note, size_t note_len)
 {
 	struct bpf_xdp_query_opts q;
 	char name[64] = "";
@@ -1146,6 +1358,18 @@ static int detach_xdp(const char *ifname, unsigned int ifindex, __u32 pinned_id,
 			 ifname, id, name);
 		return 0;
 	}
+	/* ours through its link (netlink cannot remove it: EBUSY) */
+	fd = pin_dir ? pinned_map(pin_dir, PIN_LINK_XDP) : -1; /* bpf_obj_get: any object */
+	if (fd >= 0) {
+		r = bpf_link_detach(fd) ? -errno : 0;
+		close(fd);
+		if (r) {
+			err("cannot remove the XDP link of %s: %s", ifname, strerror(-r));
+			return -1;
+		}
+		return 1;
+	}
+	/* attached by an older xdpct: through netlink */
 	switch (q.attach_mode) {
 	case XDP_ATTACHED_SKB: flags = XDP_FLAGS_SKB_MODE; break;
 	case XDP_ATTACHED_HW: flags = XDP_FLAGS_HW_MODE; break;
@@ -1165,6 +1389,22 @@ static int detach_xdp(const char *ifname, unsigned int ifindex, __u32 pinned_id,
 		return -1;
 	}
 	return 1;
+}
+
+/* Detach our TCX link on hook i (0 ingress); 1 if one was there, 0 if
+ * none is pinned, -errno. The pin goes with the directory. */
+static int detach_tc_link(const char *pin_dir, int i)
+{
+	char path[PATH_MAX + 32];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, tc_link_pins[i]);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	r = bpf_link_detach(fd) ? -errno : 1;
+	close(fd);
+	return r;
 }
 
 int cmd_detach(int argc, char **argv)
@@ -1196,9 +1436,10 @@ int cmd_detach(int argc, char **argv)
 
 int xdpct_detach(const char *ifname, const char *pin_arg)
 {
-	char pin_dir[PATH_MAX], note[128] = "";
+	char pin_dir[PATH_MAX], root[PATH_MAX], note[128] = "";
 	unsigned int ifindex;
-	bool have_pins, done = false, failed = false;
+	bool have_pins, done = false, failed = false, stale = false;
+	struct xdpct_owner owner = {};
 	__u32 xdp_id, tc_in_id, tc_out_id;
 	int r, i;
 
@@ -1210,6 +1451,17 @@ int xdpct_detach(const char *ifname, const char *pin_arg)
 		return EXIT_FAIL;
 	ifindex = strlen(ifname) < IFNAMSIZ ? if_nametoindex(ifname) : 0;
 	have_pins = path_exists(pin_dir);
+	if (have_pins) {
+		/* what is unlinked must be xdpct's: bpffs, and under --pin-dir
+		 * its config map; and not another namespace's */
+		if (check_pin_dir(pin_dir, pin_arg) || (r = owner_check(pin_dir, ifindex, false)) < 0)
+			return EXIT_FAIL;
+		if (r > 0) { /* of an interface deleted since: only the pins go */
+			stale = true;
+			ifindex = 0;
+		}
+		owner_read(pin_dir, &owner);
+	}
 
 	/* Pinned ids identify our programs; without pins, their names do. */
 	xdp_id = have_pins ? pinned_prog_id(pin_dir, PIN_PROG_XDP) : 0;
@@ -1217,21 +1469,25 @@ int xdpct_detach(const char *ifname, const char *pin_arg)
 	tc_out_id = have_pins ? pinned_prog_id(pin_dir, PIN_PROG_TC_OUT) : 0;
 
 	if (ifindex) {
-		r = detach_xdp(ifname, ifindex, xdp_id, note, sizeof(note));
+		r = detach_xdp(ifname, ifindex, have_pins ? pin_dir : NULL, xdp_id, note,
+			       sizeof(note));
 		failed |= r < 0;
 		done |= r > 0;
 		for (i = 0; i < 2; i++) {
-			r = tc_detach_ours(ifindex, i == 0, i ? tc_out_id : tc_in_id,
-					   i ? PROG_TC_OUT : PROG_TC_IN);
+			r = have_pins ? detach_tc_link(pin_dir, i) : 0;
+			if (!r) /* a filter: an older xdpct's, or before TCX */
+				r = tc_detach_ours(ifindex, i == 0, i ? tc_out_id : tc_in_id,
+						   i ? PROG_TC_OUT : PROG_TC_IN);
 			if (r < 0) {
-				err("cannot remove the TC %s filter from %s: %s",
+				err("cannot remove the TC %s program from %s: %s",
 				    i ? "egress" : "ingress", ifname, strerror(-r));
 				failed = true;
 			}
 			done |= r > 0;
 		}
-		/* The clsact qdisc goes once nobody has filters on it. */
-		if (done && tc_count_filters(ifindex) == 0) {
+		/* The clsact qdisc goes only if xdpct made it and nobody has
+		 * filters on it. */
+		if (done && (owner.flags & XDPCT_OWNER_CLSACT) && tc_count_filters(ifindex) == 0) {
 			struct bpf_tc_hook hook;
 
 			tc_hook_of(&hook, ifindex, true);
@@ -1245,7 +1501,9 @@ int xdpct_detach(const char *ifname, const char *pin_arg)
 			err("cannot remove %s: %s", pin_dir, strerror(-r));
 			failed = true;
 		}
-		rmdir(XDPCT_PIN_ROOT); /* only if empty */
+		if (!pin_arg && !netns_pin_root(root, sizeof(root)) && strcmp(root, XDPCT_PIN_ROOT))
+			rmdir(root); /* only if empty */
+		rmdir(XDPCT_PIN_ROOT);
 		done = true;
 	}
 	if (failed)
@@ -1261,6 +1519,9 @@ int xdpct_detach(const char *ifname, const char *pin_arg)
 		warn("%s; left alone", note);
 	if (ifindex)
 		info("detached from %s", ifname);
+	else if (stale)
+		info("the pins in %s were of an earlier %s, since deleted; removed them", pin_dir,
+		     ifname);
 	else
 		info("%s is gone; removed %s", ifname, pin_dir);
 	return EXIT_OK;

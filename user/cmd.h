@@ -19,6 +19,7 @@ int cmd_evict(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_pin_dir(int argc, char **argv);
 int cmd_allow(int argc, char **argv);
 int cmd_deny(int argc, char **argv);
 
@@ -88,6 +89,28 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res);
 int attach_opt(int opt, const char *arg, struct setup_opts *o);
 /* What `xdpct detach` does: EXIT_OK or EXIT_FAIL, messages printed. */
 int xdpct_detach(const char *ifname, const char *pin_arg);
+
+/* Whose a pin directory is: a one-entry array pinned as xdpct_owner by
+ * attach (user space only; the programs never read it). bpffs is shared by
+ * every network namespace, so a directory found there may be another
+ * namespace's, or an interface's that was deleted and made again. */
+#define XDPCT_MAP_OWNER "xdpct_owner"
+enum xdpct_owner_flags {
+	XDPCT_OWNER_CLSACT = 1, /* xdpct made the clsact qdisc: detach may remove it */
+};
+struct xdpct_owner {
+	__u64 netns_cookie;
+	__u32 ifindex;
+	__u32 flags;    /* enum xdpct_owner_flags */
+};
+/* 0 and *o, -ENOENT when the directory has no record (pins of an older
+ * xdpct, or iproute2's), or another -errno. */
+int owner_read(const char *dir, struct xdpct_owner *o);
+/* The directory's verdict for IFACE (ifindex 0: gone) in this namespace:
+ * 0 ours, 1 of an earlier interface of that name (stale), -1 another
+ * namespace's (a one-line error, unless quiet). Without a record, the
+ * config's netns cookie decides; with neither, ours. */
+int owner_check(const char *dir, unsigned int ifindex, bool quiet);
 
 /* config.c: fill the config from this netns's sysctls and the MTU of ifname
  * (NULL: assume 1500). A fresh SipHash key; with old enabled, the old key
@@ -180,6 +203,13 @@ int stats_read(int fd, __u64 sums[XDPCT_STAT_MAX]);
 const char *stat_name(int i);
 const char *stat_help_text(int i);
 const char *stat_id(int i);
+
+/* TCX (Linux 6.6+): BPF links on the interface's ingress and egress, no
+ * qdisc; the attach types libbpf 1.1's headers lack. */
+#define XDPCT_TCX_INGRESS 46 /* BPF_TCX_INGRESS */
+#define XDPCT_TCX_EGRESS 47  /* BPF_TCX_EGRESS */
+/* Whether prog_id runs on the TCX hook: 1, 0, or -errno. */
+int tcx_find(int ifindex, bool ingress, __u32 prog_id);
 
 /* tc.c: our filters on a clsact hook, found by program id (or by name when
  * id is 0). Return the number removed or -errno. */

@@ -16,6 +16,7 @@ static const struct {
 	{ "run", cmd_run, "attach and stay: timers, key rotation, metrics" },
 	{ "detach", cmd_detach, "detach from an interface, remove the pins" },
 	{ "status", cmd_status, "every interface with xdpct: programs, ports, fill" },
+	{ "pin-dir", cmd_pin_dir, "print an interface's pin directory (--lock: run's lock)" },
 	{ "stats", cmd_stats, "print the counters (--watch: rates)" },
 	{ "config", cmd_config, "write key, TCP options and ports into pinned maps" },
 	{ "conns", cmd_conns, "list the tracked connections, like conntrack -L" },

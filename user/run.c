@@ -31,7 +31,7 @@
 #include "metrics.h"
 #include "xdpct_seen.h"
 
-#define RUN_DIR "/run/xdpct"
+#define RUN_DIR XDPCT_RUN_DIR
 #define KEY_ROTATE_DEFAULT 60
 #define ATTACK_RATE_DEFAULT 10000 /* SYN/s or bad-cookie ACK/s: a flood */
 /* a pass takes at most this share of the time: the interval stretches
@@ -83,7 +83,8 @@ static void run_usage(void)
 	       "`journalctl -p`). SIGINT or SIGTERM stops it and detaches (not\n"
 	       "with --keep: the programs and maps stay, for a later run or reload).\n"
 	       "SIGHUP re-executes the xdpct binary on disk, which takes over in\n"
-	       "place. One run per interface (lock: %s/IFACE.pid).\n"
+	       "place. One run per interface (lock: %s/IFACE.pid, or `xdpct\n"
+	       "pin-dir IFACE --lock` in another network namespace).\n"
 	       "\n"
 	       "Options (and those of xdpct attach; --ports, --observe or --track-all\n"
 	       "is required only when xdpct is not attached yet):\n"
@@ -152,16 +153,20 @@ static char lock_path[PATH_MAX];
 
 static int take_lock(const char *ifname)
 {
-	char buf[32];
+	char buf[32], dir[PATH_MAX];
 	ssize_t n;
 	int r;
 
-	r = mkdir_p(RUN_DIR, 0755);
+	if (run_lock_path(lock_path, sizeof(lock_path), ifname))
+		return -1;
+	/* its directory: RUN_DIR, or this namespace's under it */
+	snprintf(dir, sizeof(dir), "%s", lock_path);
+	*strrchr(dir, '/') = '\0';
+	r = mkdir_p(dir, 0755);
 	if (r) {
-		err("cannot create %s: %s", RUN_DIR, strerror(-r));
+		err("cannot create %s: %s", dir, strerror(-r));
 		return -1;
 	}
-	snprintf(lock_path, sizeof(lock_path), "%s/%s.pid", RUN_DIR, ifname);
 	lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lock_fd < 0) {
 		err("cannot open %s: %s", lock_path, strerror(errno));
@@ -185,11 +190,17 @@ static int take_lock(const char *ifname)
 
 static void drop_lock(void)
 {
+	char dir[PATH_MAX];
+
 	if (lock_fd < 0)
 		return;
 	unlink(lock_path);
 	close(lock_fd);
 	lock_fd = -1;
+	snprintf(dir, sizeof(dir), "%s", lock_path);
+	*strrchr(dir, '/') = '\0';
+	if (strcmp(dir, RUN_DIR))
+		rmdir(dir); /* this namespace's directory, once empty */
 }
 
 /* ---- the loop ---- */

@@ -28,7 +28,10 @@ static const char *const prog_labels[3] = { "xdp", "tc_ingress", "tc_egress" };
 struct iface_status {
 	char ifname[256];
 	char pin_dir[PATH_MAX];
-	unsigned int ifindex;           /* 0: not in this netns */
+	unsigned int ifindex;           /* 0: gone (or made again since) */
+	struct xdpct_owner owner;       /* have_owner: xdpct_owner */
+	bool have_owner;
+	bool foreign;                   /* another namespace's */
 	__u32 prog_id[3];
 	bool attached[3];
 	double prog_age_s;              /* since the XDP program was loaded */
@@ -56,20 +59,23 @@ static void status_usage(void)
 {
 	printf("Usage: xdpct status [IFACE...] [-j]\n"
 	       "\n"
-	       "Show every interface xdpct is attached to (each directory under\n"
-	       "%s), or the ones named: the programs (ids, whether each is\n"
+	       "Show every interface of this network namespace xdpct is attached to\n"
+	       "(each pin directory: %s/IFACE in the initial namespace,\n"
+	       "%s/netns:COOKIE/IFACE in another), or the ones named: the\n"
+	       "programs (ids, whether each is\n"
 	       "attached, the XDP mode, time since they were loaded: an attach or the\n"
 	       "last reload), the ports, how full the flow tables and the pending map\n"
 	       "are and the connections by state (entries past their timeout are\n"
 	       "counted apart), the timeouts in force (those `xdpct run` set, else\n"
 	       "the defaults), the cookie key's epoch and age, the uptime (since the\n"
 	       "maps were pinned) and the `xdpct run` process, if any.\n"
-	       "Interfaces of other network namespaces share the pin directory: they\n"
-	       "are listed with \"not in this network namespace\".\n"
+	       "Other namespaces' attachments are not listed; in the initial namespace\n"
+	       "a last line counts them. An interface deleted since xdpct attached is\n"
+	       "listed as gone.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -j, --json     a JSON array, one object per interface\n"
-	       "  -h, --help     this help\n", XDPCT_PIN_ROOT);
+	       "  -h, --help     this help\n", XDPCT_PIN_ROOT, XDPCT_PIN_ROOT);
 }
 
 static __u32 pinned_id(const char *dir, const char *file, double *age_s)
@@ -98,7 +104,8 @@ static long run_pid_of(const char *ifname)
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/run/xdpct/%s.pid", ifname);
+	if (run_lock_path(path, sizeof(path), ifname))
+		return 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -134,6 +141,13 @@ static void collect(struct iface_status *s)
 	int fd[EV_MAPS], fdc, fdp, i;
 
 	s->ifindex = strlen(s->ifname) < IFNAMSIZ ? if_nametoindex(s->ifname) : 0;
+	s->have_owner = !owner_read(s->pin_dir, &s->owner);
+	/* an interface made again under the name is not the one attached;
+	 * nor is this namespace's, pins another one left at its path (an
+	 * older xdpct keyed them by name alone) */
+	s->foreign = owner_check(s->pin_dir, 0, true) < 0;
+	if (s->ifindex && (s->foreign || owner_check(s->pin_dir, s->ifindex, true)))
+		s->ifindex = 0;
 	for (i = 0; i < 3; i++)
 		s->prog_id[i] = pinned_id(s->pin_dir, prog_files[i], i ? NULL : &s->prog_age_s);
 	s->mode = "none";
@@ -150,7 +164,8 @@ static void collect(struct iface_status *s)
 	for (i = 1; i < 3 && s->ifindex; i++) {
 		__u32 h, p;
 
-		s->attached[i] = tc_find_ours(s->ifindex, i == 1, s->prog_id[i], &h, &p) > 0;
+		s->attached[i] = tcx_find(s->ifindex, i == 1, s->prog_id[i]) > 0 ||
+				 tc_find_ours(s->ifindex, i == 1, s->prog_id[i], &h, &p) > 0;
 	}
 	fdc = open_map(s->pin_dir, XDPCT_MAP_CONFIG);
 	if (fdc >= 0) {
@@ -262,8 +277,12 @@ static void print_text(const struct iface_status *s)
 	int i, n = 0;
 
 	printf("%s:\n", s->ifname);
-	if (!s->ifindex)
-		printf("  interface  not in this network namespace\n");
+	if (s->foreign)
+		printf("  interface  another network namespace's: not this namespace's %s\n", s->ifname);
+	else if (!s->ifindex)
+		printf("  interface  gone: deleted since xdpct attached (`xdpct detach %s` removes the pins)\n",
+		       s->ifname);
+	printf("  pins       %s\n", s->pin_dir);
 	dur(a, sizeof(a), s->prog_age_s);
 	printf("  programs  ");
 	for (i = 0; i < 3; i++)
@@ -321,7 +340,9 @@ static void print_json(const struct iface_status *s, bool first)
 	json_string(stdout, s->ifname);
 	printf(",\"pin_dir\":");
 	json_string(stdout, s->pin_dir);
-	printf(",\"in_netns\":%s,\"mode\":\"%s\",\"programs\":{", s->ifindex ? "true" : "false",
+	printf(",\"in_netns\":%s,\"ifindex\":%u,\"netns_cookie\":%llu,\"mode\":\"%s\",\"programs\":{",
+	       s->ifindex ? "true" : "false", s->ifindex,
+	       (unsigned long long)(s->have_owner ? s->owner.netns_cookie : s->cfg.netns_cookie),
 	       s->mode);
 	for (i = 0; i < 3; i++)
 		printf("%s\"%s\":{\"id\":%u,\"attached\":%s}", i ? "," : "", prog_labels[i],
@@ -373,6 +394,24 @@ static void print_json(const struct iface_status *s, bool first)
 	printf(",\"uptime_s\":%.0f,\"run_pid\":%ld}", s->uptime_s, s->run_pid > 0 ? s->run_pid : 0);
 }
 
+/* Pin directories under root/sub (another namespace's attachments). */
+static unsigned int count_dirs(const char *root, const char *sub)
+{
+	char path[PATH_MAX + 256];
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%s", root, sub);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.' && de->d_type == DT_DIR;
+	closedir(d);
+	return n;
+}
+
 static int name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -389,6 +428,8 @@ int cmd_status(int argc, char **argv)
 	char **names = NULL;
 	size_t n = 0, cap = 0, i, shown = 0;
 	bool json = false;
+	char root[PATH_MAX];
+	unsigned int others = 0;
 	struct iface_status *s;
 	struct dirent *de;
 	int opt, ret = EXIT_OK;
@@ -408,11 +449,18 @@ int cmd_status(int argc, char **argv)
 		names = argv + optind;
 		n = argc - optind;
 	} else {
-		d = opendir(XDPCT_PIN_ROOT);
+		if (netns_pin_root(root, sizeof(root)))
+			return EXIT_FAIL;
+		d = opendir(root);
 		if (d) {
 			while ((de = readdir(d))) {
 				if (de->d_name[0] == '.' || de->d_type != DT_DIR)
 					continue;
+				/* netns:COOKIE: another namespace's, never an interface */
+				if (strchr(de->d_name, ':')) {
+					others += count_dirs(root, de->d_name);
+					continue;
+				}
 				if (n == cap) {
 					char **p = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*p));
 
@@ -455,7 +503,10 @@ int cmd_status(int argc, char **argv)
 	if (json)
 		fputs(shown ? "\n]\n" : "]\n", stdout);
 	else if (!n)
-		printf("xdpct is attached to no interface\n");
+		printf("xdpct is attached to no interface of this network namespace\n");
+	if (!json && others)
+		printf("(and to %u interface%s of other network namespaces: `xdpct status` there shows them)\n",
+		       others, others == 1 ? "" : "s");
 	if (optind >= argc) {
 		for (i = 0; i < n; i++)
 			free(names[i]);
@@ -463,4 +514,47 @@ int cmd_status(int argc, char **argv)
 	}
 	free(s);
 	return ret;
+}
+
+/* pin-dir: the paths xdpct uses for an interface in this namespace, for
+ * scripts and tools (bpftool map dump pinned "$(xdpct pin-dir eth0)/...")
+ * that must not rebuild the netns key themselves. */
+int cmd_pin_dir(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lock", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	char path[PATH_MAX];
+	bool lock = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":lh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l': lock = true; break;
+		case 'h':
+			printf("Usage: xdpct pin-dir IFACE [--lock]\n"
+			       "\n"
+			       "Print the pin directory xdpct uses for IFACE in this network\n"
+			       "namespace, attached or not: %s/IFACE in the initial\n"
+			       "namespace, %s/netns:COOKIE/IFACE in any other (COOKIE:\n"
+			       "the namespace's SO_NETNS_COOKIE, unique until reboot).\n"
+			       "\n"
+			       "Options:\n"
+			       "  -l, --lock     the lock file of `xdpct run` instead (%s/...)\n"
+			       "  -h, --help     this help\n",
+			       XDPCT_PIN_ROOT, XDPCT_PIN_ROOT, XDPCT_RUN_DIR);
+			return EXIT_OK;
+		default: return getopt_usage_err("pin-dir", opt, argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_err("pin-dir", "missing interface name");
+	if (optind + 1 < argc)
+		return usage_err("pin-dir", "unexpected argument '%s'", argv[optind + 1]);
+	if ((lock ? run_lock_path : default_pin_dir)(path, sizeof(path), argv[optind]))
+		return EXIT_FAIL;
+	printf("%s\n", path);
+	return EXIT_OK;
 }

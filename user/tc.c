@@ -12,6 +12,7 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
@@ -169,6 +170,19 @@ int tc_detach_ours(int ifindex, bool ingress, __u32 prog_id,
 out:
 	free(d);
 	return r;
+}
+
+int tcx_find(int ifindex, bool ingress, __u32 prog_id)
+{
+	__u32 ids[64], n = 64, i;
+
+	if (bpf_prog_query(ifindex, ingress ? XDPCT_TCX_INGRESS : XDPCT_TCX_EGRESS, 0, NULL,
+			   ids, &n))
+		return -errno;
+	for (i = 0; i < n && i < 64; i++)
+		if (ids[i] == prog_id)
+			return 1;
+	return 0;
 }
 
 int tc_count_filters(int ifindex)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -19,6 +20,10 @@
 
 #include "xdpct.h"
 #include "util.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
 
 int verbose;
 char **xdpct_argv;
@@ -338,15 +343,129 @@ int check_ifname(const char *ifname, unsigned int *ifindex)
 	return 0;
 }
 
-int default_pin_dir(char *buf, size_t len, const char *ifname)
+int netns_cookie(__u64 *cookie)
 {
-	int n = snprintf(buf, len, "%s/%s", XDPCT_PIN_ROOT, ifname);
+	socklen_t len = sizeof(*cookie);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
 
-	if (n < 0 || (size_t)n >= len || strchr(ifname, '/') ||
-	    !strcmp(ifname, ".") || !strcmp(ifname, "..")) {
+	if (fd < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* The initial namespace is the only one the kernel numbers itself: init_net
+ * has the fixed nsfs inode PROC_NET_INIT_INO (0xEFFFFFF9), every other
+ * namespace one from proc_alloc_inum(), 0xF0000000 and up. So a match can
+ * never be a container's namespace. Kernels that numbered init_net like any
+ * other are told apart through pid 1, when we share the initial pid
+ * namespace (fixed PROC_PID_INIT_INO since 3.8) and may read its link. */
+#define NET_INIT_INO 0xEFFFFFF9U
+#define PID_INIT_INO 0xEFFFFFFCU
+
+bool netns_is_initial(void)
+{
+	struct stat self, pid, init;
+
+	if (stat("/proc/self/ns/net", &self))
+		return false;
+	if (self.st_ino == NET_INIT_INO)
+		return true;
+	return !stat("/proc/self/ns/pid", &pid) && pid.st_ino == PID_INIT_INO &&
+	       !stat("/proc/1/ns/net", &init) && init.st_ino == self.st_ino &&
+	       init.st_dev == self.st_dev;
+}
+
+int netns_key(char *buf, size_t len)
+{
+	__u64 c;
+	int r;
+
+	if (netns_is_initial()) {
+		snprintf(buf, len, "%s", "");
+		return 0;
+	}
+	r = netns_cookie(&c);
+	if (r) {
+		err("cannot read this network namespace's cookie: %s (Linux 5.14+)", strerror(-r));
+		return -1;
+	}
+	snprintf(buf, len, "netns:%llu", (unsigned long long)c);
+	return 0;
+}
+
+/* root/IFACE in the initial namespace, root/netns:COOKIE/IFACE elsewhere */
+static int netns_path(char *buf, size_t len, const char *root, const char *ifname,
+		      const char *suffix)
+{
+	char key[64];
+	int n;
+
+	if (strchr(ifname, '/') || strchr(ifname, ':') || !strcmp(ifname, ".") ||
+	    !strcmp(ifname, "..") || !*ifname) {
 		err("bad interface name '%s'", ifname);
 		return -1;
 	}
+	if (netns_key(key, sizeof(key)))
+		return -1;
+	n = snprintf(buf, len, "%s/%s%s%s%s", root, key, key[0] ? "/" : "", ifname, suffix);
+	if (n < 0 || (size_t)n >= len) {
+		err("bad interface name '%s'", ifname);
+		return -1;
+	}
+	return 0;
+}
+
+int default_pin_dir(char *buf, size_t len, const char *ifname)
+{
+	return netns_path(buf, len, XDPCT_PIN_ROOT, ifname, "");
+}
+
+int run_lock_path(char *buf, size_t len, const char *ifname)
+{
+	return netns_path(buf, len, XDPCT_RUN_DIR, ifname, ".pid");
+}
+
+int netns_pin_root(char *buf, size_t len)
+{
+	char key[64];
+
+	if (netns_key(key, sizeof(key)))
+		return -1;
+	snprintf(buf, len, "%s%s%s", XDPCT_PIN_ROOT, key[0] ? "/" : "", key);
+	return 0;
+}
+
+/* Before anything in a pin directory is unlinked: bpffs (a --pin-dir on
+ * another file system holds someone's files), and with need_maps, xdpct's
+ * config map pinned there. */
+int check_pin_dir(const char *dir, bool need_maps)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+	struct statfs st;
+	int fd;
+
+	if (statfs(dir, &st) || st.f_type != BPF_FS_MAGIC) {
+		err("%s is not on bpffs: not a pin directory of xdpct", dir);
+		return -1;
+	}
+	if (!need_maps)
+		return 0;
+	fd = pinned_map(dir, XDPCT_MAP_CONFIG);
+	if (fd >= 0 && (bpf_obj_get_info_by_fd(fd, &mi, &len) ||
+			mi.value_size != sizeof(struct xdpct_config))) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		err("%s holds no xdpct maps (no %s): not a pin directory of xdpct", dir,
+		    XDPCT_MAP_CONFIG);
+		return -1;
+	}
+	close(fd);
 	return 0;
 }
 

@@ -77,8 +77,24 @@ int check_caps(unsigned long long need);
 int check_bpffs(const char *path);
 int check_ifname(const char *ifname, unsigned int *ifindex);
 
-/* Default pin directory of an interface: XDPCT_PIN_ROOT/IFACE. */
+#define XDPCT_RUN_DIR "/run/xdpct"
+
+/* bpffs and /run are shared by every network namespace, interface names
+ * are not: paths of the initial namespace are ROOT/IFACE, of any other
+ * ROOT/netns:COOKIE/IFACE (a boot-unique SO_NETNS_COOKIE; ':' is in no
+ * interface name). The key: "" or "netns:COOKIE". */
+bool netns_is_initial(void);
+int netns_cookie(__u64 *cookie); /* 0 or -errno */
+int netns_key(char *buf, size_t len);
+/* Default pin directory of an interface in this namespace. */
 int default_pin_dir(char *buf, size_t len, const char *ifname);
+/* The lock of `xdpct run` on an interface in this namespace. */
+int run_lock_path(char *buf, size_t len, const char *ifname);
+/* Where this namespace's pin directories are: XDPCT_PIN_ROOT[/netns:COOKIE]. */
+int netns_pin_root(char *buf, size_t len);
+/* A directory xdpct may unlink pins from: on bpffs, and (need_maps) with
+ * xdpct's config map in it. 0, or -1 after a one-line error. */
+int check_pin_dir(const char *dir, bool need_maps);
 /* mkdir -p; returns 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode);
 bool path_exists(const char *path);

@@ -417,11 +417,11 @@ X conns nosuchif0 >/dev/null 2>"$LAB_TMP/err"
 rc=$?
 assert_eq conns_not_attached "$rc:$(grep -c 'not attached' "$LAB_TMP/err")" "1:1"
 # bpftool names the state from BTF (a packed enum)
-if timeout 10 bpftool map dump pinned "$PIN_ROOT/$IF_SRV/xdpct_flows4" 2>/dev/null |
+if timeout 10 bpftool map dump pinned "$(pin_of "$IF_SRV")/xdpct_flows4" 2>/dev/null |
 	grep -q '"state": "XDPCT_CT_[A-Z_]*"'; then
 	pass bpftool_state_name
 else
-	fail bpftool_state_name "$(timeout 10 bpftool map dump pinned "$PIN_ROOT/$IF_SRV/xdpct_flows4" 2>&1 | grep -m1 state)"
+	fail bpftool_state_name "$(timeout 10 bpftool map dump pinned "$(pin_of "$IF_SRV")/xdpct_flows4" 2>&1 | grep -m1 state)"
 fi
 if "$XDPCT" states | grep -q '^ORIG '; then
 	pass states_text

@@ -42,8 +42,8 @@ check_clean() {
 	if in_srv ip link show dev "$ifc" >/dev/null 2>&1; then
 		nothing_attached "$NS_SRV" "$ifc" || why+="$WHY"
 		has_clsact "$ifc" && why+="clsact qdisc left; "
-	elif [[ -e "$PIN_ROOT/$ifc" ]]; then
-		why+="$PIN_ROOT/$ifc exists; "
+	elif [[ -e "$(pin_of "$ifc")" ]]; then
+		why+="$(pin_of "$ifc") exists; "
 	fi
 	wait_until 30 ids_gone "$ids" || why+="still in the kernel: $(ids_alive_list "$ids"); "
 	if [[ -z "$why" ]]; then pass "$name"; else fail "$name" "$why"; fi
@@ -156,7 +156,7 @@ if [[ "$hs0" =~ ^[1-9][0-9]*:[1-9][0-9]*:[1-9][0-9]*$ ]]; then
 else
 	fail attach_twice_keeps_counters "counters before the reload unreadable or zero: '$hs0'"
 fi
-if "$BUILD/mapfill" has "$PIN_ROOT/$IF_SRV/xdpct_flows4" "$CLI4" $((SPORT + 1)) "$SRV4" $PORT >/dev/null 2>&1; then
+if "$BUILD/mapfill" has "$(pin_of "$IF_SRV")/xdpct_flows4" "$CLI4" $((SPORT + 1)) "$SRV4" $PORT >/dev/null 2>&1; then
 	pass attach_twice_keeps_flow_entry
 else
 	fail attach_twice_keeps_flow_entry "the running download's entry is gone"
@@ -254,8 +254,8 @@ wait_until 30 in_cli timeout 10 "$TCPPEER" connect --addr 10.200.3.1 --port $POR
 	--timeout 5 >/dev/null 2>&1
 check_rc del_connect_before $? "no connection through $IF_DEL"
 in_srv ip link del dev "$IF_DEL" || die "ip link del $IF_DEL" del_link
-if [[ -d "$PIN_ROOT/$IF_DEL" ]]; then pass del_pins_outlive_interface; else
-	fail del_pins_outlive_interface "$PIN_ROOT/$IF_DEL vanished with the interface"
+if [[ -d "$(pin_of "$IF_DEL")" ]]; then pass del_pins_outlive_interface; else
+	fail del_pins_outlive_interface "$(pin_of "$IF_DEL") vanished with the interface"
 fi
 X stats "$IF_DEL" -j >"$LAB_TMP/out" 2>"$LAB_TMP/err"
 note "stats of the deleted interface: exit $? $(head -c 120 "$LAB_TMP/err")"
@@ -266,7 +266,7 @@ note "detach of the deleted interface: $(head -c 200 "$LAB_TMP/out")$(head -c 20
 grep -qi "$IF_DEL is gone" "$LAB_TMP/out" && pass del_detach_says_gone ||
 	fail del_detach_says_gone "stdout: $(head -c 200 "$LAB_TMP/out")"
 check_clean del_detach_clean "$IF_DEL" "$IDS"
-if [[ ! -e "$PIN_ROOT/$IF_DEL" ]]; then pass del_no_pins; else fail del_no_pins "pins left"; fi
+if [[ ! -e "$(pin_of "$IF_DEL")" ]]; then pass del_no_pins; else fail del_no_pins "pins left"; fi
 X detach "$IF_DEL" >"$LAB_TMP/out" 2>"$LAB_TMP/err"
 rc=$?
 if ((rc == 1)) && one_line "$LAB_TMP/err" && grep -qi 'not attached' "$LAB_TMP/err"; then

@@ -34,8 +34,8 @@ if ! xdpct_attach "$IF_SRV" "$PORT" --max-conns $MAX >"$LAB_TMP/attach.out" 2>"$
 	die "xdpct attach failed: $(head -c 300 "$LAB_TMP/attach.err")" attach
 fi
 pass attach
-PIN4=$PIN_ROOT/$IF_SRV/xdpct_flows4
-PIN6=$PIN_ROOT/$IF_SRV/xdpct_flows6
+PIN4=$(pin_of "$IF_SRV")/xdpct_flows4
+PIN6=$(pin_of "$IF_SRV")/xdpct_flows6
 for m in "$PIN4" "$PIN6"; do
 	me=$(bpftool map show pinned "$m" 2>/dev/null | grep -o 'max_entries [0-9]*' | grep -o '[0-9]*$')
 	assert_eq "max_entries_$(basename "$m")" "$me" $MAX

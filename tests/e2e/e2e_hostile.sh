@@ -212,7 +212,7 @@ ro0=$(stat_of ct_readopt)
 # struct xdpct_flow4_key: raddr, laddr, rport, lport, network order
 hexkey() { printf '%02x ' ${1//./ } ${2//./ } $(($3 >> 8)) $(($3 & 255)) $(($4 >> 8)) $(($4 & 255)); }
 # shellcheck disable=SC2046
-bpftool map delete pinned "$PIN_ROOT/$IF_SRV/xdpct_flows4" key hex $(hexkey "$CLI4" "$SRV4" "$dport" $PORT) ||
+bpftool map delete pinned "$(pin_of "$IF_SRV")/xdpct_flows4" key hex $(hexkey "$CLI4" "$SRV4" "$dport" $PORT) ||
 	fail delete_entry "bpftool map delete failed"
 if [[ -z "$(conn_of "$dport")" ]]; then pass delete_entry_gone; else fail delete_entry_gone "still listed"; fi
 # an eviction pass rebuilds xdpct_seen from the tables and the sockets

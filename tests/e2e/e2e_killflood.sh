@@ -32,11 +32,12 @@ fi
 need_build "$FLOOD"
 lab_up attacker
 # kill -9 leaves the run's lock file behind: ours only (unique names)
-trap 'lab_down; rm -f "/run/xdpct/$IF_SRV.pid" "/run/xdpct/$IF_SRVA.pid"' EXIT
+LOCKS=("$(in_srv "$XDPCT" pin-dir "$IF_SRV" --lock)" "$(in_srv "$XDPCT" pin-dir "$IF_SRVA" --lock)")
+trap 'lab_down; rm -f "${LOCKS[@]}"; rmdir "${LOCKS[0]%/*}" 2>/dev/null' EXIT
 
 X() { in_srv timeout 30 "$XDPCT" "$@"; }
 xdp_id() { X status "$1" -j 2>/dev/null | grep -o '"xdp":{"id":[0-9]*,"attached":true' | grep -o '[0-9][0-9]*'; }
-map_id() { bpftool map show pinned "$PIN_ROOT/$1/$2" 2>/dev/null | head -n 1 | cut -d: -f1; }
+map_id() { bpftool map show pinned "$(pin_of "$1")/$2" 2>/dev/null | head -n 1 | cut -d: -f1; }
 EXPECTED=$("$TCPPEER" gen --bytes $BYTES | sha256sum | cut -d' ' -f1)
 drops() { # drops on the client link: none unless the data path broke
 	local n=0 c v

@@ -201,7 +201,7 @@ fi
 
 # ---- stats --prometheus: node_exporter's textfile collector, no run ----
 # IFACE is only a label with --pin-dir: one that must be escaped
-X stats 'we"ird\if' --pin-dir "$PIN_ROOT/$IF_SRV" --prometheus >"$LAB_TMP/textfile.prom" \
+X stats 'we"ird\if' --pin-dir "$(pin_of "$IF_SRV")" --prometheus >"$LAB_TMP/textfile.prom" \
 	2>"$LAB_TMP/prom.err"
 check_rc stats_prometheus $? "$(head -c 200 "$LAB_TMP/prom.err")"
 js=$(X stats "$IF_SRV" -j)

@@ -209,7 +209,7 @@ e1=$(key_epoch)
 if isnum "$e0" && isnum "$e1" && ((e1 == e0 + 1)); then pass key_rotates; else
 	fail key_rotates "epoch $e0 -> $e1 in 60 s"
 fi
-key_sel() { timeout 10 bpftool -j map dump pinned "$PIN_ROOT/$IF_SRV/xdpct_config" 2>/dev/null |
+key_sel() { timeout 10 bpftool -j map dump pinned "$(pin_of "$IF_SRV")/xdpct_config" 2>/dev/null |
 	json_num key_sel; }
 # shellcheck disable=SC2317 # called through wait_until
 key_age_ge() { awk -v a="$(status_j | json_val key_age_s)" -v m="$1" 'BEGIN { exit !(a != "" && a >= m) }'; }
@@ -280,7 +280,8 @@ kill -TERM "$RUN"
 wait_pid "$RUN" 10
 check_rc sigterm_exit_0 $? "$(tail -n 3 "$LAB_TMP/run.log")"
 if nothing_attached "$NS_SRV" "$IF_SRV"; then pass sigterm_detaches; else fail sigterm_detaches "$WHY"; fi
-[[ -e /run/xdpct/$IF_SRV.pid ]] && fail run_lock_removed "/run/xdpct/$IF_SRV.pid left" || pass run_lock_removed
+lock=$(in_srv "$XDPCT" pin-dir "$IF_SRV" --lock)
+[[ -n "$lock" && ! -e "$lock" ]] && pass run_lock_removed || fail run_lock_removed "'$lock' left"
 
 bg_ns "$NS_SRV" "$LAB_TMP/run2.log" "$XDPCT" run "$IF_SRV" --ports $P_TW --keep
 RUN=$BG_PID

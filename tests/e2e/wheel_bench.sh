@@ -85,7 +85,7 @@ for n in "${SIZES[@]}"; do
 	((n >= max / 2)) && max=$((4 * n > 2097152 ? 2097152 : 4 * n))
 	in_srv "$XDPCT" attach "$IF_SRV" --ports $PORT --max-conns $max >/dev/null 2>&1 ||
 		die "attach --max-conns $max failed" attach
-	"$MAPFILL" fill "$PIN_ROOT/$IF_SRV/xdpct_flows4" "$n" --lport 9 >/dev/null ||
+	"$MAPFILL" fill "$(pin_of "$IF_SRV")/xdpct_flows4" "$n" --lport 9 >/dev/null ||
 		die "mapfill $n failed" fill
 	note "$n background entries in a table of $max"
 	for ((r = 0; r < REPS; r++)); do
