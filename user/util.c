@@ -295,19 +295,21 @@ static const char *cap_name(int cap)
 	case CAP_NET_ADMIN: return "CAP_NET_ADMIN";
 	case CAP_SYS_ADMIN: return "CAP_SYS_ADMIN";
 	case CAP_BPF: return "CAP_BPF";
+	case CAP_PERFMON: return "CAP_PERFMON";
 	default: return "?";
 	}
 }
 
 int check_caps(unsigned long long need)
 {
-	static const int order[] = { CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_BPF };
+	static const int order[] = { CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON };
 	unsigned long long have = effective_caps();
 	size_t i;
 
-	/* the kernel's bpf_capable(): CAP_SYS_ADMIN stands in for CAP_BPF */
+	/* the kernel's bpf_capable() and perfmon_capable(): CAP_SYS_ADMIN
+	 * stands in for both */
 	if (have & XDPCT_CAP(CAP_SYS_ADMIN))
-		have |= XDPCT_CAP(CAP_BPF);
+		have |= XDPCT_CAP(CAP_BPF) | XDPCT_CAP(CAP_PERFMON);
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		if ((need & XDPCT_CAP(order[i])) && !(have & XDPCT_CAP(order[i]))) {
 			err("missing capability %s (run as root)", cap_name(order[i]));

@@ -59,20 +59,20 @@ int parse_u64(const char *s, unsigned long long min, unsigned long long max,
 	      unsigned long long *out);
 
 /* Capabilities a command needs, measured on Linux 6.18 with libbpf 1.1
- * and libxdp 1.3 (contrib/xdpct@.service):
- * loading and attaching: CAP_NET_ADMIN (netlink: XDP, clsact, filters) and
- * CAP_SYS_ADMIN (BPF_PROG/BTF_GET_FD_BY_ID, which libxdp's dispatcher
- * check needs, crashing without it; it also covers CAP_BPF and
- * CAP_PERFMON, which the verifier wants for our programs);
+ * (tests/e2e/e2e_caps.sh, contrib/xdpct@.service):
+ * loading and attaching: CAP_NET_ADMIN (XDP and TCX links, clsact,
+ * filters), CAP_BPF (maps, programs, pins) and CAP_PERFMON (the verifier
+ * refuses our programs' pointer arithmetic without it);
  * detaching: CAP_NET_ADMIN and CAP_BPF; the maps alone: CAP_BPF. */
 #define XDPCT_CAP(c)     (1ull << (c))
-#define XDPCT_CAPS_LOAD  (XDPCT_CAP(CAP_NET_ADMIN) | XDPCT_CAP(CAP_SYS_ADMIN))
+#define XDPCT_CAPS_LOAD  (XDPCT_CAP(CAP_NET_ADMIN) | XDPCT_CAP(CAP_BPF) | \
+			  XDPCT_CAP(CAP_PERFMON))
 #define XDPCT_CAPS_DETACH (XDPCT_CAP(CAP_NET_ADMIN) | XDPCT_CAP(CAP_BPF))
 #define XDPCT_CAPS_MAPS  XDPCT_CAP(CAP_BPF)
 
 /* Checks with one-line errors; return 0 if fine, -1 otherwise. */
 /* check_caps: every capability of need is effective (CAP_SYS_ADMIN counts
- * as CAP_BPF), else one line naming the first missing one. */
+ * as CAP_BPF and CAP_PERFMON), else one line naming the first missing one. */
 int check_caps(unsigned long long need);
 int check_bpffs(const char *path);
 int check_ifname(const char *ifname, unsigned int *ifindex);

@@ -17,7 +17,7 @@ note "unit capabilities: $CAPS"
 lab_up
 LAB_ATTACHED+=("$IF_SRV")
 
-# setpriv's list: CAP_NET_ADMIN CAP_SYS_ADMIN -> +net_admin,+sys_admin
+# setpriv's list: CAP_NET_ADMIN CAP_BPF -> -all,+net_admin,+bpf
 caplist() {
 	local c out=-all
 	for c in "$@"; do
