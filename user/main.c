@@ -48,7 +48,7 @@ static void usage(void)
 	       "\n"
 	       "Example:\n"
 	       "  xdpct attach eth0 --ports 80,443\n"
-	       "  xdpct run eth0 --ports 80,443 --metrics 127.0.0.1:9100\n"
+	       "  xdpct run eth0 --ports 80,443 --metrics 127.0.0.1:9790\n"
 	       "  xdpct stats eth0 --watch 1\n"
 	       "  xdpct conns eth0 --state established\n"
 	       "  xdpct detach eth0\n");

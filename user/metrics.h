@@ -22,7 +22,7 @@ struct metrics_src {
 	__u64 key_rotate_ns;         /* the period */
 };
 
-/* Parse ADDR:PORT ("127.0.0.1:9100", "[::1]:9100", ":9100" for every
+/* Parse ADDR:PORT ("127.0.0.1:9790", "[::1]:9790", ":9790" for every
  * address), then socket, bind, listen. The fd, or -1 after a one-line
  * error (*usage set when the argument itself is wrong). */
 int metrics_listen(const char *arg, int *usage);

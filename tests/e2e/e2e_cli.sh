@@ -144,7 +144,7 @@ else
 	die "attach failed: $(head -c 300 "$LAB_TMP/err")" attach
 fi
 prog_before=$(in_srv ip -d link show dev "$IF_SRV" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p')
-# native unless told otherwise (README)
+# native unless told otherwise (README, "Native or generic mode")
 assert_eq attach_default_native "$(xdp_attach_mode)" 1
 # The "nothing attached" probe sees a real attachment (else the checks
 # above prove nothing).

@@ -210,7 +210,7 @@ fi
 check_clean detach_twice_clean "$IF_SRV" ""
 
 # ---- attach to a down interface ----
-# The README: attaching to a down interface works once it is up (XDP and
+# docs/guarantees.md: attaching to a down interface works once it is up (XDP and
 # TC need no carrier): attach succeeds on the down link, the programs are
 # there, and the shield answers once the link comes up.
 in_srv ip link set dev "$IF_SRV" down || die "link down" down_setup

@@ -902,7 +902,7 @@ static bool ck_out(struct conn *c, uint32_t verdict, const int *ctrs)
 }
 
 /* The verdict and counters of a packet of a known flow, by the model's
- * result (README, What the XDP program does with each packet). */
+ * result (docs/datapath.md). */
 static void ck_out_res(struct conn *c, int res, bool child)
 {
 	bool prot = c->kind == K_PROT;

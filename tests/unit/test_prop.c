@@ -2,7 +2,7 @@
 /* Property tests of the XDP program through BPF_PROG_TEST_RUN: generated
  * frames (random, and valid SYNs/ACKs mutated by bit flips, truncation,
  * byte insertion) across every header layer, each checked against a model
- * written here from the documented behaviour (README's verdict table,
+ * written here from the documented behaviour (docs/datapath.md's verdict table,
  * docs/conntrack.md, include/xdpct.h), with its own header parser, its own
  * checksums (pktgen.c) and its own cookie (siphash_ref.c). Properties, for
  * every frame:
@@ -304,7 +304,7 @@ static const char *hexs(const uint8_t *b, int n)
 
 enum { R_TCP, R_NOT_TCP, R_MALFORMED, R_FRAGMENT, R_TOO_SHORT };
 
-/* What decides the verdict of a malformed frame or a fragment (README):
+/* What decides the verdict of a malformed frame or a fragment (docs/datapath.md):
  * its TCP ports when they can be read; none (the kernel checks it); or
  * TCP that xdpct cannot reach within its limits (dropped). */
 enum { BY_PORT, BY_KERNEL, BY_HIDDEN };
@@ -2143,7 +2143,7 @@ static uint64_t cookie_vm(int ck)
 	       ck == CK_STALE ? VM(V_DROP_COOKIE_STALE) : VM(V_DROP_COOKIE_BAD);
 }
 
-/* The handover attributes a valid cookie ACK encodes (README, "The cookie";
+/* The handover attributes a valid cookie ACK encodes (docs/cookie.md;
  * include/xdpct.h): the MSS of its index, the options it covers, our
  * window shift, the ACK's timestamps. */
 static void cookie_attrs(const struct op *q, struct xdpct_req_attrs *a)

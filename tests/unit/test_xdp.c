@@ -1968,7 +1968,7 @@ static bool ck_exact(const struct res *r, int vstat, int detail, const char *wha
 	return true;
 }
 
-/* What the program must say of a SYN cut to len bytes (README: malformed
+/* What the program must say of a SYN cut to len bytes (docs/datapath.md: malformed
  * frames and fragments). fixed: the IP length field was set to what is
  * left, so the cut shows up at the layer it falls in. A case to an
  * unprotected port, or a first fragment (IPv4 MF, IPv6 fragment header
@@ -2172,8 +2172,7 @@ static int syn_frame(int family, uint8_t *b, struct pg_layout *L, struct pg_spec
 	return build(s, b, L);
 }
 
-/* What decides the verdict of a malformed frame or a fragment (README,
- * "What the XDP program does with each packet"). */
+/* What decides the verdict of a malformed frame or a fragment (docs/datapath.md). */
 enum by {
 	BY_PORT,   /* TCP ports readable: protected or observed -> DROP, else PASS */
 	BY_KERNEL, /* no ports (broken below TCP, a later fragment): PASS */
