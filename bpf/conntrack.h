@@ -289,6 +289,11 @@ __noinline int ct_update(struct xdpct_flow *f, const struct ct_seg *s, int side,
 	f->dir[side ^ 1] = rcv;
 	if (syn)
 		f->wscale[side] = s->wscale;
+	/* a first FIN acking the other's: sent after it (endpoint states).
+	 * From memory, not the locals: ct_update's stack is at its limit. */
+	if ((s->flags & f->tcp_flags[side ^ 1] & ~f->tcp_flags[side] & TCP_FLAG_FIN) &&
+	    !seq_after(f->dir[side ^ 1].end, s->ack))
+		f->flags |= XDPCT_FLOW_FIN_AFTER_REMOTE << side;
 	f->tcp_flags[side] |= s->flags;
 	f->flags |= side_seen_flag(side);
 	f->packets[side] += 1;

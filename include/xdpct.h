@@ -301,7 +301,33 @@ enum xdpct_flow_flags {
 				      * packet reads the socket) or re-adopted */
 	XDPCT_FLOW_SEEN_REMOTE = 1 << 4, /* dir[REMOTE] seq/ack are known */
 	XDPCT_FLOW_SEEN_LOCAL = 1 << 5,  /* dir[LOCAL] seq/ack are known */
+	/* the side's first FIN acked the other's FIN: it closed after
+	 * receiving it (LAST_ACK), not simultaneously (CLOSING). << side */
+	XDPCT_FLOW_FIN_AFTER_REMOTE = 1 << 6,
+	XDPCT_FLOW_FIN_AFTER_LOCAL = 1 << 7,
 };
+
+/* One endpoint's own state (RFC 9293 3.3.2), derived from a flow entry
+ * by xdpct_ep_state() (include/xdpct_ep.h). UNKNOWN: not derivable. */
+enum xdpct_ep_state {
+	XDPCT_EP_UNKNOWN = 0,
+	XDPCT_EP_SYN_SENT,
+	XDPCT_EP_SYN_RECEIVED,
+	XDPCT_EP_ESTABLISHED,
+	XDPCT_EP_FIN_WAIT_1,
+	XDPCT_EP_FIN_WAIT_2,
+	XDPCT_EP_CLOSING,
+	XDPCT_EP_TIME_WAIT,
+	XDPCT_EP_CLOSE_WAIT,
+	XDPCT_EP_LAST_ACK,
+	XDPCT_EP_CLOSED,
+	XDPCT_EP_MAX,
+};
+
+#define XDPCT_EP_STATE_NAMES                                               \
+	{ "-", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1",        \
+	  "FIN_WAIT_2", "CLOSING", "TIME_WAIT", "CLOSE_WAIT", "LAST_ACK",      \
+	  "CLOSED" }
 
 /* Flow keys, seen from this host: remote = the far side of the interface.
  * XDP (ingress) takes remote = source; TC egress takes remote = destination,

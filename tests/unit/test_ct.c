@@ -732,6 +732,9 @@ static int model_seg(const struct xdpct_flow *f0, const struct mseg *s, struct x
 	f->dir[Rv] = rcv;
 	if (syn)
 		f->wscale[S] = ws_of(s->ws);
+	/* its first FIN, acking the other's FIN: it closed second */
+	if (fin && !(f0->tcp_flags[S] & F_FIN) && (f0->tcp_flags[Rv] & F_FIN) && !after(rcv.end, s->ack))
+		f->flags |= S == R ? XDPCT_FLOW_FIN_AFTER_REMOTE : XDPCT_FLOW_FIN_AFTER_LOCAL;
 	f->tcp_flags[S] |= s->flags;
 	f->flags |= seen_flag(S);
 	f->packets[S]++;

@@ -2223,13 +2223,17 @@ static void check_applied(const struct run *r, const struct op *q, const struct 
 				after(ack + win, bl->maxend - 1) ? ack + win + !win : bl->maxend;
 	uint32_t want_lmaxwin = (b->flags & XDPCT_FLOW_SEEN_LOCAL) && after(e2, s_maxend) ?
 					bl->maxwin + (e2 - s_maxend) : bl->maxwin;
+	/* the remote's first FIN acking the local's: it closed second */
+	uint8_t fin_after = (q->flags & F_FIN) && !(b->tcp_flags[XDPCT_REMOTE] & F_FIN) &&
+			    (b->tcp_flags[XDPCT_LOCAL] & F_FIN) && !after(bl->end, q->ack) ?
+				    XDPCT_FLOW_FIN_AFTER_REMOTE : 0;
 	const char *what = NULL;
 
 	if (a->state != want_state)
 		what = "state";
 	else if (a->tag != b->tag || a->first_s != b->first_s)
 		what = "tag or first_s";
-	else if (a->flags != (b->flags | XDPCT_FLOW_SEEN_REMOTE))
+	else if (a->flags != (b->flags | XDPCT_FLOW_SEEN_REMOTE | fin_after))
 		what = "flags";
 	else if (al->end != bl->end || al->maxack != bl->maxack)
 		what = "the local side's end or maxack";
