@@ -37,6 +37,7 @@
 #include <linux/bpf.h>
 
 #include "xdpct.h"
+#include "xdpct_ep.h"
 #include "xdpct.skel.h"
 #include "check.h"
 #include "pktgen.h"
@@ -1004,6 +1005,22 @@ static void ok(struct conn *c, int state)
 	expect(c, M_OK, state);
 }
 
+/* Each end's own state derived from the entry (include/xdpct_ep.h): a is
+ * side sa's, b the other's. */
+static void ends(struct conn *c, int sa, int a, int b)
+{
+	static const char *const n[] = XDPCT_EP_STATE_NAMES;
+	struct xdpct_flow e;
+	int ga, gb;
+
+	if (!CKC(c, !flow_read(c, &e), "after %s: no entry", c->label))
+		return;
+	ga = xdpct_ep_state(&e, sa);
+	gb = xdpct_ep_state(&e, !sa);
+	CKC(c, ga == a && gb == b, "after %s: ends %s/%s (%s/other), want %s/%s", c->label,
+	    n[ga], n[gb], sa == R ? "remote" : "local", n[a], n[b]);
+}
+
 /* The table said IGNORE: passed and counted, no window tracking. */
 static void ignored(struct conn *c)
 {
@@ -1278,30 +1295,38 @@ static void t_close(int f, int kind, int closer)
 	conn_init(c, f, kind, true, "ct.%s.close_%s_first.%s", fam(f),
 		  closer == R ? "remote" : "local", kind_name[kind]);
 	opening(c, true);
+	ends(c, closer, XDPCT_EP_ESTABLISHED, XDPCT_EP_ESTABLISHED);
 	step(c, "fin_wait");
 	seg(c, closer, F_FIN | F_ACK, 0);
 	ok(c, XDPCT_CT_FIN_WAIT);
+	ends(c, closer, XDPCT_EP_FIN_WAIT_1, XDPCT_EP_CLOSE_WAIT);
 	step(c, "fin_wait.ack_not_of_fin");
 	xmit(c, peer, F_ACK, c->nxt[peer], c->nxt[closer] - 1, 0);
 	ok(c, XDPCT_CT_FIN_WAIT);
+	ends(c, closer, XDPCT_EP_FIN_WAIT_1, XDPCT_EP_CLOSE_WAIT);
 	step(c, "fin_wait.ack_from_fin_sender");
 	xmit(c, closer, F_ACK, c->nxt[closer], c->nxt[peer], 0);
 	ok(c, XDPCT_CT_FIN_WAIT);
 	step(c, "close_wait");
 	seg(c, peer, F_ACK, 0);
 	ok(c, XDPCT_CT_CLOSE_WAIT);
+	ends(c, closer, XDPCT_EP_FIN_WAIT_2, XDPCT_EP_CLOSE_WAIT);
 	step(c, "last_ack");
 	seg(c, peer, F_FIN | F_ACK, 0);
 	ok(c, XDPCT_CT_LAST_ACK);
+	ends(c, closer, XDPCT_EP_TIME_WAIT, XDPCT_EP_LAST_ACK);
 	step(c, "last_ack.ack_not_of_fin");
 	xmit(c, closer, F_ACK, c->nxt[closer], c->nxt[peer] - 1, 0);
 	ok(c, XDPCT_CT_LAST_ACK);
+	ends(c, closer, XDPCT_EP_TIME_WAIT, XDPCT_EP_LAST_ACK);
 	step(c, "time_wait");
 	seg(c, closer, F_ACK, 0);
 	ok(c, XDPCT_CT_TIME_WAIT);
+	ends(c, closer, XDPCT_EP_TIME_WAIT, XDPCT_EP_CLOSED);
 	step(c, "time_wait.late_ack");
 	seg(c, peer, F_ACK, 0);
 	ok(c, XDPCT_CT_TIME_WAIT);
+	ends(c, closer, XDPCT_EP_TIME_WAIT, XDPCT_EP_CLOSED);
 	ck_end();
 }
 
@@ -1361,12 +1386,25 @@ static void t_simclose(int f, int kind, int first, bool second_acks_first)
 	     second_acks_first ? c->nxt[first] : c->nxt[first] - 1, 0);
 	c->nxt[other]++;
 	ok(c, XDPCT_CT_LAST_ACK);
+	/* crossed FINs: both CLOSING; a FIN acking the first: a normal close */
+	if (second_acks_first)
+		ends(c, first, XDPCT_EP_TIME_WAIT, XDPCT_EP_LAST_ACK);
+	else
+		ends(c, first, XDPCT_EP_CLOSING, XDPCT_EP_CLOSING);
 	step(c, "time_wait");
 	seg(c, first, F_ACK, 0);
 	ok(c, XDPCT_CT_TIME_WAIT);
+	if (second_acks_first)
+		ends(c, first, XDPCT_EP_TIME_WAIT, XDPCT_EP_CLOSED);
+	else
+		ends(c, first, XDPCT_EP_CLOSING, XDPCT_EP_TIME_WAIT);
 	step(c, "time_wait.last_ack");
 	seg(c, other, F_ACK, 0);
 	ok(c, XDPCT_CT_TIME_WAIT);
+	if (second_acks_first)
+		ends(c, first, XDPCT_EP_TIME_WAIT, XDPCT_EP_CLOSED);
+	else
+		ends(c, first, XDPCT_EP_TIME_WAIT, XDPCT_EP_TIME_WAIT);
 	ck_end();
 }
 
@@ -1385,6 +1423,7 @@ static void t_halfclose(int f, int kind, int closer)
 	step(c, "close_wait");
 	seg(c, peer, F_ACK, 0);
 	ok(c, XDPCT_CT_CLOSE_WAIT);
+	ends(c, closer, XDPCT_EP_FIN_WAIT_2, XDPCT_EP_CLOSE_WAIT);
 	for (int i = 0; i < 3; i++) {
 		char n[40];
 
@@ -1396,13 +1435,16 @@ static void t_halfclose(int f, int kind, int closer)
 		step(c, n);
 		seg(c, closer, F_ACK, 0);
 		ok(c, XDPCT_CT_CLOSE_WAIT);
+		ends(c, closer, XDPCT_EP_FIN_WAIT_2, XDPCT_EP_CLOSE_WAIT);
 	}
 	step(c, "last_ack");
 	seg(c, peer, F_FIN | F_ACK | F_PSH, 10);
 	ok(c, XDPCT_CT_LAST_ACK);
+	ends(c, closer, XDPCT_EP_TIME_WAIT, XDPCT_EP_LAST_ACK);
 	step(c, "time_wait");
 	seg(c, closer, F_ACK, 0);
 	ok(c, XDPCT_CT_TIME_WAIT);
+	ends(c, closer, XDPCT_EP_TIME_WAIT, XDPCT_EP_CLOSED);
 	ck_end();
 }
 
@@ -1808,6 +1850,7 @@ static void t_rst_after_data(int f, int kind, int rs)
 	step(c, "rst_at_next_seq");
 	seg(c, rs, F_RST | F_ACK, 0);
 	ok(c, XDPCT_CT_CLOSE);
+	ends(c, rs, XDPCT_EP_CLOSED, XDPCT_EP_CLOSED);
 	ck_end();
 }
 
