@@ -16,8 +16,11 @@
 
 #include "cmd.h"
 #include "evict.h"
+#include "xdpct_ep.h"
 
 static const char *const state_names[] = XDPCT_CT_STATE_NAMES;
+static const char *const ep_names[] = XDPCT_EP_STATE_NAMES;
+_Static_assert(sizeof(ep_names) / sizeof(ep_names[0]) == XDPCT_EP_MAX, "a name per end state");
 #define NSTATES (sizeof(state_names) / sizeof(state_names[0]))
 _Static_assert(NSTATES == XDPCT_CT_MAX, "a name per state");
 
@@ -45,7 +48,8 @@ static void conns_usage(void)
 	       "like `conntrack -L`:\n"
 	       "\n"
 	       "  tcp      6 TIMEOUT STATE src= dst= sport= dport= packets= bytes= \\\n"
-	       "          src= dst= sport= dport= packets= bytes= [FLAGS] age=Ns\n"
+	       "          src= dst= sport= dport= packets= bytes= [FLAGS] age=Ns \\\n"
+	       "          local=STATE remote=STATE\n"
 	       "\n"
 	       "The first tuple is the direction of the side that opened the\n"
 	       "connection, the second the replies. TIMEOUT is the state's timeout\n"
@@ -59,6 +63,11 @@ static void conns_usage(void)
 	       "ASSURED (past the handshake), PENDING (cookie ACK handed to the\n"
 	       "listener, child socket not seen yet), COOKIE (opened through a SYN\n"
 	       "cookie), ADOPTED (found as a kernel socket at attach).\n"
+	       "local= and remote= are each end's own TCP state (RFC 9293: SYN_SENT,\n"
+	       "SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSING, TIME_WAIT,\n"
+	       "CLOSE_WAIT, LAST_ACK, CLOSED) as the segments seen here show it; \"-\"\n"
+	       "when unknown (an adopted entry with a FIN). In JSON: local_state and\n"
+	       "remote_state (null when unknown).\n"
 	       "A last line on stderr counts the entries shown.\n"
 	       "\n"
 	       "Options:\n"
@@ -164,7 +173,9 @@ static void print_text(const struct conn_view *c)
 	print_tuple(c, c->orig ^ 1);
 	for (i = 0; i < n; i++)
 		printf("[%s] ", names[i]);
-	printf("age=%lus\n", c->age);
+	printf("age=%lus local=%s remote=%s\n", c->age,
+	       ep_names[xdpct_ep_state(c->f, XDPCT_LOCAL)],
+	       ep_names[xdpct_ep_state(c->f, XDPCT_REMOTE)]);
 }
 
 static void json_tuple(const struct conn_view *c, int side)
@@ -194,6 +205,14 @@ static void json_dir(const struct conn_view *c, int side)
 	       seen ? "true" : "false");
 }
 
+static void json_ep(const char *name, enum xdpct_ep_state s)
+{
+	if (s == XDPCT_EP_UNKNOWN)
+		printf("%snull", name);
+	else
+		printf("%s\"%s\"", name, ep_names[s]);
+}
+
 static void print_json(const struct conn_view *c, bool first)
 {
 	const char *names[7];
@@ -210,7 +229,10 @@ static void print_json(const struct conn_view *c, bool first)
 	       c->age, (unsigned long long)c->idle_ms);
 	for (i = 0; i < n; i++)
 		printf("%s\"%s\"", i ? "," : "", names[i]);
-	fputs("],\"remote\":", stdout);
+	fputs("]", stdout);
+	json_ep(",\"local_state\":", xdpct_ep_state(c->f, XDPCT_LOCAL));
+	json_ep(",\"remote_state\":", xdpct_ep_state(c->f, XDPCT_REMOTE));
+	fputs(",\"remote\":", stdout);
 	json_dir(c, XDPCT_REMOTE);
 	fputs(",\"local\":", stdout);
 	json_dir(c, XDPCT_LOCAL);

@@ -402,7 +402,7 @@ no_legit_drops track_all
 X conns "$IF_SRV" >"$LAB_TMP/conns.txt" 2>"$LAB_TMP/conns.err"
 check_rc conns_text $? "$(head -c 200 "$LAB_TMP/conns.err")"
 n_lines=$(grep -c . "$LAB_TMP/conns.txt")
-re='^tcp +6 [0-9]+ [A-Z_2]+ src=[0-9a-f.:]+ dst=[0-9a-f.:]+ sport=[0-9]+ dport=[0-9]+ packets=[0-9]+ bytes=[0-9]+ (\[UNREPLIED\] )?src=[0-9a-f.:]+ dst=[0-9a-f.:]+ sport=[0-9]+ dport=[0-9]+ packets=[0-9]+ bytes=[0-9]+ (\[[A-Z]+\] )*age=[0-9]+s$'
+re='^tcp +6 [0-9]+ [A-Z_2]+ src=[0-9a-f.:]+ dst=[0-9a-f.:]+ sport=[0-9]+ dport=[0-9]+ packets=[0-9]+ bytes=[0-9]+ (\[UNREPLIED\] )?src=[0-9a-f.:]+ dst=[0-9a-f.:]+ sport=[0-9]+ dport=[0-9]+ packets=[0-9]+ bytes=[0-9]+ (\[[A-Z]+\] )*age=[0-9]+s local=[-A-Z_12]+ remote=[-A-Z_12]+$'
 assert_eq conns_text_format "$(grep -Evc "$re" "$LAB_TMP/conns.txt")" 0
 assert_eq conns_summary_on_stderr "$(cat "$LAB_TMP/conns.err")" "xdpct: $n_lines flow entries"
 n_tw=$(X conns "$IF_SRV" --state time_wait 2>/dev/null | grep -c .)
