@@ -108,7 +108,7 @@ if ! xdpct_attach "$IF_SRV" "$P_PROT" --observe $P_OBS >"$LAB_TMP/attach.out" 2>
 	die "xdpct attach failed: $(head -c 300 "$LAB_TMP/attach.err")" attach
 fi
 for p in $P_PROT $P_OBS; do
-	peer srv listen $p || die "listen $p: $RES" setup
+	peer srv listen "$p" || die "listen $p: $RES" setup
 done
 for ns in "$NS_SRV" "$NS_CLI"; do
 	# retransmissions (after a hold) sooner than 200 ms: a shorter test
@@ -121,8 +121,7 @@ table inet xep {
 EOF
 done
 
-# ss's state of the connection's socket in NS (ours: PORT; theirs: CPORT
-# at the other end), in RFC names; none: CLOSED
+# ss's state of the socket FILTER selects in NS, in RFC names; none: CLOSED
 ss_state() { # NS FILTER
 	local s
 	s=$(in_ns "$1" ss -Htan "$2" | awk '{print $1}' | head -n 1)
