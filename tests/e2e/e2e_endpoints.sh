@@ -138,7 +138,7 @@ cli_ss() { ss_state "$NS_CLI" "( sport = :$CPORT and dport = :$PORT )"; }
 # the entry's local_state remote_state
 ends() {
 	local line
-	line=$(X conns "$IF_SRV" -j --port "$CPORT" 2>/dev/null | grep '^{' | grep "\"sport\":$PORT[,}]")
+	line=$(X conns "$IF_SRV" -j --port "$CPORT" 2>/dev/null | grep '^{' | grep "\"sport\":${PORT}[,}]")
 	[[ -n "$line" ]] || { echo "no-entry no-entry"; return; }
 	echo "$(json_val local_state <<<"$line") $(json_val remote_state <<<"$line")"
 }
