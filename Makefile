@@ -48,7 +48,7 @@ USER_SRCS := $(wildcard user/*.c)
 # The CLI's code without its main(): for programs that call it (test_race,
 # bench/evict).
 USER_LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
-USER_HDRS := $(wildcard user/*.h) include/xdpct.h include/xdpct_seen.h include/xdpct_stats.h
+USER_HDRS := $(wildcard user/*.h) include/xdpct.h include/xdpct_ep.h include/xdpct_seen.h include/xdpct_stats.h
 XDPCT    := $(BUILD)/xdpct
 
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/%,$(wildcard tests/tools/*.c))
@@ -117,7 +117,7 @@ version:
 $(BUILD)/%: tests/tools/%.c include/xdpct.h include/xdpct_seen.h include/xdpct_stats.h | $(BUILD)
 	$(CC) $(USER_CFLAGS) $< -o $@ $(USER_LIBS)
 
-$(BUILD)/test_%: tests/unit/test_%.c $(UNIT_LIB) $(wildcard tests/unit/*.h) include/xdpct_seen.h include/xdpct_stats.h $(SKELS) | $(BUILD)
+$(BUILD)/test_%: tests/unit/test_%.c $(UNIT_LIB) $(wildcard tests/unit/*.h) include/xdpct_ep.h include/xdpct_seen.h include/xdpct_stats.h $(SKELS) | $(BUILD)
 	$(CC) $(USER_CFLAGS) -Itests/unit $< $(UNIT_LIB) -o $@ $(USER_LIBS)
 
 # test_race rotates the key with the product's config_commit() (user/config.c):
