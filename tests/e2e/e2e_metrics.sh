@@ -44,6 +44,12 @@ evicted_all() {
 	scrape "$URL/metrics" | grep -q "^xdpct_evictions_total{map=\"xdpct_flows4\",reason=\"time_wait\"} $N_CONN\$"
 }
 wait_until 30 evicted_all
+# and a second pass has run (passes stretch to 20 times their own length:
+# slow on a loaded machine, while the wheel evicts on time)
+passes_ge_2() {
+	scrape "$URL/metrics" | awk '/^xdpct_eviction_pass_duration_seconds_count/ {n = $2} END {exit !(n >= 2)}'
+}
+wait_until 60 passes_ge_2
 
 # ---- the scrape ----
 scrape -D "$LAB_TMP/headers" -o "$LAB_TMP/metrics.txt" "$URL/metrics"
