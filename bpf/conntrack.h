@@ -304,12 +304,31 @@ __noinline int ct_update(struct xdpct_flow *f, const struct ct_seg *s, int side,
 	return res;
 }
 
+/* Both ends' states (include/xdpct_ep.h), 4 bits each, once a side sent
+ * a FIN (before, they follow the connection's state): 0 otherwise. Global,
+ * so that its branches stay out of every caller's paths. */
+__noinline int ct_ep_pair(const struct xdpct_flow *f)
+{
+	if (!f || !((f->tcp_flags[0] | f->tcp_flags[1]) & TCP_FLAG_FIN))
+		return 0;
+	return xdpct_ep_state(f, XDPCT_LOCAL) | xdpct_ep_state(f, XDPCT_REMOTE) << 4;
+}
+
+/* ct_update(), and whether an end's own state moved: res | moved << 8.
+ * Global, so that the calls stay out of the callers' paths. */
+__noinline int ct_update_ep(struct xdpct_flow *f, const struct ct_seg *s, int side, __u64 now)
+{
+	int ep = ct_ep_pair(f), r = ct_update(f, s, side, now);
+
+	return r | (ct_ep_pair(f) != ep) << 8;
+}
+
 /* What ct_apply() did, for the caller's counters and close events. */
 struct ct_outcome {
 	__u8 old_state;
 	__u8 new_state;
 	__u8 flags; /* the entry's, after */
-	__u8 pad;
+	__u8 ep_changed; /* non-zero: an end's own state moved */
 	__u32 tick;
 };
 
@@ -320,8 +339,12 @@ static __always_inline int ct_apply(struct xdpct_flow *f, const struct flow_ref 
 				    const struct ct_seg *s, int side, __u64 now,
 				    struct ct_outcome *o)
 {
-	int r = flow_lock(f, ref);
+	int r;
 
+	/* nothing changed, unless the update below says otherwise */
+	o->old_state = o->new_state = f->state;
+	o->ep_changed = 0;
+	r = flow_lock(f, ref);
 	if (r != FLOW_LOCKED)
 		return r == FLOW_GONE ? CT_GONE : CT_BUSY;
 	o->old_state = f->state;
@@ -334,13 +357,36 @@ static __always_inline int ct_apply(struct xdpct_flow *f, const struct flow_ref 
 			r = CT_REOPENED;
 		}
 	} else {
-		r = ct_update(f, s, side, now);
+		r = ct_update_ep(f, s, side, now);
+		o->ep_changed = r >> 8;
+		r &= 0xff;
 	}
 	o->new_state = f->state;
 	o->flags = f->flags;
 	o->tick = f->last_tick;
 	flow_unlock(f);
 	return r;
+}
+
+/* After ct_apply() (result res) of a segment on f: the close event for
+ * `xdpct run`'s wheel, and the conntrack events of what changed.
+ * how: res | remote_is_src << 8. Global: its branches stay here. */
+__noinline int ct_changed(const struct tuple *t, const struct flow_ref *r,
+			  const struct xdpct_flow *f, const struct ct_outcome *o, int how)
+{
+	int res = how & 0xff;
+
+	if (!t || !r || !f || !o)
+		return 0;
+	close_event(t, how >> 8, r, o->old_state, o->new_state, o->tick);
+	if (res == CT_REOPENED) {
+		ct_event(r, f, CT_EV(XDPCT_EV_DESTROY, XDPCT_DR_CLOSED, o->old_state,
+				     XDPCT_EVF_NO_COUNTS));
+		ct_event(r, f, CT_EV(XDPCT_EV_NEW, 0, 0, 0));
+	} else if (o->old_state != o->new_state || o->ep_changed) {
+		ct_event(r, f, CT_EV(XDPCT_EV_UPDATE, 0, o->old_state, 0));
+	}
+	return 0;
 }
 
 #endif

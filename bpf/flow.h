@@ -220,6 +220,74 @@ static __always_inline void close_event(const struct tuple *t, bool remote_is_sr
 		count(XDPCT_STAT_EVENT_LOST);
 }
 
+/* The generic key of a flow reference. */
+static __always_inline void flow_ref_key(const struct flow_ref *r, struct xdpct_flow_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = r->family;
+	if (r->family == 4) {
+		k->raddr[0] = r->k.k4.raddr;
+		k->laddr[0] = r->k.k4.laddr;
+		k->rport = r->k.k4.rport;
+		k->lport = r->k.k4.lport;
+	} else {
+		__builtin_memcpy(k->raddr, r->k.k6.raddr, 16);
+		__builtin_memcpy(k->laddr, r->k.k6.laddr, 16);
+		k->rport = r->k.k6.rport;
+		k->lport = r->k.k6.lport;
+	}
+}
+
+/* what: type | reason << 8 | old state << 16 | event flags << 24 */
+#define CT_EV(type, reason, old, evf) \
+	((__u32)(type) | (__u32)(reason) << 8 | (__u32)(old) << 16 | (__u32)(evf) << 24)
+
+/* A conntrack event for `xdpct events`, while a reader listens; f as it
+ * is now. Global: verified once, not at every caller. */
+__noinline int ct_event(const struct flow_ref *r, const struct xdpct_flow *f, __u32 what)
+{
+	struct xdpct_ct_event *e;
+	struct xdpct_evsub *s;
+	__u64 now = now_ns();
+
+	if (!r || !f)
+		return 0;
+	s = evsub_live(now);
+	if (!s)
+		return 0;
+	e = bpf_ringbuf_reserve(&xdpct_ctevents, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&s->lost, 1);
+		return 0;
+	}
+	e->ns = now;
+	flow_ref_key(r, &e->key);
+	__builtin_memcpy(&e->flow, f, sizeof(e->flow));
+	e->flow.lock = 0;
+	e->type = what & 0xff;
+	e->reason = (what >> 8) & 0xff;
+	e->old_state = (what >> 16) & 0xff;
+	e->evflags = (what >> 24) | (r->observed ? XDPCT_EVF_OBSERVED : 0);
+	e->pad = 0;
+	bpf_ringbuf_submit(e, 0);
+	return 1;
+}
+
+/* A connection's entry came back from its socket: NEW, after a DESTROY
+ * "evicted" unless userspace removed the old entry (and said so). */
+__noinline int ct_event_readopt(const struct flow_ref *r, const struct xdpct_flow *f)
+{
+	struct xdpct_flow_key k;
+
+	if (!r || !f || !evsub_live(now_ns()))
+		return 0;
+	flow_ref_key(r, &k);
+	if (bpf_map_delete_elem(&xdpct_gone, &k))
+		ct_event(r, f, CT_EV(XDPCT_EV_DESTROY, XDPCT_DR_EVICTED, f->state,
+				     XDPCT_EVF_NO_COUNTS));
+	return ct_event(r, f, CT_EV(XDPCT_EV_NEW, 0, 0, 0));
+}
+
 /* Whether a local port is protected: its flows live in xdpct_flows4/6. */
 static __always_inline bool port_protected(__u16 lport)
 {

@@ -110,6 +110,8 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpct_seen SEC(".maps");
 
+#include "evmaps.h"
+
 /* Keeps the enums in the object's BTF, so bpftool can print names. */
 enum xdpct_ct_state xdpct_btf_ct_state __attribute__((unused));
 enum xdpct_stat xdpct_btf_stat __attribute__((unused));

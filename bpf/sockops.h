@@ -54,6 +54,7 @@ int xdpct_sockops(struct bpf_sock_ops *ops)
 	struct tuple t;
 	__u32 zero = 0;
 	bool done = false;
+	__u8 old = 0;
 
 	if (ops->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
 		return 1;
@@ -76,7 +77,8 @@ int xdpct_sockops(struct bpf_sock_ops *ops)
 		return 1;
 	if (f->flags & XDPCT_FLOW_PENDING) {
 		f->flags &= ~XDPCT_FLOW_PENDING;
-		if (f->state == XDPCT_CT_SYN_RECV)
+		old = f->state;
+		if (old == XDPCT_CT_SYN_RECV)
 			f->state = XDPCT_CT_ESTABLISHED;
 		flow_set_from_sock(f, &v);
 		done = true;
@@ -86,6 +88,8 @@ int xdpct_sockops(struct bpf_sock_ops *ops)
 		pending_key(&t, true, &pk);
 		bpf_map_delete_elem(&xdpct_pending, &pk);
 		count(XDPCT_STAT_SOCKOPS_ESTABLISHED);
+		if (old == XDPCT_CT_SYN_RECV)
+			ct_event(&ref, f, CT_EV(XDPCT_EV_UPDATE, 0, old, 0));
 	}
 	return 1;
 }

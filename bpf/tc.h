@@ -119,7 +119,7 @@ static __noinline int tc_deferred_ct(struct __sk_buff *skb, struct pkt *p,
 		count(XDPCT_STAT_CT_LOCK_BUSY);
 	if (r == CT_GONE || r == CT_BUSY)
 		return TC_ACT_OK;
-	close_event(t, true, &sc->ref, sc->o.old_state, sc->o.new_state, sc->o.tick);
+	ct_changed(t, &sc->ref, f, &sc->o, r | 1 << 8);
 	if (r == CT_OK || r == CT_REOPENED) {
 		count(XDPCT_STAT_TC_CT_APPLIED);
 		if (r == CT_REOPENED)
@@ -139,18 +139,23 @@ static __noinline int tc_deferred_ct(struct __sk_buff *skb, struct pkt *p,
 static __always_inline void flow_child_made(struct xdpct_flow *f, const struct flow_ref *ref)
 {
 	bool done = false;
+	__u8 old = 0;
 
 	if (flow_lock(f, ref) != FLOW_LOCKED)
 		return;
 	if (f->flags & XDPCT_FLOW_PENDING) {
 		f->flags &= ~XDPCT_FLOW_PENDING;
-		if (f->state == XDPCT_CT_SYN_RECV)
+		old = f->state;
+		if (old == XDPCT_CT_SYN_RECV)
 			f->state = XDPCT_CT_ESTABLISHED;
 		done = true;
 	}
 	flow_unlock(f);
-	if (done)
+	if (done) {
 		count(XDPCT_STAT_TC_CHILD_SEEN);
+		if (old == XDPCT_CT_SYN_RECV)
+			ct_event(ref, f, CT_EV(XDPCT_EV_UPDATE, 0, old, 0));
+	}
 }
 
 /* A validated cookie ACK for the local listener: handed over with its
@@ -300,8 +305,7 @@ int xdpct_tc_out(struct __sk_buff *skb)
 			return TC_ACT_OK;
 		}
 		if (r != CT_GONE) {
-			close_event(&sc->t, false, &sc->ref, sc->o.old_state, sc->o.new_state,
-				    sc->o.tick);
+			ct_changed(&sc->t, &sc->ref, f, &sc->o, r);
 			if (r == CT_REOPENED) {
 				count(XDPCT_STAT_CT_REOPEN);
 				count(XDPCT_STAT_TC_OUT_CT_NEW);
@@ -327,7 +331,8 @@ int xdpct_tc_out(struct __sk_buff *skb)
 	    TCP_FLAG_SYN) {
 		__builtin_memset(&sc->nf, 0, sizeof(sc->nf));
 		ct_init_syn(&sc->nf, XDPCT_LOCAL, &sc->seg, now);
-		flow_insert(&sc->ref, &sc->nf, BPF_NOEXIST);
+		if (!flow_insert(&sc->ref, &sc->nf, BPF_NOEXIST))
+			ct_event(&sc->ref, &sc->nf, CT_EV(XDPCT_EV_NEW, 0, 0, 0));
 		count(XDPCT_STAT_TC_OUT_CT_NEW);
 	}
 	return TC_ACT_OK;

@@ -209,7 +209,7 @@ static __always_inline int xdp_flow_pkt(struct xdp_md *ctx, struct pkt *p,
 		r = CT_OK;
 		po->flags = f->flags;
 	}
-	close_event(&sc->t, true, &sc->ref, po->old_state, po->new_state, po->tick);
+	ct_changed(&sc->t, &sc->ref, f, po, r | 1 << 8);
 	if (r == CT_REOPENED) {
 		/* a new connection on an old tuple goes to the kernel, which may
 		 * hold a TIME_WAIT socket for it; tracked from this SYN. Only a
@@ -331,7 +331,8 @@ static __noinline int xdp_cookie_flow(struct xdp_md *ctx, struct xdp_pkt *x,
 	nf.bytes[XDPCT_REMOTE] = pkt_ip_len(p);
 	pending_key(x->t, true, &pk);
 	bpf_map_update_elem(&xdpct_pending, &pk, &pe, BPF_ANY);
-	flow_insert(x->ref, &nf, BPF_NOEXIST);
+	if (!flow_insert(x->ref, &nf, BPF_NOEXIST))
+		ct_event(x->ref, &nf, CT_EV(XDPCT_EV_NEW, 0, 0, 0));
 	if (attach_meta(ctx, XDPCT_META_ATTRS, a)) {
 		count(XDPCT_STAT_V_DROP_ERROR);
 		return XDP_DROP;
@@ -354,7 +355,8 @@ static __noinline int xdp_observe_syn(struct xdp_md *ctx, struct xdp_pkt *x)
 	    o.wscale != 0xff)
 		seg.wscale = o.wscale;
 	ct_init_syn(&nf, XDPCT_REMOTE, &seg, now_ns());
-	flow_insert(x->ref, &nf, BPF_NOEXIST);
+	if (!flow_insert(x->ref, &nf, BPF_NOEXIST))
+		ct_event(x->ref, &nf, CT_EV(XDPCT_EV_NEW, 0, 0, 0));
 	count(XDPCT_STAT_V_PASS_CT_NEW);
 	return XDP_PASS;
 }
@@ -389,8 +391,10 @@ static __noinline int xdp_readopt(struct xdp_md *ctx, struct xdp_pkt *x)
 		nf.tcp_flags[XDPCT_LOCAL] |= TCP_FLAG_FIN;
 	if (fin_r)
 		nf.tcp_flags[XDPCT_REMOTE] |= TCP_FLAG_FIN;
-	if (!flow_insert(x->ref, &nf, BPF_NOEXIST))
+	if (!flow_insert(x->ref, &nf, BPF_NOEXIST)) {
 		count(XDPCT_STAT_CT_READOPT);
+		ct_event_readopt(x->ref, &nf);
+	}
 	return 1;
 }
 

@@ -17,6 +17,7 @@
 #include <bpf/bpf_endian.h>
 #include "xdpct.h"
 #include "maps.h"
+#include "xdpct_ep.h"
 #include "parse.h"
 #include "options.h"
 #include "csum.h"

@@ -25,6 +25,9 @@
 #define XDPCT_MAP_OBS6   "xdpct_observed6"
 #define XDPCT_MAP_LOCAL  "xdpct_local"
 #define XDPCT_MAP_ACL    "xdpct_acl"
+#define XDPCT_MAP_CTEVENTS "xdpct_ctevents"
+#define XDPCT_MAP_EVSUB  "xdpct_evsub"
+#define XDPCT_MAP_GONE   "xdpct_gone"
 
 #define XDPCT_FLOWS_DEFAULT 1048576
 /* Entries of each observed table (flows that started with an unvalidated
@@ -555,6 +558,66 @@ struct xdpct_close_event {
 	enum xdpct_ct_state state;
 	__u8 observed; /* 1: the entry is in xdpct_observed4/6 */
 	__u8 pad[2];
+};
+
+/* Connection tracking events, like `conntrack -E`: NEW, UPDATE (the
+ * connection's state or an endpoint's changed) and DESTROY, for `xdpct
+ * events`. The BPF side sends them, and `xdpct run`/`xdpct evict` through
+ * a syscall program (bpf/emit.bpf.c) for the entries they remove, into
+ * the xdpct_ctevents ring buffer; only while a reader has renewed
+ * xdpct_evsub.until_ns: nobody pays for a stream nobody reads. */
+#define XDPCT_CTEVENTS_BYTES (1 << 20) /* ~7,000 events */
+/* A reader renews its claim this often, and it holds this long. */
+#define XDPCT_EVSUB_RENEW_NS 1000000000ull
+#define XDPCT_EVSUB_HOLD_NS 3000000000ull
+enum xdpct_ct_event_type {
+	XDPCT_EV_NEW = 1,
+	XDPCT_EV_UPDATE = 2,
+	XDPCT_EV_DESTROY = 3,
+};
+enum xdpct_destroy_reason {
+	XDPCT_DR_NONE = 0,
+	XDPCT_DR_CLOSED,   /* TIME_WAIT or CLOSE ran out, or a SYN reused the tuple */
+	XDPCT_DR_TIMEOUT,  /* idle past its state's timeout */
+	XDPCT_DR_EVICTED,  /* pushed out by a full table's LRU (seen when the
+			    * connection's next packet finds no entry) */
+	XDPCT_DR_REMOVED,  /* deleted by the operator (xdpct conns --delete) */
+	XDPCT_DR_MAX
+};
+#define XDPCT_DR_NAMES { "-", "closed", "timeout", "evicted", "removed" }
+/* xdpct_ct_event.evflags */
+enum xdpct_ct_event_flags {
+	XDPCT_EVF_OBSERVED = 1, /* the entry is in xdpct_observed4/6 */
+	XDPCT_EVF_NO_COUNTS = 2, /* DESTROY of an entry already replaced: flow
+				  * holds its successor's first packet */
+};
+struct xdpct_ct_event {
+	__u64 ns;                  /* bpf_ktime_get_coarse_ns() / CLOCK_MONOTONIC */
+	struct xdpct_flow_key key;
+	struct xdpct_flow flow;    /* the entry after the change (DESTROY: as it went) */
+	__u8 type;                 /* enum xdpct_ct_event_type */
+	__u8 reason;               /* enum xdpct_destroy_reason */
+	__u8 evflags;              /* enum xdpct_ct_event_flags */
+	__u8 old_state;            /* UPDATE: the state before */
+	__u32 pad;
+};
+/* xdpct_evsub (ARRAY, one element): a reader's claim, and what it missed. */
+struct xdpct_evsub {
+	__u64 until_ns; /* events are sent while bpf_ktime_get_coarse_ns() < this */
+	__u64 lost;     /* events not sent: the ring buffer was full */
+	__u32 pid;      /* the reader */
+	__u32 pad;
+};
+/* xdpct_gone (LRU_HASH of struct xdpct_flow_key): entries removed by
+ * userspace while a reader listened, so that a connection whose entry
+ * comes back from its socket is not reported as evicted by the LRU. */
+#define XDPCT_GONE_MAX 65536
+/* The syscall program's argument: userspace DESTROY events. */
+#define XDPCT_EMIT_MAX 64
+struct xdpct_emit_args {
+	__u32 n;
+	__u32 pad;
+	struct xdpct_ct_event ev[XDPCT_EMIT_MAX];
 };
 
 /* A second handoff of one flow within this time, while the listener's

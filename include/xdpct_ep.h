@@ -3,11 +3,14 @@
  * (include/xdpct.h) records: the connection state, the flags each side
  * sent, how far each side's data and acks went, and which FIN came after
  * the other's. A view from this host: a segment in flight is not yet
- * counted at the end it goes to. Userspace and the unit tests. */
+ * counted at the end it goes to. Userspace, the unit tests, and the BPF
+ * side (which sends an event when either end's state changes). */
 #ifndef XDPCT_EP_H
 #define XDPCT_EP_H
 
+#ifndef __bpf__
 #include <stdbool.h>
+#endif
 
 #include "xdpct.h"
 

@@ -14,6 +14,7 @@ int cmd_detach(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_conns(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 int cmd_states(int argc, char **argv);
 int cmd_evict(int argc, char **argv);
 int cmd_reload(int argc, char **argv);

@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
+#include "ctev.h"
 #include "evict.h"
 #include "xdpct_ep.h"
 
@@ -110,6 +111,7 @@ struct conn_view {
 	bool observed;               /* in xdpct_observed4/6 */
 	unsigned long timeout, age;
 	__u64 idle_ms;
+	bool no_counts;              /* an event's flow is its successor's */
 };
 
 static int flag_names(const struct conn_view *c, const char *names[6])
@@ -156,26 +158,29 @@ static void print_tuple(const struct conn_view *c, int side)
 
 	addr_str(c->family, remote ? c->raddr : c->laddr, src, sizeof(src));
 	addr_str(c->family, remote ? c->laddr : c->raddr, dst, sizeof(dst));
-	printf("src=%s dst=%s sport=%u dport=%u packets=%u bytes=%llu ", src, dst,
-	       remote ? c->rport : c->lport, remote ? c->lport : c->rport,
-	       c->f->packets[side], (unsigned long long)c->f->bytes[side]);
+	printf("src=%s dst=%s sport=%u dport=%u ", src, dst,
+	       remote ? c->rport : c->lport, remote ? c->lport : c->rport);
+	if (!c->no_counts)
+		printf("packets=%u bytes=%llu ", c->f->packets[side],
+		       (unsigned long long)c->f->bytes[side]);
 }
 
-static void print_text(const struct conn_view *c)
+/* One line: pre, the entry, post. */
+static void print_text(const struct conn_view *c, const char *pre, const char *post)
 {
 	const char *names[6];
 	int i, n = flag_names(c, names);
 
-	printf("%-8s %u %lu %s ", "tcp", 6, c->timeout, state_name(c->f->state));
+	printf("%s%-8s %u %lu %s ", pre, "tcp", 6, c->timeout, state_name(c->f->state));
 	print_tuple(c, c->orig);
 	if (unreplied(c))
 		printf("[UNREPLIED] ");
 	print_tuple(c, c->orig ^ 1);
 	for (i = 0; i < n; i++)
 		printf("[%s] ", names[i]);
-	printf("age=%lus local=%s remote=%s\n", c->age,
+	printf("age=%lus local=%s remote=%s%s\n", c->age,
 	       ep_names[xdpct_ep_state(c->f, XDPCT_LOCAL)],
-	       ep_names[xdpct_ep_state(c->f, XDPCT_REMOTE)]);
+	       ep_names[xdpct_ep_state(c->f, XDPCT_REMOTE)], post);
 }
 
 static void json_tuple(const struct conn_view *c, int side)
@@ -185,10 +190,12 @@ static void json_tuple(const struct conn_view *c, int side)
 
 	addr_str(c->family, remote ? c->raddr : c->laddr, src, sizeof(src));
 	addr_str(c->family, remote ? c->laddr : c->raddr, dst, sizeof(dst));
-	printf("{\"src\":\"%s\",\"dst\":\"%s\",\"sport\":%u,\"dport\":%u,"
-	       "\"packets\":%u,\"bytes\":%llu}",
-	       src, dst, remote ? c->rport : c->lport, remote ? c->lport : c->rport,
-	       c->f->packets[side], (unsigned long long)c->f->bytes[side]);
+	printf("{\"src\":\"%s\",\"dst\":\"%s\",\"sport\":%u,\"dport\":%u",
+	       src, dst, remote ? c->rport : c->lport, remote ? c->lport : c->rport);
+	if (!c->no_counts)
+		printf(",\"packets\":%u,\"bytes\":%llu", c->f->packets[side],
+		       (unsigned long long)c->f->bytes[side]);
+	fputs("}", stdout);
 }
 
 static void json_dir(const struct conn_view *c, int side)
@@ -213,15 +220,17 @@ static void json_ep(const char *name, enum xdpct_ep_state s)
 		printf("%s\"%s\"", name, ep_names[s]);
 }
 
-static void print_json(const struct conn_view *c, bool first)
+/* One object: head (fields that come first, with their comma), then the
+ * entry's. */
+static void print_json(const struct conn_view *c, const char *head)
 {
 	const char *names[7];
 	int i, n = flag_names(c, names);
 
 	if (unreplied(c))
 		names[n++] = "UNREPLIED";
-	printf("%s{\"family\":\"ipv%d\",\"proto\":\"tcp\",\"state\":\"%s\",\"orig\":",
-	       first ? "" : ",\n", c->family, state_name(c->f->state));
+	printf("{%s\"family\":\"ipv%d\",\"proto\":\"tcp\",\"state\":\"%s\",\"orig\":",
+	       head, c->family, state_name(c->f->state));
 	json_tuple(c, c->orig);
 	fputs(",\"reply\":", stdout);
 	json_tuple(c, c->orig ^ 1);
@@ -239,8 +248,9 @@ static void print_json(const struct conn_view *c, bool first)
 	fputs("}", stdout);
 }
 
-static void show(struct conns_opts *o, int family, bool observed, const void *key,
-		 const struct xdpct_flow *f)
+/* The view of an entry at o->now_ns; false: the filters leave it out. */
+static bool view_of(const struct conns_opts *o, int family, bool observed, const void *key,
+		    const struct xdpct_flow *f, struct conn_view *cv)
 {
 	struct conn_view c = { .family = family, .f = f, .observed = observed };
 	__u32 idle_ticks, now_s = o->now_ns / 1000000000ull;
@@ -262,9 +272,9 @@ static void show(struct conns_opts *o, int family, bool observed, const void *ke
 		c.lport = ntohs(k->lport);
 	}
 	if (o->state >= 0 && f->state != o->state)
-		return;
+		return false;
 	if (o->port && c.rport != o->port && c.lport != o->port)
-		return;
+		return false;
 	c.orig = (f->flags & XDPCT_FLOW_REMOTE_OPENED) ? XDPCT_REMOTE : XDPCT_LOCAL;
 	/* last_tick is 32 bits of ns >> 20: it wraps every ~52 days of
 	 * uptime, so the difference is taken modulo 2^32 */
@@ -277,11 +287,78 @@ static void show(struct conns_opts *o, int family, bool observed, const void *ke
 		c.timeout = tmo > idle_s ? tmo - idle_s : 0;
 	}
 	c.age = now_s >= f->first_s ? now_s - f->first_s : 0;
-	if (o->json)
-		print_json(&c, o->shown == 0);
-	else
-		print_text(&c);
+	*cv = c;
+	return true;
+}
+
+static void show(struct conns_opts *o, int family, bool observed, const void *key,
+		 const struct xdpct_flow *f)
+{
+	struct conn_view c;
+
+	if (!view_of(o, family, observed, key, f, &c))
+		return;
+	if (o->json) {
+		if (o->shown)
+			fputs(",\n", stdout);
+		print_json(&c, "");
+	} else {
+		print_text(&c, "", "");
+	}
 	o->shown++;
+}
+
+void conns_print_event(const struct xdpct_ct_event *e, const struct evict_timeouts *to,
+		       bool json, const char *head)
+{
+	static const char *const reasons[XDPCT_DR_MAX] = XDPCT_DR_NAMES;
+	static const char *const types[] = { "?", "NEW", "UPDATE", "DESTROY" };
+	struct conns_opts o = { .state = -1, .now_ns = e->ns, .to = *to };
+	struct xdpct_flow4_key k4;
+	struct xdpct_flow6_key k6;
+	struct xdpct_flow f = e->flow;
+	const char *type = types[e->type <= XDPCT_EV_DESTROY ? e->type : 0];
+	const char *reason = reasons[e->reason < XDPCT_DR_MAX ? e->reason : 0];
+	char pre[64], post[64], jhead[512];
+	struct conn_view c;
+	const void *key;
+
+	if (e->key.family == 4) {
+		k4.raddr = e->key.raddr[0];
+		k4.laddr = e->key.laddr[0];
+		k4.rport = e->key.rport;
+		k4.lport = e->key.lport;
+		key = &k4;
+	} else {
+		memcpy(k6.raddr, e->key.raddr, 16);
+		memcpy(k6.laddr, e->key.laddr, 16);
+		k6.rport = e->key.rport;
+		k6.lport = e->key.lport;
+		key = &k6;
+	}
+	if (e->type == XDPCT_EV_DESTROY)
+		f.state = e->old_state; /* the state it went in */
+	view_of(&o, e->key.family, e->evflags & XDPCT_EVF_OBSERVED, key, &f, &c);
+	c.no_counts = e->evflags & XDPCT_EVF_NO_COUNTS;
+	if (e->type == XDPCT_EV_DESTROY)
+		c.timeout = 0;
+	if (json) {
+		snprintf(jhead, sizeof(jhead), "%s\"event\":\"%s\",", head, type);
+		if (e->type == XDPCT_EV_UPDATE)
+			snprintf(jhead + strlen(jhead), sizeof(jhead) - strlen(jhead),
+				 "\"old_state\":\"%s\",", state_name(e->old_state));
+		if (e->type == XDPCT_EV_DESTROY)
+			snprintf(jhead + strlen(jhead), sizeof(jhead) - strlen(jhead),
+				 "\"reason\":\"%s\",", reason);
+		print_json(&c, jhead);
+		fputs("\n", stdout);
+		return;
+	}
+	snprintf(pre, sizeof(pre), "%s%*s[%s] ", head, (int)(7 - strlen(type)), "", type);
+	post[0] = '\0';
+	if (e->type == XDPCT_EV_DESTROY)
+		snprintf(post, sizeof(post), " reason=%s", reason);
+	print_text(&c, pre, post);
 }
 
 /* Every entry of one flow table: batch lookups where the kernel has them,

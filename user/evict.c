@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
+#include "ctev.h"
 #include "evict.h"
 #include "xdpct_seen.h"
 
@@ -441,6 +442,7 @@ struct del_group {
 	int reasons[DEL_GROUP];
 	bool pend[DEL_GROUP];
 	__u64 lags[DEL_GROUP];
+	struct xdpct_flow flows[DEL_GROUP]; /* as last read: DESTROY events */
 	__u32 n;
 };
 
@@ -451,6 +453,7 @@ static void group_add(struct del_group *g, const void *k, size_t ksz, int why, _
 	g->reasons[g->n] = why;
 	g->lags[g->n] = lag;
 	g->pend[g->n] = f->flags & XDPCT_FLOW_PENDING;
+	g->flows[g->n] = *f;
 	g->n++;
 }
 
@@ -481,6 +484,10 @@ static int remove_group(struct evictor *e, int m, struct pass_acc *a, struct del
 		double lag = lags[i] / 1e9;
 
 		a->evicted[m][reasons[i]]++;
+		if (!e->dry_run)
+			ctev_destroy(e->emit, ev_v6(m) ? 6 : 4, m == EV_OBS4 || m == EV_OBS6,
+				     dkeys + (size_t)i * ksz, &g->flows[i],
+				     ctev_reason_of_state(g->flows[i].state));
 		a->n_evicted++;
 		hist_add(&a->lag, lag);
 		if (lag > a->lag_max)
@@ -493,6 +500,7 @@ static int remove_group(struct evictor *e, int m, struct pass_acc *a, struct del
 				a->evicted[EV_PENDING][EVR_PENDING]++;
 		}
 	}
+	ctev_flush(e->emit);
 	return 0;
 }
 

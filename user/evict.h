@@ -115,6 +115,7 @@ struct ring_buffer;
 struct xdpct_seen;
 struct pass_acc;
 struct del_group;
+struct ctev_emitter;
 
 struct evictor {
 	int fd[EV_MAPS];             /* -1: that map is skipped */
@@ -151,6 +152,8 @@ struct evictor {
 	unsigned int seen_half;      /* the half it fills */
 	/* called between the chunks of a pass (the wheel's ticks go on
 	 * during a long pass); its time is not counted as the pass's */
+	/* DESTROY events of what it removes (NULL: none; set by the caller) */
+	struct ctev_emitter *emit;
 	void (*between)(void *arg);
 	void *between_arg;
 	__u64 between_ns;

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
+#include "ctev.h"
 #include "evict.h"
 
 static void evict_usage(void)
@@ -104,8 +105,11 @@ static int evict_once(const char *ifname, const char *pin_arg, char **targs, int
 		goto out;
 	}
 	e.dry_run = dry;
+	if (!dry)
+		e.emit = ctev_emitter_open(pin_dir);
 	r = evict_pass(&e);
 	evict_totals_get(&e, &t);
+	ctev_emitter_free(e.emit);
 	evictor_free(&e);
 	if (r) {
 		err("eviction pass over %s failed: %s", pin_dir, strerror(-r));

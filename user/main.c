@@ -20,6 +20,7 @@ static const struct {
 	{ "stats", cmd_stats, "print the counters (--watch: rates)" },
 	{ "config", cmd_config, "write key, TCP options and ports into pinned maps" },
 	{ "conns", cmd_conns, "list the tracked connections, like conntrack -L" },
+	{ "events", cmd_events, "stream connection events, like conntrack -E" },
 	{ "states", cmd_states, "print the TCP state machine (--dot: graphviz)" },
 	{ "evict", cmd_evict, "one eviction pass now" },
 	{ "allow", cmd_allow, "sources that never get cookies: add, del, list, flush" },

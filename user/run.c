@@ -27,6 +27,7 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
+#include "ctev.h"
 #include "evict.h"
 #include "metrics.h"
 #include "xdpct_seen.h"
@@ -807,6 +808,7 @@ int cmd_run(int argc, char **argv)
 		goto detach;
 	}
 	ev_init = true;
+	r.ev.emit = ctev_emitter_open(r.pin_dir);
 	r.ev.seen = &r.seen;
 	r.ev.ports_fd = r.fd_ports;
 	if (r.wheel)
@@ -857,6 +859,7 @@ detach:
 			wheel_log(&r, mono_ns(), true);
 		evict_totals_get(&r.ev, &t);
 		log_pass(&r, &t, mono_ns(), true);
+		ctev_emitter_free(r.ev.emit);
 		evictor_free(&r.ev);
 	}
 	if (r.fd_events >= 0)
