@@ -45,20 +45,24 @@ struct ctev_emitter *ctev_emitter_open(const char *pin_dir)
 		if (em->fd[i] < 0)
 			goto fail;
 	}
+	/* from here on, the maps are there: a failure is worth a word */
 	em->skel = emit_bpf__open();
 	if (!em->skel)
-		goto fail;
+		goto fail_load;
 	maps[0] = em->skel->maps.xdpct_ctevents;
 	maps[1] = em->skel->maps.xdpct_evsub;
 	maps[2] = em->skel->maps.xdpct_gone;
 	for (i = 0; i < 3; i++) {
 		/* the pinned maps themselves, never pinned again elsewhere */
 		if (bpf_map__set_pin_path(maps[i], NULL) || bpf_map__reuse_fd(maps[i], em->fd[i]))
-			goto fail;
+			goto fail_load;
 	}
 	if (emit_bpf__load(em->skel))
-		goto fail;
+		goto fail_load;
 	return em;
+fail_load:
+	warn("cannot load the DESTROY event program: removals will not show in xdpct events%s",
+	     vhint());
 fail:
 	ctev_emitter_free(em);
 	return NULL;

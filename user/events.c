@@ -27,7 +27,7 @@ struct events {
 	unsigned long long max, seen;
 	struct evict_timeouts to;
 	volatile struct xdpct_evsub *sub; /* mmap of xdpct_evsub */
-	__u64 lost_seen;
+	__u64 lost_seen, lost_start;
 	__u64 mono_to_real_ns; /* realtime - monotonic (coarse), at start */
 };
 
@@ -250,7 +250,9 @@ int cmd_events(int argc, char **argv)
 	sigaction(SIGPIPE, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ev.sub->pid = getpid();
-	ev.lost_seen = ev.sub->lost;
+	ev.lost_seen = ev.lost_start = ev.sub->lost;
+	info_to(stderr);
+	info("events of %s (Ctrl-C to stop)", ifname);
 	while (!stop) {
 		now = clock_ns(CLOCK_MONOTONIC_COARSE);
 		if (now >= next_renew) {
@@ -282,7 +284,7 @@ out:
 	if (ev.sub) {
 		info_to(stderr);
 		info("%llu event%s, %llu lost", ev.seen, ev.seen == 1 ? "" : "s",
-		     (unsigned long long)(ev.sub->lost - ev.lost_seen));
+		     (unsigned long long)(ev.sub->lost - ev.lost_start));
 	}
 	ring_buffer__free(rb);
 	if (mem != MAP_FAILED)
