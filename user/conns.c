@@ -37,13 +37,18 @@ struct conns_opts {
 	__u64 now_ns;   /* CLOCK_MONOTONIC == bpf_ktime_get_ns() */
 	struct evict_timeouts to; /* the config map's, or the defaults */
 	unsigned long shown;
+	/* --delete */
+	bool del;
+	int map_fd, pending_fd;   /* the table being read; xdpct_pending */
+	struct ctev_emitter *em;  /* DESTROY events (NULL: none) */
 };
 
 static void conns_usage(void)
 {
 	size_t i;
 
-	printf("Usage: xdpct conns IFACE [-j] [--state STATE] [--port PORT] [--pin-dir DIR]\n"
+	printf("Usage: xdpct conns IFACE [-j] [--state STATE] [--port PORT] [--delete]\n"
+	       "                   [--pin-dir DIR]\n"
 	       "\n"
 	       "List the connections in xdpct's flow tables for IFACE, one line each,\n"
 	       "like `conntrack -L`:\n"
@@ -78,6 +83,10 @@ static void conns_usage(void)
 		printf("%s%s", i % 5 ? " " : "\n                          ", state_names[i]);
 	printf("\n"
 	       "  -p, --port PORT       only connections with PORT at either end\n"
+	       "  -D, --delete          remove the entries listed (all without a filter),\n"
+	       "                        like conntrack -D: `xdpct events` shows each as\n"
+	       "                        DESTROY reason=removed. A live connection's next\n"
+	       "                        packet brings its entry back from its socket\n"
 	       "  -d, --pin-dir DIR     directory holding %s, %s\n"
 	       "                        and %s (default %s/IFACE)\n"
 	       "  -h, --help            this help\n",
@@ -298,6 +307,20 @@ static void show(struct conns_opts *o, int family, bool observed, const void *ke
 
 	if (!view_of(o, family, observed, key, f, &c))
 		return;
+	if (o->del) {
+		if (bpf_map_delete_elem(o->map_fd, key))
+			return; /* gone meanwhile */
+		ctev_destroy(o->em, family, observed, key, f, XDPCT_DR_REMOVED);
+		if ((f->flags & XDPCT_FLOW_PENDING) && !observed && o->pending_fd >= 0) {
+			struct xdpct_flow_key pk = { .family = family };
+
+			memcpy(pk.raddr, c.raddr, family == 4 ? 4 : 16);
+			memcpy(pk.laddr, c.laddr, family == 4 ? 4 : 16);
+			pk.rport = htons(c.rport);
+			pk.lport = htons(c.lport);
+			bpf_map_delete_elem(o->pending_fd, &pk);
+		}
+	}
 	if (o->json) {
 		if (o->shown)
 			fputs(",\n", stdout);
@@ -454,12 +477,13 @@ int cmd_conns(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "state", required_argument, NULL, 's' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "delete", no_argument, NULL, 'D' },
 		{ "pin-dir", required_argument, NULL, 'd' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	struct conns_opts o = { .state = -1 };
+	struct conns_opts o = { .state = -1, .pending_fd = -1 };
 	char pin_dir[PATH_MAX];
 	const char *ifname, *pin_arg = NULL, *state_arg = NULL, *port_arg = NULL;
 	unsigned long long port;
@@ -467,11 +491,12 @@ int cmd_conns(int argc, char **argv)
 	int opt, fd4 = -1, fd6 = -1, fo4 = -1, fo6 = -1, r, ret = EXIT_FAIL;
 	size_t i;
 
-	while ((opt = getopt_long(argc, argv, ":js:p:d:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":js:p:Dd:vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': o.json = true; break;
 		case 's': state_arg = optarg; break;
 		case 'p': port_arg = optarg; break;
+		case 'D': o.del = true; break;
 		case 'd': pin_arg = optarg; break;
 		case 'v': verbose++; break;
 		case 'h': conns_usage(); return EXIT_OK;
@@ -518,17 +543,26 @@ int cmd_conns(int argc, char **argv)
 		goto out;
 
 	timeouts_read_pinned(pin_dir, &o.to);
+	if (o.del) {
+		o.pending_fd = pinned_map(pin_dir, XDPCT_MAP_PENDING);
+		o.em = ctev_emitter_open(pin_dir);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	o.now_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	if (o.json)
 		fputs("[\n", stdout);
+	o.map_fd = fd4;
 	r = dump_map(fd4, 4, false, &o);
+	o.map_fd = fd6;
 	if (!r)
 		r = dump_map(fd6, 6, false, &o);
+	o.map_fd = fo4;
 	if (!r)
 		r = dump_map(fo4, 4, true, &o);
+	o.map_fd = fo6;
 	if (!r)
 		r = dump_map(fo6, 6, true, &o);
+	ctev_flush(o.em);
 	if (o.json)
 		fputs(o.shown ? "\n]\n" : "]\n", stdout);
 	fflush(stdout);
@@ -536,9 +570,13 @@ int cmd_conns(int argc, char **argv)
 		err("cannot read the flow tables in %s: %s", pin_dir, strerror(-r));
 		goto out;
 	}
-	fprintf(stderr, "xdpct: %lu flow entr%s\n", o.shown, o.shown == 1 ? "y" : "ies");
+	fprintf(stderr, "xdpct: %lu flow entr%s%s\n", o.shown, o.shown == 1 ? "y" : "ies",
+		o.del ? " deleted" : "");
 	ret = EXIT_OK;
 out:
+	ctev_emitter_free(o.em);
+	if (o.pending_fd >= 0)
+		close(o.pending_fd);
 	if (fd4 >= 0)
 		close(fd4);
 	if (fd6 >= 0)

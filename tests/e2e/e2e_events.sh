@@ -5,7 +5,8 @@
 # (cookies) and IPv6 on an observed one; removals by `xdpct evict`
 # (timeout, closed) and by `xdpct run`'s wheel; an idle connection removed
 # and brought back from its socket (NEW, no "evicted"); one pushed out by
-# a full table's LRU (DESTROY evicted when its next packet comes); a burst
+# a full table's LRU (DESTROY evicted when its next packet comes); one
+# removed by `xdpct conns --delete` (DESTROY removed, then NEW); a burst
 # larger than the ring buffer, whose losses are reported and add up; no
 # reader, nothing sent; one reader at a time; the text format; errors.
 # shellcheck source=tests/lib.sh
@@ -167,11 +168,36 @@ sleep 0.5
 ev_stop "$EV_PID"
 evcheck idle_timeout "$LAB_TMP/idle.j" $CLI4 $P first=NEW:SYN_RECV has=DESTROY:ESTABLISHED \
 	hasnot=DESTROY:evicted
-python3 - "$LAB_TMP/idle.j" <<'PY' && pass idle_then_adopted || fail idle_then_adopted "no NEW ADOPTED after the DESTROY timeout"
+python3 - "$LAB_TMP/idle.j" <<'PY' && pass idle_then_adopted || fail idle_then_adopted "no DESTROY timeout followed by NEW ADOPTED"
 import json, sys
 e = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-i = next(i for i, x in enumerate(e) if x["event"] == "DESTROY" and x["reason"] == "timeout")
-sys.exit(0 if any(x["event"] == "NEW" and "ADOPTED" in x["flags"] for x in e[i + 1:]) else 1)
+i = next((i for i, x in enumerate(e) if x["event"] == "DESTROY" and x["reason"] == "timeout"), None)
+sys.exit(0 if i is not None and e[i + 1]["event"] == "NEW" and "ADOPTED" in e[i + 1]["flags"] else 1)
+PY
+
+# ---- removed by the operator (conns --delete, like conntrack -D) ----
+ev_start "$IF_SRV" removed -j
+rm -f "$LAB_TMP/held.go"
+bg_ns "$NS_CLI" "$LAB_TMP/held.j" "$TCPPEER" connect --src $CLI4 --addr $SRV4 --port $P \
+	--up 200k --down 200k --hold "$LAB_TMP/held.go" --timeout 30 --json
+HELD=$BG_PID
+wait_until 10 established || fail removed_established "no ESTABLISHED entry"
+out=$(X conns "$IF_SRV" --state established --port $P --delete 2>&1)
+[[ "$out" == *"src=$CLI4 "* && "$out" == *"1 flow entry deleted"* ]] && pass removed_listed ||
+	fail removed_listed "$out"
+if established; then fail removed_gone "still there"; else pass removed_gone; fi
+touch "$LAB_TMP/held.go"
+wait_pid "$HELD" 30
+grep -q '"ok":true' "$LAB_TMP/held.j" && pass removed_conn_completed || fail removed_conn_completed "$(cat "$LAB_TMP/held.j")"
+sleep 0.5
+ev_stop "$EV_PID"
+evcheck removed "$LAB_TMP/removed.j" $CLI4 $P first=NEW:SYN_RECV has=DESTROY:ESTABLISHED \
+	hasnot=DESTROY:evicted hasnot=DESTROY:timeout
+python3 - "$LAB_TMP/removed.j" <<'PY' && pass removed_then_adopted || fail removed_then_adopted "no DESTROY removed followed by NEW ADOPTED"
+import json, sys
+e = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+i = next((i for i, x in enumerate(e) if x["event"] == "DESTROY" and x["reason"] == "removed"), None)
+sys.exit(0 if i is not None and e[i + 1]["event"] == "NEW" and "ADOPTED" in e[i + 1]["flags"] else 1)
 PY
 
 # ---- no reader: nothing sent, nothing counted as lost ----
