@@ -284,6 +284,21 @@ static void render(FILE *f, struct metrics_src *s)
 			(unsigned long long)(s->to->ns[i] / 1000000000ull));
 	fprintf(f, "xdpct_timeout_seconds{state=\"pending\"} %.3f\n", s->to->pending_ns / 1e9);
 
+	if (s->fd_evsub >= 0) {
+		struct xdpct_evsub es;
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+		if (!bpf_map_lookup_elem(s->fd_evsub, &zero, &es)) {
+			family(f, "xdpct_ctevents_reader", "gauge",
+			       "1 while an `xdpct events` reader listens (events are sent only then)");
+			fprintf(f, "xdpct_ctevents_reader %d\n",
+				(__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec < es.until_ns);
+			family(f, "xdpct_ctevents_lost_total", "counter",
+			       "Connection tracking events lost: the ring buffer was full");
+			fprintf(f, "xdpct_ctevents_lost_total %llu\n", (unsigned long long)es.lost);
+		}
+	}
 	if (s->fd_acl >= 0) {
 		struct xdpct_acl_key *keys;
 		size_t n = 0, na = 0;

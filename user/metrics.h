@@ -15,6 +15,7 @@ struct metrics_src {
 	const char *mode;            /* "native", "skb" */
 	int fd_stats, fd_config;
 	int fd_acl;                  /* xdpct_acl, -1: none */
+	int fd_evsub;                /* xdpct_evsub, -1: none */
 	struct evictor *ev;
 	const struct evict_timeouts *to;
 	double start_time;           /* Unix time the process started */

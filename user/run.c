@@ -212,6 +212,7 @@ struct run {
 	char pin_dir[PATH_MAX];
 	int fd[EV_MAPS], fd_config, fd_stats, fd_events, fd_ports, fd_local;
 	int fd_acl; /* -1: maps of a build without lists */
+	int fd_evsub; /* -1: maps of a build without events */
 	struct mnl_socket *addr_watch; /* address changes, for xdpct_local */
 	struct evictor ev;
 	struct xdpct_seen seen;      /* rebuilt by each eviction pass */
@@ -690,7 +691,7 @@ int cmd_run(int argc, char **argv)
 	};
 	struct setup_opts so = { .cmd = "run", .how = SETUP_RUN };
 	struct setup_result sr;
-	struct run r = { .fd = { -1, -1, -1, -1, -1 }, .fd_config = -1, .fd_acl = -1, .fd_stats = -1,
+	struct run r = { .fd = { -1, -1, -1, -1, -1 }, .fd_config = -1, .fd_acl = -1, .fd_evsub = -1, .fd_stats = -1,
 			 .seen = { .lock_fd = -1 }, .fd_ports = -1, .fd_local = -1,
 			 .fd_events = -1, .wheel = true, .attack_rate = ATTACK_RATE_DEFAULT };
 	struct metrics *mx = NULL;
@@ -790,6 +791,7 @@ int cmd_run(int argc, char **argv)
 		if ((r.fd[m] = open_map(r.pin_dir, evict_map_name(m))) < 0)
 			goto detach;
 	r.fd_acl = pinned_map(r.pin_dir, XDPCT_MAP_ACL);
+	r.fd_evsub = pinned_map(r.pin_dir, XDPCT_MAP_EVSUB);
 	if ((r.fd_config = open_map(r.pin_dir, XDPCT_MAP_CONFIG)) < 0 ||
 	    (r.fd_ports = open_map(r.pin_dir, XDPCT_MAP_PORTS)) < 0 ||
 	    (r.fd_local = open_map(r.pin_dir, XDPCT_MAP_LOCAL)) < 0 ||
@@ -820,7 +822,7 @@ int cmd_run(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &wall);
 	r.msrc = (struct metrics_src){
 		.ifname = r.ifname, .mode = mode_of(r.ifindex), .fd_stats = r.fd_stats,
-		.fd_config = r.fd_config, .fd_acl = r.fd_acl, .ev = &r.ev, .to = &r.to,
+		.fd_config = r.fd_config, .fd_acl = r.fd_acl, .fd_evsub = r.fd_evsub, .ev = &r.ev, .to = &r.to,
 		.start_time = wall.tv_sec + wall.tv_nsec / 1e9, .key_rotate_ns = r.rotate_ns,
 	};
 	if (mfd >= 0) {
@@ -877,6 +879,8 @@ detach:
 		close(r.fd_local);
 	if (r.fd_acl >= 0)
 		close(r.fd_acl);
+	if (r.fd_evsub >= 0)
+		close(r.fd_evsub);
 	if (r.addr_watch)
 		mnl_socket_close(r.addr_watch);
 	xdpct_seen_close(&r.seen);

@@ -247,10 +247,16 @@ PY
 # stopped: what the ring cannot hold is counted, and reported
 st() { in_srv timeout 10 "$XDPCT" stats "$IF_SRVA" -j 2>/dev/null | json_num "$1"; }
 ev_start "$IF_SRVA" burst -j
+DMAC=$(link_mac "$NS_SRV" "$IF_SRVA")
+# spoofed SYNs to the protected port make no entry, hence no event
+tx0=$(st tx_synack)
+in_ns "$NS_ATK" timeout 20 "$SYNFLOOD" --dev "$IF_ATK" --dmac "$DMAC" --dst $SRVA4 --dport $P \
+	--src-net 10.205.0.0/16 --count 5000 --rate 20000 --timeout 10 --seed $$ >"$LAB_TMP/flood0.j" 2>&1 ||
+	die "synflood failed" flood
+assert_ge protected_flood_answered "$(diff_num "$(st tx_synack)" "$tx0")" 4000
 sleep 1.2 # just renewed: the claim holds 3 s, the burst takes 0.5 s
 kill -STOP "$EV_PID"
 new0=$(st pass_ct_new)
-DMAC=$(link_mac "$NS_SRV" "$IF_SRVA")
 in_ns "$NS_ATK" timeout 20 "$SYNFLOOD" --dev "$IF_ATK" --dmac "$DMAC" --dst $SRVA4 --dport $PO \
 	--src-net 10.203.0.0/16 --count 15000 --rate 30000 --timeout 10 --seed $$ >"$LAB_TMP/flood.j" 2>&1 ||
 	die "synflood failed" flood
@@ -262,6 +268,7 @@ seen=$(grep -c '"event":"NEW".*"dport":'$PO "$LAB_TMP/burst.j")
 lost=$(grep -o '"event":"LOST".*"count":[0-9]*' "$LAB_TMP/burst.j" | grep -o '[0-9]*$' | paste -sd+ | bc 2>/dev/null || echo 0)
 note "burst: $made entries made, $seen NEW events read, $lost lost"
 assert_ge burst_made "${made:-0}" 10000
+assert_eq protected_flood_no_events "$(grep -c '"src":"10\.205\.' "$LAB_TMP/burst.j")" 0
 assert_gt burst_lost_reported "${lost:-0}" 0
 assert_eq burst_seen_plus_lost "$((seen + lost))" "$made"
 grep -q "events, $lost lost" "$LAB_TMP/burst.err" && pass burst_summary ||
@@ -296,15 +303,20 @@ out=$(X events "$IF_SRVA" --count 0 2>&1)
 assert_eq bad_count_exit $? 2
 
 # ---- xdpct run: the wheel's DESTROY ----
-bg_ns "$NS_SRV" "$LAB_TMP/run.log" "$XDPCT" run "$IF_SRV" --ports $P --timeout time_wait=1
+bg_ns "$NS_SRV" "$LAB_TMP/run.log" "$XDPCT" run "$IF_SRV" --ports $P --timeout time_wait=1 \
+	--metrics 127.0.0.1:9791
 LAB_ATTACHED+=("$IF_SRV")
 RUN=$BG_PID
 wait_until 20 test -e "$(pin_of "$IF_SRV")/xdpct_ctevents" || die "run did not attach: $(cat "$LAB_TMP/run.log")" run
 sleep 1
 ev_start "$IF_SRV" run -j
+scrape() { in_srv curl -s --max-time 5 http://127.0.0.1:9791/metrics; }
+assert_eq metric_reader_listening "$(scrape | grep '^xdpct_ctevents_reader ' | cut -d' ' -f2)" 1
 check run_conn "connection failed" conn $CLI4 $SRV4 $P
 wait_until 10 grep -q '"DESTROY"' "$LAB_TMP/run.j"
 ev_stop "$EV_PID"
+assert_eq metric_reader_gone "$(scrape | grep '^xdpct_ctevents_reader ' | cut -d' ' -f2)" 0
+assert_eq metric_lost "$(scrape | grep '^xdpct_ctevents_lost_total ' | cut -d' ' -f2)" 0
 evcheck run_wheel "$LAB_TMP/run.j" $CLI4 $P first=NEW:SYN_RECV last=DESTROY:TIME_WAIT reason=closed chain
 kill -TERM "$RUN"
 wait_pid "$RUN" 20
