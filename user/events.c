@@ -3,14 +3,12 @@
  * `conntrack -E` (include/xdpct.h). One reader at a time: a ring buffer
  * has one consumer position. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -128,8 +126,7 @@ static int take_reader_lock(int ring_fd, const char *ifname)
 {
 	struct bpf_map_info mi = {};
 	__u32 len = sizeof(mi);
-	char path[PATH_MAX], buf[32];
-	ssize_t n;
+	char path[PATH_MAX], holder[32];
 	int fd, r;
 
 	if (bpf_obj_get_info_by_fd(ring_fd, &mi, &len))
@@ -140,22 +137,11 @@ static int take_reader_lock(int ring_fd, const char *ifname)
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/events-%u.lock", XDPCT_RUN_DIR, mi.id);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	fd = pid_lock(path, holder, sizeof(holder));
+	if (fd < 0 && errno == EWOULDBLOCK)
+		err("another xdpct events is reading %s (pid %s)", ifname, holder);
+	else if (fd < 0)
 		err("cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		n = pread(fd, buf, sizeof(buf) - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		err("another xdpct events is reading %s (pid %s)", ifname, buf[0] ? buf : "?");
-		close(fd);
-		return -1;
-	}
-	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
-	if (ftruncate(fd, 0) || pwrite(fd, buf, n, 0) != n)
-		warn("cannot write %s: %s", path, strerror(errno));
 	return fd;
 }
 

@@ -155,7 +155,6 @@ static char lock_path[PATH_MAX];
 static int take_lock(const char *ifname)
 {
 	char buf[32], dir[PATH_MAX];
-	ssize_t n;
 	int r;
 
 	if (run_lock_path(lock_path, sizeof(lock_path), ifname))
@@ -168,24 +167,15 @@ static int take_lock(const char *ifname)
 		err("cannot create %s: %s", dir, strerror(-r));
 		return -1;
 	}
-	lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	lock_fd = pid_lock(lock_path, buf, sizeof(buf));
+	if (lock_fd < 0 && errno == EWOULDBLOCK) {
+		err("xdpct run is already running for %s (pid %s, lock %s)", ifname, buf, lock_path);
+		return -1;
+	}
 	if (lock_fd < 0) {
 		err("cannot open %s: %s", lock_path, strerror(errno));
 		return -1;
 	}
-	if (flock(lock_fd, LOCK_EX | LOCK_NB)) {
-		n = pread(lock_fd, buf, sizeof(buf) - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		err("xdpct run is already running for %s (pid %s, lock %s)", ifname,
-		    buf[0] ? buf : "?", lock_path);
-		close(lock_fd);
-		lock_fd = -1;
-		return -1;
-	}
-	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
-	if (ftruncate(lock_fd, 0) || pwrite(lock_fd, buf, n, 0) != n)
-		warn("cannot write %s: %s", lock_path, strerror(errno));
 	return 0;
 }
 

@@ -98,6 +98,10 @@ int check_pin_dir(const char *dir, bool need_maps);
 /* mkdir -p; returns 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode);
 bool path_exists(const char *path);
+/* An exclusive lock on the file path (made if need be) that holds this
+ * process's pid. Its fd; -1 with errno EWOULDBLOCK when another process
+ * holds it (its pid in holder, "?" if unknown), or another errno. */
+int pid_lock(const char *path, char *holder, size_t len);
 /* The map pinned as dir/name: its fd, or -1 with errno. */
 int pinned_map(const char *dir, const char *name);
 

@@ -152,62 +152,66 @@ else
 	fail text_new_line "$line"
 fi
 
+# held NS SRC DST NAME: a connection that stops after its header until
+# $LAB_TMP/NAME.go exists (HELD: its pid); release NAME: let it finish
+held() {
+	rm -f "$LAB_TMP/$4.go"
+	bg_ns "$1" "$LAB_TMP/$4.j" "$TCPPEER" connect ${2:+--src $2} --addr "$3" --port $P \
+		--up 200k --down 200k --hold "$LAB_TMP/$4.go" --timeout 30 --json
+	HELD=$BG_PID
+}
+release() { # NAME CHECK
+	touch "$LAB_TMP/$1.go"
+	wait_pid "$HELD" 30
+	grep -q '"ok":true' "$LAB_TMP/$1.j" && pass "$2" || fail "$2" "$(cat "$LAB_TMP/$1.j")"
+}
+# then_adopted NAME FILE SRC REASON: a DESTROY with REASON, and right after
+# it the NEW of the entry restored from the socket
+then_adopted() {
+	python3 - "$2" "$3" "$4" <<'PY' && pass "$1" || fail "$1" "no DESTROY $4 followed by NEW ADOPTED"
+import json, sys
+e = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{") and sys.argv[2] in l]
+i = next((i for i, x in enumerate(e) if x["event"] == "DESTROY" and x["reason"] == sys.argv[3]), None)
+sys.exit(0 if i is not None and i + 1 < len(e) and e[i + 1]["event"] == "NEW" and
+         "ADOPTED" in e[i + 1]["flags"] else 1)
+PY
+}
+established() { X conns "$IF_SRV" --state established 2>/dev/null | grep -q "src=$CLI4 "; }
+
 # ---- idle timeout: DESTROY timeout, then NEW from the socket (not evicted) ----
 ev_start "$IF_SRV" idle -j
-bg_ns "$NS_CLI" "$LAB_TMP/held.j" "$TCPPEER" connect --src $CLI4 --addr $SRV4 --port $P \
-	--up 200k --down 200k --hold "$LAB_TMP/held.go" --timeout 30 --json
-HELD=$BG_PID
-established() { X conns "$IF_SRV" --state established 2>/dev/null | grep -q "src=$CLI4 "; }
+held "$NS_CLI" $CLI4 $SRV4 held
 wait_until 10 established || fail idle_established "no ESTABLISHED entry"
 sleep 1.2
 out=$(X evict "$IF_SRV" --timeout established=1 2>&1) || fail idle_evict "$out"
-touch "$LAB_TMP/held.go"
-wait_pid "$HELD" 30
-grep -q '"ok":true' "$LAB_TMP/held.j" && pass idle_conn_completed || fail idle_conn_completed "$(cat "$LAB_TMP/held.j")"
+release held idle_conn_completed
 sleep 0.5
 ev_stop "$EV_PID"
 evcheck idle_timeout "$LAB_TMP/idle.j" $CLI4 $P first=NEW:SYN_RECV has=DESTROY:ESTABLISHED \
 	hasnot=DESTROY:evicted
-python3 - "$LAB_TMP/idle.j" <<'PY' && pass idle_then_adopted || fail idle_then_adopted "no DESTROY timeout followed by NEW ADOPTED"
-import json, sys
-e = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-i = next((i for i, x in enumerate(e) if x["event"] == "DESTROY" and x["reason"] == "timeout"), None)
-sys.exit(0 if i is not None and e[i + 1]["event"] == "NEW" and "ADOPTED" in e[i + 1]["flags"] else 1)
-PY
+then_adopted idle_then_adopted "$LAB_TMP/idle.j" $CLI4 timeout
 
 # ---- removed by the operator (conns --delete, like conntrack -D) ----
 ev_start "$IF_SRV" removed -j
-rm -f "$LAB_TMP/held.go"
-bg_ns "$NS_CLI" "$LAB_TMP/held.j" "$TCPPEER" connect --src $CLI4 --addr $SRV4 --port $P \
-	--up 200k --down 200k --hold "$LAB_TMP/held.go" --timeout 30 --json
-HELD=$BG_PID
+held "$NS_CLI" $CLI4 $SRV4 held
 wait_until 10 established || fail removed_established "no ESTABLISHED entry"
 out=$(X conns "$IF_SRV" --state established --port $P --delete 2>&1)
 [[ "$out" == *"src=$CLI4 "* && "$out" == *"1 flow entry deleted"* ]] && pass removed_listed ||
 	fail removed_listed "$out"
 if established; then fail removed_gone "still there"; else pass removed_gone; fi
-touch "$LAB_TMP/held.go"
-wait_pid "$HELD" 30
-grep -q '"ok":true' "$LAB_TMP/held.j" && pass removed_conn_completed || fail removed_conn_completed "$(cat "$LAB_TMP/held.j")"
+release held removed_conn_completed
 sleep 0.5
 ev_stop "$EV_PID"
 evcheck removed "$LAB_TMP/removed.j" $CLI4 $P first=NEW:SYN_RECV has=DESTROY:ESTABLISHED \
 	hasnot=DESTROY:evicted hasnot=DESTROY:timeout
-python3 - "$LAB_TMP/removed.j" <<'PY' && pass removed_then_adopted || fail removed_then_adopted "no DESTROY removed followed by NEW ADOPTED"
-import json, sys
-e = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-i = next((i for i, x in enumerate(e) if x["event"] == "DESTROY" and x["reason"] == "removed"), None)
-sys.exit(0 if i is not None and e[i + 1]["event"] == "NEW" and "ADOPTED" in e[i + 1]["flags"] else 1)
-PY
+then_adopted removed_then_adopted "$LAB_TMP/removed.j" $CLI4 removed
 
 # ---- LRU eviction, a burst beyond the ring: on the attacker link ----
 MAXC=4096
 xdpct_attach "$IF_SRVA" $P --observe $PO --max-conns $MAXC >"$LAB_TMP/attach2.out" 2>&1 ||
 	die "attach: $(cat "$LAB_TMP/attach2.out")" attach
 ev_start "$IF_SRVA" lru -j
-bg_ns "$NS_ATK" "$LAB_TMP/held2.j" "$TCPPEER" connect --addr $SRVA4 --port $P \
-	--up 200k --down 200k --hold "$LAB_TMP/held2.go" --timeout 30 --json
-HELD=$BG_PID
+held "$NS_ATK" "" $SRVA4 held2
 established2() { X conns "$IF_SRVA" --state established 2>/dev/null | grep -q "src=$ATK4 "; }
 wait_until 10 established2 || fail lru_established "no ESTABLISHED entry"
 # rounds, each from another CPU: an entry stays in the list of the CPU that
@@ -230,18 +234,11 @@ if established2; then
 	note "the LRU kept the entry through $r rounds: deleted by the test"
 fi
 if established2; then fail lru_entry_gone "the entry is still there"; else pass lru_entry_gone; fi
-touch "$LAB_TMP/held2.go"
-wait_pid "$HELD" 30
-grep -q '"ok":true' "$LAB_TMP/held2.j" && pass lru_conn_completed || fail lru_conn_completed "$(cat "$LAB_TMP/held2.j")"
+release held2 lru_conn_completed
 sleep 0.5
 ev_stop "$EV_PID"
 evcheck lru_evicted "$LAB_TMP/lru.j" $ATK4 $P first=NEW:SYN_RECV has=DESTROY:ESTABLISHED
-python3 - "$LAB_TMP/lru.j" "$ATK4" <<'PY' && pass lru_destroy_then_new || fail lru_destroy_then_new "no DESTROY evicted followed by NEW ADOPTED"
-import json, sys
-e = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{") and sys.argv[2] in l]
-i = next((i for i, x in enumerate(e) if x["event"] == "DESTROY" and x["reason"] == "evicted"), None)
-sys.exit(0 if i is not None and e[i + 1]["event"] == "NEW" and "ADOPTED" in e[i + 1]["flags"] else 1)
-PY
+then_adopted lru_destroy_then_new "$LAB_TMP/lru.j" $ATK4 evicted
 
 # a burst of NEWs (spoofed SYNs to the observed port) while the reader is
 # stopped: what the ring cannot hold is counted, and reported
