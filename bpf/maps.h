@@ -85,6 +85,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpct_pending SEC(".maps");
 
+/* SYN rate limits per source prefix, kept by userspace, and the buckets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdpct_synlimit);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_synlimit SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XDPCT_SYNRATE_MAX);
+	__type(key, struct xdpct_synrate_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_synrate SEC(".maps");
+
 /* One element: the counters, named (struct xdpct_stat_counters). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -398,6 +398,48 @@ static __noinline int xdp_readopt(struct xdp_md *ctx, struct xdp_pkt *x)
 	return 1;
 }
 
+/* The network-order mask of the first bits of a 32-bit word. */
+static __always_inline __u32 prefix_mask(int bits)
+{
+	if (bits <= 0)
+		return 0;
+	if (bits >= 32)
+		return 0xffffffff;
+	return bpf_htonl(~0u << (32 - bits));
+}
+
+/* Whether a SYN from t's source is beyond its prefix's rate (GCRA: the
+ * prefix's next arrival time may run at most tau ahead of now); takes its
+ * token when not. A global function, called only while a limit is set. */
+__noinline int syn_over_rate(const struct tuple *t, const struct xdpct_synlimit *l)
+{
+	struct xdpct_synrate_key k = {};
+	__u64 now = now_ns(), tat, *p;
+	int bits, i;
+
+	if (!t || !l)
+		return 0;
+	k.family = t->family;
+	bits = t->family == 4 ? l->prefix4 : l->prefix6;
+	for (i = 0; i < 4; i++) {
+		__u32 w = t->saddr[i] & prefix_mask(bits - 32 * i);
+
+		__builtin_memcpy(&k.addr[4 * i], &w, 4);
+	}
+	p = bpf_map_lookup_elem(&xdpct_synrate, &k);
+	if (!p) {
+		tat = now + l->interval_ns;
+		bpf_map_update_elem(&xdpct_synrate, &k, &tat, BPF_ANY);
+		return 0;
+	}
+	tat = *p > now ? *p : now;
+	if (tat - now > l->tau_ns)
+		return 1;
+	/* not atomic: two CPUs may both take the last token of a prefix */
+	*p = tat + l->interval_ns;
+	return 0;
+}
+
 /* A packet with no entry. */
 static __noinline int xdp_no_flow(struct xdp_md *ctx, struct xdp_pkt *x)
 {
@@ -424,11 +466,18 @@ static __noinline int xdp_no_flow(struct xdp_md *ctx, struct xdp_pkt *x)
 		return XDP_DROP;
 	}
 	if (syn_only) {
+		__u32 zero = 0;
+		struct xdpct_synlimit *l = bpf_map_lookup_elem(&xdpct_synlimit, &zero);
+
 		/* no entry: the answer a lookup that finds nothing leads to;
 		 * without the lookup when xdpct_seen says there surely is none */
 		count(XDPCT_STAT_SYN_SEEN);
 		if (!x->maybe)
 			count(XDPCT_STAT_SYN_NO_LOOKUP);
+		if (l && l->interval_ns && syn_over_rate(x->t, l)) {
+			count(XDPCT_STAT_V_DROP_SYN_RATE);
+			return XDP_DROP;
+		}
 		return answer_syn(ctx, pkt_where(p, data), x->cfg);
 	}
 	if ((p->flags & (TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_SYN)) == TCP_FLAG_ACK) {

@@ -28,6 +28,8 @@
 #define XDPCT_MAP_CTEVENTS "xdpct_ctevents"
 #define XDPCT_MAP_EVSUB  "xdpct_evsub"
 #define XDPCT_MAP_GONE   "xdpct_gone"
+#define XDPCT_MAP_SYNLIMIT "xdpct_synlimit"
+#define XDPCT_MAP_SYNRATE "xdpct_synrate"
 
 #define XDPCT_FLOWS_DEFAULT 1048576
 /* Entries of each observed table (flows that started with an unvalidated
@@ -74,6 +76,32 @@ struct xdpct_acl_key {
 	__u8 family;     /* 4 or 6 */
 	__u8 addr[16];   /* IPv4 in the first 4 bytes */
 	__u8 pad[3];     /* beyond every prefix: zero */
+};
+
+/* SYN rate limits per source prefix (`xdpct synlimit`): the SYNs that
+ * would get a cookie pass a token bucket per remote /prefix4 (IPv4) or
+ * /prefix6 (IPv6), kept as GCRA's one "theoretical arrival time" per
+ * prefix in xdpct_synrate; beyond it they are dropped (drop_syn_rate).
+ * xdpct_synlimit: ARRAY of one; interval_ns 0 = off. */
+struct xdpct_synlimit {
+	__u64 interval_ns; /* 1 s / rate: one SYN per interval on average */
+	__u64 tau_ns;      /* (burst - 1) * interval: how far ahead a prefix may run */
+	__u32 rate;        /* SYNs per second per prefix (for the readers) */
+	__u32 burst;       /* SYNs at once */
+	__u8 prefix4;      /* XDPCT_SYNLIMIT_PREFIX4_MIN..32 */
+	__u8 prefix6;      /* XDPCT_SYNLIMIT_PREFIX6_MIN..128 */
+	__u8 pad[6];
+};
+#define XDPCT_SYNLIMIT_PREFIX4_MIN 8
+#define XDPCT_SYNLIMIT_PREFIX6_MIN 16
+/* xdpct_synrate: LRU_HASH, key the masked source, value its arrival time
+ * (bpf_ktime_get_coarse_ns()). A flood from random sources churns it
+ * without harm: a prefix it pushes out starts again with a full burst. */
+#define XDPCT_SYNRATE_MAX 65536
+struct xdpct_synrate_key {
+	__u8 family;     /* 4 or 6 */
+	__u8 pad[3];
+	__u8 addr[16];   /* masked to the prefix; IPv4 in the first 4 bytes */
 };
 
 /* xdpct_local: HASH of this namespace's addresses, kept by userspace from
@@ -693,7 +721,8 @@ struct xdpct_emit_args {
 	X(TC_CSUM_BAD, tc_csum_bad, "TC: deferred segment with a bad checksum") \
 	X(SOCKOPS_ESTABLISHED, sockops_established, "sock_ops: child socket made, cookie flow ESTABLISHED") \
 	X(V_DROP_DENIED, drop_denied, "dropped: source in the deny list, to a protected port") \
-	X(ACL_ALLOWED, acl_allowed, "packets to protected ports from the allow list (handled as observed)")
+	X(ACL_ALLOWED, acl_allowed, "packets to protected ports from the allow list (handled as observed)") \
+	X(V_DROP_SYN_RATE, drop_syn_rate, "dropped: SYN beyond its source prefix's rate (xdpct synlimit)")
 
 #define XDPCT_STAT_ENUM(id, name, help) XDPCT_STAT_##id,
 enum xdpct_stat {

@@ -68,6 +68,8 @@ struct attach_ctx {
 	bool slot_given;
 	struct xdpct_acl_key *acl[2]; /* --allow, --deny */
 	size_t nacl[2];
+	struct xdpct_synlimit synlimit; /* --syn-limit */
+	bool synlimit_given;
 };
 
 static const __u8 acl_actions[2] = { XDPCT_ACL_ALLOW, XDPCT_ACL_DENY };
@@ -81,6 +83,15 @@ static int acl_fill(struct attach_ctx *c)
 		if (c->nacl[i] && acl_add(fd, c->acl[i], c->nacl[i], acl_actions[i]))
 			return -1;
 	return 0;
+}
+
+/* --syn-limit into xdpct_synlimit; without it, a reload keeps the limit. */
+static int synlimit_fill(struct attach_ctx *c)
+{
+	if (!c->synlimit_given)
+		return 0;
+	return synlimit_write(bpf_map__fd(c->skel->maps.xdpct_synlimit),
+			      bpf_map__fd(c->skel->maps.xdpct_synrate), &c->synlimit);
 }
 
 /* The config's XDPCT_CFG_ACL after the config is written; on a reload the
@@ -527,6 +538,8 @@ int attach_opt(int opt, const char *arg, struct setup_opts *o)
 	case 'n': o->max_conns = arg; return 1;
 	case 'N': o->max_observed = arg; return 1;
 	case 'd': o->pin_dir = arg; return 1;
+	case OPT_SYN_LIMIT: o->syn_limit = arg; return 1;
+	case OPT_SYN_LIMIT_PREFIX: o->syn_limit_prefix = arg; return 1;
 	case OPT_ALLOW:
 	case OPT_DENY: {
 		char *l = opt == OPT_ALLOW ? o->allow : o->deny;
@@ -848,7 +861,7 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 		goto out;
 	/* the lists first: the adoption below puts allowed remotes' flows in
 	 * the observed tables */
-	if (acl_fill(c) || acl_sync(c, true))
+	if (acl_fill(c) || acl_sync(c, true) || synlimit_fill(c))
 		goto out;
 	if (tracking && (config_for_reload(bpf_map__fd(c->skel->maps.xdpct_config),
 					   c->ifname, track_flags, &cfg) ||
@@ -1031,7 +1044,8 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
 	}
 	c->made_dir = true;
 	if (check_pin_dir(c->pin_dir, false) ||
-	    load_skel(c, max_conns, max_conns, max_obs, false) || acl_fill(c))
+	    load_skel(c, max_conns, max_conns, max_obs, false) || acl_fill(c) ||
+	    synlimit_fill(c))
 		goto fail;
 	if (config_host(&cfg, c->ifname, bpf_map__fd(c->skel->maps.xdpct_local)))
 		goto fail;
@@ -1114,6 +1128,11 @@ static int setup(const struct setup_opts *o, struct setup_result *res,
 		return usage_err(o->cmd, "bad --cookie-slot '%s' (1-137 seconds)", o->cookie_slot);
 	c.slot_shift = slot_shift;
 	c.slot_given = o->cookie_slot;
+	if (o->syn_limit_prefix && !o->syn_limit)
+		return usage_err(o->cmd, "--syn-limit-prefix goes with --syn-limit");
+	if (o->syn_limit && synlimit_parse(o->cmd, o->syn_limit, o->syn_limit_prefix, &c.synlimit))
+		return EXIT_USAGE;
+	c.synlimit_given = o->syn_limit;
 	if (o->acl_too_long)
 		return usage_err(o->cmd, "--allow/--deny: more than 4 KiB of prefixes (add the rest with 'xdpct allow|deny add')");
 	r = (o->allow[0] && acl_parse_list(o->cmd, "--allow", o->allow, &c.acl[0], &c.nacl[0])) ||
@@ -1204,7 +1223,8 @@ static void attach_usage(const char *cmd)
 		       "                    [--cookie-nots-options] [--cookie-slot SECONDS]\n"
 		       "                    [--mode native|skb]\n"
 		       "                    [--max-conns N] [--max-observed N] [--allow PREFIXES]\n"
-		       "                    [--deny PREFIXES] [--pin-dir DIR] [-v]\n"
+		       "                    [--deny PREFIXES] [--syn-limit RATE[/BURST]]\n"
+		       "                    [--syn-limit-prefix IPV4[,IPV6]] [--pin-dir DIR] [-v]\n"
 		       "\n"
 		       "Replace xdpct's programs on IFACE with this build's, in place,\n"
 		       "through their links (bpf_link_update; clsact filters at their handle\n"
@@ -1220,7 +1240,8 @@ static void attach_usage(const char *cmd)
 		       "                    [--cookie-nots-options] [--cookie-slot SECONDS]\n"
 		       "                    [--mode native|skb]\n"
 		       "                    [--max-conns N] [--max-observed N] [--allow PREFIXES]\n"
-		       "                    [--deny PREFIXES] [--pin-dir DIR] [-v]\n"
+		       "                    [--deny PREFIXES] [--syn-limit RATE[/BURST]]\n"
+		       "                    [--syn-limit-prefix IPV4[,IPV6]] [--pin-dir DIR] [-v]\n"
 		       "\n"
 		       "Load xdpct, attach its XDP program and its TC ingress and egress\n"
 		       "filters to IFACE, answer SYNs to the protected ports with SYN cookies\n"
@@ -1266,6 +1287,11 @@ static void attach_usage(const char *cmd)
 	       "                        the list; see `xdpct allow`)\n"
 	       "      --deny PREFIXES   sources whose segments to protected ports are\n"
 	       "                        dropped (added to the list; see `xdpct deny`)\n"
+	       "      --syn-limit RATE[/BURST]  SYNs per second (and at once: default RATE)\n"
+	       "                        per source /24 and /64 that get cookies; beyond,\n"
+	       "                        dropped (see `xdpct synlimit`; a reload without it\n"
+	       "                        keeps the limit)\n"
+	       "      --syn-limit-prefix IPV4[,IPV6]  other prefix lengths (8-32, 16-128)\n"
 	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE (on bpffs)\n"
 	       "  -v, --verbose         show libbpf/libxdp messages and the config\n"
 	       "  -h, --help            this help\n",

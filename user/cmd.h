@@ -15,6 +15,16 @@ int cmd_stats(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_conns(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_synlimit(int argc, char **argv);
+
+/* synlimit.c. RATE[/BURST] and the prefix lengths "IPV4[,IPV6]" (NULL:
+ * 24,64) into l: 0, or EXIT_USAGE after a usage error naming cmd. */
+int synlimit_parse(const char *cmd, const char *spec, const char *prefixes,
+		   struct xdpct_synlimit *l);
+/* l into the limit map, the buckets emptied. 0, or -1 after an error. */
+int synlimit_write(int limit_fd, int rate_fd, const struct xdpct_synlimit *l);
+void synlimit_describe(const struct xdpct_synlimit *l, char *buf, size_t len);
+void synlimit_json(FILE *f, const struct xdpct_synlimit *l);
 int cmd_states(int argc, char **argv);
 int cmd_evict(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
@@ -59,6 +69,8 @@ struct setup_opts {
 	char allow[4096];      /* --allow/--deny, comma-joined when repeated */
 	char deny[4096];
 	bool acl_too_long;
+	const char *syn_limit;        /* --syn-limit RATE[/BURST], or NULL */
+	const char *syn_limit_prefix; /* --syn-limit-prefix IPV4[,IPV6] */
 };
 struct setup_result {
 	bool reloaded;
@@ -73,6 +85,8 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res);
 #define OPT_COOKIE_SLOT 0x102
 #define OPT_ALLOW 0x103
 #define OPT_DENY 0x104
+#define OPT_SYN_LIMIT 0x105
+#define OPT_SYN_LIMIT_PREFIX 0x106
 #define ATTACH_SHORTOPTS "p:o:am:n:N:d:"
 #define ATTACH_LONGOPTS                                   \
 	{ "ports", required_argument, NULL, 'p' },        \
@@ -85,7 +99,9 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res);
 	{ "max-observed", required_argument, NULL, 'N' }, \
 	{ "pin-dir", required_argument, NULL, 'd' },      \
 	{ "allow", required_argument, NULL, OPT_ALLOW },  \
-	{ "deny", required_argument, NULL, OPT_DENY }
+	{ "deny", required_argument, NULL, OPT_DENY },    \
+	{ "syn-limit", required_argument, NULL, OPT_SYN_LIMIT }, \
+	{ "syn-limit-prefix", required_argument, NULL, OPT_SYN_LIMIT_PREFIX }
 /* 1 if opt is one of them (stored in o), 0 if not. */
 int attach_opt(int opt, const char *arg, struct setup_opts *o);
 /* What `xdpct detach` does: EXIT_OK or EXIT_FAIL, messages printed. */

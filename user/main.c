@@ -25,6 +25,7 @@ static const struct {
 	{ "evict", cmd_evict, "one eviction pass now" },
 	{ "allow", cmd_allow, "sources that never get cookies: add, del, list, flush" },
 	{ "deny", cmd_deny, "sources dropped on protected ports: add, del, list, flush" },
+	{ "synlimit", cmd_synlimit, "SYN rate limit per source prefix: set, off, show" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

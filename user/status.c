@@ -53,6 +53,8 @@ struct iface_status {
 	__u8 *acl_act;
 	size_t nacl;
 	bool have_acl;
+	struct xdpct_synlimit synlimit; /* the SYN rate limit */
+	bool have_synlimit;
 };
 
 static void status_usage(void)
@@ -227,6 +229,13 @@ static void collect(struct iface_status *s)
 		s->have_acl = !acl_read(fdp, &s->acl, &s->acl_act, &s->nacl);
 		close(fdp);
 	}
+	fdp = open_map(s->pin_dir, XDPCT_MAP_SYNLIMIT);
+	if (fdp >= 0) {
+		__u32 zero = 0;
+
+		s->have_synlimit = !bpf_map_lookup_elem(fdp, &zero, &s->synlimit);
+		close(fdp);
+	}
 }
 
 /* One list's prefixes, comma-separated (text) or a JSON array. */
@@ -324,6 +333,12 @@ static void print_text(const struct iface_status *s)
 		printf("  deny      ");
 		print_acl(s, XDPCT_ACL_DENY, false);
 	}
+	if (s->have_synlimit) {
+		char d[128];
+
+		synlimit_describe(&s->synlimit, d, sizeof(d));
+		printf("  syn limit  %s\n", d);
+	}
 	dur(b, sizeof(b), s->uptime_s);
 	printf("  uptime     %s\n", b);
 	if (s->run_pid > 0)
@@ -390,6 +405,10 @@ static void print_json(const struct iface_status *s, bool first)
 		print_acl(s, XDPCT_ACL_ALLOW, true);
 		printf(",\"deny\":");
 		print_acl(s, XDPCT_ACL_DENY, true);
+	}
+	if (s->have_synlimit) {
+		printf(",\"syn_limit\":");
+		synlimit_json(stdout, &s->synlimit);
 	}
 	printf(",\"uptime_s\":%.0f,\"run_pid\":%ld}", s->uptime_s, s->run_pid > 0 ? s->run_pid : 0);
 }

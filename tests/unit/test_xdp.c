@@ -3752,6 +3752,109 @@ static void test_acl(void)
 	ck_end();
 }
 
+/* ---- SYN rate limits per source prefix ---- */
+
+static int synlimit_fd, synrate_fd;
+
+static void synlimit_put(uint32_t rate, uint32_t burst, uint8_t p4, uint8_t p6)
+{
+	struct xdpct_synlimit l = { .rate = rate, .burst = burst, .prefix4 = p4, .prefix6 = p6 };
+	uint32_t zero = 0;
+
+	if (rate) {
+		l.interval_ns = 1000000000ull / rate;
+		l.tau_ns = (burst - 1) * l.interval_ns;
+	}
+	map_clear(synrate_fd);
+	if (bpf_map_update_elem(synlimit_fd, &zero, &l, BPF_ANY)) {
+		ck_begin("xdp.synlimit.write");
+		CK(0, "cannot write xdpct_synlimit: %s", strerror(errno));
+		ck_end();
+	}
+}
+
+static void synlimit_dropped(const char *name, int family, const uint8_t *src)
+{
+	uint8_t b[PG_MAX_FRAME];
+	struct pg_spec s;
+	int n = acl_frame(family, src, PORT, F_SYN, b, &s);
+
+	expect_pkt(name, b, n, XDP_DROP, S(V_DROP_SYN_RATE), S(SYN_SEEN));
+}
+
+/* The bucket of a prefix: the key as the data path masks it. */
+static bool synrate_has(int family, const uint8_t *masked)
+{
+	struct xdpct_synrate_key k = { .family = (uint8_t)family };
+	uint64_t tat;
+
+	memcpy(k.addr, masked, family == 4 ? 4 : 16);
+	return !bpf_map_lookup_elem(synrate_fd, &k, &tat);
+}
+
+static void test_synlimit(void)
+{
+	/* one /24 (.1, .200, .255), its neighbours; one /64 and the next */
+	static const uint8_t a4[3][4] = { { 198, 51, 100, 1 }, { 198, 51, 100, 200 },
+					  { 198, 51, 100, 255 } };
+	static const uint8_t b4[4] = { 198, 51, 101, 1 }, c4[4] = { 198, 51, 99, 255 };
+	static const uint8_t m4[4] = { 198, 51, 100, 0 };
+	static const uint8_t a6[2][16] = {
+		{ 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 },
+		{ 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0xff, 0xff, 0, 0, 0, 0, 0, 9 } };
+	static const uint8_t b6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1 };
+	static const uint8_t m6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1 };
+	char nm[64];
+
+	synlimit_fd = bpf_map__fd(skel->maps.xdpct_synlimit);
+	synrate_fd = bpf_map__fd(skel->maps.xdpct_synrate);
+	flows_clear();
+	/* 1 per second (slow: a loaded machine's stall cannot refill a
+	 * bucket between two checks), 3 at once, per /24 and /64 */
+	synlimit_put(1, 3, 24, 64);
+	for (int i = 0; i < 3; i++) {
+		snprintf(nm, sizeof(nm), "synlimit.ipv4.burst_%d_answered", i + 1);
+		acl_answered(nm, 4, a4[i]);
+	}
+	synlimit_dropped("synlimit.ipv4.beyond_burst_dropped", 4, a4[0]);
+	synlimit_dropped("synlimit.ipv4.same_prefix_other_host_dropped", 4, a4[2]);
+	acl_answered("synlimit.ipv4.next_prefix_answered", 4, b4);
+	acl_answered("synlimit.ipv4.previous_prefix_answered", 4, c4);
+	ck_begin("xdp.synlimit.ipv4.bucket_key_masked");
+	CK(synrate_has(4, m4), "no bucket for 198.51.100.0/24");
+	CK(map_count(synrate_fd) == 3, "%d buckets, want 3", map_count(synrate_fd));
+	ck_end();
+	for (int i = 0; i < 3; i++) {
+		snprintf(nm, sizeof(nm), "synlimit.ipv6.burst_%d_answered", i + 1);
+		acl_answered(nm, 6, a6[i & 1]);
+	}
+	synlimit_dropped("synlimit.ipv6.same_64_dropped", 6, a6[1]);
+	acl_answered("synlimit.ipv6.next_64_answered", 6, b6);
+	ck_begin("xdp.synlimit.ipv6.bucket_key_masked");
+	CK(synrate_has(6, m6), "no bucket for 2001:db8:0:1::/64");
+	ck_end();
+	/* a token a second: one more after 1.05 s (the coarse clock's tick
+	 * included), then none */
+	usleep(1050000);
+	acl_answered("synlimit.ipv4.refilled_answered", 4, a4[1]);
+	synlimit_dropped("synlimit.ipv4.refill_spent_dropped", 4, a4[1]);
+	/* other prefix lengths: /16 takes in the neighbour */
+	synlimit_put(10, 1, 16, 48);
+	acl_answered("synlimit.prefix16.first_answered", 4, a4[0]);
+	synlimit_dropped("synlimit.prefix16.neighbour_dropped", 4, b4);
+	acl_answered("synlimit.prefix48.first_answered", 6, a6[0]);
+	synlimit_dropped("synlimit.prefix48.other_64_dropped", 6, b6);
+	/* off: never limited, no bucket */
+	synlimit_put(0, 0, 24, 64);
+	for (int i = 0; i < 5; i++) {
+		snprintf(nm, sizeof(nm), "synlimit.off.syn_%d_answered", i + 1);
+		acl_answered(nm, 4, a4[0]);
+	}
+	ck_begin("xdp.synlimit.off_no_bucket");
+	CK(map_count(synrate_fd) == 0, "%d buckets", map_count(synrate_fd));
+	ck_end();
+}
+
 /* ---- setup and main ---- */
 
 static void test_siphash_ref(void)
@@ -3950,6 +4053,7 @@ int main(void)
 	test_local_only();
 	test_bad_sources();
 	test_acl();
+	test_synlimit();
 
 	/* xdpct_tc_in needs a real listener: covered by tests/e2e */
 	ck_begin("xdp.counters.one_verdict_per_packet");
