@@ -148,11 +148,23 @@ for args in "stats $IF_SRV" "stats $IF_SRV -j" "stats $IF_SRV -v" "conns $IF_SRV
 	"deny del $IF_SRV 10.7.7.7" "allow add $IF_SRV 10.1.2.3/8" "status $IF_SRV" \
 	"attach $IF_SRV --ports $PORT --allow 10.6.0.0/16 --deny 10.5.0.0/16" \
 	"allow del $IF_SRV 10.9.0.0/16" "deny flush $IF_SRV" "stats $IF_SRV --prometheus" \
+	"synlimit set $IF_SRV 100/50 --prefix 16,48" "synlimit show $IF_SRV" "synlimit show $IF_SRV -j" \
+	"attach $IF_SRV --ports $PORT --syn-limit 20" "synlimit off $IF_SRV" "synlimit set nosuchif0 1" \
+	"conns $IF_SRV --port 9 --delete" "events nosuchif0" "events $IF_SRV --count 0" \
 	"--version" "--help"; do
 	# shellcheck disable=SC2086
 	A $args >"$LAB_TMP/out" 2>"$LAB_TMP/err"
 	note "asan xdpct $args: exit $?"
 done
+# events until SIGINT, with a connection's events and a removal's
+in_srv timeout -s INT 4 "$ASAN_XDPCT" events "$IF_SRV" -j >"$LAB_TMP/ev.out" 2>"$LAB_TMP/ev.err" &
+EVP=$!
+sleep 0.5
+in_cli timeout 10 "$TCPPEER" connect --addr "$SRV4" --port $PORT --up 8k --down 8k \
+	--count 2 --timeout 5 >/dev/null 2>&1
+A evict "$IF_SRV" --timeout time_wait=1 >/dev/null 2>&1
+wait "$EVP"
+note "asan xdpct events, SIGINT after 4 s: exit $?, $(grep -c . "$LAB_TMP/ev.out") events"
 # stats --watch until SIGINT
 in_srv timeout -s INT 2 "$ASAN_XDPCT" stats "$IF_SRV" --watch >/dev/null 2>&1
 note "asan xdpct stats --watch, SIGINT after 2 s: exit $?"
@@ -218,7 +230,7 @@ vg_judge() {
 }
 i=0
 for args in "stats $IF_SRV" "stats $IF_SRV -j" "conns $IF_SRV" "conns $IF_SRV -j" "status $IF_SRV" \
-	"allow list $IF_SRV -j" "stats $IF_SRV --prometheus"; do
+	"allow list $IF_SRV -j" "stats $IF_SRV --prometheus" "synlimit show $IF_SRV -j"; do
 	i=$((i + 1))
 	log=$SANLOG/valgrind.$i.log
 	# shellcheck disable=SC2086
