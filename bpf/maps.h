@@ -85,6 +85,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpct_pending SEC(".maps");
 
+/* Per-port SYN-ACK profiles, indexed by a port's high bits, kept by
+ * userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDPCT_PROFILES_MAX);
+	__type(key, __u32);
+	__type(value, struct xdpct_profile);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_profiles SEC(".maps");
+
 /* SYN rate limits per source prefix, kept by userspace, and the buckets. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

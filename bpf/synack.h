@@ -29,6 +29,20 @@ static __always_inline bool syn_ip_ect(void *data, void *data_end, __u32 where)
 	return (ip[1] >> 4) & 3;
 }
 
+/* A protected port's profile (network-order port), NULL for none. */
+static __always_inline const struct xdpct_profile *port_profile(__u16 dport)
+{
+	__u32 port = bpf_ntohs(dport), idx;
+	__u8 *pf = bpf_map_lookup_elem(&xdpct_ports, &port);
+
+	if (!pf)
+		return NULL;
+	idx = *pf >> XDPCT_PORT_PROFILE_SHIFT;
+	if (!idx)
+		return NULL;
+	return bpf_map_lookup_elem(&xdpct_profiles, &idx);
+}
+
 /* where = pkt_where(): l3 offset, l4 offset and family in one argument */
 __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 			  struct xdpct_config *cfg)
@@ -42,7 +56,8 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 	__u8 syn_flags;
 	bool prev;
 	bool has_ts, has_sack, has_ws, ecn;
-	__u16 our_mss;
+	__u16 our_mss, client_mss;
+	const struct xdpct_profile *prof;
 	__u64 now, sum;
 	struct ethhdr *eth;
 	struct tcphdr *tcp;
@@ -69,6 +84,21 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 	has_ts = o.ts && (cfg->flags & XDPCT_CFG_TIMESTAMPS);
 	has_sack = o.sack && (cfg->flags & XDPCT_CFG_SACK);
 	has_ws = o.wscale != 0xff && (cfg->flags & XDPCT_CFG_WSCALE);
+	our_mss = t.family == 4 ? cfg->mss4 : cfg->mss6;
+	client_mss = o.mss ? o.mss : 536;
+	prof = port_profile(t.dport);
+	if (prof) {
+		__u16 clamp = t.family == 4 ? prof->mss4 : prof->mss6;
+
+		has_sack = has_sack && !(prof->off & XDPCT_PROF_NO_SACK);
+		has_ts = has_ts && !(prof->off & XDPCT_PROF_NO_TS);
+		has_ws = has_ws && !(prof->off & XDPCT_PROF_NO_WSCALE);
+		ecn = ecn && !(prof->off & XDPCT_PROF_NO_ECN);
+		if (clamp && clamp < our_mss)
+			our_mss = clamp;
+		if (clamp && clamp < client_mss)
+			client_mss = clamp;
+	}
 	layout = COOKIE_TS;
 	if (!has_ts) {
 		/* no echo to carry the options: the ISN keeps its bits for the
@@ -87,7 +117,7 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 		opts |= XDPCT_OPT_SACK;
 	if (ecn)
 		opts |= XDPCT_OPT_ECN;
-	mss_idx = mss_to_idx(t.family, o.mss ? o.mss : 536);
+	mss_idx = mss_to_idx(t.family, client_mss);
 	now = now_ns();
 	slot = cookie_abs_slot(cfg, now) & 3;
 	cookie = cookie_make(cfg_key_for(cfg, cookie_abs_slot(cfg, now), &prev), &t, client_isn,
@@ -97,7 +127,6 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 		/* a millisecond clock, never ahead of it, low 6 bits = options */
 		tsval = (((__u32)(now / 1000000) - 64) & ~0x3fu) | opts;
 
-	our_mss = t.family == 4 ? cfg->mss4 : cfg->mss6;
 	optlen = 4 + (has_ts ? 12 : (has_sack ? 4 : 0)) + (has_ws ? 4 : 0);
 	iphl = t.family == 4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
 	new_len = (where & 0x1f) + iphl + sizeof(struct tcphdr) + optlen;

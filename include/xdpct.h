@@ -30,6 +30,7 @@
 #define XDPCT_MAP_GONE   "xdpct_gone"
 #define XDPCT_MAP_SYNLIMIT "xdpct_synlimit"
 #define XDPCT_MAP_SYNRATE "xdpct_synrate"
+#define XDPCT_MAP_PROFILES "xdpct_profiles"
 
 #define XDPCT_FLOWS_DEFAULT 1048576
 /* Entries of each observed table (flows that started with an unvalidated
@@ -41,6 +42,31 @@
 enum xdpct_port_flags {
 	XDPCT_PORT_PROTECT = 1, /* SYN cookies + drop of untracked non-SYN */
 	XDPCT_PORT_OBSERVE = 2, /* track without cookies */
+};
+/* The high 4 bits of a protected port's value: its profile in
+ * xdpct_profiles (0: none, the config's settings alone). */
+#define XDPCT_PORT_PROFILE_SHIFT 4
+#define XDPCT_PROFILES_MAX 16
+
+/* xdpct_profiles: ARRAY of XDPCT_PROFILES_MAX, a protected port range's own
+ * SYN-ACK settings (`--profile PORTS:...`), applied on top of the config's
+ * (a profile can take away, never add what the sysctls refuse). What the
+ * SYN-ACK offers is what its cookie encodes, so the ACK's handover
+ * follows. */
+enum xdpct_profile_off {
+	XDPCT_PROF_NO_SACK = 1 << 0,
+	XDPCT_PROF_NO_TS = 1 << 1,    /* no timestamps: the cookie's options
+				       * then ride in the ISN only with
+				       * --cookie-nots-options */
+	XDPCT_PROF_NO_WSCALE = 1 << 2,
+	XDPCT_PROF_NO_ECN = 1 << 3,
+};
+struct xdpct_profile {
+	__u16 mss4;  /* MSS clamp over IPv4: what we advertise and the client's
+		      * MSS the handover gives the kernel; 0: none */
+	__u16 mss6;  /* the same over IPv6 */
+	__u8 off;    /* enum xdpct_profile_off */
+	__u8 pad[3];
 };
 
 /* xdpct_config.flags */

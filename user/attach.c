@@ -70,6 +70,7 @@ struct attach_ctx {
 	size_t nacl[2];
 	struct xdpct_synlimit synlimit; /* --syn-limit */
 	bool synlimit_given;
+	struct xdpct_profile profiles[XDPCT_PROFILES_MAX]; /* --profile */
 };
 
 static const __u8 acl_actions[2] = { XDPCT_ACL_ALLOW, XDPCT_ACL_DENY };
@@ -540,6 +541,12 @@ int attach_opt(int opt, const char *arg, struct setup_opts *o)
 	case 'd': o->pin_dir = arg; return 1;
 	case OPT_SYN_LIMIT: o->syn_limit = arg; return 1;
 	case OPT_SYN_LIMIT_PREFIX: o->syn_limit_prefix = arg; return 1;
+	case OPT_PROFILE:
+		if (o->nprofiles == XDPCT_PROFILES_MAX)
+			o->profiles_too_many = true;
+		else
+			o->profiles[o->nprofiles++] = arg;
+		return 1;
 	case OPT_ALLOW:
 	case OPT_DENY: {
 		char *l = opt == OPT_ALLOW ? o->allow : o->deny;
@@ -863,6 +870,9 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 	 * the observed tables */
 	if (acl_fill(c) || acl_sync(c, true) || synlimit_fill(c))
 		goto out;
+	/* with the ports: a reload with ports and no --profile clears them */
+	if (tracking && profiles_write(bpf_map__fd(c->skel->maps.xdpct_profiles), c->profiles))
+		goto out;
 	if (tracking && (config_for_reload(bpf_map__fd(c->skel->maps.xdpct_config),
 					   c->ifname, track_flags, &cfg) ||
 			 config_host(&cfg, c->ifname, bpf_map__fd(c->skel->maps.xdpct_local))))
@@ -1045,7 +1055,8 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
 	c->made_dir = true;
 	if (check_pin_dir(c->pin_dir, false) ||
 	    load_skel(c, max_conns, max_conns, max_obs, false) || acl_fill(c) ||
-	    synlimit_fill(c))
+	    synlimit_fill(c) ||
+	    profiles_write(bpf_map__fd(c->skel->maps.xdpct_profiles), c->profiles))
 		goto fail;
 	if (config_host(&cfg, c->ifname, bpf_map__fd(c->skel->maps.xdpct_local)))
 		goto fail;
@@ -1159,7 +1170,15 @@ static int setup(const struct setup_opts *o, struct setup_result *res,
 			return r;
 		if (o->cookie_nots_options)
 			track_flags |= XDPCT_CFG_NOTS_OPTIONS;
+		if (o->nprofiles && !o->ports)
+			return usage_err(o->cmd, "--profile goes with --ports (a profile is a protected port's)");
+		if (profiles_parse(o->cmd, o->profiles, o->nprofiles, ports, c.profiles))
+			return EXIT_USAGE;
+	} else if (o->nprofiles) {
+		return usage_err(o->cmd, "--profile goes with --ports (a profile is a protected port's)");
 	}
+	if (o->profiles_too_many)
+		return usage_err(o->cmd, "--profile: more than %d given", XDPCT_PROFILES_MAX);
 	if (check_caps(XDPCT_CAPS_LOAD) || check_ifname(c.ifname, &c.ifindex))
 		return EXIT_FAIL;
 	if (check_bpffs("/sys/fs/bpf"))
@@ -1224,7 +1243,8 @@ static void attach_usage(const char *cmd)
 		       "                    [--mode native|skb]\n"
 		       "                    [--max-conns N] [--max-observed N] [--allow PREFIXES]\n"
 		       "                    [--deny PREFIXES] [--syn-limit RATE[/BURST]]\n"
-		       "                    [--syn-limit-prefix IPV4[,IPV6]] [--pin-dir DIR] [-v]\n"
+		       "                    [--syn-limit-prefix IPV4[,IPV6]] [--profile PORTS:SETTINGS]...\n"
+		       "                    [--pin-dir DIR] [-v]\n"
 		       "\n"
 		       "Replace xdpct's programs on IFACE with this build's, in place,\n"
 		       "through their links (bpf_link_update; clsact filters at their handle\n"
@@ -1241,7 +1261,8 @@ static void attach_usage(const char *cmd)
 		       "                    [--mode native|skb]\n"
 		       "                    [--max-conns N] [--max-observed N] [--allow PREFIXES]\n"
 		       "                    [--deny PREFIXES] [--syn-limit RATE[/BURST]]\n"
-		       "                    [--syn-limit-prefix IPV4[,IPV6]] [--pin-dir DIR] [-v]\n"
+		       "                    [--syn-limit-prefix IPV4[,IPV6]] [--profile PORTS:SETTINGS]...\n"
+		       "                    [--pin-dir DIR] [-v]\n"
 		       "\n"
 		       "Load xdpct, attach its XDP program and its TC ingress and egress\n"
 		       "filters to IFACE, answer SYNs to the protected ports with SYN cookies\n"
@@ -1292,6 +1313,10 @@ static void attach_usage(const char *cmd)
 	       "                        dropped (see `xdpct synlimit`; a reload without it\n"
 	       "                        keeps the limit)\n"
 	       "      --syn-limit-prefix IPV4[,IPV6]  other prefix lengths (8-32, 16-128)\n"
+	       "      --profile PORTS:SETTINGS  protected ports' own SYN-ACK settings, on\n"
+	       "                        top of the sysctls': mss=N (clamp; IPv6: N-20),\n"
+	       "                        mss6=N, no-sack, no-ts, no-wscale, no-ecn;\n"
+	       "                        repeatable: 443:mss=1360,no-ecn --profile 22:no-ts\n"
 	       "  -d, --pin-dir DIR     pin directory instead of %s/IFACE (on bpffs)\n"
 	       "  -v, --verbose         show libbpf/libxdp messages and the config\n"
 	       "  -h, --help            this help\n",

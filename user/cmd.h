@@ -25,6 +25,19 @@ int synlimit_parse(const char *cmd, const char *spec, const char *prefixes,
 int synlimit_write(int limit_fd, int rate_fd, const struct xdpct_synlimit *l);
 void synlimit_describe(const struct xdpct_synlimit *l, char *buf, size_t len);
 void synlimit_json(FILE *f, const struct xdpct_synlimit *l);
+
+/* profile.c. --profile PORTS:SETTINGS (specs[0..n)) into the protected
+ * ports' high bits and table (slot 0: none): 0, or EXIT_USAGE after a
+ * usage error naming cmd. */
+int profiles_parse(const char *cmd, const char *const *specs, int n, __u8 ports[NUM_PORTS],
+		   struct xdpct_profile table[XDPCT_PROFILES_MAX]);
+int profiles_write(int fd, const struct xdpct_profile table[XDPCT_PROFILES_MAX]);
+int profiles_read(int fd, struct xdpct_profile table[XDPCT_PROFILES_MAX]);
+/* "mss=1360,mss6=1340,no-ecn" */
+void profile_describe(const struct xdpct_profile *p, char *buf, size_t len);
+/* "443,8443:mss=1360,mss6=1340 22:no-ts" (none: "none"), or a JSON array */
+void profiles_print(FILE *f, const __u8 ports[NUM_PORTS],
+		    const struct xdpct_profile table[XDPCT_PROFILES_MAX], bool json);
 int cmd_states(int argc, char **argv);
 int cmd_evict(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
@@ -71,6 +84,9 @@ struct setup_opts {
 	bool acl_too_long;
 	const char *syn_limit;        /* --syn-limit RATE[/BURST], or NULL */
 	const char *syn_limit_prefix; /* --syn-limit-prefix IPV4[,IPV6] */
+	const char *profiles[XDPCT_PROFILES_MAX]; /* --profile, repeatable */
+	int nprofiles;
+	bool profiles_too_many;
 };
 struct setup_result {
 	bool reloaded;
@@ -87,6 +103,7 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res);
 #define OPT_DENY 0x104
 #define OPT_SYN_LIMIT 0x105
 #define OPT_SYN_LIMIT_PREFIX 0x106
+#define OPT_PROFILE 0x107
 #define ATTACH_SHORTOPTS "p:o:am:n:N:d:"
 #define ATTACH_LONGOPTS                                   \
 	{ "ports", required_argument, NULL, 'p' },        \
@@ -101,7 +118,8 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res);
 	{ "allow", required_argument, NULL, OPT_ALLOW },  \
 	{ "deny", required_argument, NULL, OPT_DENY },    \
 	{ "syn-limit", required_argument, NULL, OPT_SYN_LIMIT }, \
-	{ "syn-limit-prefix", required_argument, NULL, OPT_SYN_LIMIT_PREFIX }
+	{ "syn-limit-prefix", required_argument, NULL, OPT_SYN_LIMIT_PREFIX }, \
+	{ "profile", required_argument, NULL, OPT_PROFILE }
 /* 1 if opt is one of them (stored in o), 0 if not. */
 int attach_opt(int opt, const char *arg, struct setup_opts *o);
 /* What `xdpct detach` does: EXIT_OK or EXIT_FAIL, messages printed. */

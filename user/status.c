@@ -55,6 +55,8 @@ struct iface_status {
 	bool have_acl;
 	struct xdpct_synlimit synlimit; /* the SYN rate limit */
 	bool have_synlimit;
+	struct xdpct_profile profiles[XDPCT_PROFILES_MAX];
+	bool have_profiles;
 };
 
 static void status_usage(void)
@@ -236,6 +238,11 @@ static void collect(struct iface_status *s)
 		s->have_synlimit = !bpf_map_lookup_elem(fdp, &zero, &s->synlimit);
 		close(fdp);
 	}
+	fdp = open_map(s->pin_dir, XDPCT_MAP_PROFILES);
+	if (fdp >= 0) {
+		s->have_profiles = s->have_ports && !profiles_read(fdp, s->profiles);
+		close(fdp);
+	}
 }
 
 /* One list's prefixes, comma-separated (text) or a JSON array. */
@@ -339,6 +346,11 @@ static void print_text(const struct iface_status *s)
 		synlimit_describe(&s->synlimit, d, sizeof(d));
 		printf("  syn limit  %s\n", d);
 	}
+	if (s->have_profiles) {
+		printf("  profiles   ");
+		profiles_print(stdout, s->ports, s->profiles, false);
+		putchar('\n');
+	}
 	dur(b, sizeof(b), s->uptime_s);
 	printf("  uptime     %s\n", b);
 	if (s->run_pid > 0)
@@ -409,6 +421,10 @@ static void print_json(const struct iface_status *s, bool first)
 	if (s->have_synlimit) {
 		printf(",\"syn_limit\":");
 		synlimit_json(stdout, &s->synlimit);
+	}
+	if (s->have_profiles) {
+		printf(",\"profiles\":");
+		profiles_print(stdout, s->ports, s->profiles, true);
 	}
 	printf(",\"uptime_s\":%.0f,\"run_pid\":%ld}", s->uptime_s, s->run_pid > 0 ? s->run_pid : 0);
 }

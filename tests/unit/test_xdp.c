@@ -588,6 +588,7 @@ struct syn_case {
 	uint32_t cfg;     /* config flags; 0: CFG_ALL */
 	uint16_t dport;   /* 0: PORT */
 	uint16_t frag_off; /* IPv4 flags | offset; 0: DF */
+	const struct xdpct_profile *prof; /* the port's profile (slot 1); NULL: none */
 };
 
 struct synack {
@@ -602,6 +603,7 @@ struct synack {
 	uint32_t cookie, tsval, opts, mss_idx, slot;
 	bool has_ts, has_sack, has_ws, ecn;
 	int layout;
+	uint16_t our_mss; /* the MSS the SYN-ACK must advertise */
 	uint64_t t_syn;  /* clock before the SYN */
 };
 
@@ -672,11 +674,27 @@ static void synack_expect(struct synack *sa)
 	const struct syn_case *c = &sa->c;
 	uint32_t f = case_cfg(c);
 
+	const struct xdpct_profile *pr = c->prof;
+	uint16_t clamp = pr ? (c->family == 4 ? pr->mss4 : pr->mss6) : 0;
+	int client_mss = c->mss ? c->mss : 536;
+
 	sa->has_ts = c->ts && (f & XDPCT_CFG_TIMESTAMPS);
 	sa->has_sack = c->sack && (f & XDPCT_CFG_SACK);
 	sa->has_ws = c->ws >= 0 && (f & XDPCT_CFG_WSCALE);
 	/* Linux refuses ECN to a SYN that is itself ECN-marked */
 	sa->ecn = c->ecn == 1 && (f & XDPCT_CFG_ECN) && !(c->tos & 3);
+	sa->our_mss = c->family == 4 ? MSS4 : MSS6;
+	/* the port's profile takes away, and clamps both MSSes */
+	if (pr) {
+		sa->has_ts = sa->has_ts && !(pr->off & XDPCT_PROF_NO_TS);
+		sa->has_sack = sa->has_sack && !(pr->off & XDPCT_PROF_NO_SACK);
+		sa->has_ws = sa->has_ws && !(pr->off & XDPCT_PROF_NO_WSCALE);
+		sa->ecn = sa->ecn && !(pr->off & XDPCT_PROF_NO_ECN);
+		if (clamp && clamp < sa->our_mss)
+			sa->our_mss = clamp;
+		if (clamp && clamp < client_mss)
+			client_mss = clamp;
+	}
 	sa->layout = L_TS;
 	if (!sa->has_ts) { /* no ECN without timestamps; no options at all by default */
 		sa->ecn = false;
@@ -687,7 +705,19 @@ static void synack_expect(struct synack *sa)
 		}
 	}
 	sa->opts = make_opts(sa->has_ws, c->ws, sa->has_sack, sa->ecn);
-	sa->mss_idx = exp_mss_idx(c->family, c->mss);
+	sa->mss_idx = exp_mss_idx(c->family, client_mss);
+}
+
+/* The case's port with its profile in slot 1, or none. */
+static void set_profile(const struct syn_case *c)
+{
+	struct xdpct_profile z = {};
+	uint32_t one = 1;
+	uint16_t port = c->dport ? c->dport : PORT;
+
+	bpf_map_update_elem(bpf_map__fd(skel->maps.xdpct_profiles), &one, c->prof ? c->prof : &z,
+			    BPF_ANY);
+	set_port(port, XDPCT_PORT_PROTECT | (c->prof ? 1 << XDPCT_PORT_PROFILE_SHIFT : 0));
 }
 
 /* All the checks on one SYN-ACK; t0/t1 bracket the run. */
@@ -718,7 +748,7 @@ static void ck_synack(struct synack *sa, const struct res *r, uint64_t t0, uint6
 		if (CK(p->ts, "no timestamp option in the reply: %s", hex(p->opts, p->optlen)))
 			tsval = p->tsval;
 	}
-	linux_opts(&want, fam == 4 ? MSS4 : MSS6, sa->has_sack, sa->has_ts, tsval,
+	linux_opts(&want, sa->our_mss, sa->has_sack, sa->has_ts, tsval,
 		   client_tsval, sa->has_ws ? WSCALE : -1);
 	CK(p->optlen == want.len && !memcmp(p->opts, want.b, want.len),
 	   "options %s, want %s", hex(p->opts, p->optlen), hex(want.b, want.len));
@@ -814,6 +844,7 @@ static bool do_syn(const struct syn_case *c, struct synack *sa)
 	memset(sa, 0, sizeof(*sa));
 	sa->c = *c;
 	set_cfg(case_cfg(c), &K1, NULL);
+	set_profile(c);
 	syn_spec(c, &sa->syn);
 	sa->in_len = build(&sa->syn, sa->in, &sa->lay);
 	synack_expect(sa);
@@ -1151,6 +1182,7 @@ static const char *fam(int family)
 
 static struct synack sa_main;
 
+
 /* SYN check, first ACK check, second ACK check. */
 static void syn_ack_case(const struct syn_case *c)
 {
@@ -1181,6 +1213,43 @@ static void syn_ack_case(const struct syn_case *c)
 		ck_end();
 	}
 	flows_clear();
+}
+
+/* Each field of a port's profile, through SYN, SYN-ACK and the cookie
+ * ACK's handover attributes; then the port without it again. */
+static void test_profiles(void)
+{
+	static const struct {
+		const char *name;
+		struct xdpct_profile p;
+	} profs[] = {
+		{ "mss1300", { .mss4 = 1300, .mss6 = 1280 } },
+		{ "mss_above_ours", { .mss4 = 9000, .mss6 = 9000 } },
+		{ "mss_below_table", { .mss4 = 600, .mss6 = 1230 } },
+		{ "no_sack", { .off = XDPCT_PROF_NO_SACK } },
+		{ "no_ts", { .off = XDPCT_PROF_NO_TS } },
+		{ "no_wscale", { .off = XDPCT_PROF_NO_WSCALE } },
+		{ "no_ecn", { .off = XDPCT_PROF_NO_ECN } },
+		{ "all_off_mss1440", { .mss4 = 1440, .mss6 = 1420, .off = 15 } },
+	};
+	struct syn_case c;
+	char nm[80];
+
+	for (size_t i = 0; i < sizeof(profs) / sizeof(profs[0]); i++)
+		for (int f = 4; f <= 6; f += 2) {
+			snprintf(nm, sizeof(nm), "profile.%s.%s", profs[i].name, fam(f));
+			c = mk_linux(f, nm);
+			c.ecn = 1;
+			c.prof = &profs[i].p;
+			syn_ack_case(&c);
+		}
+	/* the no-timestamp layouts with a profile: options in the ISN */
+	c = mk_linux(4, "profile.no_ts.ipv4_nots_options");
+	c.cfg = CFG_ALL | XDPCT_CFG_NOTS_OPTIONS;
+	c.prof = &profs[4].p;
+	syn_ack_case(&c);
+	/* a profile on one port leaves the others alone */
+	syn_ack_case((c = mk_linux(4, "profile.none_after"), &c));
 }
 
 static void test_syn_matrix(void)
@@ -4039,6 +4108,7 @@ int main(void)
 		return ck_finish("test_xdp");
 	}
 	test_syn_matrix();
+	test_profiles();
 	test_existing_flows();
 	test_bad_cookies();
 	test_cookie_bits();
