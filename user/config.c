@@ -390,7 +390,8 @@ static void config_usage(void)
 {
 	printf("Usage: xdpct config [--ports LIST] [--observe LIST] [--track-all]\n"
 	       "                    [--cookie-nots-options] [--cookie-slot SECONDS]\n"
-	       "                    [--pin-dir DIR] [--ifname IFACE] [-v]\n"
+	       "                    [--profile PORTS:SETTINGS]... [--pin-dir DIR]\n"
+	       "                    [--ifname IFACE] [-v]\n"
 	       "\n"
 	       "Write the cookie configuration and the tracked ports into xdpct\n"
 	       "maps that are already pinned: by `ip link set dev IFACE xdp obj\n"
@@ -418,6 +419,9 @@ static void config_usage(void)
 	       "      --cookie-slot S  cookie time slot of about S seconds (1-137, a power\n"
 	       "                       of two of ns; default 69); only as it is while\n"
 	       "                       cookies are answered\n"
+	       "      --profile PORTS:SETTINGS  protected ports' own SYN-ACK settings\n"
+	       "                       (mss=N, mss6=N, no-sack, no-ts, no-wscale, no-ecn;\n"
+	       "                       see xdpct attach); without, profiles are cleared\n"
 	       "  -d, --pin-dir DIR    directory holding %s and %s\n"
 	       "                       (default with --ifname: %s/IFACE)\n"
 	       "  -i, --ifname IFACE   interface whose MTU gives the MSS (default MTU %d)\n"
@@ -467,6 +471,7 @@ int cmd_config(int argc, char **argv)
 		{ "cookie-slot", required_argument, NULL, 'S' },
 		{ "pin-dir", required_argument, NULL, 'd' },
 		{ "ifname", required_argument, NULL, 'i' },
+		{ "profile", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -483,7 +488,9 @@ int cmd_config(int argc, char **argv)
 	struct tcp_sysctls s;
 	__u32 zero = 0, track_flags = 0;
 	bool have_old, track_all = false, nots_options = false;
-	const char *slot_arg = NULL;
+	const char *slot_arg = NULL, *profile_args[XDPCT_PROFILES_MAX];
+	struct xdpct_profile profiles[XDPCT_PROFILES_MAX];
+	int nprofiles = 0, profiles_fd = -1;
 	__u8 slot_shift = 0;
 
 	while ((c = getopt_long(argc, argv, ":p:o:ad:i:vh", opts, NULL)) != -1) {
@@ -495,6 +502,12 @@ int cmd_config(int argc, char **argv)
 		case 'S': slot_arg = optarg; break;
 		case 'd': pin_arg = optarg; break;
 		case 'i': ifname = optarg; break;
+		case 'P':
+			if (nprofiles == XDPCT_PROFILES_MAX)
+				return usage_err("config", "--profile: more than %d given",
+						 XDPCT_PROFILES_MAX);
+			profile_args[nprofiles++] = optarg;
+			break;
 		case 'v': verbose++; break;
 		case 'h': config_usage(); return EXIT_OK;
 		default: return getopt_usage_err("config", c, argv);
@@ -512,6 +525,10 @@ int cmd_config(int argc, char **argv)
 	r = tracking_parse("config", ports_arg, observe_arg, track_all, ports, &track_flags);
 	if (r)
 		return r;
+	if (nprofiles && !ports_arg)
+		return usage_err("config", "--profile goes with --ports (a profile is a protected port's)");
+	if (profiles_parse("config", profile_args, nprofiles, ports, profiles))
+		return EXIT_USAGE;
 	if (check_caps(XDPCT_CAPS_MAPS))
 		return EXIT_FAIL;
 	if (ifname && check_ifname(ifname, &ifindex))
@@ -574,6 +591,15 @@ int cmd_config(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* the profiles before the ports that name them; none given clears
+	 * them, as the ports are rewritten */
+	profiles_fd = open_pinned_map(pin_dir, XDPCT_MAP_PROFILES);
+	if (profiles_fd < 0 && nprofiles) {
+		err("no %s in %s: an object without profiles", XDPCT_MAP_PROFILES, pin_dir);
+		goto out;
+	}
+	if (profiles_fd >= 0 && profiles_write(profiles_fd, profiles))
+		goto out;
 	if (config_write(config_fd, ports_fd, ports, &cfg))
 		goto out;
 	if (t.p4 >= 0 && !adopt_sockets(&t, &seen, ports, track_all, ifname, &more))
@@ -596,6 +622,8 @@ out:
 		close(ports_fd);
 	if (local_fd >= 0)
 		close(local_fd);
+	if (profiles_fd >= 0)
+		close(profiles_fd);
 	close_flows(&t);
 	return ret;
 }

@@ -78,6 +78,11 @@ out=$(X reload "$IF_SRV" --ports $PA,$PB,$PC,$PD 2>&1) || fail reload "$out"
 conn ipv4_after_reload_full_options $SRV4 $PA true true true true 1448 1448
 X status "$IF_SRV" | grep -q "profiles   none" && pass status_none || fail status_none "$(X status "$IF_SRV" | grep profiles)"
 
+# `xdpct config` writes them too (the iproute2 path's writer)
+out=$(X config --ifname "$IF_SRV" --pin-dir "$(pin_of "$IF_SRV")" --ports $PA,$PB,$PC,$PD \
+	--profile $PA:no-sack 2>&1) || fail config_profile "$out"
+conn ipv4_config_no_sack $SRV4 $PA true false true true 1448 1448
+
 err_case() { # NAME ARGS..: one line, exit 2
 	local name=$1 out rc
 	shift
@@ -93,5 +98,7 @@ err_case err_bad_mss reload "$IF_SRV" --ports $PA --profile $PA:mss=100
 err_case err_no_colon reload "$IF_SRV" --ports $PA --profile $PA
 err_case err_two_profiles reload "$IF_SRV" --ports $PA --profile $PA:no-ts --profile $PA:no-ecn
 err_case err_without_ports reload "$IF_SRV" --profile $PA:no-ts
+err_case err_config_unprotected config --ifname "$IF_SRV" --pin-dir "$(pin_of "$IF_SRV")" \
+	--observe $PA --profile $PA:no-ts
 
 lab_finish
