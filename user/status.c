@@ -49,6 +49,8 @@ struct iface_status {
 	bool have_maps;
 	double uptime_s;                /* since the maps were pinned */
 	long run_pid;                   /* 0: no xdpct run */
+	long events_pid;                /* 0: no `xdpct events` reader */
+	__u64 events_lost;              /* events lost to a full ring */
 	struct xdpct_acl_key *acl;      /* the allow and deny lists */
 	__u8 *acl_act;
 	size_t nacl;
@@ -238,6 +240,20 @@ static void collect(struct iface_status *s)
 		s->have_synlimit = !bpf_map_lookup_elem(fdp, &zero, &s->synlimit);
 		close(fdp);
 	}
+	fdp = open_map(s->pin_dir, XDPCT_MAP_EVSUB);
+	if (fdp >= 0) {
+		struct xdpct_evsub es;
+		struct timespec ts;
+		__u32 zero = 0;
+
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+		if (!bpf_map_lookup_elem(fdp, &zero, &es)) {
+			if ((__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec < es.until_ns)
+				s->events_pid = es.pid;
+			s->events_lost = es.lost;
+		}
+		close(fdp);
+	}
 	fdp = open_map(s->pin_dir, XDPCT_MAP_PROFILES);
 	if (fdp >= 0) {
 		s->have_profiles = s->have_ports && !profiles_read(fdp, s->profiles);
@@ -357,6 +373,12 @@ static void print_text(const struct iface_status *s)
 		printf("  run        pid %ld\n", s->run_pid);
 	else
 		printf("  run        none\n");
+	if (s->events_pid > 0)
+		printf("  events     reader pid %ld, %llu lost\n", s->events_pid,
+		       (unsigned long long)s->events_lost);
+	else
+		printf("  events     no reader (nothing sent), %llu lost\n",
+		       (unsigned long long)s->events_lost);
 }
 
 static void print_json(const struct iface_status *s, bool first)
@@ -426,7 +448,9 @@ static void print_json(const struct iface_status *s, bool first)
 		printf(",\"profiles\":");
 		profiles_print(stdout, s->ports, s->profiles, true);
 	}
-	printf(",\"uptime_s\":%.0f,\"run_pid\":%ld}", s->uptime_s, s->run_pid > 0 ? s->run_pid : 0);
+	printf(",\"uptime_s\":%.0f,\"run_pid\":%ld,\"events_pid\":%ld,\"events_lost\":%llu}",
+	       s->uptime_s, s->run_pid > 0 ? s->run_pid : 0, s->events_pid,
+	       (unsigned long long)s->events_lost);
 }
 
 /* Pin directories under root/sub (another namespace's attachments). */

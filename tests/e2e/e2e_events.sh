@@ -284,6 +284,10 @@ assert_eq no_reader_nothing_lost "$(evsub lost)" "$lost0"
 
 # ---- one reader at a time; errors ----
 ev_start "$IF_SRV" one -j
+X status "$IF_SRV" | grep -q "events     reader pid $EV_PID," && pass status_reader ||
+	fail status_reader "$(X status "$IF_SRV" | grep events)"
+X status "$IF_SRV" -j | grep -q "\"events_pid\":$EV_PID," && pass status_reader_json ||
+	fail status_reader_json "$(X status "$IF_SRV" -j | grep -o '"events_pid":[0-9]*')"
 out=$(X events "$IF_SRV" 2>&1)
 assert_eq second_reader_exit $? 1
 [[ "$(wc -l <<<"$out")" -eq 1 && "$out" == *"another xdpct events is reading $IF_SRV"* ]] &&
