@@ -59,6 +59,8 @@ clients calm 10
 assert_eq calm_no_cookie "$(diff_num "$(st tx_synack)" "$tx0")" 0
 assert_ge calm_kernel_syns "$(diff_num "$(st auto_kernel_syn)" "$k0")" 10
 assert_eq calm_metric_off "$(metric 'xdpct_auto_cookies{port="8080"}')" 0
+X status "$IF_SRVA" -j | grep -q '"auto":\[{"port":8080,"cookies":false}\]' && pass status_kernel ||
+	fail status_kernel "$(X status "$IF_SRVA" -j | grep -o '"auto":[^]]*]')"
 n=$(X conns "$IF_SRVA" --port $P 2>/dev/null | grep -c "src=$ATK4 ")
 assert_ge calm_flows_tracked "$n" 10
 
@@ -76,6 +78,7 @@ clients attack 10
 wait_pid "$FLOOD_PID" 40
 assert_gt attack_cookies_answered "$(diff_num "$(st tx_synack)" "$tx0")" 10
 assert_eq attack_metric_on "$(metric 'xdpct_auto_cookies{port="8080"}')" 1
+X status "$IF_SRVA" | grep -q "auto       $P:cookies" && pass status_cookies || fail status_cookies "$(X status "$IF_SRVA" | grep auto)"
 
 # ---- the flood is over: after the hold, the kernel again ----
 cookies_off() { grep -q "port $P: .*cookies off, the kernel answers" "$LAB_TMP/run.log"; }
