@@ -288,13 +288,45 @@ __noinline int ct_event_readopt(const struct flow_ref *r, const struct xdpct_flo
 	return ct_event(r, f, CT_EV(XDPCT_EV_NEW, 0, 0, 0));
 }
 
-/* Whether a local port is protected: its flows live in xdpct_flows4/6. */
+/* Whether an auto port answers with cookies now: under attack, or
+ * nobody (no `xdpct run`) decides. */
+static __always_inline bool auto_cookies(__u8 pflags)
+{
+	__u32 zero = 0;
+	struct xdpct_auto *a;
+
+	if (pflags & XDPCT_PORT_COOKIES)
+		return true;
+	a = bpf_map_lookup_elem(&xdpct_auto, &zero);
+	return !a || now_ns() >= a->until_ns;
+}
+
+/* A SYN without an entry to an auto port: counted for run's decision. */
+static __always_inline void auto_count_syn(__u16 lport)
+{
+	__u32 l = bpf_ntohs(lport);
+	struct xdpct_autostat *s = bpf_map_lookup_elem(&xdpct_autostat, &l);
+
+	if (s)
+		s->syns += 1;
+}
+
+/* Whether a local port is protected: its flows live in xdpct_flows4/6
+ * (an auto port's may live in either). */
 static __always_inline bool port_protected(__u16 lport)
 {
 	__u32 l = bpf_ntohs(lport);
 	__u8 *pl = bpf_map_lookup_elem(&xdpct_ports, &l);
 
 	return pl && (*pl & XDPCT_PORT_PROTECT);
+}
+
+static __always_inline bool port_auto(__u16 lport)
+{
+	__u32 l = bpf_ntohs(lport);
+	__u8 *pl = bpf_map_lookup_elem(&xdpct_ports, &l);
+
+	return pl && (*pl & XDPCT_PORT_PROTECT) && (*pl & XDPCT_PORT_AUTO);
 }
 
 /* What the allow/deny list says of a tuple's remote address (0:

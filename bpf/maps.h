@@ -85,6 +85,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpct_pending SEC(".maps");
 
+/* Auto mode: run's claim, and the SYN counts of the auto ports. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdpct_auto);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_auto SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, XDPCT_AUTOSTAT_MAX);
+	__type(key, __u32);
+	__type(value, struct xdpct_autostat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_autostat SEC(".maps");
+
 /* Per-port SYN-ACK profiles, indexed by a port's high bits, kept by
  * userspace. */
 struct {

@@ -38,6 +38,8 @@ struct xdp_pkt {
 	struct xdpct_config *cfg;
 	bool protect; /* the local port is protected (else observed) */
 	bool maybe;   /* xdpct_seen: an entry or a socket may exist */
+	bool auto_port; /* protected, in auto mode */
+	bool calm;    /* an auto port with no attack: the kernel answers */
 };
 
 /* Sources Linux never answers (martians, RFC 1812 and ip_route_input),
@@ -467,8 +469,19 @@ static __noinline int xdp_no_flow(struct xdp_md *ctx, struct xdp_pkt *x)
 	}
 	if (syn_only) {
 		__u32 zero = 0;
-		struct xdpct_synlimit *l = bpf_map_lookup_elem(&xdpct_synlimit, &zero);
+		struct xdpct_synlimit *l;
 
+		if (x->auto_port)
+			auto_count_syn(p->tcp->dest);
+		if (x->calm) {
+			/* an auto port, no attack: the kernel answers, tracked
+			 * from here in the protected table (a SYN the kernel
+			 * answers makes an entry, as on an observed port: at most
+			 * the threshold's rate of them) */
+			count(XDPCT_STAT_AUTO_KERNEL_SYN);
+			return xdp_observe_syn(ctx, x);
+		}
+		l = bpf_map_lookup_elem(&xdpct_synlimit, &zero);
 		/* no entry: the answer a lookup that finds nothing leads to;
 		 * without the lookup when xdpct_seen says there surely is none */
 		count(XDPCT_STAT_SYN_SEEN);
@@ -498,6 +511,10 @@ static __noinline int xdp_no_flow(struct xdp_md *ctx, struct xdp_pkt *x)
 			count(XDPCT_STAT_V_PASS_KERNEL_TW);
 			return XDP_PASS;
 		}
+	}
+	if (x->calm) { /* no attack: what the kernel makes of it */
+		count(XDPCT_STAT_V_PASS_UNTRACKED);
+		return XDP_PASS;
 	}
 	if (r == COOKIE_BAD) {
 		count(XDPCT_STAT_V_DROP_COOKIE_BAD);
@@ -543,7 +560,7 @@ int xdpct_xdp(struct xdp_md *ctx)
 	struct xdp_scratch *sc;
 	struct xdp_pkt x = {};
 	__u32 zero = 0, port;
-	bool protect;
+	bool protect, auto_port;
 	__u8 *pflags;
 	int r;
 
@@ -565,6 +582,7 @@ int xdpct_xdp(struct xdp_md *ctx)
 	port = bpf_ntohs(x.p.tcp->dest);
 	pflags = bpf_map_lookup_elem(&xdpct_ports, &port);
 	protect = pflags && (*pflags & XDPCT_PORT_PROTECT);
+	auto_port = protect && (*pflags & XDPCT_PORT_AUTO);
 	if (!protect && !observed(cfg, x.p.tcp->dest, x.p.tcp->source)) {
 		count(XDPCT_STAT_V_PASS_UNPROTECTED);
 		return XDP_PASS;
@@ -574,7 +592,7 @@ int xdpct_xdp(struct xdp_md *ctx)
 	if (r == XDPCT_ACL_DENY)
 		return XDP_DROP;
 	if (r == XDPCT_ACL_ALLOW)
-		protect = false;
+		protect = auto_port = false;
 	if (!ct_flags_valid(x.p.flags)) {
 		/* netfilter's flag check: a FIN without ACK, SYN+RST, no flags.. */
 		if (protect) {
@@ -588,6 +606,8 @@ int xdpct_xdp(struct xdp_md *ctx)
 
 	x.cfg = cfg;
 	x.protect = protect;
+	x.auto_port = auto_port;
+	x.calm = auto_port && !auto_cookies(*pflags);
 	sc = bpf_map_lookup_elem(&xdpct_xdp_scratch, &zero);
 	if (!sc) {
 		count(XDPCT_STAT_V_DROP_ERROR);

@@ -31,6 +31,8 @@
 #define XDPCT_MAP_SYNLIMIT "xdpct_synlimit"
 #define XDPCT_MAP_SYNRATE "xdpct_synrate"
 #define XDPCT_MAP_PROFILES "xdpct_profiles"
+#define XDPCT_MAP_AUTO   "xdpct_auto"
+#define XDPCT_MAP_AUTOSTAT "xdpct_autostat"
 
 #define XDPCT_FLOWS_DEFAULT 1048576
 /* Entries of each observed table (flows that started with an unvalidated
@@ -42,6 +44,26 @@
 enum xdpct_port_flags {
 	XDPCT_PORT_PROTECT = 1, /* SYN cookies + drop of untracked non-SYN */
 	XDPCT_PORT_OBSERVE = 2, /* track without cookies */
+	XDPCT_PORT_AUTO = 4,    /* with PROTECT: cookies only while COOKIES is
+				 * set (or nobody decides: xdpct_auto) */
+	XDPCT_PORT_COOKIES = 8, /* an auto port under attack: cookies now */
+};
+
+/* Auto mode (`xdpct run --auto`): an auto port's SYNs go to the kernel,
+ * tracked as on an observed port, until `xdpct run` sees an attack on it
+ * and sets XDPCT_PORT_COOKIES. xdpct_auto (ARRAY of one): run's claim,
+ * renewed every tick; once it lapses (run gone), every auto port gets
+ * cookies: the fail-safe side. xdpct_autostat (PERCPU_HASH, one entry per
+ * auto port made by run, never by the data path): the SYNs seen without
+ * an entry, run's measure of the attack. */
+struct xdpct_auto {
+	__u64 until_ns; /* bpf_ktime_get_coarse_ns() */
+	__u64 pad;
+};
+#define XDPCT_AUTO_HOLD_NS 3000000000ull
+#define XDPCT_AUTOSTAT_MAX 1024
+struct xdpct_autostat {
+	__u64 syns;     /* SYNs without an entry (cookie or kernel) */
 };
 /* The high 4 bits of a protected port's value: its profile in
  * xdpct_profiles (0: none, the config's settings alone). */
@@ -628,6 +650,8 @@ enum xdpct_ct_event_type {
 	XDPCT_EV_NEW = 1,
 	XDPCT_EV_UPDATE = 2,
 	XDPCT_EV_DESTROY = 3,
+	XDPCT_EV_COOKIES = 4, /* auto mode: key.lport's cookies went on (reason
+			       * 1) or off (0); flow.packets[0]: SYNs/s */
 };
 enum xdpct_destroy_reason {
 	XDPCT_DR_NONE = 0,
@@ -748,7 +772,8 @@ struct xdpct_emit_args {
 	X(SOCKOPS_ESTABLISHED, sockops_established, "sock_ops: child socket made, cookie flow ESTABLISHED") \
 	X(V_DROP_DENIED, drop_denied, "dropped: source in the deny list, to a protected port") \
 	X(ACL_ALLOWED, acl_allowed, "packets to protected ports from the allow list (handled as observed)") \
-	X(V_DROP_SYN_RATE, drop_syn_rate, "dropped: SYN beyond its source prefix's rate (xdpct synlimit)")
+	X(V_DROP_SYN_RATE, drop_syn_rate, "dropped: SYN beyond its source prefix's rate (xdpct synlimit)") \
+	X(AUTO_KERNEL_SYN, auto_kernel_syn, "SYNs to auto ports passed to the kernel (no attack)")
 
 #define XDPCT_STAT_ENUM(id, name, help) XDPCT_STAT_##id,
 enum xdpct_stat {

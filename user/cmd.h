@@ -104,6 +104,9 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res);
 #define OPT_SYN_LIMIT 0x105
 #define OPT_SYN_LIMIT_PREFIX 0x106
 #define OPT_PROFILE 0x107
+#define OPT_AUTO 0x108      /* run only */
+#define OPT_AUTO_RATE 0x109
+#define OPT_AUTO_HOLD 0x10a
 #define ATTACH_SHORTOPTS "p:o:am:n:N:d:"
 #define ATTACH_LONGOPTS                                   \
 	{ "ports", required_argument, NULL, 'p' },        \

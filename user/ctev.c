@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Userspace DESTROY events (user/ctev.h). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,22 @@ void ctev_flush(struct ctev_emitter *em)
 	/* a failure loses these events: the reader cannot be told */
 	bpf_prog_test_run_opts(bpf_program__fd(em->skel->progs.xdpct_emit), &o);
 	em->args.n = 0;
+}
+
+void ctev_mode(struct ctev_emitter *em, __u16 port, bool on, const struct xdpct_flow *f)
+{
+	struct xdpct_ct_event *e;
+
+	if (!ctev_listening(em))
+		return;
+	e = &em->args.ev[em->args.n++];
+	memset(e, 0, sizeof(*e));
+	e->ns = now_mono();
+	e->key.lport = htons(port);
+	e->flow = *f;
+	e->type = XDPCT_EV_COOKIES;
+	e->reason = on;
+	ctev_flush(em);
 }
 
 void ctev_destroy(struct ctev_emitter *em, int family, bool observed, const void *key,

@@ -23,6 +23,9 @@ bool ctev_listening(struct ctev_emitter *em);
 void ctev_destroy(struct ctev_emitter *em, int family, bool observed, const void *key,
 		  const struct xdpct_flow *f, int reason);
 void ctev_flush(struct ctev_emitter *em);
+/* Auto mode switched port's cookies on or off: an event, sent at once.
+ * f: the figures it carries (packets[0]: SYNs/s). */
+void ctev_mode(struct ctev_emitter *em, __u16 port, bool on, const struct xdpct_flow *f);
 
 /* One event as `xdpct events` prints it: a line like `conntrack -E`
  * (head before it), or with json a JSON object on one line (head: fields

@@ -2,6 +2,7 @@
 /* events: the connection tracking events of an interface, like
  * `conntrack -E` (include/xdpct.h). One reader at a time: a ring buffer
  * has one consumer position. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -114,7 +115,18 @@ static int on_event(void *ctx, void *data, size_t size)
 		snprintf(head, sizeof(head), "\"time\":%.6f,", t);
 	else if (ev->stamp)
 		snprintf(head, sizeof(head), "[%.6f] ", t);
-	conns_print_event(e, &ev->to, ev->json, head);
+	if (e->type == XDPCT_EV_COOKIES) {
+		/* auto mode switched a port */
+		if (ev->json)
+			printf("{\"event\":\"COOKIES\",%s\"port\":%u,\"cookies\":%s,\"syn_rate\":%u}\n",
+			       head, ntohs(e->key.lport), e->reason ? "true" : "false",
+			       e->flow.packets[0]);
+		else
+			printf("%s%*s[COOKIES] port=%u %s syn_rate=%u\n", head, 0, "",
+			       ntohs(e->key.lport), e->reason ? "on" : "off", e->flow.packets[0]);
+	} else {
+		conns_print_event(e, &ev->to, ev->json, head);
+	}
 	ev->seen++;
 	if (ev->max && ev->seen >= ev->max)
 		stop = 1;

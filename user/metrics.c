@@ -14,6 +14,7 @@
 #include <microhttpd.h>
 
 #include "cmd.h"
+#include "auto.h"
 #include "metrics.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -284,6 +285,8 @@ static void render(FILE *f, struct metrics_src *s)
 			(unsigned long long)(s->to->ns[i] / 1000000000ull));
 	fprintf(f, "xdpct_timeout_seconds{state=\"pending\"} %.3f\n", s->to->pending_ns / 1e9);
 
+	if (s->autoctl)
+		auto_metrics(f, s->autoctl);
 	if (s->fd_evsub >= 0) {
 		struct xdpct_evsub es;
 		struct timespec ts;

@@ -16,6 +16,7 @@ struct metrics_src {
 	int fd_stats, fd_config;
 	int fd_acl;                  /* xdpct_acl, -1: none */
 	int fd_evsub;                /* xdpct_evsub, -1: none */
+	struct autoctl *autoctl;     /* --auto, NULL: none */
 	struct evictor *ev;
 	const struct evict_timeouts *to;
 	double start_time;           /* Unix time the process started */

@@ -27,6 +27,7 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
+#include "auto.h"
 #include "ctev.h"
 #include "evict.h"
 #include "metrics.h"
@@ -59,6 +60,7 @@ static void run_usage(void)
 	       "                 [--timeout STATE=SECONDS]... [--key-rotate SECONDS]\n"
 	       "                 [--evict-interval SECONDS] [--no-wheel] [--attack-rate N]\n"
 	       "                 [--metrics ADDR:PORT]\n"
+	       "                 [--auto [--auto-syn-rate N] [--auto-hold SECONDS]]\n"
 	       "                 [--keep] [-v]\n"
 	       "\n"
 	       "Attach to IFACE as `xdpct attach` does, or, if xdpct is attached already\n"
@@ -104,6 +106,18 @@ static void run_usage(void)
 	       "                        (10 s under N/2; default %d)\n"
 	       "  -M, --metrics ADDR:PORT  serve metrics: 127.0.0.1:9790, [::1]:9790,\n"
 	       "                        :9790 (every address)\n"
+	       "      --auto            cookies only under attack: the kernel answers SYNs\n"
+	       "                        to the protected ports (tracked as it does) until a\n"
+	       "                        port gets --auto-syn-rate SYNs a second without an\n"
+	       "                        entry, or the listeners' queues overflow; then XDP\n"
+	       "                        answers it with cookies until its rate stayed under\n"
+	       "                        half of that for --auto-hold seconds. Each switch is\n"
+	       "                        a log line, a metric and an event (xdpct events).\n"
+	       "                        Without run (stopped, crashed) every port gets\n"
+	       "                        cookies within 3 s\n"
+	       "      --auto-syn-rate N  the attack threshold per port (default %d/s)\n"
+	       "      --auto-hold S     calm time before the kernel answers again\n"
+	       "                        (default %d s)\n"
 	       "  -k, --keep            leave xdpct attached on exit\n"
 	       "  -p, --ports LIST      ports to protect: 80,443,8000-8100\n"
 	       "  -o, --observe LIST    ports to track without cookies, never dropping\n"
@@ -125,8 +139,8 @@ static void run_usage(void)
 	       "                        every key rotation (-vv: libbpf/libxdp messages)\n"
 	       "  -h, --help            this help\n",
 	       RUN_DIR, EVICT_TIMEOUT_MAX, KEY_ROTATE_DEFAULT, EVICT_INTERVAL_WHEEL,
-	       EVICT_INTERVAL_PASSES, EVICT_DUTY, ATTACK_RATE_DEFAULT,
-	       XDPCT_FLOWS_DEFAULT, XDPCT_PIN_ROOT);
+	       EVICT_INTERVAL_PASSES, EVICT_DUTY, ATTACK_RATE_DEFAULT, AUTO_RATE_DEFAULT,
+	       AUTO_HOLD_DEFAULT, XDPCT_FLOWS_DEFAULT, XDPCT_PIN_ROOT);
 }
 
 /* ---- systemd (Type=notify), without libsystemd ---- */
@@ -236,6 +250,10 @@ struct run {
 		__u64 since_ns, calm_ns, total;
 		double peak;
 	} flood[2];
+	/* --auto */
+	bool auto_on;
+	__u64 auto_rate, auto_hold, next_auto;
+	struct autoctl autoctl;
 };
 
 static int open_map(const char *dir, const char *name)
@@ -580,6 +598,8 @@ static int loop(struct run *r, int sfd)
 			next = r->next_tick;
 		if (r->next_watch < next)
 			next = r->next_watch;
+		if (r->auto_on && r->next_auto < next)
+			next = r->next_auto;
 		ms = next > now ? (int)((next - now + 999999) / 1000000) : 0;
 
 		if (poll(p, 2, ms) > 0 && (p[1].revents & POLLIN)) {
@@ -610,6 +630,10 @@ static int loop(struct run *r, int sfd)
 		if (now >= r->next_watch) {
 			attack_watch(r, now);
 			r->next_watch = now + WATCH_NS;
+		}
+		if (r->auto_on && now >= r->next_auto) {
+			auto_tick(&r->autoctl, now);
+			r->next_auto = now + AUTO_TICK_NS;
 		}
 		/* before a pass: what is due is the wheel's */
 		if (r->wheel && now >= r->next_tick)
@@ -680,6 +704,9 @@ int cmd_run(int argc, char **argv)
 		{ "no-wheel", no_argument, NULL, 'W' },
 		{ "attack-rate", required_argument, NULL, 'A' },
 		{ "keep", no_argument, NULL, 'k' },
+		{ "auto", no_argument, NULL, OPT_AUTO },
+		{ "auto-syn-rate", required_argument, NULL, OPT_AUTO_RATE },
+		{ "auto-hold", required_argument, NULL, OPT_AUTO_HOLD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -688,12 +715,13 @@ int cmd_run(int argc, char **argv)
 	struct setup_result sr;
 	struct run r = { .fd = { -1, -1, -1, -1, -1 }, .fd_config = -1, .fd_acl = -1, .fd_evsub = -1, .fd_stats = -1,
 			 .seen = { .lock_fd = -1 }, .fd_ports = -1, .fd_local = -1,
-			 .fd_events = -1, .wheel = true, .attack_rate = ATTACK_RATE_DEFAULT };
+			 .fd_events = -1, .wheel = true, .attack_rate = ATTACK_RATE_DEFAULT,
+			 .auto_rate = AUTO_RATE_DEFAULT, .auto_hold = AUTO_HOLD_DEFAULT };
 	struct metrics *mx = NULL;
 	const char *metrics_arg = NULL;
 	unsigned long long rot = KEY_ROTATE_DEFAULT;
 	double interval = 0; /* 0: the default of the mode */
-	bool keep = false, ev_init = false;
+	bool keep = false, ev_init = false, auto_given = false, auto_init = false;
 	struct timespec wall;
 	sigset_t mask;
 	int opt, mfd = -1, sfd = -1, usage, ret = EXIT_FAIL, stop = STOP_ERROR, m;
@@ -727,6 +755,18 @@ int cmd_run(int argc, char **argv)
 						 optarg);
 			break;
 		case 'k': keep = true; break;
+		case OPT_AUTO: r.auto_on = true; break;
+		case OPT_AUTO_RATE:
+			auto_given = true;
+			if (parse_u64(optarg, 1, 1000000000, &r.auto_rate))
+				return usage_err("run", "bad --auto-syn-rate '%s' (1-1000000000 SYNs per second)",
+						 optarg);
+			break;
+		case OPT_AUTO_HOLD:
+			auto_given = true;
+			if (parse_u64(optarg, 1, 86400, &r.auto_hold))
+				return usage_err("run", "bad --auto-hold '%s' (1-86400 seconds)", optarg);
+			break;
 		case 'v': run_verbose++; break;
 		case 'h': run_usage(); return EXIT_OK;
 		default: return getopt_usage_err("run", opt, argv);
@@ -734,6 +774,10 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_err("run", "missing interface name");
+	if (auto_given && !r.auto_on)
+		return usage_err("run", "--auto-syn-rate and --auto-hold go with --auto");
+	if (r.auto_on && !so.ports)
+		return usage_err("run", "--auto goes with --ports (the ports it decides for)");
 	so.ifname = r.ifname = argv[optind++];
 	if (optind < argc)
 		return usage_err("run", "unexpected argument '%s'", argv[optind]);
@@ -814,11 +858,21 @@ int cmd_run(int argc, char **argv)
 		interval = r.wheel ? EVICT_INTERVAL_WHEEL : EVICT_INTERVAL_PASSES;
 	r.interval_ns = (__u64)(interval * 1e9);
 	evict_set_pass_interval(&r.ev, interval);
+	if (r.auto_on) {
+		if (auto_start(&r.autoctl, r.pin_dir, r.auto_rate, r.auto_hold))
+			goto detach;
+		auto_init = true;
+		r.next_auto = mono_ns() + AUTO_TICK_NS;
+		info("auto mode on %u port%s: the kernel answers SYNs until %llu SYNs/s on a port (or its listener's queue overflows), cookies until under half of it for %llu s",
+		     r.autoctl.n, r.autoctl.n == 1 ? "" : "s", (unsigned long long)r.auto_rate,
+		     (unsigned long long)r.auto_hold);
+	}
 	clock_gettime(CLOCK_REALTIME, &wall);
 	r.msrc = (struct metrics_src){
 		.ifname = r.ifname, .mode = mode_of(r.ifindex), .fd_stats = r.fd_stats,
 		.fd_config = r.fd_config, .fd_acl = r.fd_acl, .fd_evsub = r.fd_evsub, .ev = &r.ev, .to = &r.to,
 		.start_time = wall.tv_sec + wall.tv_nsec / 1e9, .key_rotate_ns = r.rotate_ns,
+		.autoctl = auto_init ? &r.autoctl : NULL,
 	};
 	if (mfd >= 0) {
 		mx = metrics_start(mfd, &r.msrc);
@@ -849,6 +903,8 @@ int cmd_run(int argc, char **argv)
 	ret = stop == STOP_SIGNAL || stop == STOP_DETACHED || stop == STOP_HUP ? EXIT_OK : EXIT_FAIL;
 detach:
 	metrics_stop(mx);
+	if (auto_init) /* --keep: nobody will decide, cookies then */
+		auto_stop(&r.autoctl, keep || stop == STOP_HUP || (stop == STOP_ERROR && sr.reloaded));
 	if (ev_init) {
 		struct evict_totals t;
 

@@ -362,6 +362,20 @@ static void print_text(const struct iface_status *s)
 		synlimit_describe(&s->synlimit, d, sizeof(d));
 		printf("  syn limit  %s\n", d);
 	}
+	if (s->have_ports) {
+		bool any = false;
+
+		for (unsigned int p = 0; p < NUM_PORTS; p++) {
+			if ((s->ports[p] & (XDPCT_PORT_PROTECT | XDPCT_PORT_AUTO)) !=
+			    (XDPCT_PORT_PROTECT | XDPCT_PORT_AUTO))
+				continue;
+			printf("%s%u:%s", any ? " " : "  auto       ", p,
+			       s->ports[p] & XDPCT_PORT_COOKIES ? "cookies" : "kernel");
+			any = true;
+		}
+		if (any)
+			putchar('\n');
+	}
 	if (s->have_profiles) {
 		printf("  profiles   ");
 		profiles_print(stdout, s->ports, s->profiles, false);
@@ -443,6 +457,20 @@ static void print_json(const struct iface_status *s, bool first)
 	if (s->have_synlimit) {
 		printf(",\"syn_limit\":");
 		synlimit_json(stdout, &s->synlimit);
+	}
+	if (s->have_ports) {
+		bool any = false;
+
+		printf(",\"auto\":[");
+		for (unsigned int p = 0; p < NUM_PORTS; p++) {
+			if ((s->ports[p] & (XDPCT_PORT_PROTECT | XDPCT_PORT_AUTO)) !=
+			    (XDPCT_PORT_PROTECT | XDPCT_PORT_AUTO))
+				continue;
+			printf("%s{\"port\":%u,\"cookies\":%s}", any ? "," : "", p,
+			       s->ports[p] & XDPCT_PORT_COOKIES ? "true" : "false");
+			any = true;
+		}
+		putchar(']');
 	}
 	if (s->have_profiles) {
 		printf(",\"profiles\":");

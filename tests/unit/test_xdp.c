@@ -717,7 +717,13 @@ static void set_profile(const struct syn_case *c)
 
 	bpf_map_update_elem(bpf_map__fd(skel->maps.xdpct_profiles), &one, c->prof ? c->prof : &z,
 			    BPF_ANY);
-	set_port(port, XDPCT_PORT_PROTECT | (c->prof ? 1 << XDPCT_PORT_PROFILE_SHIFT : 0));
+	uint32_t p32 = port;
+	uint8_t v = 0;
+
+	/* the port's other bits (auto mode) stay */
+	bpf_map_lookup_elem(ports_fd, &p32, &v);
+	v = (v & ((1 << XDPCT_PORT_PROFILE_SHIFT) - 1)) | XDPCT_PORT_PROTECT;
+	set_port(port, v | (c->prof ? 1 << XDPCT_PORT_PROFILE_SHIFT : 0));
 }
 
 /* All the checks on one SYN-ACK; t0/t1 bracket the run. */
@@ -3924,6 +3930,103 @@ static void test_synlimit(void)
 	ck_end();
 }
 
+/* ---- auto mode ---- */
+
+/* run's claim: held for 3 s from now, or lapsed */
+static void auto_claim(bool held)
+{
+	struct xdpct_auto a = { .until_ns = held ? mono_ns() + 3000000000ull : 0 };
+	uint32_t zero = 0;
+
+	bpf_map_update_elem(bpf_map__fd(skel->maps.xdpct_auto), &zero, &a, BPF_ANY);
+}
+
+static uint64_t autostat_syns(uint32_t port)
+{
+	struct xdpct_autostat v[256];
+	uint64_t sum = 0;
+
+	if (ncpu > 256 || bpf_map_lookup_elem(bpf_map__fd(skel->maps.xdpct_autostat), &port, v))
+		return ~0ull;
+	for (int c = 0; c < ncpu; c++)
+		sum += v[c].syns;
+	return sum;
+}
+
+static void test_auto(void)
+{
+	static const uint8_t src4[4] = { 203, 0, 113, 9 };
+	struct xdpct_autostat zero[256] = {};
+	uint8_t b[PG_MAX_FRAME];
+	struct pg_spec s;
+	struct synack sa;
+	struct xdpct_req_attrs got;
+	static struct res r;
+	uint32_t port = PORT;
+	int n;
+
+	flows_clear();
+	bpf_map_update_elem(bpf_map__fd(skel->maps.xdpct_autostat), &port, zero, BPF_ANY);
+	set_port(PORT, XDPCT_PORT_PROTECT | XDPCT_PORT_AUTO);
+	auto_claim(true);
+
+	/* calm: the kernel answers, and the flow is tracked from its SYN */
+	n = acl_frame(4, src4, PORT, F_SYN, b, &s);
+	ck_begin("xdp.auto.calm_syn_to_kernel");
+	run(b, n, &r);
+	ck_verdict(&r, XDP_PASS, S(V_PASS_CT_NEW), S(AUTO_KERNEL_SYN));
+	CK(r.d[S(V_TX_SYNACK)] == 0, "answered with a cookie");
+	CK(map_count(flows4_fd) == 1, "%d entries in xdpct_flows4, want the SYN's", map_count(flows4_fd));
+	CK(autostat_syns(PORT) == 1, "autostat %llu SYNs, want 1", (unsigned long long)autostat_syns(PORT));
+	ck_end();
+	/* a bare ACK without entry and cookie: the kernel's to judge */
+	n = acl_frame(4, src4, PORT, F_ACK, b, &s);
+	s.sport ^= 1;
+	n = build(&s, b, NULL);
+	ck_begin("xdp.auto.calm_stray_ack_passed");
+	run(b, n, &r);
+	ck_verdict(&r, XDP_PASS, S(V_PASS_UNTRACKED), -1);
+	ck_end();
+	flows_clear();
+
+	/* under attack: cookies */
+	set_port(PORT, XDPCT_PORT_PROTECT | XDPCT_PORT_AUTO | XDPCT_PORT_COOKIES);
+	acl_answered("auto.attack_syn_cookie", 4, src4);
+	ck_begin("xdp.auto.attack_syn_counted");
+	CK(autostat_syns(PORT) == 2, "autostat %llu SYNs, want 2", (unsigned long long)autostat_syns(PORT));
+	ck_end();
+	n = acl_frame(4, src4, PORT, F_ACK, b, &s);
+	ck_begin("xdp.auto.attack_stray_ack_dropped");
+	run(b, n, &r);
+	ck_verdict(&r, XDP_DROP, S(V_DROP_COOKIE_BAD), -1);
+	ck_end();
+
+	/* nobody decides (run gone, its claim lapsed): cookies, calm or not */
+	set_port(PORT, XDPCT_PORT_PROTECT | XDPCT_PORT_AUTO);
+	auto_claim(false);
+	acl_answered("auto.lapsed_claim_cookie", 4, src4);
+	auto_claim(true);
+
+	/* a cookie sent under attack is taken after the switch back */
+	{
+		struct syn_case c = mk_linux(4, "auto.cookie_across_switch");
+
+		flows_clear();
+		set_port(PORT, XDPCT_PORT_PROTECT | XDPCT_PORT_AUTO | XDPCT_PORT_COOKIES);
+		ck_begin("xdp.syn.auto.cookie_across_switch");
+		do_syn(&c, &sa);
+		ck_end();
+		set_port(PORT, XDPCT_PORT_PROTECT | XDPCT_PORT_AUTO);
+		ck_begin("xdp.ack.auto.cookie_across_switch");
+		do_ack(&sa, &got);
+		ck_end();
+	}
+	flows_clear();
+	bpf_map_delete_elem(bpf_map__fd(skel->maps.xdpct_autostat), &port);
+	auto_claim(false);
+	set_port(PORT, XDPCT_PORT_PROTECT);
+}
+
 /* ---- setup and main ---- */
 
 static void test_siphash_ref(void)
@@ -4124,6 +4227,7 @@ int main(void)
 	test_bad_sources();
 	test_acl();
 	test_synlimit();
+	test_auto();
 
 	/* xdpct_tc_in needs a real listener: covered by tests/e2e */
 	ck_begin("xdp.counters.one_verdict_per_packet");
