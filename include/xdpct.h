@@ -89,6 +89,8 @@ struct xdpct_profile {
 	__u16 mss6;  /* the same over IPv6 */
 	__u8 off;    /* enum xdpct_profile_off */
 	__u8 pad[3];
+	__u32 auto_rate; /* `run --auto`: this range's attack threshold in
+			  * SYNs/s (0: run's --auto-syn-rate); userspace's */
 };
 
 /* xdpct_config.flags */

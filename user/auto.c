@@ -92,7 +92,10 @@ static __u64 syns_of(struct autoctl *a, __u16 port)
 int auto_start(struct autoctl *a, const char *pin_dir, __u64 on_rate, __u64 hold_s)
 {
 	static __u8 ports[NUM_PORTS];
+	struct xdpct_profile profiles[XDPCT_PROFILES_MAX];
 	struct xdpct_autostat *zero;
+	bool profiles_ok;
+	int pfd;
 	__u32 p;
 
 	memset(a, 0, sizeof(*a));
@@ -127,6 +130,10 @@ int auto_start(struct autoctl *a, const char *pin_dir, __u64 on_rate, __u64 hold
 		err("--auto: out of memory");
 		return -1;
 	}
+	pfd = pinned_map(pin_dir, XDPCT_MAP_PROFILES);
+	profiles_ok = pfd >= 0 && !profiles_read(pfd, profiles);
+	if (pfd >= 0)
+		close(pfd);
 	a->n = 0;
 	/* counters first, then the claim, then the ports: a port is auto
 	 * only once all it needs is there */
@@ -137,6 +144,13 @@ int auto_start(struct autoctl *a, const char *pin_dir, __u64 on_rate, __u64 hold
 			free(zero);
 			err("--auto: cannot write %s: %s", XDPCT_MAP_AUTOSTAT, strerror(errno));
 			return -1;
+		}
+		a->p[a->n].on_rate = on_rate;
+		if ((ports[p] >> XDPCT_PORT_PROFILE_SHIFT) && profiles_ok) {
+			__u32 rate = profiles[ports[p] >> XDPCT_PORT_PROFILE_SHIFT].auto_rate;
+
+			if (rate)
+				a->p[a->n].on_rate = rate;
 		}
 		a->p[a->n++].port = p;
 	}
@@ -203,21 +217,21 @@ void auto_tick(struct autoctl *a, __u64 now)
 		ap->rate = (s - ap->prev_syns) / dt;
 		ap->prev_syns = s;
 		if (!ap->cookies) {
-			if (ap->rate >= a->on_rate) {
+			if (ap->rate >= ap->on_rate) {
 				snprintf(why, sizeof(why), "%.0f SYNs/s (over %llu/s)", ap->rate,
-					 (unsigned long long)a->on_rate);
+					 (unsigned long long)ap->on_rate);
 				switch_port(a, ap, true, why, now);
 			} else if (overflow && ap->rate > 0) {
 				switch_port(a, ap, true, "the listeners' queues overflowed", now);
 			}
 			continue;
 		}
-		if (ap->rate >= a->on_rate / 2.0)
+		if (ap->rate >= ap->on_rate / 2.0)
 			ap->calm_since_ns = 0;
 		else if (!ap->calm_since_ns)
 			ap->calm_since_ns = now;
 		else if (now - ap->calm_since_ns >= a->hold_ns) {
-			snprintf(why, sizeof(why), "under %.0f SYNs/s for %.0f s", a->on_rate / 2.0,
+			snprintf(why, sizeof(why), "under %.0f SYNs/s for %.0f s", ap->on_rate / 2.0,
 				 a->hold_ns / 1e9);
 			switch_port(a, ap, false, why, now);
 		}
@@ -252,6 +266,11 @@ void auto_metrics(FILE *f, struct autoctl *a)
 	      "# TYPE xdpct_auto_syn_rate gauge\n", f);
 	for (unsigned int i = 0; i < a->n; i++)
 		fprintf(f, "xdpct_auto_syn_rate{port=\"%u\"} %.0f\n", a->p[i].port, a->p[i].rate);
+	fputs("# HELP xdpct_auto_threshold SYNs per second that make an auto port's attack (its profile's, or --auto-syn-rate)\n"
+	      "# TYPE xdpct_auto_threshold gauge\n", f);
+	for (unsigned int i = 0; i < a->n; i++)
+		fprintf(f, "xdpct_auto_threshold{port=\"%u\"} %llu\n", a->p[i].port,
+			(unsigned long long)a->p[i].on_rate);
 	fputs("# HELP xdpct_auto_switches_total Switches of an auto port, to cookies or to the kernel\n"
 	      "# TYPE xdpct_auto_switches_total counter\n", f);
 	for (unsigned int i = 0; i < a->n; i++) {

@@ -18,6 +18,7 @@ struct ctev_emitter;
 struct auto_port {
 	__u16 port;
 	bool cookies;           /* XDPCT_PORT_COOKIES, as written */
+	__u64 on_rate;          /* its threshold: its profile's, or run's */
 	__u64 prev_syns;
 	double rate;            /* SYNs/s over the last tick */
 	__u64 calm_since_ns;    /* cookies on, rate under half the threshold since */

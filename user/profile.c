@@ -42,6 +42,13 @@ static int settings_parse(const char *cmd, const char *spec, char *s, struct xdp
 				p->mss6 = v - 20 < MSS6_MIN ? MSS6_MIN : v - 20;
 			continue;
 		}
+		if (!strncmp(tok, "auto-rate=", 10)) {
+			if (parse_u64(tok + 10, 1, 1000000000, &v))
+				return usage_err(cmd, "--profile '%s': bad auto-rate '%s' (1-1000000000 SYNs/s)",
+						 spec, tok + 10);
+			p->auto_rate = v;
+			continue;
+		}
 		if (!strncmp(tok, "mss6=", 5)) {
 			if (parse_u64(tok + 5, MSS6_MIN, 65535, &v))
 				return usage_err(cmd, "--profile '%s': bad mss6 '%s' (%d-65535)", spec,
@@ -54,11 +61,11 @@ static int settings_parse(const char *cmd, const char *spec, char *s, struct xdp
 			if (!strcmp(tok, offs[i].name))
 				break;
 		if (i == sizeof(offs) / sizeof(offs[0]))
-			return usage_err(cmd, "--profile '%s': unknown setting '%s' (mss=N, mss6=N, no-sack, no-ts, no-wscale, no-ecn)",
+			return usage_err(cmd, "--profile '%s': unknown setting '%s' (mss=N, mss6=N, no-sack, no-ts, no-wscale, no-ecn, auto-rate=N)",
 					 spec, tok);
 		p->off |= offs[i].bit;
 	}
-	if (!p->mss4 && !p->mss6 && !p->off)
+	if (!p->mss4 && !p->mss6 && !p->off && !p->auto_rate)
 		return usage_err(cmd, "--profile '%s': no setting", spec);
 	return 0;
 }
@@ -130,6 +137,8 @@ void profile_describe(const struct xdpct_profile *p, char *buf, size_t len)
 	for (i = 0; i < sizeof(offs) / sizeof(offs[0]) && off < len; i++)
 		if (p->off & offs[i].bit)
 			off += snprintf(buf + off, len - off, "%s%s", off ? "," : "", offs[i].name);
+	if (p->auto_rate && off < len)
+		snprintf(buf + off, len - off, "%sauto-rate=%u", off ? "," : "", p->auto_rate);
 }
 
 int profiles_read(int fd, struct xdpct_profile table[XDPCT_PROFILES_MAX])
@@ -164,12 +173,13 @@ void profiles_print(FILE *f, const __u8 ports[NUM_PORTS],
 			fprintf(f, "%s{\"ports\":", first ? "" : ",");
 			json_ports(f, mask, 1);
 			fprintf(f, ",\"mss4\":%u,\"mss6\":%u,\"no_sack\":%s,\"no_ts\":%s,"
-				   "\"no_wscale\":%s,\"no_ecn\":%s}",
+				   "\"no_wscale\":%s,\"no_ecn\":%s,\"auto_rate\":%u}",
 				table[idx].mss4, table[idx].mss6,
 				table[idx].off & XDPCT_PROF_NO_SACK ? "true" : "false",
 				table[idx].off & XDPCT_PROF_NO_TS ? "true" : "false",
 				table[idx].off & XDPCT_PROF_NO_WSCALE ? "true" : "false",
-				table[idx].off & XDPCT_PROF_NO_ECN ? "true" : "false");
+				table[idx].off & XDPCT_PROF_NO_ECN ? "true" : "false",
+				table[idx].auto_rate);
 		} else {
 			format_ports(mask, 1, pl, sizeof(pl));
 			fprintf(f, "%s%s:%s", first ? "" : " ", pl, d);

@@ -10,6 +10,7 @@
 source "$(dirname "$0")/../lib.sh"
 
 P=8080
+P2=8081 # its profile's threshold: never reached here
 RATE=300 HOLD=3
 FLOOD_PPS=3000
 MPORT=$((20000 + LAB_ID % 20000))
@@ -25,10 +26,10 @@ cookies_sent() { nstat_get "$NS_SRV" TcpExtSyncookiesSent; }
 DMAC=$(link_mac "$NS_SRV" "$IF_SRVA")
 
 LAB_ATTACHED+=("$IF_SRVA")
-bg_ns "$NS_SRV" "$LAB_TMP/run.log" "$XDPCT" run "$IF_SRVA" --ports $P --auto \
+bg_ns "$NS_SRV" "$LAB_TMP/run.log" "$XDPCT" run "$IF_SRVA" --ports $P,$P2 --profile $P2:auto-rate=100000 --auto \
 	--auto-syn-rate $RATE --auto-hold $HOLD --metrics "127.0.0.1:$MPORT"
 RUN=$BG_PID
-wait_grep 20 "auto mode on 1 port" cat "$LAB_TMP/run.log" || die "run: $(cat "$LAB_TMP/run.log")" run
+wait_grep 20 "auto mode on 2 ports" cat "$LAB_TMP/run.log" || die "run: $(cat "$LAB_TMP/run.log")" run
 pass run_auto_started
 nsenter --net="/run/netns/$NS_SRV" -- "$XDPCT" events "$IF_SRVA" -j >"$LAB_TMP/ev.j" 2>"$LAB_TMP/ev.err" &
 EV=$!
@@ -59,7 +60,7 @@ clients calm 10
 assert_eq calm_no_cookie "$(diff_num "$(st tx_synack)" "$tx0")" 0
 assert_ge calm_kernel_syns "$(diff_num "$(st auto_kernel_syn)" "$k0")" 10
 assert_eq calm_metric_off "$(metric 'xdpct_auto_cookies{port="8080"}')" 0
-X status "$IF_SRVA" -j | grep -q '"auto":\[{"port":8080,"cookies":false}\]' && pass status_kernel ||
+X status "$IF_SRVA" -j | grep -q '"auto":\[{"port":8080,"cookies":false},{"port":8081,"cookies":false}\]' && pass status_kernel ||
 	fail status_kernel "$(X status "$IF_SRVA" -j | grep -o '"auto":[^]]*]')"
 n=$(X conns "$IF_SRVA" --port $P 2>/dev/null | grep -c "src=$ATK4 ")
 assert_ge calm_flows_tracked "$n" 10
@@ -78,7 +79,11 @@ clients attack 10
 wait_pid "$FLOOD_PID" 40
 assert_gt attack_cookies_answered "$(diff_num "$(st tx_synack)" "$tx0")" 10
 assert_eq attack_metric_on "$(metric 'xdpct_auto_cookies{port="8080"}')" 1
-X status "$IF_SRVA" | grep -q "auto       $P:cookies" && pass status_cookies || fail status_cookies "$(X status "$IF_SRVA" | grep auto)"
+# per port: the other one stays with the kernel
+assert_eq attack_other_port_calm "$(metric 'xdpct_auto_cookies{port="8081"}')" 0
+assert_eq threshold_run "$(metric 'xdpct_auto_threshold{port="8080"}')" $RATE
+assert_eq threshold_profile "$(metric 'xdpct_auto_threshold{port="8081"}')" 100000
+X status "$IF_SRVA" | grep -q "auto       $P:cookies $P2:kernel" && pass status_cookies || fail status_cookies "$(X status "$IF_SRVA" | grep auto)"
 
 # ---- the flood is over: after the hold, the kernel again ----
 cookies_off() { grep -q "port $P: .*cookies off, the kernel answers" "$LAB_TMP/run.log"; }

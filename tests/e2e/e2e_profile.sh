@@ -70,7 +70,7 @@ out=$(X status "$IF_SRV")
 grep -q "profiles   $PA:mss=1300,mss6=1280,no-sack,no-wscale $PB:no-ecn $PD:no-ts" <<<"$out" &&
 	pass status_text || fail status_text "$(grep profiles <<<"$out")"
 out=$(X status "$IF_SRV" -j)
-grep -q "\"profiles\":\[{\"ports\":\[$PA\],\"mss4\":1300,\"mss6\":1280,\"no_sack\":true,\"no_ts\":false,\"no_wscale\":true,\"no_ecn\":false},{\"ports\":\[$PB\]" <<<"$out" &&
+grep -q "\"profiles\":\[{\"ports\":\[$PA\],\"mss4\":1300,\"mss6\":1280,\"no_sack\":true,\"no_ts\":false,\"no_wscale\":true,\"no_ecn\":false,\"auto_rate\":0},{\"ports\":\[$PB\]" <<<"$out" &&
 	pass status_json || fail status_json "$(grep -o '"profiles":[^]]*]' <<<"$out")"
 
 # a reload with ports and no --profile: the ports' own settings go
@@ -98,6 +98,7 @@ err_case err_bad_mss reload "$IF_SRV" --ports $PA --profile $PA:mss=100
 err_case err_no_colon reload "$IF_SRV" --ports $PA --profile $PA
 err_case err_two_profiles reload "$IF_SRV" --ports $PA --profile $PA:no-ts --profile $PA:no-ecn
 err_case err_without_ports reload "$IF_SRV" --profile $PA:no-ts
+err_case err_bad_auto_rate reload "$IF_SRV" --ports $PA --profile $PA:auto-rate=0
 err_case err_config_unprotected config --ifname "$IF_SRV" --pin-dir "$(pin_of "$IF_SRV")" \
 	--observe $PA --profile $PA:no-ts
 
