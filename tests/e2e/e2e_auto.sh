@@ -17,8 +17,10 @@ MPORT=$((20000 + LAB_ID % 20000))
 
 need_build "$XDPCT" "$TCPPEER" "$SYNFLOOD"
 lab_up attacker
-bg_ns "$NS_SRV" "$LAB_TMP/server.log" "$TCPPEER" serve --port $P --backlog 4096 --timeout 600
-wait_port "$NS_SRV" $P 10 || die "tcppeer serve did not listen" server
+for port in $P $P2; do
+	bg_ns "$NS_SRV" "$LAB_TMP/server$port.log" "$TCPPEER" serve --port $port --backlog 4096 --timeout 600
+	wait_port "$NS_SRV" $port 10 || die "tcppeer serve did not listen on $port" server
+done
 X() { in_srv timeout 20 "$XDPCT" "$@"; }
 st() { X stats "$IF_SRVA" -j 2>/dev/null | json_num "$1"; }
 metric() { in_srv curl -s --max-time 5 "http://127.0.0.1:$MPORT/metrics" | grep "^$1 " | cut -d' ' -f2; }
@@ -45,8 +47,8 @@ clients() {
 	ok=$(grep -c '"ok":true' "$LAB_TMP/$1.j")
 	assert_eq "$1_all_connected" "$ok" "$2"
 }
-flood() { # NET: FLOOD_PPS a second for 3 s, in the background (FLOOD_PID)
-	in_ns "$NS_ATK" timeout 40 "$SYNFLOOD" --dev "$IF_ATK" --dmac "$DMAC" --dst $SRVA4 --dport $P \
+flood() { # NET [PORT]: FLOOD_PPS a second for 3 s, in the background (FLOOD_PID)
+	in_ns "$NS_ATK" timeout 40 "$SYNFLOOD" --dev "$IF_ATK" --dmac "$DMAC" --dst $SRVA4 --dport "${2:-$P}" \
 		--src-net "$1" --count $((FLOOD_PPS * 3)) --rate $FLOOD_PPS --timeout 30 --seed $$ \
 		>"$LAB_TMP/flood.j" 2>&1 &
 	FLOOD_PID=$!
@@ -73,6 +75,9 @@ t1=$(date +%s%N)
 ms=$(((t1 - t0) / 1000000))
 note "cookies on ${ms} ms after the flood started ($FLOOD_PPS SYNs/s, threshold $RATE/s)"
 if cookies_on; then pass flood_cookies_on; else fail flood_cookies_on "$(tail -n 3 "$LAB_TMP/run.log")"; fi
+# by the rate (the listener's drops may follow, the rate comes first)
+grep -q "port $P: [0-9]* SYNs/s (over $RATE/s): SYN cookies on" "$LAB_TMP/run.log" && pass flood_by_rate ||
+	fail flood_by_rate "$(grep "cookies on" "$LAB_TMP/run.log" | head -n 1)"
 assert_le flood_switch_within_1500ms "$ms" 1500
 tx0=$(st tx_synack)
 clients attack 10
@@ -102,6 +107,15 @@ flood 10.209.0.0/16
 wait_until 10 test "$(grep -c "SYN cookies on" "$LAB_TMP/run.log")" -ge 2
 [[ $(grep -c "SYN cookies on" "$LAB_TMP/run.log") -ge 2 ]] && pass second_flood_on || fail second_flood_on "$(tail -n 3 "$LAB_TMP/run.log")"
 clients second_attack 10
+wait_pid "$FLOOD_PID" 40
+
+# ---- the listener's signal: a flood under its port's threshold (the
+# profile's 100000/s) whose SYNs the listener drops (spoofed sources it
+# cannot answer: ListenDrops) ----
+flood 10.210.0.0/16 $P2
+wait_until 10 grep -q "port $P2: the listeners' queues overflowed: SYN cookies on" "$LAB_TMP/run.log"
+grep -q "port $P2: the listeners' queues overflowed: SYN cookies on" "$LAB_TMP/run.log" &&
+	pass listener_signal_cookies_on || fail listener_signal_cookies_on "$(grep "$P2" "$LAB_TMP/run.log" | tail -n 2)"
 wait_pid "$FLOOD_PID" 40
 
 assert_eq kernel_sent_no_cookies "$(diff_num "$(cookies_sent)" "$cs0")" 0
