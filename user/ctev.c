@@ -109,15 +109,25 @@ void ctev_flush(struct ctev_emitter *em)
 	em->args.n = 0;
 }
 
-void ctev_mode(struct ctev_emitter *em, __u16 port, bool on, const struct xdpct_flow *f)
+/* The next event of the batch, zeroed and timed; NULL while nobody listens. */
+static struct xdpct_ct_event *next_event(struct ctev_emitter *em)
 {
 	struct xdpct_ct_event *e;
 
 	if (!ctev_listening(em))
-		return;
+		return NULL;
 	e = &em->args.ev[em->args.n++];
 	memset(e, 0, sizeof(*e));
 	e->ns = now_mono();
+	return e;
+}
+
+void ctev_mode(struct ctev_emitter *em, __u16 port, bool on, const struct xdpct_flow *f)
+{
+	struct xdpct_ct_event *e = next_event(em);
+
+	if (!e)
+		return;
 	e->key.lport = htons(port);
 	e->flow = *f;
 	e->type = XDPCT_EV_COOKIES;
@@ -128,13 +138,10 @@ void ctev_mode(struct ctev_emitter *em, __u16 port, bool on, const struct xdpct_
 void ctev_destroy(struct ctev_emitter *em, int family, bool observed, const void *key,
 		  const struct xdpct_flow *f, int reason)
 {
-	struct xdpct_ct_event *e;
+	struct xdpct_ct_event *e = next_event(em);
 
-	if (!ctev_listening(em))
+	if (!e)
 		return;
-	e = &em->args.ev[em->args.n++];
-	memset(e, 0, sizeof(*e));
-	e->ns = now_mono();
 	e->key.family = family;
 	if (family == 4) {
 		const struct xdpct_flow4_key *k = key;

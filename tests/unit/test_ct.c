@@ -41,6 +41,7 @@
 #include "xdpct.skel.h"
 #include "check.h"
 #include "pktgen.h"
+#include "livens.h"
 #include "xdpct_seen.h"
 #include "xdpct_stats.h"
 
@@ -2702,62 +2703,9 @@ static void t_tables(int f)
  * remote host. Sequence numbers are read from a packet socket on lo (the
  * handshake's and the last segment of each side), not from the kernel. */
 #define LIVE_PORT PORT_PROT
-static const uint8_t LIVE4[4] = { 10, 77, 0, 2 };
-static const uint8_t LIVE6[16] = { 0xfd, 0x77, [15] = 2 };
+#define LIVE4 LIVENS_ADDR4
+#define LIVE6 LIVENS_ADDR6
 
-static int netns_setup(char *why, size_t wlen)
-{
-	struct ifreq ifr;
-	struct sockaddr_in sin;
-	struct in6_ifreq {
-		struct in6_addr addr;
-		uint32_t prefixlen;
-		int ifindex;
-	} r6;
-	int fd4 = -1, fd6 = -1, ret = -1;
-
-	if (unshare(CLONE_NEWNET)) {
-		snprintf(why, wlen, "unshare(CLONE_NEWNET): %s", strerror(errno));
-		return -1;
-	}
-	fd4 = socket(AF_INET, SOCK_DGRAM, 0);
-	fd6 = socket(AF_INET6, SOCK_DGRAM, 0);
-	if (fd4 < 0 || fd6 < 0) {
-		snprintf(why, wlen, "socket: %s", strerror(errno));
-		goto out;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (ioctl(fd4, SIOCGIFFLAGS, &ifr) || (ifr.ifr_flags |= IFF_UP, ioctl(fd4, SIOCSIFFLAGS, &ifr))) {
-		snprintf(why, wlen, "lo up: %s", strerror(errno));
-		goto out;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo:1");
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	memcpy(&sin.sin_addr, LIVE4, 4);
-	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
-	if (ioctl(fd4, SIOCSIFADDR, &ifr)) {
-		snprintf(why, wlen, "10.77.0.2 on lo: %s", strerror(errno));
-		goto out;
-	}
-	memset(&r6, 0, sizeof(r6));
-	memcpy(&r6.addr, LIVE6, 16);
-	r6.prefixlen = 128;
-	r6.ifindex = (int)if_nametoindex("lo");
-	if (ioctl(fd6, SIOCSIFADDR, &r6)) {
-		snprintf(why, wlen, "fd77::2 on lo: %s", strerror(errno));
-		goto out;
-	}
-	ret = 0;
-out:
-	if (fd4 >= 0)
-		close(fd4);
-	if (fd6 >= 0)
-		close(fd6);
-	return ret;
-}
 
 /* A connection of this process on lo and what the wire showed of it. */
 struct live {
@@ -3267,7 +3215,7 @@ int main(void)
 	{
 		char why[200];
 
-		if (netns_setup(why, sizeof(why))) {
+		if (livens_setup(why, sizeof(why))) {
 			ck_skip("ct.lost_entry", why);
 		} else {
 			for (int f = 4; f <= 6; f += 2) {

@@ -41,6 +41,7 @@
 #include "emit.skel.h"
 #include "check.h"
 #include "pktgen.h"
+#include "livens.h"
 #include "xdpct_seen.h"
 
 #define F_FIN 0x01
@@ -981,63 +982,9 @@ static void t_emit(void)
 
 /* ---- re-adoption from a kernel socket (in a netns of this process) ---- */
 
-static const uint8_t LIVE4[4] = { 10, 77, 0, 2 };
-static const uint8_t LIVE6[16] = { 0xfd, 0x77, [15] = 2 };
+#define LIVE4 LIVENS_ADDR4
+#define LIVE6 LIVENS_ADDR6
 
-/* test_ct's: lo up, one address per family that is no martian. */
-static int netns_setup(char *why, size_t wlen)
-{
-	struct ifreq ifr;
-	struct sockaddr_in sin;
-	struct in6_ifreq {
-		struct in6_addr addr;
-		uint32_t prefixlen;
-		int ifindex;
-	} r6;
-	int fd4 = -1, fd6 = -1, ret = -1;
-
-	if (unshare(CLONE_NEWNET)) {
-		snprintf(why, wlen, "unshare(CLONE_NEWNET): %s", strerror(errno));
-		return -1;
-	}
-	fd4 = socket(AF_INET, SOCK_DGRAM, 0);
-	fd6 = socket(AF_INET6, SOCK_DGRAM, 0);
-	if (fd4 < 0 || fd6 < 0) {
-		snprintf(why, wlen, "socket: %s", strerror(errno));
-		goto out;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (ioctl(fd4, SIOCGIFFLAGS, &ifr) || (ifr.ifr_flags |= IFF_UP, ioctl(fd4, SIOCSIFFLAGS, &ifr))) {
-		snprintf(why, wlen, "lo up: %s", strerror(errno));
-		goto out;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo:1");
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	memcpy(&sin.sin_addr, LIVE4, 4);
-	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
-	if (ioctl(fd4, SIOCSIFADDR, &ifr)) {
-		snprintf(why, wlen, "10.77.0.2 on lo: %s", strerror(errno));
-		goto out;
-	}
-	memset(&r6, 0, sizeof(r6));
-	memcpy(&r6.addr, LIVE6, 16);
-	r6.prefixlen = 128;
-	r6.ifindex = (int)if_nametoindex("lo");
-	if (ioctl(fd6, SIOCSIFADDR, &r6)) {
-		snprintf(why, wlen, "fd77::2 on lo: %s", strerror(errno));
-		goto out;
-	}
-	ret = 0;
-out:
-	if (fd4 >= 0)
-		close(fd4);
-	if (fd6 >= 0)
-		close(fd6);
-	return ret;
-}
 
 /* A connection on lo to the protected port: fds[3] listener, client,
  * server; its conn (remote = the client). 0 or -1. */
@@ -1282,7 +1229,7 @@ int main(void)
 	{
 		char why[200];
 
-		if (netns_setup(why, sizeof(why))) {
+		if (livens_setup(why, sizeof(why))) {
 			ck_skip("ev.readopt", why);
 		} else {
 			t_readopt(4);
