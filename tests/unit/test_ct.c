@@ -41,6 +41,7 @@
 #include "xdpct.skel.h"
 #include "check.h"
 #include "pktgen.h"
+#include "maputil.h"
 #include "livens.h"
 #include "xdpct_seen.h"
 #include "xdpct_stats.h"
@@ -152,29 +153,6 @@ static const char *flags_str(uint8_t f)
 static void stats_read(uint64_t out[XDPCT_STAT_MAX])
 {
 	xdpct_stats_sum(stats_fd, out); /* zeros on failure */
-}
-
-static int map_count(int fd)
-{
-	uint8_t k[64], next[64];
-	void *prev = NULL;
-	int n = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		memcpy(k, next, sizeof(k));
-		prev = k;
-		n++;
-	}
-	return n;
-}
-
-static void map_clear(int fd)
-{
-	uint8_t k[64];
-
-	while (!bpf_map_get_next_key(fd, NULL, k))
-		if (bpf_map_delete_elem(fd, k))
-			break;
 }
 
 static void maps_clear(void)

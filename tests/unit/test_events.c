@@ -41,6 +41,7 @@
 #include "emit.skel.h"
 #include "check.h"
 #include "pktgen.h"
+#include "maputil.h"
 #include "livens.h"
 #include "xdpct_seen.h"
 
@@ -118,29 +119,6 @@ static const char *st_name(unsigned int st)
 static const char *ep_name(unsigned int st)
 {
 	return st < XDPCT_EP_MAX ? ep_names[st] : "?";
-}
-
-static int map_count(int fd)
-{
-	uint8_t k[64], next[64];
-	void *prev = NULL;
-	int n = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		memcpy(k, next, sizeof(k));
-		prev = k;
-		n++;
-	}
-	return n;
-}
-
-static void map_clear(int fd)
-{
-	uint8_t k[64];
-
-	while (!bpf_map_get_next_key(fd, NULL, k))
-		if (bpf_map_delete_elem(fd, k))
-			break;
 }
 
 static void maps_clear(void)

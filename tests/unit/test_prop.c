@@ -89,6 +89,7 @@
 #include "xdpct.skel.h"
 #include "check.h"
 #include "pktgen.h"
+#include "maputil.h"
 #include "siphash_ref.h"
 #include "xdpct_seen.h"
 #include "xdpct_stats.h"
@@ -828,15 +829,6 @@ static int pending_list(gkey *out, int max)
 		prev = &k;
 	}
 	return n;
-}
-
-static void map_clear(int fd)
-{
-	uint8_t k[64];
-
-	while (!bpf_map_get_next_key(fd, NULL, k))
-		if (bpf_map_delete_elem(fd, k))
-			break;
 }
 
 /* ---- live flows: the entries the maps must hold ---- */

@@ -25,6 +25,7 @@
 #include "xdpct.skel.h"
 #include "check.h"
 #include "pktgen.h"
+#include "maputil.h"
 #include "siphash_ref.h"
 #include "xdpct_seen.h"
 #include "xdpct_stats.h"
@@ -182,30 +183,6 @@ static int set_cfg(uint32_t flags, const struct xdpct_siphash_key *cur,
 static int set_port(uint32_t port, uint8_t flags)
 {
 	return bpf_map_update_elem(ports_fd, &port, &flags, BPF_ANY);
-}
-
-/* Entries of one hash map (64-byte buffers hold any of our keys). */
-static int map_count(int fd)
-{
-	uint8_t k[64], next[64];
-	void *prev = NULL;
-	int n = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		memcpy(k, next, sizeof(k));
-		prev = k;
-		n++;
-	}
-	return n;
-}
-
-static void map_clear(int fd)
-{
-	uint8_t k[64];
-
-	while (!bpf_map_get_next_key(fd, NULL, k))
-		if (bpf_map_delete_elem(fd, k))
-			break;
 }
 
 /* Flows of both families in the protected and the observed tables; the
