@@ -174,7 +174,8 @@ san_check asan_commands_no_sanitizer_reports
 # rotation, metrics; SIGTERM stops it and detaches
 MPORT=$((20000 + LAB_ID % 20000))
 bg_ns "$NS_SRV" "$LAB_TMP/run.log" "$ASAN_XDPCT" run "$IF_SRV" --ports $PORT --key-rotate 1 \
-	--cookie-slot 1 --evict-interval 1 --metrics "127.0.0.1:$MPORT"
+	--cookie-slot 1 --evict-interval 1 --metrics "127.0.0.1:$MPORT" --auto --auto-hold 1 \
+	--profile $PORT:mss=1400,auto-rate=500
 RUN_PID=$BG_PID
 metrics_up() { in_srv curl -sf "http://127.0.0.1:$MPORT/metrics" >"$LAB_TMP/metrics" 2>/dev/null; }
 wait_until 30 metrics_up
