@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -133,6 +134,34 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* The locks of rings gone since (their map ids no longer exist): no
+ * reader can hold them. */
+static void stale_locks_remove(void)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	unsigned int id;
+	DIR *d = opendir(XDPCT_RUN_DIR);
+	int fd;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (sscanf(de->d_name, "events-%u.lock", &id) != 1)
+			continue;
+		fd = bpf_map_get_fd_by_id(id);
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		if (errno != ENOENT)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", XDPCT_RUN_DIR, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
 /* One reader per ring buffer: a lock named after the map's id. */
 static int take_reader_lock(int ring_fd, const char *ifname)
 {
@@ -148,6 +177,7 @@ static int take_reader_lock(int ring_fd, const char *ifname)
 		err("cannot create %s: %s", XDPCT_RUN_DIR, strerror(-r));
 		return -1;
 	}
+	stale_locks_remove();
 	snprintf(path, sizeof(path), "%s/events-%u.lock", XDPCT_RUN_DIR, mi.id);
 	fd = pid_lock(path, holder, sizeof(holder));
 	if (fd < 0 && errno == EWOULDBLOCK)
@@ -288,7 +318,8 @@ out:
 	if (mem != MAP_FAILED)
 		munmap(mem, page);
 	if (lock_fd >= 0)
-		close(lock_fd); /* the lock file stays: unlinking it would race a new reader */
+		close(lock_fd); /* the file stays (unlinking it would race a new
+				 * reader) until the ring is gone */
 	if (ring_fd >= 0)
 		close(ring_fd);
 	if (sub_fd >= 0)

@@ -293,6 +293,8 @@ assert_eq second_reader_exit $? 1
 [[ "$(wc -l <<<"$out")" -eq 1 && "$out" == *"another xdpct events is reading $IF_SRV"* ]] &&
 	pass second_reader_one_line || fail second_reader_one_line "$out"
 # detach ends the stream
+RING_ID=$(bpftool -j map show pinned "$(pin_of "$IF_SRV")/xdpct_ctevents" | json_num id)
+[[ -e /run/xdpct/events-$RING_ID.lock ]] && pass reader_lock_file || fail reader_lock_file "no /run/xdpct/events-$RING_ID.lock"
 out=$(X detach "$IF_SRV" 2>&1) || fail detach "$out"
 wait_pid "$EV_PID" 5
 check_rc detached_reader_exits $? "events after detach"
@@ -311,6 +313,8 @@ RUN=$BG_PID
 wait_until 20 test -e "$(pin_of "$IF_SRV")/xdpct_ctevents" || die "run did not attach: $(cat "$LAB_TMP/run.log")" run
 sleep 1
 ev_start "$IF_SRV" run -j
+# the lock of the ring gone with the detach went with the next reader
+[[ ! -e /run/xdpct/events-$RING_ID.lock ]] && pass stale_lock_removed || fail stale_lock_removed "events-$RING_ID.lock left"
 scrape() { in_srv curl -s --max-time 5 http://127.0.0.1:9791/metrics; }
 assert_eq metric_reader_listening "$(scrape | grep '^xdpct_ctevents_reader ' | cut -d' ' -f2)" 1
 check run_conn "connection failed" conn $CLI4 $SRV4 $P
