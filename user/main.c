@@ -53,6 +53,8 @@ static void usage(void)
 	       "  xdpct run eth0 --ports 80,443 --metrics 127.0.0.1:9790\n"
 	       "  xdpct stats eth0 --watch 1\n"
 	       "  xdpct conns eth0 --state established\n"
+	       "  xdpct events eth0 -j\n"
+	       "  xdpct run eth0 --ports 443 --auto\n"
 	       "  xdpct detach eth0\n");
 }
 
