@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* DESTROY events of the entries userspace removes (`xdpct run`, `xdpct
- * evict`, `xdpct conns --delete`): run with BPF_PROG_RUN on a batch, they
+ * evict`, `xdpct conns --delete`), and auto mode's COOKIES events: run with BPF_PROG_RUN on a batch, they
  * join the data path's events in the one ring buffer, in order. Loaded on
  * demand against the pinned maps (user/ctev.c). */
 #include "vmlinux.h"
@@ -34,8 +34,10 @@ int xdpct_emit(struct xdpct_emit_args *args)
 			bpf_ringbuf_discard(e, 0);
 			break;
 		}
-		/* its socket may bring it back: then not "evicted" */
-		bpf_map_update_elem(&xdpct_gone, &e->key, &one, BPF_ANY);
+		/* a removal: its socket may bring it back, then not "evicted"
+		 * (auto mode's COOKIES events name a port, not a flow) */
+		if (e->type == XDPCT_EV_DESTROY)
+			bpf_map_update_elem(&xdpct_gone, &e->key, &one, BPF_ANY);
 		bpf_ringbuf_submit(e, 0);
 		sent++;
 	}

@@ -312,21 +312,13 @@ static __always_inline void auto_count_syn(__u16 lport)
 }
 
 /* Whether a local port is protected: its flows live in xdpct_flows4/6
- * (an auto port's may live in either). */
+ * (an auto port's too, in both modes). */
 static __always_inline bool port_protected(__u16 lport)
 {
 	__u32 l = bpf_ntohs(lport);
 	__u8 *pl = bpf_map_lookup_elem(&xdpct_ports, &l);
 
 	return pl && (*pl & XDPCT_PORT_PROTECT);
-}
-
-static __always_inline bool port_auto(__u16 lport)
-{
-	__u32 l = bpf_ntohs(lport);
-	__u8 *pl = bpf_map_lookup_elem(&xdpct_ports, &l);
-
-	return pl && (*pl & XDPCT_PORT_PROTECT) && (*pl & XDPCT_PORT_AUTO);
 }
 
 /* What the allow/deny list says of a tuple's remote address (0:

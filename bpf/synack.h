@@ -29,21 +29,15 @@ static __always_inline bool syn_ip_ect(void *data, void *data_end, __u32 where)
 	return (ip[1] >> 4) & 3;
 }
 
-/* A protected port's profile (network-order port), NULL for none. */
-static __always_inline const struct xdpct_profile *port_profile(__u16 dport)
+/* A profile by number (0: none, NULL). */
+static __always_inline const struct xdpct_profile *profile_of(__u32 idx)
 {
-	__u32 port = bpf_ntohs(dport), idx;
-	__u8 *pf = bpf_map_lookup_elem(&xdpct_ports, &port);
-
-	if (!pf)
-		return NULL;
-	idx = *pf >> XDPCT_PORT_PROFILE_SHIFT;
-	if (!idx)
-		return NULL;
-	return bpf_map_lookup_elem(&xdpct_profiles, &idx);
+	return idx ? bpf_map_lookup_elem(&xdpct_profiles, &idx) : NULL;
 }
 
-/* where = pkt_where(): l3 offset, l4 offset and family in one argument */
+/* where = pkt_where(): l3 offset, l4 offset and family in one argument,
+ * and in bits 20-23 the port's profile (the caller read its port's entry
+ * already: no second lookup per SYN) */
 __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 			  struct xdpct_config *cfg)
 {
@@ -86,7 +80,7 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 	has_ws = o.wscale != 0xff && (cfg->flags & XDPCT_CFG_WSCALE);
 	our_mss = t.family == 4 ? cfg->mss4 : cfg->mss6;
 	client_mss = o.mss ? o.mss : 536;
-	prof = port_profile(t.dport);
+	prof = profile_of((where >> 20) & 0xf);
 	if (prof) {
 		__u16 clamp = t.family == 4 ? prof->mss4 : prof->mss6;
 

@@ -39,6 +39,7 @@ struct xdp_pkt {
 	bool protect; /* the local port is protected (else observed) */
 	bool maybe;   /* xdpct_seen: an entry or a socket may exist */
 	bool auto_port; /* protected, in auto mode */
+	__u8 profile; /* the protected port's profile (its high bits), 0: none */
 	bool calm;    /* an auto port with no attack: the kernel answers */
 };
 
@@ -491,7 +492,7 @@ static __noinline int xdp_no_flow(struct xdp_md *ctx, struct xdp_pkt *x)
 			count(XDPCT_STAT_V_DROP_SYN_RATE);
 			return XDP_DROP;
 		}
-		return answer_syn(ctx, pkt_where(p, data), x->cfg);
+		return answer_syn(ctx, pkt_where(p, data) | (__u32)x->profile << 20, x->cfg);
 	}
 	if ((p->flags & (TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_SYN)) == TCP_FLAG_ACK) {
 		r = check_cookie(ctx, pkt_where(p, data), x->cfg, &a);
@@ -607,6 +608,7 @@ int xdpct_xdp(struct xdp_md *ctx)
 	x.cfg = cfg;
 	x.protect = protect;
 	x.auto_port = auto_port;
+	x.profile = protect ? *pflags >> XDPCT_PORT_PROFILE_SHIFT : 0;
 	x.calm = auto_port && !auto_cookies(*pflags);
 	sc = bpf_map_lookup_elem(&xdpct_xdp_scratch, &zero);
 	if (!sc) {
@@ -634,7 +636,7 @@ int xdpct_xdp(struct xdp_md *ctx)
 				return XDP_DROP;
 			}
 			count(XDPCT_STAT_SYN_SEEN);
-			return answer_syn(ctx, pkt_where(&x.p, data), cfg);
+			return answer_syn(ctx, pkt_where(&x.p, data) | (__u32)x.profile << 20, cfg);
 		}
 		if (st != XDPCT_CT_TIME_WAIT && st != XDPCT_CT_CLOSE) {
 			/* a live connection's: the kernel answers (challenge ACK) */

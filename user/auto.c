@@ -76,16 +76,12 @@ static void claim(struct autoctl *a, __u64 until)
 
 static __u64 syns_of(struct autoctl *a, __u16 port)
 {
-	struct xdpct_autostat *v = calloc(a->ncpu, sizeof(*v));
 	__u32 k = port;
 	__u64 sum = 0;
 
-	if (!v)
-		return 0;
-	if (!bpf_map_lookup_elem(a->fd_stat, &k, v))
+	if (!bpf_map_lookup_elem(a->fd_stat, &k, a->percpu))
 		for (int c = 0; c < a->ncpu; c++)
-			sum += v[c].syns;
-	free(v);
+			sum += a->percpu[c].syns;
 	return sum;
 }
 
@@ -93,14 +89,14 @@ int auto_start(struct autoctl *a, const char *pin_dir, __u64 on_rate, __u64 hold
 {
 	static __u8 ports[NUM_PORTS];
 	struct xdpct_profile profiles[XDPCT_PROFILES_MAX];
-	struct xdpct_autostat *zero;
 	bool profiles_ok;
+	unsigned int n = 0;
 	int pfd;
 	__u32 p;
 
 	memset(a, 0, sizeof(*a));
+	a->fd_ports = a->fd_auto = a->fd_stat = -1;
 	pthread_mutex_init(&a->lock, NULL);
-	a->on_rate = on_rate;
 	a->hold_ns = hold_s * 1000000000ull;
 	a->ncpu = libbpf_num_possible_cpus();
 	a->fd_ports = pinned_map(pin_dir, XDPCT_MAP_PORTS);
@@ -108,53 +104,46 @@ int auto_start(struct autoctl *a, const char *pin_dir, __u64 on_rate, __u64 hold
 	a->fd_stat = pinned_map(pin_dir, XDPCT_MAP_AUTOSTAT);
 	if (a->fd_ports < 0 || a->fd_auto < 0 || a->fd_stat < 0 || a->ncpu <= 0) {
 		err("--auto: cannot open the maps in %s (%s)", pin_dir, strerror(errno));
-		return -1;
+		goto fail;
 	}
-	for (p = 0; p < NUM_PORTS; p++)
+	for (p = 0; p < NUM_PORTS; p++) {
 		if (bpf_map_lookup_elem(a->fd_ports, &p, &ports[p]))
 			ports[p] = 0;
-	for (p = 0; p < NUM_PORTS; p++)
-		a->n += !!(ports[p] & XDPCT_PORT_PROTECT);
-	if (!a->n) {
+		n += !!(ports[p] & XDPCT_PORT_PROTECT);
+	}
+	if (!n) {
 		err("--auto: no protected port (--ports)");
-		return -1;
+		goto fail;
 	}
-	if (a->n > XDPCT_AUTOSTAT_MAX) {
-		err("--auto: %u protected ports, at most %d in auto mode", a->n, XDPCT_AUTOSTAT_MAX);
-		return -1;
+	if (n > XDPCT_AUTOSTAT_MAX) {
+		err("--auto: %u protected ports, at most %d in auto mode", n, XDPCT_AUTOSTAT_MAX);
+		goto fail;
 	}
-	a->p = calloc(a->n, sizeof(*a->p));
-	zero = calloc(a->ncpu, sizeof(*zero));
-	if (!a->p || !zero) {
-		free(zero);
+	a->p = calloc(n, sizeof(*a->p));
+	a->percpu = calloc(a->ncpu, sizeof(*a->percpu)); /* zeros, until read into */
+	if (!a->p || !a->percpu) {
 		err("--auto: out of memory");
-		return -1;
+		goto fail;
 	}
 	pfd = pinned_map(pin_dir, XDPCT_MAP_PROFILES);
 	profiles_ok = pfd >= 0 && !profiles_read(pfd, profiles);
 	if (pfd >= 0)
 		close(pfd);
-	a->n = 0;
 	/* counters first, then the claim, then the ports: a port is auto
 	 * only once all it needs is there */
 	for (p = 0; p < NUM_PORTS; p++) {
+		__u32 prof = ports[p] >> XDPCT_PORT_PROFILE_SHIFT;
+
 		if (!(ports[p] & XDPCT_PORT_PROTECT))
 			continue;
-		if (bpf_map_update_elem(a->fd_stat, &p, zero, BPF_ANY)) {
-			free(zero);
+		if (bpf_map_update_elem(a->fd_stat, &p, a->percpu, BPF_ANY)) {
 			err("--auto: cannot write %s: %s", XDPCT_MAP_AUTOSTAT, strerror(errno));
-			return -1;
+			goto fail;
 		}
-		a->p[a->n].on_rate = on_rate;
-		if ((ports[p] >> XDPCT_PORT_PROFILE_SHIFT) && profiles_ok) {
-			__u32 rate = profiles[ports[p] >> XDPCT_PORT_PROFILE_SHIFT].auto_rate;
-
-			if (rate)
-				a->p[a->n].on_rate = rate;
-		}
+		a->p[a->n].on_rate = prof && profiles_ok && profiles[prof].auto_rate ?
+					     profiles[prof].auto_rate : on_rate;
 		a->p[a->n++].port = p;
 	}
-	free(zero);
 	claim(a, coarse_ns() + XDPCT_AUTO_HOLD_NS);
 	for (unsigned int i = 0; i < a->n; i++) {
 		__u32 port = a->p[i].port;
@@ -162,7 +151,7 @@ int auto_start(struct autoctl *a, const char *pin_dir, __u64 on_rate, __u64 hold
 
 		if (bpf_map_update_elem(a->fd_ports, &port, &v, BPF_ANY)) {
 			err("--auto: cannot write %s: %s", XDPCT_MAP_PORTS, strerror(errno));
-			return -1;
+			goto fail;
 		}
 		a->p[i].prev_syns = syns_of(a, port);
 	}
@@ -170,6 +159,10 @@ int auto_start(struct autoctl *a, const char *pin_dir, __u64 on_rate, __u64 hold
 	a->listen_prev = listen_trouble();
 	a->em = ctev_emitter_open(pin_dir);
 	return 0;
+fail:
+	/* the ports made auto so far get cookies: nobody will decide */
+	auto_stop(a, true);
+	return -1;
 }
 
 /* A switch: the port's bit, a log line, an event. */
@@ -243,16 +236,23 @@ void auto_tick(struct autoctl *a, __u64 now)
 
 void auto_stop(struct autoctl *a, bool keep)
 {
-	if (keep)
+	if (keep && a->fd_ports >= 0)
 		for (unsigned int i = 0; i < a->n; i++)
 			set_port(a, &a->p[i], true);
 	ctev_emitter_free(a->em);
+	a->em = NULL;
 	free(a->p);
+	free(a->percpu);
 	a->p = NULL;
+	a->percpu = NULL;
 	a->n = 0;
-	for (int *fd = &a->fd_ports; fd <= &a->fd_stat; fd++)
-		if (*fd > 0)
-			close(*fd);
+	if (a->fd_ports >= 0)
+		close(a->fd_ports);
+	if (a->fd_auto >= 0)
+		close(a->fd_auto);
+	if (a->fd_stat >= 0)
+		close(a->fd_stat);
+	a->fd_ports = a->fd_auto = a->fd_stat = -1;
 }
 
 void auto_metrics(FILE *f, struct autoctl *a)

@@ -30,16 +30,18 @@ struct autoctl {
 	int fd_ports, fd_auto, fd_stat;
 	unsigned int n;
 	struct auto_port *p;
-	__u64 on_rate, hold_ns;
+	__u64 hold_ns;
 	__u64 prev_ns, next_ns;
 	__u64 listen_prev;      /* ListenOverflows + ListenDrops + SyncookiesSent */
 	struct ctev_emitter *em; /* COOKIES events (NULL: none) */
 	pthread_mutex_t lock;   /* p[] for the metrics thread */
 	int ncpu;
+	struct xdpct_autostat *percpu; /* one read of xdpct_autostat */
 };
 
 /* Every protected port of the pin directory becomes an auto port, calm
- * (the kernel answers) until an attack: 0, or -1 after an error. */
+ * (the kernel answers) until an attack: 0, or -1 after an error (then
+ * a's resources are freed, and any port made auto answers with cookies). */
 int auto_start(struct autoctl *a, const char *pin_dir, __u64 on_rate, __u64 hold_s);
 /* Renew the claim, measure, switch. Call at least every AUTO_TICK_NS. */
 void auto_tick(struct autoctl *a, __u64 now);

@@ -123,7 +123,7 @@ static int on_event(void *ctx, void *data, size_t size)
 			       head, ntohs(e->key.lport), e->reason ? "true" : "false",
 			       e->flow.packets[0]);
 		else
-			printf("%s%*s[COOKIES] port=%u %s syn_rate=%u\n", head, 0, "",
+			printf("%s[COOKIES] port=%u %s syn_rate=%u\n", head,
 			       ntohs(e->key.lport), e->reason ? "on" : "off", e->flow.packets[0]);
 	} else {
 		conns_print_event(e, &ev->to, ev->json, head);

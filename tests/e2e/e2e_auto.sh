@@ -38,6 +38,7 @@ EV=$!
 LAB_PIDS+=("$EV")
 wait_grep 10 "events of" cat "$LAB_TMP/ev.err" || die "events did not start" events
 cs0=$(cookies_sent)
+CLIENTS=0 CLIENTS_OK=0
 
 # clients NAME N: N connections from the attacker namespace's own address
 clients() {
@@ -45,6 +46,7 @@ clients() {
 		--count "$2" --parallel 2 --timeout 10 --json >"$LAB_TMP/$1.j" 2>&1
 	local ok
 	ok=$(grep -c '"ok":true' "$LAB_TMP/$1.j")
+	CLIENTS_OK=$((CLIENTS_OK + ok)) CLIENTS=$((CLIENTS + $2))
 	assert_eq "$1_all_connected" "$ok" "$2"
 }
 flood() { # NET [PORT]: FLOOD_PPS a second for 3 s, in the background (FLOOD_PID)
@@ -145,4 +147,5 @@ assert_eq err_auto_without_ports $? 2
 out=$(X run "$IF_SRV" --ports $P --auto --auto-syn-rate 0 2>&1)
 assert_eq err_bad_rate $? 2
 
+note "clients: $CLIENTS_OK of $CLIENTS connections completed across the phases"
 lab_finish

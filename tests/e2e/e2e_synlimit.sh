@@ -61,7 +61,7 @@ dr=$(diff_num "$(st drop_syn_rate)" "$dr0")
 # time, bounded above by the whole section's), plus the 20 clients' SYNs
 secs=$(((t1 - t0) / 1000000000 + 1))
 max_tx=$((BURST + RATE * secs + 20 + 5))
-note "flood: $delivered SYNs delivered in ${flood_ms} ms, $tx answered (at most $max_tx), $dr dropped by the limit; clients $ok/20"
+note "flood: $delivered SYNs delivered in ${flood_ms} ms, $tx answered (at most $max_tx; the clients' 20 SYNs among them, the flood's $((tx - 20))), $dr dropped by the limit; clients $ok/20"
 assert_eq clients_all_connected "$ok" 20
 assert_ge flood_delivered "${delivered:-0}" 20000
 assert_le flood_answered_within_bucket "$tx" "$max_tx"
