@@ -223,19 +223,10 @@ static __always_inline void close_event(const struct tuple *t, bool remote_is_sr
 /* The generic key of a flow reference. */
 static __always_inline void flow_ref_key(const struct flow_ref *r, struct xdpct_flow_key *k)
 {
-	__builtin_memset(k, 0, sizeof(*k));
-	k->family = r->family;
-	if (r->family == 4) {
-		k->raddr[0] = r->k.k4.raddr;
-		k->laddr[0] = r->k.k4.laddr;
-		k->rport = r->k.k4.rport;
-		k->lport = r->k.k4.lport;
-	} else {
-		__builtin_memcpy(k->raddr, r->k.k6.raddr, 16);
-		__builtin_memcpy(k->laddr, r->k.k6.laddr, 16);
-		k->rport = r->k.k6.rport;
-		k->lport = r->k.k6.lport;
-	}
+	if (r->family == 4)
+		xdpct_key_from4(&r->k.k4, k);
+	else
+		xdpct_key_from6(&r->k.k6, k);
 }
 
 /* what: type | reason << 8 | old state << 16 | event flags << 24 */

@@ -312,12 +312,12 @@ static void show(struct conns_opts *o, int family, bool observed, const void *ke
 			return; /* gone meanwhile */
 		ctev_destroy(o->em, family, observed, key, f, XDPCT_DR_REMOVED);
 		if ((f->flags & XDPCT_FLOW_PENDING) && !observed && o->pending_fd >= 0) {
-			struct xdpct_flow_key pk = { .family = family };
+			struct xdpct_flow_key pk;
 
-			memcpy(pk.raddr, c.raddr, family == 4 ? 4 : 16);
-			memcpy(pk.laddr, c.laddr, family == 4 ? 4 : 16);
-			pk.rport = htons(c.rport);
-			pk.lport = htons(c.lport);
+			if (family == 4)
+				xdpct_key_from4(key, &pk);
+			else
+				xdpct_key_from6(key, &pk);
 			bpf_map_delete_elem(o->pending_fd, &pk);
 		}
 	}
@@ -347,16 +347,10 @@ void conns_print_event(const struct xdpct_ct_event *e, const struct evict_timeou
 	const void *key;
 
 	if (e->key.family == 4) {
-		k4.raddr = e->key.raddr[0];
-		k4.laddr = e->key.laddr[0];
-		k4.rport = e->key.rport;
-		k4.lport = e->key.lport;
+		xdpct_key_to4(&e->key, &k4);
 		key = &k4;
 	} else {
-		memcpy(k6.raddr, e->key.raddr, 16);
-		memcpy(k6.laddr, e->key.laddr, 16);
-		k6.rport = e->key.rport;
-		k6.lport = e->key.lport;
+		xdpct_key_to6(&e->key, &k6);
 		key = &k6;
 	}
 	if (e->type == XDPCT_EV_DESTROY)

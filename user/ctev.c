@@ -142,22 +142,10 @@ void ctev_destroy(struct ctev_emitter *em, int family, bool observed, const void
 
 	if (!e)
 		return;
-	e->key.family = family;
-	if (family == 4) {
-		const struct xdpct_flow4_key *k = key;
-
-		e->key.raddr[0] = k->raddr;
-		e->key.laddr[0] = k->laddr;
-		e->key.rport = k->rport;
-		e->key.lport = k->lport;
-	} else {
-		const struct xdpct_flow6_key *k = key;
-
-		memcpy(e->key.raddr, k->raddr, 16);
-		memcpy(e->key.laddr, k->laddr, 16);
-		e->key.rport = k->rport;
-		e->key.lport = k->lport;
-	}
+	if (family == 4)
+		xdpct_key_from4(key, &e->key);
+	else
+		xdpct_key_from6(key, &e->key);
 	e->flow = *f;
 	e->flow.lock = 0;
 	e->type = XDPCT_EV_DESTROY;
