@@ -474,6 +474,21 @@ static __noinline int xdp_no_flow(struct xdp_md *ctx, struct xdp_pkt *x)
 
 		if (x->auto_port)
 			auto_count_syn(p->tcp->dest);
+		l = bpf_map_lookup_elem(&xdpct_synlimit, &zero);
+		if (!x->calm) {
+			/* no entry: the answer a lookup that finds nothing leads
+			 * to; without the lookup when xdpct_seen says there surely
+			 * is none */
+			count(XDPCT_STAT_SYN_SEEN);
+			if (!x->maybe)
+				count(XDPCT_STAT_SYN_NO_LOOKUP);
+		}
+		/* the limit bounds what one prefix gets: cookies, or, calm,
+		 * the entries the kernel's handshakes make */
+		if (l && l->interval_ns && syn_over_rate(x->t, l)) {
+			count(XDPCT_STAT_V_DROP_SYN_RATE);
+			return XDP_DROP;
+		}
 		if (x->calm) {
 			/* an auto port, no attack: the kernel answers, tracked
 			 * from here in the protected table (a SYN the kernel
@@ -481,16 +496,6 @@ static __noinline int xdp_no_flow(struct xdp_md *ctx, struct xdp_pkt *x)
 			 * the threshold's rate of them) */
 			count(XDPCT_STAT_AUTO_KERNEL_SYN);
 			return xdp_observe_syn(ctx, x);
-		}
-		l = bpf_map_lookup_elem(&xdpct_synlimit, &zero);
-		/* no entry: the answer a lookup that finds nothing leads to;
-		 * without the lookup when xdpct_seen says there surely is none */
-		count(XDPCT_STAT_SYN_SEEN);
-		if (!x->maybe)
-			count(XDPCT_STAT_SYN_NO_LOOKUP);
-		if (l && l->interval_ns && syn_over_rate(x->t, l)) {
-			count(XDPCT_STAT_V_DROP_SYN_RATE);
-			return XDP_DROP;
 		}
 		return answer_syn(ctx, pkt_where(p, data) | (__u32)x->profile << 20, x->cfg);
 	}

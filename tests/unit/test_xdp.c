@@ -3966,11 +3966,32 @@ static void test_auto(void)
 	ck_end();
 	flows_clear();
 
+	/* calm, with a SYN limit: a prefix past its bucket makes no entry */
+	synlimit_fd = bpf_map__fd(skel->maps.xdpct_synlimit);
+	synrate_fd = bpf_map__fd(skel->maps.xdpct_synrate);
+	synlimit_put(1, 1, 24, 64);
+	n = acl_frame(4, src4, PORT, F_SYN, b, &s);
+	s.sport ^= 2;
+	n = build(&s, b, NULL);
+	ck_begin("xdp.auto.calm_syn_within_limit");
+	run(b, n, &r);
+	ck_verdict(&r, XDP_PASS, S(V_PASS_CT_NEW), S(AUTO_KERNEL_SYN));
+	ck_end();
+	s.sport ^= 4;
+	n = build(&s, b, NULL);
+	ck_begin("xdp.auto.calm_syn_over_limit_dropped");
+	run(b, n, &r);
+	ck_verdict(&r, XDP_DROP, S(V_DROP_SYN_RATE), -1);
+	CK(r.d[S(AUTO_KERNEL_SYN)] == 0, "passed to the kernel");
+	ck_end();
+	synlimit_put(0, 0, 24, 64);
+	flows_clear();
+
 	/* under attack: cookies */
 	set_port(PORT, XDPCT_PORT_PROTECT | XDPCT_PORT_AUTO | XDPCT_PORT_COOKIES);
 	acl_answered("auto.attack_syn_cookie", 4, src4);
 	ck_begin("xdp.auto.attack_syn_counted");
-	CK(autostat_syns(PORT) == 2, "autostat %llu SYNs, want 2", (unsigned long long)autostat_syns(PORT));
+	CK(autostat_syns(PORT) == 4, "autostat %llu SYNs, want 4 (the calm ones too)", (unsigned long long)autostat_syns(PORT));
 	ck_end();
 	n = acl_frame(4, src4, PORT, F_ACK, b, &s);
 	ck_begin("xdp.auto.attack_stray_ack_dropped");
