@@ -251,9 +251,16 @@ static int nat_add(const char *pin_dir, const char *ifname, const char *ns, cons
 	int home = -1, target = -1, link_fd = -1, ret = EXIT_FAIL, r;
 	__u32 li_len = sizeof(li);
 	bool away = false;
+	long loose;
 
 	if (nat_maps_open(pin_dir, ifname, &m))
 		goto out;
+	/* conntrack must take up the cookie ACK (it never saw a SYN) for DNAT
+	 * to apply; without the module loaded there is no DNAT yet */
+	if (!sysctl_read_long("net.netfilter.nf_conntrack_tcp_loose", &loose) && !loose) {
+		err("net.netfilter.nf_conntrack_tcp_loose is 0: conntrack would not take up a cookie ACK and DNAT would not apply; set it to 1");
+		goto out;
+	}
 	skel = nat_bpf__open();
 	if (!skel) {
 		err("cannot open the NAT handover program: %s", strerror(errno));
