@@ -266,7 +266,10 @@ static int nat_add(const char *pin_dir, const char *ifname, const char *ns, cons
 		err("cannot open the NAT handover program: %s", strerror(errno));
 		goto out;
 	}
-	if (bpf_map__reuse_fd(skel->maps.xdpct_handoff, m.handoff) ||
+	/* the attachment's maps, never pins by name at the bpffs root */
+	if (bpf_map__set_pin_path(skel->maps.xdpct_handoff, NULL) ||
+	    bpf_map__set_pin_path(skel->maps.xdpct_stats, NULL) ||
+	    bpf_map__reuse_fd(skel->maps.xdpct_handoff, m.handoff) ||
 	    bpf_map__reuse_fd(skel->maps.xdpct_stats, m.stats)) {
 		err("cannot reuse the maps in %s: %s", pin_dir, strerror(errno));
 		goto out;
