@@ -129,14 +129,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpct_synrate SEC(".maps");
 
-/* One element: the counters, named (struct xdpct_stat_counters). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xdpct_stat_counters);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} xdpct_stats SEC(".maps");
+#include "stats.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -156,25 +149,16 @@ struct {
 
 #include "evmaps.h"
 
+/* The namespaces `xdpct nat add` serves (userspace's registry). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XDPCT_NAT_MAX);
+	__type(key, struct xdpct_nat_key);
+	__type(value, struct xdpct_nat_dev);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_nat SEC(".maps");
+
 /* Keeps the enums in the object's BTF, so bpftool can print names. */
 enum xdpct_ct_state xdpct_btf_ct_state __attribute__((unused));
-enum xdpct_stat xdpct_btf_stat __attribute__((unused));
-
-/* CLOCK_MONOTONIC_COARSE: a jiffy's resolution is plenty for timeouts,
- * 69 s cookie slots and millisecond TSvals, and it costs a memory read
- * where bpf_ktime_get_ns() reads the TSC (36 ns in this VM, bench/). */
-static __always_inline __u64 now_ns(void)
-{
-	return bpf_ktime_get_coarse_ns();
-}
-
-static __always_inline void count(__u32 id)
-{
-	__u32 zero = 0;
-	__u64 *v = bpf_map_lookup_elem(&xdpct_stats, &zero);
-
-	if (v && id < XDPCT_STAT_MAX)
-		v[id] += 1;
-}
 
 #endif

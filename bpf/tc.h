@@ -5,14 +5,9 @@
 #ifndef XDPCT_TC_H
 #define XDPCT_TC_H
 
-#define TC_ACT_OK 0
-#define TC_ACT_SHOT 2
 #define CHECKSUM_UNNECESSARY 1
 #define CHECKSUM_PARTIAL 3
 
-extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
-				   struct bpf_tcp_req_attrs *attrs,
-				   int attrs__sz) __ksym;
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
 /* What a TC program works on besides the packet: off the 512-byte stack,
@@ -38,31 +33,6 @@ static __always_inline struct tc_scratch *tc_scratch(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&xdpct_tc_scratch, &zero);
-}
-
-/* The headers, parsed where they lie: only a packet whose headers are
- * not all in the linear part pays a pull (never the payload of a GSO
- * packet). */
-static __always_inline int skb_tuple(struct __sk_buff *skb, struct pkt *p,
-				     struct tuple *t)
-{
-	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-	__u32 want = skb->len < 128 ? skb->len : 128;
-	int r;
-
-	r = parse_pkt(data, data_end, skb->len, p);
-	if (r == PARSE_MALFORMED && data + want > data_end) {
-		if (bpf_skb_pull_data(skb, want))
-			return -1;
-		data = (void *)(long)skb->data;
-		data_end = (void *)(long)skb->data_end;
-		__builtin_memset(p, 0, sizeof(*p));
-		r = parse_pkt(data, data_end, skb->len, p);
-	}
-	if (r != PARSE_TCP || !p->tcp)
-		return -1;
-	pkt_tuple(p, t);
-	return 0;
 }
 
 /* skb->len, not the IP length fields: a GSO packet may be bigger. */
@@ -164,74 +134,42 @@ static __always_inline void flow_child_made(struct xdpct_flow *f, const struct f
 static __noinline int tc_handover(struct __sk_buff *skb, struct pkt *p,
 				  struct tc_scratch *sc, struct bpf_tcp_req_attrs *attrs)
 {
-	struct bpf_sock_tuple bt = {};
 	struct tuple *t = &sc->t;
 	struct xdpct_flow_key pk;
 	struct xdpct_pending *pe;
-	struct bpf_sock *skc;
 	struct xdpct_flow *f;
-	__u32 tlen;
+	int r;
 
-	if (t->family == 4) {
-		bt.ipv4.saddr = t->saddr[0];
-		bt.ipv4.daddr = t->daddr[0];
-		bt.ipv4.sport = t->sport;
-		bt.ipv4.dport = t->dport;
-		tlen = sizeof(bt.ipv4);
-	} else {
-		__builtin_memcpy(bt.ipv6.saddr, t->saddr, 16);
-		__builtin_memcpy(bt.ipv6.daddr, t->daddr, 16);
-		bt.ipv6.sport = t->sport;
-		bt.ipv6.dport = t->dport;
-		tlen = sizeof(bt.ipv6);
-	}
-
-	skc = bpf_skc_lookup_tcp(skb, &bt, tlen, BPF_F_CURRENT_NETNS, 0);
-	if (!skc) {
-		count(XDPCT_STAT_TC_NO_LISTENER);
-		return TC_ACT_OK; /* the kernel resets it, as for a closed port */
-	}
 	pending_key(t, true, &pk);
-	if (skc->state == BPF_TCP_LISTEN) {
-		struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
-		__u64 now = now_ns();
-
-		pe = bpf_map_lookup_elem(&xdpct_pending, &pk);
-		if (pe && bpf_ntohl(p->tcp->seq) != pe->first_seq) {
-			/* the first segment met a full accept queue and a later
-			 * one came before its retransmission: handed over, it
-			 * would start the connection past the missing bytes */
-			count(XDPCT_STAT_TC_DROP_NOT_FIRST);
-			bpf_sk_release(skc);
-			return TC_ACT_SHOT;
-		}
-		if (!tp) {
-			count(XDPCT_STAT_TC_HANDOFF_FAIL);
-		} else if (pe && now - pe->handoff_ns < XDPCT_HANDOFF_DUP_NS &&
-			   tp->inet_conn.icsk_inet.sk.sk_ack_backlog <
-				   tp->inet_conn.icsk_inet.sk.sk_max_ack_backlog) {
-			/* the previous packet will make the child; with room in
-			 * the accept queue it cannot fail for lack of space */
-			count(XDPCT_STAT_TC_HANDOFF_DUP);
-		} else if (bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tp, attrs,
-						   sizeof(*attrs)) == 0) {
-			if (pe)
-				pe->handoff_ns = now;
-			count(XDPCT_STAT_TC_HANDOFF);
-		} else {
-			count(XDPCT_STAT_TC_HANDOFF_FAIL);
-		}
-	} else if (skc->state != BPF_TCP_NEW_SYN_RECV &&
-		   skc->state != BPF_TCP_TIME_WAIT) {
-		/* the child exists: the handshake is over (cookie flows live
-		 * in the protected tables) */
+	pe = bpf_map_lookup_elem(&xdpct_pending, &pk);
+	r = handover(skb, t, bpf_ntohl(p->tcp->seq), attrs, pe ? &pe->first_seq : NULL,
+		     pe ? &pe->handoff_ns : NULL);
+	switch (r) {
+	case HO_NO_LISTENER:
+		count(XDPCT_STAT_TC_NO_LISTENER);
+		break; /* the kernel resets it, as for a closed port */
+	case HO_NOT_FIRST:
+		count(XDPCT_STAT_TC_DROP_NOT_FIRST);
+		return TC_ACT_SHOT;
+	case HO_FAIL:
+		count(XDPCT_STAT_TC_HANDOFF_FAIL);
+		break;
+	case HO_DUP:
+		count(XDPCT_STAT_TC_HANDOFF_DUP);
+		break;
+	case HO_HANDED:
+		count(XDPCT_STAT_TC_HANDOFF);
+		break;
+	case HO_CHILD:
+		/* the handshake is over (cookie flows live in the protected
+		 * tables) */
 		flow_ref_of(t, true, false, &sc->ref);
 		f = flow_lookup(&sc->ref);
 		if (f)
 			flow_child_made(f, &sc->ref);
 		bpf_map_delete_elem(&xdpct_pending, &pk);
+		break;
 	}
-	bpf_sk_release(skc);
 	return TC_ACT_OK;
 }
 

@@ -163,6 +163,19 @@ static __noinline int pending_attrs(const struct tuple *t, struct xdpct_req_attr
 	return 0;
 }
 
+/* The port (network order) hands its cookie ACKs over behind DNAT. */
+static __always_inline bool port_nat(__u16 dport)
+{
+	__u32 port = bpf_ntohs(dport);
+	const struct xdpct_profile *pr;
+	__u8 *pf = bpf_map_lookup_elem(&xdpct_ports, &port);
+
+	if (!pf)
+		return false;
+	pr = profile_of(*pf >> XDPCT_PORT_PROFILE_SHIFT);
+	return pr && pr->handover == XDPCT_HANDOVER_NAT;
+}
+
 /* A packet whose flow entry exists (inlined in xdp_flow_packet()). */
 static __always_inline int xdp_flow_pkt(struct xdp_md *ctx, struct pkt *p,
 					struct xdpct_flow *f, struct xdp_scratch *sc,
@@ -245,7 +258,7 @@ static __always_inline int xdp_flow_pkt(struct xdp_md *ctx, struct pkt *p,
 		 * attributes again: the first may have met a full accept queue */
 		if (pending_attrs(&sc->t, a) == 0)
 			what |= XDPCT_META_ATTRS;
-		else
+		else if (!port_nat(sc->t.dport)) /* a NAT port's are in xdpct_handoff */
 			count(XDPCT_STAT_CT_PENDING_LOST);
 	}
 	if (what && attach_meta(ctx, what, (what & XDPCT_META_ATTRS) ? a : NULL)) {
@@ -302,6 +315,7 @@ static __noinline int xdp_cookie_flow(struct xdp_md *ctx, struct xdp_pkt *x,
 		.first_seq = bpf_ntohl(p->tcp->seq),
 	};
 	__u64 now = now_ns();
+	const struct xdpct_profile *pr;
 	struct xdpct_flow_key pk;
 	struct xdpct_flow nf = {};
 	__u32 isn = bpf_ntohl(p->tcp->seq) - 1, cookie = bpf_ntohl(p->tcp->ack_seq) - 1;
@@ -332,6 +346,22 @@ static __noinline int xdp_cookie_flow(struct xdp_md *ctx, struct xdp_pkt *x,
 	nf.dir[XDPCT_LOCAL].maxend = cookie + 1 + (rwin ? rwin : 1);
 	nf.packets[XDPCT_REMOTE] = 1;
 	nf.bytes[XDPCT_REMOTE] = pkt_ip_len(p);
+	pr = profile_of(x->profile);
+	if (pr && pr->handover == XDPCT_HANDOVER_NAT) {
+		/* the listener is behind DNAT: the program on its namespace's
+		 * interface hands the ACK over with these (XDP metadata does
+		 * not survive forwarding) */
+		struct xdpct_handoff h = { .attrs = *a, .first_seq = pe.first_seq, .made_ns = now };
+		struct xdpct_handoff_key hk;
+
+		handoff_key(x->t, cookie + 1, &hk);
+		bpf_map_update_elem(&xdpct_handoff, &hk, &h, BPF_ANY);
+		if (!flow_insert(x->ref, &nf, BPF_NOEXIST))
+			ct_event(x->ref, &nf, CT_EV(XDPCT_EV_NEW, 0, 0, 0));
+		count(XDPCT_STAT_NAT_STORED);
+		count(XDPCT_STAT_V_PASS_COOKIE);
+		return XDP_PASS;
+	}
 	pending_key(x->t, true, &pk);
 	bpf_map_update_elem(&xdpct_pending, &pk, &pe, BPF_ANY);
 	if (!flow_insert(x->ref, &nf, BPF_NOEXIST))

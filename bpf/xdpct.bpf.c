@@ -19,6 +19,7 @@
 #include "maps.h"
 #include "xdpct_ep.h"
 #include "parse.h"
+#include "handover.h"
 #include "options.h"
 #include "csum.h"
 #include "cookie.h"

@@ -33,6 +33,8 @@
 #define XDPCT_MAP_PROFILES "xdpct_profiles"
 #define XDPCT_MAP_AUTO   "xdpct_auto"
 #define XDPCT_MAP_AUTOSTAT "xdpct_autostat"
+#define XDPCT_MAP_HANDOFF "xdpct_handoff"
+#define XDPCT_MAP_NAT    "xdpct_nat"
 
 #define XDPCT_FLOWS_DEFAULT 1048576
 /* Entries of each observed table (flows that started with an unvalidated
@@ -83,12 +85,23 @@ enum xdpct_profile_off {
 	XDPCT_PROF_NO_WSCALE = 1 << 2,
 	XDPCT_PROF_NO_ECN = 1 << 3,
 };
+/* Where a profile's ports hand a cookie ACK over. */
+enum xdpct_handover {
+	XDPCT_HANDOVER_LOCAL = 0, /* the listener of the attached interface's
+				   * namespace (TC ingress there) */
+	XDPCT_HANDOVER_NAT = 1,   /* a listener behind DNAT in another
+				   * namespace of this host: XDP stores the
+				   * attributes in xdpct_handoff, the program
+				   * `xdpct nat add` put on that namespace's
+				   * interface hands the ACK over */
+};
 struct xdpct_profile {
 	__u16 mss4;  /* MSS clamp over IPv4: what we advertise and the client's
 		      * MSS the handover gives the kernel; 0: none */
 	__u16 mss6;  /* the same over IPv6 */
 	__u8 off;    /* enum xdpct_profile_off */
-	__u8 pad[3];
+	__u8 handover; /* enum xdpct_handover */
+	__u8 pad[2];
 	__u32 auto_rate; /* `run --auto`: this range's attack threshold in
 			  * SYNs/s (0: run's --auto-syn-rate); userspace's */
 };
@@ -625,6 +638,43 @@ struct xdpct_pending {
 };
 #define XDPCT_PENDING_MAX 65536
 
+/* xdpct_handoff (LRU_HASH): the handover attributes of a NAT port's
+ * cookie flow until the child socket exists in the listener's namespace.
+ * Keyed by what DNAT leaves alone: the client's address and port and the
+ * ACK's acknowledgement number (our cookie + 1: unforgeable without the
+ * SYN-ACK, and the same on every client segment until the server sends). */
+struct xdpct_handoff_key {
+	__u32 raddr[4]; /* network order; IPv4 in raddr[0] */
+	__u32 ack;      /* host order */
+	__u16 rport;    /* network order */
+	__u8 family;    /* 4 or 6 */
+	__u8 pad;
+};
+struct xdpct_handoff {
+	struct xdpct_req_attrs attrs;
+	__u32 first_seq;  /* as in struct xdpct_pending */
+	__u64 made_ns;    /* when XDP stored it */
+	__u64 handoff_ns; /* last bpf_sk_assign_tcp_reqsk() for this flow */
+};
+#define XDPCT_HANDOFF_MAX 65536
+
+/* xdpct_nat (HASH, userspace's): the namespaces `xdpct nat add` put the
+ * handover program in, each through a TCX link pinned as
+ * link_nat_<netns cookie>_<ifindex> in the attachment's pin directory. */
+struct xdpct_nat_key {
+	__u64 netns_cookie;
+	__u32 ifindex; /* in that namespace */
+	__u32 pad;
+};
+struct xdpct_nat_dev {
+	char ifname[16];
+	char netns[64]; /* as given to `nat add` */
+	__u32 link_id;
+	__u32 pad;
+	__u64 added_s;  /* CLOCK_REALTIME */
+};
+#define XDPCT_NAT_MAX 256
+
 /* xdpct_events (ring buffer): a flow entered TIME_WAIT or CLOSE. Feeds
  * `xdpct run`'s timer wheel, so these short-lived entries leave on time
  * without a pass over the whole table. Sent without a wakeup: the reader
@@ -775,7 +825,14 @@ struct xdpct_emit_args {
 	X(V_DROP_DENIED, drop_denied, "dropped: source in the deny list, to a protected port") \
 	X(ACL_ALLOWED, acl_allowed, "packets to protected ports from the allow list (handled as observed)") \
 	X(V_DROP_SYN_RATE, drop_syn_rate, "dropped: SYN beyond its source prefix's rate (xdpct synlimit)") \
-	X(AUTO_KERNEL_SYN, auto_kernel_syn, "SYNs to auto ports passed to the kernel (no attack)")
+	X(AUTO_KERNEL_SYN, auto_kernel_syn, "SYNs to auto ports passed to the kernel (no attack)") \
+	X(NAT_STORED, nat_stored, "cookie ACKs of NAT ports whose attributes XDP stored for the handover") \
+	X(NAT_HANDOFF, nat_handoff, "NAT: handed to a listener in another namespace (reqsk)") \
+	X(NAT_HANDOFF_FAIL, nat_handoff_fail, "NAT: bpf_sk_assign_tcp_reqsk failed") \
+	X(NAT_HANDOFF_DUP, nat_handoff_dup, "NAT: same-batch packet left to the child being made") \
+	X(NAT_DROP_NOT_FIRST, nat_drop_not_first, "NAT: dropped a later segment of a pending flow (client resends)") \
+	X(NAT_NO_LISTENER, nat_no_listener, "NAT: no listener for a stored cookie ACK") \
+	X(NAT_CHILD_SEEN, nat_child_seen, "NAT: child socket exists, stored attributes removed")
 
 #define XDPCT_STAT_ENUM(id, name, help) XDPCT_STAT_##id,
 enum xdpct_stat {
@@ -799,6 +856,9 @@ static_assert(sizeof(struct xdpct_req_attrs) == 20, "reqsk attrs layout");
 static_assert(sizeof(struct xdpct_stat_counters) == XDPCT_STAT_MAX * sizeof(__u64),
 	      "one u64 per counter id, in enum order");
 static_assert(sizeof(struct xdpct_meta) == 28, "meta fits 32 bytes, 4-aligned");
+static_assert(sizeof(struct xdpct_handoff_key) == 24, "handoff key: explicit padding");
+static_assert(sizeof(struct xdpct_handoff) == 40, "handoff value layout");
+static_assert(sizeof(struct xdpct_profile) == 12, "profile layout");
 static_assert(sizeof(struct xdpct_flow_key) == 40, "flow key layout");
 static_assert(sizeof(enum xdpct_ct_state) == 1, "state is one byte");
 static_assert(sizeof(struct xdpct_close_event) == 48, "close event layout");

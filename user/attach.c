@@ -1548,6 +1548,11 @@ int xdpct_detach(const char *ifname, const char *pin_arg)
 		}
 	}
 	if (have_pins) {
+		r = nat_remove_all(pin_dir);
+		if (r) {
+			err("cannot remove the NAT handover of %s: %s", ifname, strerror(-r));
+			failed = true;
+		}
 		r = remove_pin_dir(pin_dir);
 		if (r) {
 			err("cannot remove %s: %s", pin_dir, strerror(-r));

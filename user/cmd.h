@@ -16,6 +16,13 @@ int cmd_config(int argc, char **argv);
 int cmd_conns(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_synlimit(int argc, char **argv);
+int cmd_nat(int argc, char **argv);
+
+/* nat.c: the NAT handover attachments (xdpct_nat) of a pin directory.
+ * Print them (text lines after indent, or a JSON array): how many.
+ * Remove them all (detach): 0 or -errno. */
+int nat_print(FILE *f, const char *pin_dir, bool json, const char *indent);
+int nat_remove_all(const char *pin_dir);
 
 /* synlimit.c. RATE[/BURST] and the prefix lengths "IPV4[,IPV6]" (NULL:
  * 24,64) into l: 0, or EXIT_USAGE after a usage error naming cmd. */

@@ -26,6 +26,7 @@ static const struct {
 	{ "allow", cmd_allow, "sources that never get cookies: add, del, list, flush" },
 	{ "deny", cmd_deny, "sources dropped on protected ports: add, del, list, flush" },
 	{ "synlimit", cmd_synlimit, "SYN rate limit per source prefix: set, off, show" },
+	{ "nat", cmd_nat, "listeners behind DNAT in other namespaces: add, del, list" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

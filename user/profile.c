@@ -49,6 +49,10 @@ static int settings_parse(const char *cmd, const char *spec, char *s, struct xdp
 			p->auto_rate = v;
 			continue;
 		}
+		if (!strcmp(tok, "nat")) {
+			p->handover = XDPCT_HANDOVER_NAT;
+			continue;
+		}
 		if (!strncmp(tok, "mss6=", 5)) {
 			if (parse_u64(tok + 5, MSS6_MIN, 65535, &v))
 				return usage_err(cmd, "--profile '%s': bad mss6 '%s' (%d-65535)", spec,
@@ -61,11 +65,11 @@ static int settings_parse(const char *cmd, const char *spec, char *s, struct xdp
 			if (!strcmp(tok, offs[i].name))
 				break;
 		if (i == sizeof(offs) / sizeof(offs[0]))
-			return usage_err(cmd, "--profile '%s': unknown setting '%s' (mss=N, mss6=N, no-sack, no-ts, no-wscale, no-ecn, auto-rate=N)",
+			return usage_err(cmd, "--profile '%s': unknown setting '%s' (mss=N, mss6=N, no-sack, no-ts, no-wscale, no-ecn, auto-rate=N, nat)",
 					 spec, tok);
 		p->off |= offs[i].bit;
 	}
-	if (!p->mss4 && !p->mss6 && !p->off && !p->auto_rate)
+	if (!p->mss4 && !p->mss6 && !p->off && !p->auto_rate && !p->handover)
 		return usage_err(cmd, "--profile '%s': no setting", spec);
 	return 0;
 }
@@ -138,7 +142,9 @@ void profile_describe(const struct xdpct_profile *p, char *buf, size_t len)
 		if (p->off & offs[i].bit)
 			off += snprintf(buf + off, len - off, "%s%s", off ? "," : "", offs[i].name);
 	if (p->auto_rate && off < len)
-		snprintf(buf + off, len - off, "%sauto-rate=%u", off ? "," : "", p->auto_rate);
+		off += snprintf(buf + off, len - off, "%sauto-rate=%u", off ? "," : "", p->auto_rate);
+	if (p->handover == XDPCT_HANDOVER_NAT && off < len)
+		snprintf(buf + off, len - off, "%snat", off ? "," : "");
 }
 
 int profiles_read(int fd, struct xdpct_profile table[XDPCT_PROFILES_MAX])
@@ -173,13 +179,14 @@ void profiles_print(FILE *f, const __u8 ports[NUM_PORTS],
 			fprintf(f, "%s{\"ports\":", first ? "" : ",");
 			json_ports(f, mask, 1);
 			fprintf(f, ",\"mss4\":%u,\"mss6\":%u,\"no_sack\":%s,\"no_ts\":%s,"
-				   "\"no_wscale\":%s,\"no_ecn\":%s,\"auto_rate\":%u}",
+				   "\"no_wscale\":%s,\"no_ecn\":%s,\"auto_rate\":%u,\"handover\":\"%s\"}",
 				table[idx].mss4, table[idx].mss6,
 				table[idx].off & XDPCT_PROF_NO_SACK ? "true" : "false",
 				table[idx].off & XDPCT_PROF_NO_TS ? "true" : "false",
 				table[idx].off & XDPCT_PROF_NO_WSCALE ? "true" : "false",
 				table[idx].off & XDPCT_PROF_NO_ECN ? "true" : "false",
-				table[idx].auto_rate);
+				table[idx].auto_rate,
+				table[idx].handover == XDPCT_HANDOVER_NAT ? "nat" : "local");
 		} else {
 			format_ports(mask, 1, pl, sizeof(pl));
 			fprintf(f, "%s%s:%s", first ? "" : " ", pl, d);

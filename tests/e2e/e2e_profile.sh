@@ -70,7 +70,7 @@ out=$(X status "$IF_SRV")
 grep -q "profiles   $PA:mss=1300,mss6=1280,no-sack,no-wscale $PB:no-ecn $PD:no-ts" <<<"$out" &&
 	pass status_text || fail status_text "$(grep profiles <<<"$out")"
 out=$(X status "$IF_SRV" -j)
-grep -q "\"profiles\":\[{\"ports\":\[$PA\],\"mss4\":1300,\"mss6\":1280,\"no_sack\":true,\"no_ts\":false,\"no_wscale\":true,\"no_ecn\":false,\"auto_rate\":0},{\"ports\":\[$PB\]" <<<"$out" &&
+grep -q "\"profiles\":\[{\"ports\":\[$PA\],\"mss4\":1300,\"mss6\":1280,\"no_sack\":true,\"no_ts\":false,\"no_wscale\":true,\"no_ecn\":false,\"auto_rate\":0,\"handover\":\"local\"},{\"ports\":\[$PB\]" <<<"$out" &&
 	pass status_json || fail status_json "$(grep -o '"profiles":[^]]*]' <<<"$out")"
 
 # a reload with ports and no --profile: the ports' own settings go
