@@ -78,6 +78,7 @@ for ns in "$NS_HOST" "$NS_CTR" "$NS_POD"; do
 	d=$(in_ns "$ns" "$XDPCT" pin-dir "$IF_IN") || die "xdpct pin-dir in $ns" setup
 	NS_PINS+=("${d%/*}")
 done
+note "pin directories of the lab's namespaces: ${NS_PINS[*]}"
 H() { in_ns "$NS_HOST" "$@"; }
 setup_lab() {
 	# bridge and the container's veth (Docker's docker0 + vethXXX / eth0)
@@ -276,9 +277,9 @@ err_case() { # NAME ARGS..
 err_case err_unknown_netns nat add "$IF_SRV" --netns "xct_none_$LAB_ID"
 err_case err_unknown_dev nat add "$IF_SRV" --netns "$NS_CTR" --dev "nodev$LAB_ID"
 err_case err_iface_not_attached nat add "$IF_HC" --netns "$NS_CTR"
-in_ns "$NS_CTR" ip link add "xdm$LAB_ID" type dummy || die "dummy in $NS_CTR" setup
+in_ns "$NS_CTR" ip link add "xda$LAB_ID" type veth peer name "xdb$LAB_ID" || die "second device in $NS_CTR" setup
 err_case err_several_devices_no_dev nat add "$IF_SRV" --netns "$NS_CTR"
-in_ns "$NS_CTR" ip link del "xdm$LAB_ID"
+in_ns "$NS_CTR" ip link del "xda$LAB_ID"
 out=$(X nat list "$IF_SRV" 2>&1)
 rc=$?
 if [[ $rc -eq 0 && -z "$(grep -v '^#' <<<"$out" | grep "$IF_IN")" ]]; then
@@ -289,12 +290,28 @@ fi
 assert_empty err_nothing_attached_ctr "$(handover_progs "$NS_CTR")"
 
 # -- nat add: the container by name and device, the pod by PID (its only device) --
+# pins outside xdpct's directory before (nat add must make none)
+stray_pins() { find "$BPFFS" -mindepth 1 -path "$PIN_ROOT" -prune -o -print 2>/dev/null | sort; }
+STRAY0=$(stray_pins)
 out=$(X nat add "$IF_SRV" --netns "$NS_CTR" --dev "$IF_IN" 2>&1) || die "nat add $NS_CTR: $out" nat_add_ctr
 pass nat_add_ctr
 out=$(X nat add "$IF_SRV" --netns "$POD_PID" 2>&1) || die "nat add --netns $POD_PID (pod): $out" nat_add_pod
 pass nat_add_pod_by_pid
 [[ -n "$(handover_progs "$NS_CTR")" ]] && pass handover_attached_ctr || fail handover_attached_ctr "nothing on $IF_IN ingress in $NS_CTR"
 [[ -n "$(handover_progs "$NS_POD")" ]] && pass handover_attached_pod || fail handover_attached_pod "nothing on $IF_IN ingress in $NS_POD"
+# the handover programs use this attachment's maps (not those of another
+# attachment, nor maps pinned elsewhere)
+want_maps=$(for m in xdpct_handoff xdpct_stats; do
+	bpftool -j map show pinned "$(pin_of "$IF_SRV")/$m" 2>/dev/null | json_num id
+done | sort -n | tr '\n' ' ')
+for ns in "$NS_CTR" "$NS_POD"; do
+	w=ctr
+	[[ $ns == "$NS_POD" ]] && w=pod
+	got_maps=$(for p in $(in_ns "$ns" "$BUILD/tcxprogs" "$IF_IN" ingress 2>/dev/null); do
+		bpftool -j prog show id "$p" 2>/dev/null | grep -o '"map_ids":\[[0-9,]*\]' | grep -o '[0-9][0-9]*'
+	done | sort -n | tr '\n' ' ')
+	assert_eq "handover_uses_attachment_maps_$w" "$got_maps" "$want_maps"
+done
 out=$(X nat list "$IF_SRV" 2>&1)
 n=$(grep -c "$IF_IN" <<<"$out")
 assert_eq nat_list_two "$n" 2
@@ -406,6 +423,7 @@ for g in "${GROUPS_[@]}"; do
 	fi
 done
 note "client: $(grep -m1 -o '"ts".*' "$LAB_TMP/ipv4_$P_CTR.j")"
+note "clients with retransmissions: $(grep -h '"ok":true' "$LAB_TMP"/ipv*_80*.j | grep -vc '"retrans":0}')"
 
 wait_pid $F4 $((FLOOD_S + 25)) || fail flood4_finished "synflood: $(head -c 200 "$LAB_TMP/flood4.j")"
 wait_pid $F6 $((FLOOD_S + 25)) || fail flood6_finished "synflood: $(head -c 200 "$LAB_TMP/flood6.j")"
@@ -509,6 +527,7 @@ for fam in 4 6; do
 		check_rc "held_${name}_completes" $rc "$(cat "$LAB_TMP/held.$name.j")"
 		if wait_until 5 state_in $port "$HELD_PORT" TIME_WAIT CLOSE GONE; then
 			pass "conns_${name}_closed"
+			note "$name after the close: $(entry_state $port "$HELD_PORT")"
 		else
 			fail "conns_${name}_closed" "state '$(entry_state $port "$HELD_PORT")' after the close: $(entry $port "$HELD_PORT" | head -c 400)"
 		fi
@@ -544,6 +563,7 @@ for dd in "${NS_PINS[@]}"; do
 done
 assert_empty detach_no_pins "$(tr -s ' ' <<<"$left" | sed 's/^ $//')"
 nothing_attached "$NS_HOST" "$IF_SRV" && pass detach_nothing_on_iface || fail detach_nothing_on_iface "$WHY"
+assert_empty detach_no_stray_pins "$(comm -13 <(echo "$STRAY0") <(stray_pins) | tr '\n' ' ')"
 # without xdpct, the lab works as before
 for port in $P_CTR $P_POD; do
 	conn 4 $port && pass "after_detach_$port" || fail "after_detach_$port" "$CONN_OUT"
