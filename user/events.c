@@ -79,14 +79,6 @@ static void events_usage(void)
 	       XDPCT_PIN_ROOT);
 }
 
-static __u64 clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static void report_lost(struct events *ev)
 {
 	__u64 lost = ev->sub->lost, n = lost - ev->lost_seen;

@@ -227,6 +227,7 @@ int evictor_init(struct evictor *e, const int fd[EV_MAPS], const struct evict_ti
 	for (m = 0; m < EV_MAPS; m++)
 		e->fd[m] = fd[m];
 	e->ports_fd = -1;
+	e->handoff_fd = -1;
 	e->to = *to;
 	e->batch = BATCH;
 	/* the largest key and value of the three maps */
@@ -728,6 +729,28 @@ static int seen_mark_sockets(struct evictor *e)
 	return 0;
 }
 
+/* Stored NAT handovers whose child never came, after the pending
+ * timeout. Deleted one by one: a handful at most, each a real client's. */
+static int handoff_pass(struct evictor *e)
+{
+	struct xdpct_handoff_key k, next;
+	struct xdpct_handoff h;
+	__u64 now = clock_ns(CLOCK_MONOTONIC_COARSE);
+	bool have = false;
+
+	while (!bpf_map_get_next_key(e->handoff_fd, have ? &k : NULL, &next)) {
+		k = next;
+		have = true;
+		if (bpf_map_lookup_elem(e->handoff_fd, &k, &h) ||
+		    now < h.made_ns + e->to.pending_ns)
+			continue;
+		if (!e->dry_run && bpf_map_delete_elem(e->handoff_fd, &k) && errno != ENOENT)
+			return -errno;
+		e->handoff_expired++;
+	}
+	return 0;
+}
+
 int evict_pass(struct evictor *e)
 {
 	struct pass_acc *a = calloc(1, sizeof(*a));
@@ -758,6 +781,8 @@ int evict_pass(struct evictor *e)
 			r = walk(e, m, flows_chunk, a);
 	if (!r && e->fd[EV_PENDING] >= 0)
 		r = pending_pass(e, a);
+	if (!r && e->handoff_fd >= 0)
+		r = handoff_pass(e);
 	t1 = mono_ns() - e->between_ns; /* the wheel's ticks meanwhile are not the pass's */
 	if (r && e->seeding)
 		e->seed_wheel = true;

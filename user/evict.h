@@ -148,6 +148,11 @@ struct evictor {
 	 * on the ports in ports_fd (-1: none) */
 	const struct xdpct_seen *seen;
 	int ports_fd;
+	/* xdpct_handoff (-1: none): stored NAT handovers older than the
+	 * pending timeout go (the child never came: its entry would wait for
+	 * the LRU) */
+	int handoff_fd;
+	__u64 handoff_expired;
 	bool seen_on;                /* this pass does */
 	unsigned int seen_half;      /* the half it fills */
 	/* called between the chunks of a pass (the wheel's ticks go on

@@ -33,6 +33,7 @@ static void nat_usage(void)
 {
 	printf("Usage: xdpct nat add IFACE --netns NS [--dev DEV]\n"
 	       "       xdpct nat del IFACE --netns NS [--dev DEV]\n"
+	       "       xdpct nat del IFACE --gone\n"
 	       "       xdpct nat list IFACE [-j]\n"
 	       "       (--pin-dir DIR instead of IFACE)\n"
 	       "\n"
@@ -53,6 +54,8 @@ static void nat_usage(void)
 	       "                       or a process id\n"
 	       "  -D, --dev DEV        the namespace's interface the NAT'ed traffic comes\n"
 	       "                       in on (default: its only one besides lo)\n"
+	       "  -g, --gone           del: the attachments whose device is gone (the\n"
+	       "                       namespace deleted, the container stopped)\n"
 	       "  -j, --json           list: a JSON array\n"
 	       "  -d, --pin-dir DIR    pin directory instead of %s/IFACE\n"
 	       "  -h, --help           this help\n"
@@ -248,9 +251,16 @@ static int nat_add(const char *pin_dir, const char *ifname, const char *ns, cons
 	int home = -1, target = -1, link_fd = -1, ret = EXIT_FAIL, r;
 	__u32 li_len = sizeof(li);
 	bool away = false;
+	long loose;
 
 	if (nat_maps_open(pin_dir, ifname, &m))
 		goto out;
+	/* conntrack must take up the cookie ACK (it never saw a SYN) for DNAT
+	 * to apply; without the module loaded there is no DNAT yet */
+	if (!sysctl_read_long("net.netfilter.nf_conntrack_tcp_loose", &loose) && !loose) {
+		err("net.netfilter.nf_conntrack_tcp_loose is 0: conntrack would not take up a cookie ACK and DNAT would not apply; set it to 1");
+		goto out;
+	}
 	skel = nat_bpf__open();
 	if (!skel) {
 		err("cannot open the NAT handover program: %s", strerror(errno));
@@ -337,6 +347,43 @@ out:
 	nat_bpf__destroy(skel);
 	nat_maps_close(&m);
 	return ret;
+}
+
+/* The attachments whose device went (its namespace deleted, a container
+ * stopped): links that hand nothing over any more. */
+static int nat_del_gone(const char *pin_dir, const char *ifname)
+{
+	static struct xdpct_nat_key keys[XDPCT_NAT_MAX];
+	struct xdpct_nat_key all = {};
+	char path[PATH_MAX + 64];
+	int registry = pinned_map(pin_dir, XDPCT_MAP_NAT), n, gone = 0, fd, r;
+
+	if (registry < 0) {
+		err("xdpct is not attached to %s (no %s/%s)", ifname ? ifname : pin_dir, pin_dir,
+		    XDPCT_MAP_NAT);
+		return EXIT_FAIL;
+	}
+	n = nat_keys(registry, &all, keys);
+	for (int i = 0; i < n; i++) {
+		link_pin_path(path, sizeof(path), pin_dir, &keys[i]);
+		fd = bpf_obj_get(path);
+		if (fd >= 0 && link_ifindex(fd) == keys[i].ifindex) {
+			close(fd);
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
+		r = nat_remove(pin_dir, registry, &keys[i]);
+		if (r) {
+			err("cannot remove %s: %s", path, strerror(-r));
+			close(registry);
+			return EXIT_FAIL;
+		}
+		gone++;
+	}
+	close(registry);
+	info("removed %d NAT handover%s whose device is gone", gone, gone == 1 ? "" : "s");
+	return EXIT_OK;
 }
 
 static int nat_del(const char *pin_dir, const char *ifname, const char *ns, const char *dev_arg)
@@ -454,18 +501,21 @@ int cmd_nat(int argc, char **argv)
 		{ "netns", required_argument, NULL, 'n' },
 		{ "dev", required_argument, NULL, 'D' },
 		{ "pin-dir", required_argument, NULL, 'd' },
+		{ "gone", no_argument, NULL, 'g' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *op, *ifname = NULL, *pin_arg = NULL, *ns = NULL, *dev = NULL;
+	bool gone = false;
 	char pin_dir[PATH_MAX];
 	unsigned int ifindex;
 	bool json = false, list;
 	int c;
 
-	while ((c = getopt_long(argc, argv, ":n:D:d:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:D:d:gjh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'g': gone = true; break;
 		case 'n': ns = optarg; break;
 		case 'D': dev = optarg; break;
 		case 'd': pin_arg = optarg; break;
@@ -489,14 +539,16 @@ int cmd_nat(int argc, char **argv)
 		return usage_err("nat", "unexpected argument '%s'", argv[optind]);
 	if (list && (ns || dev))
 		return usage_err("nat", "--netns and --dev go with add and del");
-	if (!list && !ns)
+	if (gone && (strcmp(op, "del") || ns || dev))
+		return usage_err("nat", "--gone goes with del, without --netns and --dev");
+	if (!list && !ns && !gone)
 		return usage_err("nat", "%s: missing --netns NS", op);
 	if (!list && json)
 		return usage_err("nat", "--json goes with list");
 	if (dev && (!*dev || strlen(dev) >= IF_NAMESIZE || strchr(dev, '/')))
 		return usage_err("nat", "bad interface name '%s'", dev);
 
-	if (check_caps(list ? XDPCT_CAPS_MAPS :
+	if (check_caps(list || gone ? XDPCT_CAPS_MAPS :
 			      XDPCT_CAPS_LOAD | XDPCT_CAP(CAP_SYS_ADMIN)))
 		return EXIT_FAIL;
 	if (pin_arg) {
@@ -510,7 +562,7 @@ int cmd_nat(int argc, char **argv)
 	if (!strcmp(op, "add"))
 		return nat_add(pin_dir, ifname, ns, dev);
 	if (!strcmp(op, "del"))
-		return nat_del(pin_dir, ifname, ns, dev);
+		return gone ? nat_del_gone(pin_dir, ifname) : nat_del(pin_dir, ifname, ns, dev);
 	if (!path_exists(pin_dir)) {
 		err("xdpct is not attached to %s (no %s)", ifname ? ifname : pin_dir, pin_dir);
 		return EXIT_FAIL;

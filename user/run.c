@@ -852,6 +852,7 @@ int cmd_run(int argc, char **argv)
 	r.ev.emit = ctev_emitter_open(r.pin_dir);
 	r.ev.seen = &r.seen;
 	r.ev.ports_fd = r.fd_ports;
+	r.ev.handoff_fd = pinned_map(r.pin_dir, XDPCT_MAP_HANDOFF);
 	if (r.wheel)
 		wheel_setup(&r);
 	if (!interval) /* the wheel may have failed: passes as often as without */
@@ -926,6 +927,8 @@ detach:
 		close(r.fd_stats);
 	if (r.fd_ports >= 0)
 		close(r.fd_ports);
+	if (ev_init && r.ev.handoff_fd >= 0)
+		close(r.ev.handoff_fd);
 	if (r.fd_local >= 0)
 		close(r.fd_local);
 	if (r.fd_acl >= 0)

@@ -381,6 +381,19 @@ static void print_text(const struct iface_status *s)
 		profiles_print(stdout, s->ports, s->profiles, false);
 		putchar('\n');
 	}
+	if (path_exists(s->pin_dir)) {
+		static char buf[8192];
+		FILE *m = fmemopen(buf, sizeof(buf), "w");
+
+		/* "  nat        netns ..." then the others aligned under it */
+		if (m && nat_print(m, s->pin_dir, false, "             ") > 0) {
+			fclose(m);
+			m = NULL;
+			printf("  nat        %s", buf + 13);
+		}
+		if (m)
+			fclose(m);
+	}
 	dur(b, sizeof(b), s->uptime_s);
 	printf("  uptime     %s\n", b);
 	if (s->run_pid > 0)
@@ -475,6 +488,10 @@ static void print_json(const struct iface_status *s, bool first)
 	if (s->have_profiles) {
 		printf(",\"profiles\":");
 		profiles_print(stdout, s->ports, s->profiles, true);
+	}
+	if (path_exists(s->pin_dir)) {
+		printf(",\"nat\":");
+		nat_print(stdout, s->pin_dir, true, "");
 	}
 	printf(",\"uptime_s\":%.0f,\"run_pid\":%ld,\"events_pid\":%ld,\"events_lost\":%llu}",
 	       s->uptime_s, s->run_pid > 0 ? s->run_pid : 0, s->events_pid,

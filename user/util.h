@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 #include <sys/types.h>
 #include <linux/capability.h>
 #include <linux/types.h>
@@ -43,6 +44,8 @@ int usage_err(const char *cmd, const char *fmt, ...)
 void setup_lib_logging(void);
 /* Suffix for library failures: " (run with -v for details)" or "". */
 const char *vhint(void);
+/* clock_gettime(c) in ns: CLOCK_MONOTONIC_COARSE is the data path's clock */
+__u64 clock_ns(clockid_t c);
 
 /* Common getopt handling for subcommands: reports an unknown option or a
  * missing argument and returns EXIT_USAGE. optstring must begin with ':'. */

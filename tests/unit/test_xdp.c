@@ -1235,6 +1235,107 @@ static void test_profiles(void)
 	syn_ack_case((c = mk_linux(4, "profile.none_after"), &c));
 }
 
+/* A NAT port (--profile PORTS:nat): the cookie ACK passes without
+ * metadata (it would not survive the host's forwarding); its attributes
+ * are stored in xdpct_handoff under the client's address and port and
+ * the cookie, the flow is tracked as any cookie flow, nothing goes into
+ * xdpct_pending; the client's next segments pass with nothing attached
+ * and are not counted as a lost pending entry. */
+static void test_nat(void)
+{
+	static const struct xdpct_profile nat = { .handover = XDPCT_HANDOVER_NAT };
+	int handoff_fd = bpf_map__fd(skel->maps.xdpct_handoff);
+	struct xdpct_req_attrs want;
+	struct xdpct_handoff_key hk;
+	struct xdpct_handoff h;
+	struct xdpct_flow_key k;
+	struct xdpct_flow f;
+	static struct res r;
+	uint8_t buf[PG_MAX_FRAME];
+	struct pg_spec a;
+	struct syn_case c;
+	uint64_t t0, t1;
+	int n;
+
+	for (int fm = 4; fm <= 6; fm += 2) {
+		char nm[64];
+
+		snprintf(nm, sizeof(nm), "nat.%s", fam(fm));
+		c = mk_linux(fm, nm);
+		c.ecn = 1;
+		c.prof = &nat;
+		flows_clear();
+		map_clear(handoff_fd);
+		ck_begin("xdp.nat.syn.%s", fam(fm));
+		do_syn(&c, &sa_main);
+		if (!ck_end())
+			continue;
+
+		ck_begin("xdp.nat.cookie_ack_stored.%s", fam(fm));
+		ack_spec(&sa_main, &a, sa_main.syn.seq ^ 0x5a5a);
+		n = build(&a, buf, NULL);
+		attrs_expect(&sa_main, &a, &want);
+		t0 = mono_ns();
+		run(buf, n, &r);
+		t1 = mono_ns();
+		if (ck_verdict(&r, XDP_PASS, S(V_PASS_COOKIE), S(NAT_STORED))) {
+			CK(r.meta_len == 0, "metadata %d bytes on a NAT port's cookie ACK", r.meta_len);
+			CK(r.frame_len == n && !memcmp(r.frame, buf, n), "frame changed");
+			memset(&hk, 0, sizeof(hk));
+			memcpy(hk.raddr, a.saddr, fm == 4 ? 4 : 16);
+			hk.ack = a.ack;
+			hk.rport = htons(a.sport);
+			hk.family = (uint8_t)fm;
+			CK(map_count(handoff_fd) == 1, "xdpct_handoff has %d entries, want 1",
+			   map_count(handoff_fd));
+			if (CK(!bpf_map_lookup_elem(handoff_fd, &hk, &h),
+			       "no xdpct_handoff entry under client address, port and ack %u",
+			       a.ack)) {
+				CK(!memcmp(&h.attrs, &want, sizeof(want)), "attrs %s, want %s",
+				   attrs_str(&h.attrs), attrs_str(&want));
+				CK(h.first_seq == a.seq, "first_seq %u, want %u", h.first_seq, a.seq);
+				CK(h.handoff_ns == 0, "handoff_ns %llu, want 0",
+				   (unsigned long long)h.handoff_ns);
+				CK(h.made_ns + 20000000 >= t0 && h.made_ns <= t1 + 20000000,
+				   "made_ns %llu outside the run [%llu, %llu] (coarse clock)",
+				   (unsigned long long)h.made_ns, (unsigned long long)t0,
+				   (unsigned long long)t1);
+			}
+			CK(map_count(pending_fd) == 0, "xdpct_pending has %d entries, want 0",
+			   map_count(pending_fd));
+			if (CK(flows_count() == 1 && flows_first(&k, &f) == 0, "flow entries %d, want 1",
+			       flows_count()))
+				CK(f.state == XDPCT_CT_SYN_RECV && (f.flags & XDPCT_FLOW_PENDING) &&
+					   (f.flags & XDPCT_FLOW_COOKIE),
+				   "flow state %s flags 0x%x, want SYN_RECV PENDING|COOKIE",
+				   st_name(f.state), f.flags);
+		}
+		ck_end();
+
+		/* the same ACK again (a full accept queue in the container):
+		 * the entry carries it, nothing attached, nothing lost */
+		ck_begin("xdp.nat.ack_again_no_meta.%s", fam(fm));
+		run(buf, n, &r);
+		if (ck_verdict(&r, XDP_PASS, S(V_PASS_FLOW), -1)) {
+			CK(r.meta_len == 0, "metadata %d bytes", r.meta_len);
+			CK(r.d[S(CT_PENDING_LOST)] == 0, "ct_pending_lost moved by %llu",
+			   (unsigned long long)r.d[S(CT_PENDING_LOST)]);
+			CK(r.d[S(NAT_STORED)] == 0, "stored again");
+			CK(map_count(handoff_fd) == 1, "xdpct_handoff has %d entries, want 1",
+			   map_count(handoff_fd));
+		}
+		ck_end();
+	}
+	/* the same port without nat: metadata again, nothing stored */
+	map_clear(handoff_fd);
+	syn_ack_case((c = mk_linux(4, "nat.local_after"), &c));
+	ck_begin("xdp.nat.local_port_stores_nothing");
+	CK(map_count(handoff_fd) == 0, "xdpct_handoff has %d entries, want 0",
+	   map_count(handoff_fd));
+	ck_end();
+	flows_clear();
+}
+
 static void test_syn_matrix(void)
 {
 	struct syn_case c;
@@ -3958,7 +4059,7 @@ static void test_auto(void)
 	ck_end();
 	/* a bare ACK without entry and cookie: the kernel's to judge */
 	n = acl_frame(4, src4, PORT, F_ACK, b, &s);
-	s.sport ^= 1;
+	s.sport ^= 0x100; /* never the SYN's port (the one before it) */
 	n = build(&s, b, NULL);
 	ck_begin("xdp.auto.calm_stray_ack_passed");
 	run(b, n, &r);
@@ -4210,6 +4311,7 @@ int main(void)
 	}
 	test_syn_matrix();
 	test_profiles();
+	test_nat();
 	test_existing_flows();
 	test_bad_cookies();
 	test_cookie_bits();
