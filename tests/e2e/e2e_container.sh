@@ -15,7 +15,10 @@
 #     cookie ACK finds no listener in the host (tc_no_listener), connections
 #     fail
 #  3. --profile 8080,8081:nat and `nat add` for both namespaces: CLI errors
-#     first (one line, non-zero, nothing attached); then real clients, 1 MB
+#     first (one line, non-zero, nothing attached; an unknown namespace or
+#     device, IFACE not attached, several devices without --dev,
+#     nf_conntrack_tcp_loose=0); the handover programs use the
+#     attachment's own maps; then real clients, 1 MB
 #     each way with digests, through both published ports and both
 #     families while a spoofed SYN flood runs; both ends' TCP options as
 #     the client offered; no SYN reaches any stack (nft counters in the
@@ -280,6 +283,11 @@ err_case err_iface_not_attached nat add "$IF_HC" --netns "$NS_CTR"
 in_ns "$NS_CTR" ip link add "xda$LAB_ID" type veth peer name "xdb$LAB_ID" || die "second device in $NS_CTR" setup
 err_case err_several_devices_no_dev nat add "$IF_SRV" --netns "$NS_CTR"
 in_ns "$NS_CTR" ip link del "xda$LAB_ID"
+# conntrack that does not take up a connection from its first ACK: DNAT
+# would never apply to a cookie ACK
+H sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
+err_case err_conntrack_not_loose nat add "$IF_SRV" --netns "$NS_CTR"
+H sysctl -qw net.netfilter.nf_conntrack_tcp_loose=1 || die "nf_conntrack_tcp_loose back to 1" setup
 out=$(X nat list "$IF_SRV" 2>&1)
 rc=$?
 if [[ $rc -eq 0 && -z "$(grep -v '^#' <<<"$out" | grep "$IF_IN")" ]]; then
