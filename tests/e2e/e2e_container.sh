@@ -36,8 +36,10 @@ source "$(dirname "$0")/../lib.sh"
 
 P_CTR=8080 # published -> container :80 (bridge)
 P_POD=8081 # published -> pod :81 (routed veth)
+P_Q=8082   # published -> container :82, a listener with a tiny backlog
 S_CTR=80
 S_POD=81
+S_Q=82
 NS_HOST=$NS_SRV # xdpct attaches to the host's client link ($IF_SRV)
 NS_CTR=$NS_SRV2 # lib.sh's names: tests/run sweeps them after a hard kill
 NS_POD=$NS_ATK
@@ -114,6 +116,7 @@ table ip xct_nat {
 		type nat hook prerouting priority dstnat; policy accept;
 		iifname "$IF_SRV" tcp dport $P_CTR dnat to $CTR4:$S_CTR
 		iifname "$IF_SRV" tcp dport $P_POD dnat to $POD4:$S_POD
+		iifname "$IF_SRV" tcp dport $P_Q dnat to $CTR4:$S_Q
 	}
 }
 table ip6 xct_nat {
@@ -261,7 +264,7 @@ assert_eq no_nat_no_syn_in_ctr "$(diff_num "${syn1[2]}" "${syn0[2]}")" 0
 assert_eq no_nat_no_syn_in_pod "$(diff_num "${syn1[3]}" "${syn0[3]}")" 0
 
 # ==== 3. the nat profile ====
-out=$(X attach "$IF_SRV" --ports $P_CTR,$P_POD --profile $P_CTR,$P_POD:nat 2>&1) ||
+out=$(X attach "$IF_SRV" --ports $P_CTR,$P_POD,$P_Q --profile $P_CTR,$P_POD,$P_Q:nat 2>&1) ||
 	die "attach with the nat profile: $out" attach_nat
 pass attach_nat_profile
 X status "$IF_SRV" | grep -q "profiles .*nat" && pass status_profile_nat ||
@@ -543,6 +546,49 @@ for fam in 4 6; do
 done
 # nothing tracked under the servers' own (post-DNAT) ports
 assert_empty conns_no_post_dnat_tuple "$(X conns "$IF_SRV" -j --port $S_CTR 2>/dev/null | grep '{')$(X conns "$IF_SRV" -j --port $S_POD 2>/dev/null | grep '{')"
+
+# every client's child exists: its stored handover went with the child
+assert_ge nat_child_seen_clients "$(d nat_child_seen)" "$N_TOTAL"
+hn=$(bpftool -j map dump pinned "$(pin_of "$IF_SRV")/xdpct_handoff" 2>/dev/null | grep -o '"key"' | wc -l)
+assert_eq handoff_entries_gone "$hn" 0
+
+# -- a full accept queue in the container: the kernel there drops the
+# child of a handed-over ACK, the client resends, and the stored handover
+# serves again; a later segment meanwhile is dropped (never handed over:
+# the connection would start past the missing bytes) --
+Q_N=9
+bg_ns "$NS_CTR" "$LAB_TMP/q.log" "$TCPPEER" serve --port $S_Q --backlog 2 --timeout 60 \
+	--info "$LAB_TMP/q.j"
+Q_PID=$BG_PID
+wait_port "$NS_CTR" $S_Q 10 || die "the queue server did not listen" queue_server
+kill -STOP "$Q_PID"
+stats_snap "$IF_SRV"
+S0=$XSTATS
+qo0=$(ns_stat "$NS_CTR" TcpExtListenOverflows)
+bg_ns "$NS_CLI" "$LAB_TMP/q.err" sh -c 'out=$1; shift; exec "$@" >"$out"' sh "$LAB_TMP/q.cli.j" \
+	timeout 60 "$TCPPEER" connect --addr $SRV4 --port $P_Q --count $Q_N --parallel $Q_N \
+	--up 64k --down 256k --timeout 40 --json
+Q_CLI=$BG_PID
+q_overflowed() { (($(diff_num "$(ns_stat "$NS_CTR" TcpExtListenOverflows)" "$qo0") > 0)); }
+q_not_first() { stats_snap "$IF_SRV" && (($(d nat_drop_not_first) > 0)); }
+wait_until 20 q_overflowed || fail queue_overflowed "no ListenOverflows in the container"
+wait_until 20 q_not_first
+kill -CONT "$Q_PID"
+wait_pid "$Q_CLI" 70
+assert_eq queue_all_complete "$(grep -c '"ok":true' "$LAB_TMP/q.cli.j")" $Q_N
+bad=0
+while IFS= read -r line; do
+	seed=$(json_num seed <<<"$line")
+	dg=$(json_val up_digest <<<"$line")
+	wait_until 10 grep -q "\"seed\":$seed," "$LAB_TMP/q.j"
+	grep -q "\"seed\":$seed,.*\"up_digest\":\"$dg\"" "$LAB_TMP/q.j" || bad=$((bad + 1))
+done <"$LAB_TMP/q.cli.j"
+assert_eq queue_upload_digests_match_server "$bad" 0
+stats_snap "$IF_SRV"
+note "queue: nat_handoff $(d nat_handoff) nat_drop_not_first $(d nat_drop_not_first) nat_handoff_dup $(d nat_handoff_dup) nat_child_seen $(d nat_child_seen) overflows $(diff_num "$(ns_stat "$NS_CTR" TcpExtListenOverflows)" "$qo0")"
+assert_gt queue_handed_over_again "$(d nat_handoff)" $Q_N
+assert_gt queue_later_segment_dropped "$(d nat_drop_not_first)" 0
+stop_pid "$Q_PID"
 
 # ==== 4. nat del, detach ====
 out=$(X nat del "$IF_SRV" --netns "/proc/$POD_PID/ns/net" 2>&1) || fail nat_del_pod "$out"
