@@ -151,6 +151,8 @@ for args in "stats $IF_SRV" "stats $IF_SRV -j" "stats $IF_SRV -v" "conns $IF_SRV
 	"synlimit set $IF_SRV 100/50 --prefix 16,48" "synlimit show $IF_SRV" "synlimit show $IF_SRV -j" \
 	"attach $IF_SRV --ports $PORT --syn-limit 20" "synlimit off $IF_SRV" "synlimit set nosuchif0 1" \
 	"conns $IF_SRV --port 9 --delete" "events nosuchif0" "events $IF_SRV --count 0" \
+	"nat add $IF_SRV --netns $NS_CLI" "nat list $IF_SRV" "nat list $IF_SRV -j" "status $IF_SRV -j" \
+	"nat add $IF_SRV --netns nosuchns0" "nat del $IF_SRV --netns $NS_CLI" "nat del $IF_SRV --gone" \
 	"--version" "--help"; do
 	# shellcheck disable=SC2086
 	A $args >"$LAB_TMP/out" 2>"$LAB_TMP/err"
@@ -231,7 +233,8 @@ vg_judge() {
 }
 i=0
 for args in "stats $IF_SRV" "stats $IF_SRV -j" "conns $IF_SRV" "conns $IF_SRV -j" "status $IF_SRV" \
-	"allow list $IF_SRV -j" "stats $IF_SRV --prometheus" "synlimit show $IF_SRV -j"; do
+	"allow list $IF_SRV -j" "stats $IF_SRV --prometheus" "synlimit show $IF_SRV -j" \
+	"nat list $IF_SRV -j"; do
 	i=$((i + 1))
 	log=$SANLOG/valgrind.$i.log
 	# shellcheck disable=SC2086

@@ -733,14 +733,12 @@ static int seen_mark_sockets(struct evictor *e)
  * timeout. Deleted one by one: a handful at most, each a real client's. */
 static int handoff_pass(struct evictor *e)
 {
-	struct xdpct_handoff_key k, next;
+	struct xdpct_handoff_key k = {}, next; /* family 0: no entry, the walk's start */
 	struct xdpct_handoff h;
 	__u64 now = clock_ns(CLOCK_MONOTONIC_COARSE);
-	bool have = false;
 
-	while (!bpf_map_get_next_key(e->handoff_fd, have ? &k : NULL, &next)) {
+	while (!bpf_map_get_next_key(e->handoff_fd, &k, &next)) {
 		k = next;
-		have = true;
 		if (bpf_map_lookup_elem(e->handoff_fd, &k, &h) ||
 		    now < h.made_ns + e->to.pending_ns)
 			continue;

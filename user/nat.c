@@ -207,13 +207,11 @@ static int nat_remove(const char *pin_dir, int registry, const struct xdpct_nat_
  * 0: every interface), at most XDPCT_NAT_MAX. */
 static int nat_keys(int registry, const struct xdpct_nat_key *want, struct xdpct_nat_key *keys)
 {
-	struct xdpct_nat_key k, next;
-	bool have = false;
+	struct xdpct_nat_key k = {}, next; /* no entry has cookie 0: the walk's start */
 	int n = 0;
 
-	while (n < XDPCT_NAT_MAX && !bpf_map_get_next_key(registry, have ? &k : NULL, &next)) {
+	while (n < XDPCT_NAT_MAX && !bpf_map_get_next_key(registry, &k, &next)) {
 		k = next;
-		have = true;
 		if ((!want->netns_cookie || k.netns_cookie == want->netns_cookie) &&
 		    (!want->ifindex || k.ifindex == want->ifindex))
 			keys[n++] = k;
@@ -451,21 +449,20 @@ out:
 
 int nat_print(FILE *f, const char *pin_dir, bool json, const char *indent)
 {
-	struct xdpct_nat_key k, next;
+	struct xdpct_nat_key k = {}, next; /* no entry has cookie 0: the walk's start */
 	struct xdpct_nat_dev d;
 	char path[PATH_MAX + 64];
 	int registry = pinned_map(pin_dir, XDPCT_MAP_NAT), n = 0, fd;
-	bool first = true, have = false;
+	bool first = true;
 
 	if (json)
 		fputc('[', f);
 	if (registry < 0)
 		goto end;
-	while (!bpf_map_get_next_key(registry, have ? &k : NULL, &next)) {
+	while (!bpf_map_get_next_key(registry, &k, &next)) {
 		unsigned int now_idx = 0;
 
 		k = next;
-		have = true;
 		if (bpf_map_lookup_elem(registry, &k, &d))
 			continue;
 		link_pin_path(path, sizeof(path), pin_dir, &k);
