@@ -71,6 +71,9 @@ struct attach_ctx {
 	struct xdpct_synlimit synlimit; /* --syn-limit */
 	bool synlimit_given;
 	struct xdpct_profile profiles[XDPCT_PROFILES_MAX]; /* --profile */
+	unsigned int group;      /* a member (--share): the primary's ifindex */
+	char group_dir[PATH_MAX];/* its pin directory */
+	struct xdpct_config group_cfg; /* its config: the key to take */
 };
 
 static const __u8 acl_actions[2] = { XDPCT_ACL_ALLOW, XDPCT_ACL_DENY };
@@ -706,6 +709,10 @@ static int record_owner(struct attach_ctx *c, __u32 flags)
 	struct xdpct_owner o = { .ifindex = c->ifindex, .flags = flags };
 	int r = netns_cookie(&o.netns_cookie);
 
+	if (c->group) {
+		o.flags |= XDPCT_OWNER_MEMBER;
+		o.group = c->group;
+	}
 	if (c->hook_created)
 		o.flags |= XDPCT_OWNER_CLSACT;
 	if (!r)
@@ -947,7 +954,7 @@ static int reload(struct attach_ctx *c, bool mode_given, bool max_given,
 		if (attach_xdp(c))
 			goto fail;
 	}
-	if (attach_sockops(c, c->skel->progs.xdpct_sockops))
+	if (!c->group && attach_sockops(c, c->skel->progs.xdpct_sockops))
 		goto fail;
 	/* Entries the old programs made since the fill (a build without
 	 * xdpct_seen sets no bits): once more, now that ours run. */
@@ -1044,6 +1051,8 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
 		return -1;
 	cfg.flags |= track_flags;
 	cfg.slot_shift = c->slot_shift;
+	if (c->group) /* the group's key from the first packet on */
+		group_take_key(&cfg, &c->group_cfg);
 
 	/* From here on, every failure rolls back. */
 	c->made_root = !path_exists(XDPCT_PIN_ROOT);
@@ -1053,10 +1062,26 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
 		goto fail;
 	}
 	c->made_dir = true;
+	if (c->group) {
+		/* the primary's maps under their names: the load reuses them
+		 * (sized as they are); the owner record first, so that the
+		 * rebuilds take the primary's lock */
+		r = group_pin_shared(c->group_dir, c->pin_dir);
+		if (r) {
+			err("cannot pin the maps of %s in %s: %s", c->group_dir, c->pin_dir,
+			    strerror(-r));
+			goto fail;
+		}
+		if (record_owner(c, 0))
+			goto fail;
+		max_conns = map_max_entries_at(c->group_dir, XDPCT_MAP_FLOWS4);
+		max_obs = map_max_entries_at(c->group_dir, XDPCT_MAP_OBS4);
+	}
 	if (check_pin_dir(c->pin_dir, false) ||
-	    load_skel(c, max_conns, max_conns, max_obs, false) || acl_fill(c) ||
-	    synlimit_fill(c) ||
-	    profiles_write(bpf_map__fd(c->skel->maps.xdpct_profiles), c->profiles))
+	    load_skel(c, max_conns, c->group ? map_max_entries_at(c->group_dir, XDPCT_MAP_FLOWS6) :
+					     max_conns, max_obs, c->group) ||
+	    (!c->group && (acl_fill(c) || synlimit_fill(c) ||
+			   profiles_write(bpf_map__fd(c->skel->maps.xdpct_profiles), c->profiles))))
 		goto fail;
 	if (config_host(&cfg, c->ifname, bpf_map__fd(c->skel->maps.xdpct_local)))
 		goto fail;
@@ -1067,8 +1092,10 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
 		err("cannot adopt the existing connections: %s", strerror(-r));
 		goto fail;
 	}
-	if (config_write(bpf_map__fd(c->skel->maps.xdpct_config),
-			 bpf_map__fd(c->skel->maps.xdpct_ports), ports, &cfg) ||
+	/* a member writes its own config only: the ports are the group's */
+	if ((c->group ? config_commit(bpf_map__fd(c->skel->maps.xdpct_config), &cfg) < 0 :
+			config_write(bpf_map__fd(c->skel->maps.xdpct_config),
+				     bpf_map__fd(c->skel->maps.xdpct_ports), ports, &cfg)) ||
 	    acl_sync(c, false) || seen_fill(c))
 		goto fail;
 
@@ -1080,9 +1107,10 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
 
 	/* TC first: once XDP passes a cookie ACK up, TC must be there to
 	 * hand it to the listener. */
+	/* one sock_ops program per table: the primary's */
 	if (attach_tc(c, c->skel->progs.xdpct_tc_in, true) ||
 	    (tc_out && attach_tc(c, tc_out, false)) ||
-	    attach_sockops(c, c->skel->progs.xdpct_sockops) ||
+	    (!c->group && attach_sockops(c, c->skel->progs.xdpct_sockops)) ||
 	    attach_xdp(c))
 		goto fail;
 
@@ -1097,8 +1125,13 @@ static int fresh_attach(struct attach_ctx *c, __u64 max_conns, __u64 max_obs,
 	tracking_describe(ports, cfg.flags, list, sizeof(list));
 	if (verbose)
 		config_describe(&cfg);
-	info("attached to %s (%s mode), %s; adopted %u connection%s", c->ifname,
-	     mode_name(c->mode), list, adopted, adopted == 1 ? "" : "s");
+	if (c->group)
+		info("attached to %s (%s mode), sharing the maps and key of %s, %s; adopted %u connection%s",
+		     c->ifname, mode_name(c->mode), c->group_dir, list, adopted,
+		     adopted == 1 ? "" : "s");
+	else
+		info("attached to %s (%s mode), %s; adopted %u connection%s", c->ifname,
+		     mode_name(c->mode), list, adopted, adopted == 1 ? "" : "s");
 	/* The kernel keeps the attachments and pins; drop our references. */
 	xdpct_seen_close(&c->seen);
 	xdpct_bpf__destroy(c->skel);
@@ -1108,6 +1141,65 @@ fail:
 	rollback(c);
 	c->skel = NULL;
 	return -1;
+}
+
+/* attach IFACE --share PRIMARY: a member of PRIMARY's group. */
+static int share_attach(struct attach_ctx *c, const char *primary)
+{
+	static __u8 ports[NUM_PORTS];
+	struct xdpct_owner po = {};
+	unsigned int pidx;
+	__u32 zero = 0, track_flags;
+	int fd, r;
+
+	if (check_ifname(primary, &pidx) ||
+	    default_pin_dir(c->group_dir, sizeof(c->group_dir), primary))
+		return EXIT_FAIL;
+	if (!path_exists(c->group_dir)) {
+		err("xdpct is not attached to %s (no %s): attach it first", primary, c->group_dir);
+		return EXIT_FAIL;
+	}
+	if (check_pin_dir(c->group_dir, true))
+		return EXIT_FAIL;
+	r = owner_check(c->group_dir, pidx, false);
+	if (r < 0)
+		return EXIT_FAIL;
+	if (r > 0) {
+		err("the pins in %s are of an earlier %s, since deleted", c->group_dir, primary);
+		return EXIT_FAIL;
+	}
+	if (!owner_read(c->group_dir, &po) && (po.flags & XDPCT_OWNER_MEMBER)) {
+		err("%s shares the maps of another interface: --share that one", primary);
+		return EXIT_FAIL;
+	}
+	if (path_exists(c->pin_dir)) {
+		err("%s is attached already: 'xdpct detach %s' first", c->ifname, c->ifname);
+		return EXIT_FAIL;
+	}
+	fd = pinned_map(c->group_dir, XDPCT_MAP_CONFIG);
+	r = fd < 0 || bpf_map_lookup_elem(fd, &zero, &c->group_cfg) ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	if (r || !(c->group_cfg.flags & XDPCT_CFG_ENABLED)) {
+		err("cannot read the key of %s in %s/%s", primary, c->group_dir, XDPCT_MAP_CONFIG);
+		return EXIT_FAIL;
+	}
+	fd = pinned_map(c->group_dir, XDPCT_MAP_PORTS);
+	r = fd < 0 ? -errno : ports_read(fd, ports);
+	if (fd >= 0)
+		close(fd);
+	if (r) {
+		err("cannot read the ports of %s: %s", primary, strerror(-r));
+		return EXIT_FAIL;
+	}
+	if (tcp_sysctls_check())
+		return EXIT_FAIL;
+	c->group = pidx;
+	track_flags = c->group_cfg.flags &
+		      (XDPCT_CFG_TRACK_ALL | XDPCT_CFG_NOTS_OPTIONS | XDPCT_CFG_LOCAL_ONLY);
+	c->slot_shift = c->group_cfg.slot_shift;
+	return fresh_attach(c, 0, 0, ports, track_flags, track_flags & XDPCT_CFG_TRACK_ALL) ?
+		       EXIT_FAIL : EXIT_OK;
 }
 
 static int setup(const struct setup_opts *o, struct setup_result *res,
@@ -1123,6 +1215,26 @@ static int setup(const struct setup_opts *o, struct setup_result *res,
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	if (o->share) {
+		if (o->how != SETUP_ATTACH)
+			return usage_err(o->cmd, "--share goes with attach");
+		if (tracking || o->nprofiles || o->cookie_slot || o->cookie_nots_options ||
+		    o->max_conns || o->max_observed || o->syn_limit || o->syn_limit_prefix ||
+		    o->allow[0] || o->deny[0] || o->pin_dir)
+			return usage_err(o->cmd, "--share takes the ports, lists, limits, sizes and pins of %s: only --mode goes with it",
+					 o->share);
+		if (!strcmp(o->share, o->ifname))
+			return usage_err(o->cmd, "--share names %s itself", o->ifname);
+		if (o->mode && parse_xdp_mode(o->mode, &c.mode))
+			return usage_err(o->cmd, "bad --mode '%s' (native or skb)", o->mode);
+		if (check_caps(XDPCT_CAPS_LOAD) || check_ifname(c.ifname, &c.ifindex) ||
+		    check_bpffs("/sys/fs/bpf") ||
+		    default_pin_dir(c.pin_dir, sizeof(c.pin_dir), c.ifname))
+			return EXIT_FAIL;
+		snprintf(res->pin_dir, sizeof(res->pin_dir), "%s", c.pin_dir);
+		res->ifindex = c.ifindex;
+		return share_attach(&c, o->share);
+	}
 	if (o->how == SETUP_ATTACH && !tracking)
 		return usage_err(o->cmd, "one of --ports, --observe or --track-all is required");
 	if (o->cookie_slot && !tracking)
@@ -1202,6 +1314,20 @@ static int setup(const struct setup_opts *o, struct setup_result *res,
 			err("the pins in %s are of an earlier %s, since deleted: 'xdpct detach %s' removes them",
 			    c.pin_dir, c.ifname, c.ifname);
 			return EXIT_FAIL;
+		}
+		{
+			struct xdpct_owner ow = {};
+
+			if (!owner_read(c.pin_dir, &ow) && (ow.flags & XDPCT_OWNER_MEMBER)) {
+				char pname[IF_NAMESIZE] = "?";
+
+				group_primary_dir(c.pin_dir, c.group_dir, sizeof(c.group_dir), pname);
+				if (tracking || o->nprofiles || o->syn_limit || o->allow[0] ||
+				    o->deny[0] || o->cookie_slot || o->max_conns || o->max_observed)
+					return usage_err(o->cmd, "%s shares the maps of %s: change its ports, lists, limits and sizes there",
+							 c.ifname, pname);
+				c.group = ow.group;
+			}
 		}
 		/* attached already: new programs over the same maps */
 		if (reload(&c, o->mode, o->max_conns, max_conns, o->max_observed, max_obs,
@@ -1332,6 +1458,7 @@ static int attach_or_reload(int argc, char **argv, const char *cmd, enum setup_h
 {
 	static const struct option opts[] = {
 		ATTACH_LONGOPTS,
+		{ "share", required_argument, NULL, OPT_SHARE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -1344,6 +1471,11 @@ static int attach_or_reload(int argc, char **argv, const char *cmd, enum setup_h
 		if (attach_opt(opt, optarg, &o))
 			continue;
 		switch (opt) {
+		case OPT_SHARE:
+			if (how != SETUP_ATTACH)
+				return usage_err(cmd, "--share goes with attach");
+			o.share = optarg;
+			break;
 		case 'v': verbose++; break;
 		case 'h': attach_usage(cmd); return EXIT_OK;
 		default: return getopt_usage_err(cmd, opt, argv);
@@ -1547,8 +1679,18 @@ int xdpct_detach(const char *ifname, const char *pin_arg)
 			bpf_tc_hook_destroy(&hook);
 		}
 	}
+	if (have_pins && !(owner.flags & XDPCT_OWNER_MEMBER) && ifindex) {
+		/* a group goes with its primary: the members' maps are its */
+		char names[64][16];
+		int n = group_members(ifindex, names, 64);
+
+		for (i = 0; i < n; i++)
+			if (xdpct_detach(names[i], NULL) != EXIT_OK)
+				failed = true;
+	}
+	/* the NAT handovers are the group's: the primary's to remove */
 	if (have_pins) {
-		r = nat_remove_all(pin_dir);
+		r = owner.flags & XDPCT_OWNER_MEMBER ? 0 : nat_remove_all(pin_dir);
 		if (r) {
 			err("cannot remove the NAT handover of %s: %s", ifname, strerror(-r));
 			failed = true;

@@ -89,6 +89,7 @@ struct setup_opts {
 	char allow[4096];      /* --allow/--deny, comma-joined when repeated */
 	char deny[4096];
 	bool acl_too_long;
+	const char *share;            /* attach --share IFACE: its maps and key */
 	const char *syn_limit;        /* --syn-limit RATE[/BURST], or NULL */
 	const char *syn_limit_prefix; /* --syn-limit-prefix IPV4[,IPV6] */
 	const char *profiles[XDPCT_PROFILES_MAX]; /* --profile, repeatable */
@@ -114,6 +115,7 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res);
 #define OPT_AUTO 0x108      /* run only */
 #define OPT_AUTO_RATE 0x109
 #define OPT_AUTO_HOLD 0x10a
+#define OPT_SHARE 0x10b     /* attach only */
 #define ATTACH_SHORTOPTS "p:o:am:n:N:d:"
 #define ATTACH_LONGOPTS                                   \
 	{ "ports", required_argument, NULL, 'p' },        \
@@ -142,11 +144,15 @@ int xdpct_detach(const char *ifname, const char *pin_arg);
 #define XDPCT_MAP_OWNER "xdpct_owner"
 enum xdpct_owner_flags {
 	XDPCT_OWNER_CLSACT = 1, /* xdpct made the clsact qdisc: detach may remove it */
+	XDPCT_OWNER_MEMBER = 2, /* attached with --share: the maps (but the
+				 * config) are those of the interface `group` */
 };
 struct xdpct_owner {
 	__u64 netns_cookie;
 	__u32 ifindex;
 	__u32 flags;    /* enum xdpct_owner_flags */
+	__u32 group;    /* XDPCT_OWNER_MEMBER: the ifindex whose maps these are */
+	__u32 pad;
 };
 /* 0 and *o, -ENOENT when the directory has no record (pins of an older
  * xdpct, or iproute2's), or another -errno. */
@@ -156,6 +162,24 @@ int owner_read(const char *dir, struct xdpct_owner *o);
  * namespace's (a one-line error, unless quiet). Without a record, the
  * config's netns cookie decides; with neither, ours. */
 int owner_check(const char *dir, unsigned int ifindex, bool quiet);
+
+/* group.c: interfaces that share one interface's maps and key (attach
+ * --share). Members of ifindex in this namespace's default pin root, their
+ * names into names[max]: how many (-errno). */
+int group_members(unsigned int ifindex, char (*names)[16], int max);
+/* The group's key (keys, key_sel, slot, epoch) from cfg into every member's
+ * config, in the order the data path relies on. 0, or -1 after a warning. */
+int group_sync_keys(unsigned int ifindex, const struct xdpct_config *cfg);
+/* Make dir a member's pin directory: the pins of the primary's maps (all
+ * but its config and owner record) under the same names. 0 or -errno. */
+int group_pin_shared(const char *primary_dir, const char *dir);
+/* The member's config takes the primary's key before it goes live. */
+void group_take_key(struct xdpct_config *cfg, const struct xdpct_config *primary);
+/* A member's pin directory: its primary's into buf (and its name into
+ * ifname, IF_NAMESIZE, unless NULL). 0; -ENOENT: not a member. */
+int group_primary_dir(const char *pin_dir, char *buf, size_t len, char *ifname);
+/* Write the key of p into the mapped config of a member (config.c). */
+int config_sync_key(int config_fd, const struct xdpct_config *p);
 
 /* config.c: fill the config from this netns's sysctls and the MTU of ifname
  * (NULL: assume 1500). A fresh SipHash key; with old enabled, the old key

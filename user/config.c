@@ -314,6 +314,33 @@ int config_commit(int config_fd, const struct xdpct_config *c)
 	return ret;
 }
 
+int config_sync_key(int config_fd, const struct xdpct_config *p)
+{
+	size_t len = (sizeof(*p) + 4095) & ~(size_t)4095;
+	struct xdpct_config *m;
+	unsigned int idle;
+
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, config_fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	if (!memcmp(m->keys, p->keys, sizeof(m->keys)) && m->key_sel == p->key_sel) {
+		munmap(m, len);
+		return 0;
+	}
+	/* the member mirrors the primary, one rotation behind: the key its
+	 * key_sel does not name is free (the primary's commit waited for
+	 * that); then key_sel, as the primary's commit did */
+	idle = (m->key_sel & 1) ^ 1;
+	m->keys[idle] = p->keys[idle];
+	m->slot_shift = p->slot_shift;
+	__atomic_store_n(&m->key_sel, p->key_sel, __ATOMIC_RELEASE);
+	m->keys[idle ^ 1] = p->keys[idle ^ 1]; /* equal, unless out of step */
+	m->key_epoch = p->key_epoch;
+	m->key_set_ns = p->key_set_ns;
+	munmap(m, len);
+	return 0;
+}
+
 int config_write(int config_fd, int ports_fd, const __u8 ports[NUM_PORTS],
 		 const struct xdpct_config *cfg)
 {

@@ -294,6 +294,9 @@ static int rotate_key(struct run *r)
 		return -1;
 	}
 	r->rot_retry_ns = 0;
+	/* the members of the group (attach --share) take the new key */
+	if (!bpf_map_lookup_elem(r->fd_config, &zero, &cfg))
+		group_sync_keys(r->ifindex, &cfg);
 	__atomic_add_fetch(&r->msrc.key_rotations, 1, __ATOMIC_RELAXED);
 	if (run_verbose)
 		info("cookie key rotated (epoch %u)", cfg.key_epoch);
@@ -802,6 +805,16 @@ int cmd_run(int argc, char **argv)
 		mfd = metrics_listen(metrics_arg, &usage);
 		if (mfd < 0)
 			return usage ? EXIT_USAGE : EXIT_FAIL;
+	}
+	{
+		char pd[PATH_MAX], primary_dir[PATH_MAX], pname[IF_NAMESIZE];
+
+		if (!so.pin_dir && !default_pin_dir(pd, sizeof(pd), r.ifname) &&
+		    !group_primary_dir(pd, primary_dir, sizeof(primary_dir), pname)) {
+			err("%s shares the maps and key of %s: 'xdpct run %s' serves both", r.ifname,
+			    pname, pname);
+			goto out;
+		}
 	}
 	if (take_lock(r.ifname))
 		goto out;

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The xdpct_seen bitmap, for the subcommands (helpers: xdpct_seen.h). */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,9 +13,27 @@
 #include "cmd.h"
 #include "xdpct_seen.h"
 
+/* A group's rebuilds take the primary's lock: one table, one lock. */
+static void seen_group_lock(const char *pin_dir, struct xdpct_seen *s)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	if (s->lock_fd < 0 || group_primary_dir(pin_dir, p, sizeof(p), NULL))
+		return;
+	fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		close(s->lock_fd);
+		s->lock_fd = fd;
+	}
+}
+
 int seen_attach_map(int map_fd, const char *pin_dir, struct xdpct_seen *s)
 {
 	int r = xdpct_seen_map(map_fd, pin_dir, s);
+
+	if (!r)
+		seen_group_lock(pin_dir, s);
 
 	if (r == -EINVAL)
 		err("the %s map in %s is not this build's (array of %u words, mmap-able): 'xdpct detach' starts afresh",
@@ -27,6 +48,8 @@ int seen_open_pinned(const char *pin_dir, struct xdpct_seen *s)
 {
 	int r = xdpct_seen_open(pin_dir, s);
 
+	if (!r)
+		seen_group_lock(pin_dir, s);
 	if (r == -ENOENT)
 		return 0; /* maps of a build without it: its programs do not read it */
 	if (r == -EINVAL)

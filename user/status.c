@@ -394,6 +394,23 @@ static void print_text(const struct iface_status *s)
 		if (m)
 			fclose(m);
 	}
+	if (s->have_owner && (s->owner.flags & XDPCT_OWNER_MEMBER)) {
+		char pn[IF_NAMESIZE] = "?";
+
+		if (!if_indextoname(s->owner.group, pn))
+			snprintf(pn, sizeof(pn), "ifindex %u", s->owner.group);
+		printf("  group      shares the maps and key of %s\n", pn);
+	} else if (s->ifindex) {
+		char names[64][16];
+		int n = group_members(s->ifindex, names, 64);
+
+		if (n > 0) {
+			printf("  group      shared with");
+			for (int i = 0; i < n; i++)
+				printf("%s%s", i ? "," : " ", names[i]);
+			putchar('\n');
+		}
+	}
 	dur(b, sizeof(b), s->uptime_s);
 	printf("  uptime     %s\n", b);
 	if (s->run_pid > 0)
@@ -492,6 +509,23 @@ static void print_json(const struct iface_status *s, bool first)
 	if (path_exists(s->pin_dir)) {
 		printf(",\"nat\":");
 		nat_print(stdout, s->pin_dir, true, "");
+	}
+	if (s->have_owner && (s->owner.flags & XDPCT_OWNER_MEMBER)) {
+		char pn[IF_NAMESIZE] = "";
+
+		printf(",\"shares\":");
+		json_string(stdout, if_indextoname(s->owner.group, pn) ? pn : "");
+	} else {
+		char names[64][16];
+		int n = s->ifindex ? group_members(s->ifindex, names, 64) : 0;
+
+		printf(",\"shared_with\":[");
+		for (int i = 0; i < n; i++) {
+			if (i)
+				putchar(',');
+			json_string(stdout, names[i]);
+		}
+		putchar(']');
 	}
 	printf(",\"uptime_s\":%.0f,\"run_pid\":%ld,\"events_pid\":%ld,\"events_lost\":%llu}",
 	       s->uptime_s, s->run_pid > 0 ? s->run_pid : 0, s->events_pid,
