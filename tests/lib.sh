@@ -236,8 +236,10 @@ lab_add_link() { # NS_A IF_A ADDR4_A ADDR6_A NS_B IF_B ADDR4_B ADDR6_B
 	done
 }
 
-# lab_up [attacker]: namespaces, veths, addresses, pass-through XDP.
-lab_up() {
+# lab_begin NS...: what every lab starts with: root, the cleanup traps,
+# bpffs, the pass-through XDP object, LAB_TMP, and the namespaces (lo up),
+# which lab_down removes.
+lab_begin() {
 	require_root
 	trap lab_down EXIT
 	trap 'exit 130' INT
@@ -246,13 +248,21 @@ lab_up() {
 	need_xdp_pass
 	LAB_TMP=$(mktemp -d "/tmp/xdpct-e2e-$TEST_NAME-$LAB_ID.XXXXXX") || die "mktemp"
 	export NSTAT_HISTORY=$LAB_TMP/nstat.history
+	LAB_NS=("$@")
 	local ns
-	LAB_NS=("$NS_SRV" "$NS_CLI")
-	[[ "${1:-}" == attacker ]] && LAB_NS+=("$NS_ATK")
 	for ns in "${LAB_NS[@]}"; do
 		ip netns add "$ns" || die "ip netns add $ns"
 		in_ns "$ns" ip link set dev lo up || die "lo up in $ns"
 	done
+}
+
+# lab_up [attacker]: namespaces, veths, addresses, pass-through XDP.
+lab_up() {
+	if [[ "${1:-}" == attacker ]]; then
+		lab_begin "$NS_SRV" "$NS_CLI" "$NS_ATK"
+	else
+		lab_begin "$NS_SRV" "$NS_CLI"
+	fi
 	lab_add_link "$NS_SRV" "$IF_SRV" "$SRV4" "$SRV6" "$NS_CLI" "$IF_CLI" "$CLI4" "$CLI6" ||
 		die "client link"
 	ip -n "$NS_CLI" link set dev "$IF_CLI" xdp obj "$XDP_PASS_OBJ" sec xdp ||

@@ -18,18 +18,8 @@ IF_B=xlb$LAB_ID IF_CB=xmb$LAB_ID
 C4=10.60.0.2 S4=10.61.0.1
 
 need_build "$XDPCT" "$TCPPEER"
-require_root
-trap lab_down EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
-mount_bpffs_if_needed || die "cannot mount bpffs"
-need_xdp_pass
-LAB_TMP=$(mktemp -d "/tmp/xdpct-e2e-$TEST_NAME-$LAB_ID.XXXXXX") || die mktemp
-export NSTAT_HISTORY=$LAB_TMP/nstat.history
-LAB_NS=("$NS_CLI" "$NS_SRV")
+lab_begin "$NS_CLI" "$NS_SRV"
 for ns in "${LAB_NS[@]}"; do
-	ip netns add "$ns" || die "ip netns add $ns"
-	in_ns "$ns" ip link set dev lo up
 	in_ns "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 done
 ip link add "$IF_CA" netns "$NS_CLI" type veth peer name "$IF_A" netns "$NS_SRV" &&
@@ -71,7 +61,8 @@ conns() {
 		--down 256k --count "$n" --seed $SEED --timeout 3 --json "$@" 2>&1)
 	CONN_OK=$(grep -c '"ok":true' <<<"$CONN_OUT")
 }
-rx_b() { in_srv cat "/sys/class/net/$IF_B/statistics/rx_packets"; }
+# packets received on B (/proc/net/dev is the reader's namespace's)
+rx_b() { in_srv cat /proc/net/dev | awk -v d="$IF_B:" '$1 == d { print $3 }'; }
 st() { X stats "$1" -j | json_num "$2"; }
 epoch() { X status "$1" | sed -n 's/.*cookie key epoch \([0-9]*\).*/\1/p'; }
 
@@ -164,7 +155,7 @@ split_on
 X detach "$IF_A" >/dev/null 2>&1
 bg_ns "$NS_SRV" "$LAB_TMP/run.log" "$XDPCT" run "$IF_A" --ports $PORT --cookie-slot 1 --key-rotate 2
 RUN=$BG_PID
-run_up() { X status "$IF_A" 2>/dev/null | grep -q "run        pid"; }
+run_up() { grep -q "running on $IF_A" "$LAB_TMP/run.log"; }
 wait_until 20 run_up || die "run did not start: $(head -c 300 "$LAB_TMP/run.log")" run
 out=$(X attach "$IF_B" --share "$IF_A" 2>&1)
 check_rc run_attach_share $? "$out"

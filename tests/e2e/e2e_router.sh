@@ -18,18 +18,7 @@ C6=fd00:210:1::2 R6C=fd00:210:1::1 R6S=fd00:210:2::1 S6=fd00:210:2::2
 SEGSEND=$BUILD/segsend
 
 need_build "$XDPCT" "$TCPPEER" "$SEGSEND"
-require_root
-trap lab_down EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
-mount_bpffs_if_needed || die "cannot mount bpffs"
-need_xdp_pass
-LAB_TMP=$(mktemp -d "/tmp/xdpct-e2e-$TEST_NAME-$LAB_ID.XXXXXX") || die mktemp
-LAB_NS=("$NS_CLI" "$NS_RTR" "$NS_SRV")
-for ns in "${LAB_NS[@]}"; do
-	ip netns add "$ns" || die "ip netns add $ns"
-	in_ns "$ns" ip link set dev lo up
-done
+lab_begin "$NS_CLI" "$NS_RTR" "$NS_SRV"
 lab_add_link "$NS_RTR" "$IF_RC" "$R4C" "$R6C" "$NS_CLI" "$IF_CLI" "$C4" "$C6" || die "client link"
 lab_add_link "$NS_RTR" "$IF_RS" "$R4S" "$R6S" "$NS_SRV" "$IF_SR" "$S4" "$S6" || die "server link"
 ip -n "$NS_CLI" link set dev "$IF_CLI" xdp obj "$XDP_PASS_OBJ" sec xdp || die "pass-through XDP"
