@@ -559,6 +559,7 @@ static int cmd_acl(__u8 action, int argc, char **argv)
 	 * moved entries are where it will look */
 	if (acl_flag_sync(config_fd, acl_fd))
 		goto out;
+	group_acl_sync(pin_dir, acl_fd); /* the lists are the group's */
 	c = acl_move_flows(pin_dir, acl_fd, &moved);
 	if (c)
 		warn("cannot move the flows of the changed sources: %s", strerror(-c));

@@ -1333,6 +1333,7 @@ static int setup(const struct setup_opts *o, struct setup_result *res,
 		if (reload(&c, o->mode, o->max_conns, max_conns, o->max_observed, max_obs,
 			   tracking, ports, track_flags, res))
 			return EXIT_FAIL;
+		group_sync_dir(c.pin_dir); /* a primary's members follow its config */
 		return EXIT_OK;
 	}
 	if (o->how == SETUP_RELOAD) {

@@ -167,9 +167,16 @@ int owner_check(const char *dir, unsigned int ifindex, bool quiet);
  * --share). Members of ifindex in this namespace's default pin root, their
  * names into names[max]: how many (-errno). */
 int group_members(unsigned int ifindex, char (*names)[16], int max);
-/* The group's key (keys, key_sel, slot, epoch) from cfg into every member's
- * config, in the order the data path relies on. 0, or -1 after a warning. */
-int group_sync_keys(unsigned int ifindex, const struct xdpct_config *cfg);
+/* The group's part of the primary's config cfg (key, key_sel, slot,
+ * epoch; the tracking flags; the timeouts) into every member's config, the
+ * key in the order the data path relies on. 0, or -1 after a warning. */
+int group_sync(unsigned int ifindex, const struct xdpct_config *cfg);
+/* After a change of the (shared) lists: the XDPCT_CFG_ACL flag of every
+ * config of pin_dir's group, primary and members (acl_flag_sync). */
+void group_acl_sync(const char *pin_dir, int acl_fd);
+/* pin_dir's group read from the primary's config, into every member: after
+ * a write of the primary's config (attach, reload, config). */
+void group_sync_dir(const char *pin_dir);
 /* Make dir a member's pin directory: the pins of the primary's maps (all
  * but its config and owner record) under the same names. 0 or -errno. */
 int group_pin_shared(const char *primary_dir, const char *dir);
@@ -178,8 +185,8 @@ void group_take_key(struct xdpct_config *cfg, const struct xdpct_config *primary
 /* A member's pin directory: its primary's into buf (and its name into
  * ifname, IF_NAMESIZE, unless NULL). 0; -ENOENT: not a member. */
 int group_primary_dir(const char *pin_dir, char *buf, size_t len, char *ifname);
-/* Write the key of p into the mapped config of a member (config.c). */
-int config_sync_key(int config_fd, const struct xdpct_config *p);
+/* The group's part of p into the mapped config of a member (config.c). */
+int config_sync_group(int config_fd, const struct xdpct_config *p);
 
 /* config.c: fill the config from this netns's sysctls and the MTU of ifname
  * (NULL: assume 1500). A fresh SipHash key; with old enabled, the old key

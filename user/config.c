@@ -314,8 +314,11 @@ int config_commit(int config_fd, const struct xdpct_config *c)
 	return ret;
 }
 
-int config_sync_key(int config_fd, const struct xdpct_config *p)
+int config_sync_group(int config_fd, const struct xdpct_config *p)
 {
+	const __u32 group_flags = XDPCT_CFG_TRACK_ALL | XDPCT_CFG_NOTS_OPTIONS |
+				  XDPCT_CFG_LOCAL_ONLY | XDPCT_CFG_PREV_KEY | XDPCT_CFG_ACL;
+	__u32 cur;
 	size_t len = (sizeof(*p) + 4095) & ~(size_t)4095;
 	struct xdpct_config *m;
 	unsigned int idle;
@@ -323,6 +326,14 @@ int config_sync_key(int config_fd, const struct xdpct_config *p)
 	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, config_fd, 0);
 	if (m == MAP_FAILED)
 		return -errno;
+	/* the readers' timeouts and the tracking flags are the group's too */
+	memcpy(m->timeout_s, p->timeout_s, sizeof(m->timeout_s));
+	m->pending_timeout_s = p->pending_timeout_s;
+	cur = __atomic_load_n(&m->flags, __ATOMIC_ACQUIRE);
+	while (!__atomic_compare_exchange_n(&m->flags, &cur,
+					    (cur & ~group_flags) | (p->flags & group_flags), false,
+					    __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+		;
 	if (!memcmp(m->keys, p->keys, sizeof(m->keys)) && m->key_sel == p->key_sel) {
 		munmap(m, len);
 		return 0;
@@ -588,6 +599,14 @@ int cmd_config(int argc, char **argv)
 	}
 	if (config_maps_check(config_fd, ports_fd))
 		goto out;
+	{
+		char pd[PATH_MAX], pname[IF_NAMESIZE];
+
+		if (!group_primary_dir(pin_dir, pd, sizeof(pd), pname)) {
+			err("%s shares the maps of %s: configure %s", pin_dir, pname, pname);
+			goto out;
+		}
+	}
 
 	have_old = !bpf_map_lookup_elem(config_fd, &zero, &old);
 	if (config_build(&cfg, ifname, have_old ? &old : NULL))
@@ -630,6 +649,7 @@ int cmd_config(int argc, char **argv)
 		goto out;
 	if (config_write(config_fd, ports_fd, ports, &cfg))
 		goto out;
+	group_sync_dir(pin_dir);
 	if (t.p4 >= 0 && !adopt_sockets(&t, &seen, ports, track_all, ifname, &more))
 		adopted += more;
 

@@ -43,7 +43,7 @@ int group_members(unsigned int ifindex, char (*names)[16], int max)
 	return n;
 }
 
-int group_sync_keys(unsigned int ifindex, const struct xdpct_config *cfg)
+int group_sync(unsigned int ifindex, const struct xdpct_config *cfg)
 {
 	char names[64][16], dir[PATH_MAX];
 	int n = group_members(ifindex, names, 64), fd, r, ret = 0;
@@ -52,7 +52,7 @@ int group_sync_keys(unsigned int ifindex, const struct xdpct_config *cfg)
 		if (default_pin_dir(dir, sizeof(dir), names[i]))
 			continue;
 		fd = pinned_map(dir, XDPCT_MAP_CONFIG);
-		r = fd < 0 ? -errno : config_sync_key(fd, cfg);
+		r = fd < 0 ? -errno : config_sync_group(fd, cfg);
 		if (fd >= 0)
 			close(fd);
 		if (r) {
@@ -116,4 +116,55 @@ int group_primary_dir(const char *pin_dir, char *buf, size_t len, char *ifname)
 	if (ifname)
 		snprintf(ifname, IF_NAMESIZE, "%s", name);
 	return default_pin_dir(buf, len, name) ? -EINVAL : 0;
+}
+
+/* The primary's ifindex of pin_dir's group (itself when not a member), 0
+ * when unknown. */
+static unsigned int group_of(const char *pin_dir)
+{
+	struct xdpct_owner o = {};
+
+	if (owner_read(pin_dir, &o))
+		return 0;
+	return o.flags & XDPCT_OWNER_MEMBER ? o.group : o.ifindex;
+}
+
+void group_acl_sync(const char *pin_dir, int acl_fd)
+{
+	char names[65][16], dir[PATH_MAX];
+	unsigned int g = group_of(pin_dir);
+	int n, fd;
+
+	if (!g || !if_indextoname(g, names[0]))
+		return;
+	n = group_members(g, names + 1, 64);
+	if (n <= 0)
+		return; /* no group: the caller's config is the only one */
+	for (int i = 0; i <= n; i++) {
+		if (default_pin_dir(dir, sizeof(dir), names[i]))
+			continue;
+		fd = pinned_map(dir, XDPCT_MAP_CONFIG);
+		if (fd < 0)
+			continue;
+		if (acl_flag_sync(fd, acl_fd))
+			warn("the lists may not apply on %s until its next change", names[i]);
+		close(fd);
+	}
+}
+
+void group_sync_dir(const char *pin_dir)
+{
+	struct xdpct_owner o = {};
+	struct xdpct_config cfg;
+	__u32 zero = 0;
+	int fd;
+
+	if (owner_read(pin_dir, &o) || (o.flags & XDPCT_OWNER_MEMBER) || !o.ifindex)
+		return;
+	fd = pinned_map(pin_dir, XDPCT_MAP_CONFIG);
+	if (fd < 0)
+		return;
+	if (!bpf_map_lookup_elem(fd, &zero, &cfg))
+		group_sync(o.ifindex, &cfg);
+	close(fd);
 }

@@ -296,7 +296,7 @@ static int rotate_key(struct run *r)
 	r->rot_retry_ns = 0;
 	/* the members of the group (attach --share) take the new key */
 	if (!bpf_map_lookup_elem(r->fd_config, &zero, &cfg))
-		group_sync_keys(r->ifindex, &cfg);
+		group_sync(r->ifindex, &cfg);
 	__atomic_add_fetch(&r->msrc.key_rotations, 1, __ATOMIC_RELAXED);
 	if (run_verbose)
 		info("cookie key rotated (epoch %u)", cfg.key_epoch);
@@ -319,6 +319,8 @@ static void publish_timeouts(struct run *r)
 	timeouts_to_config(&r->to, &cfg);
 	if (config_commit(r->fd_config, &cfg))
 		warn("conns and status show the default timeouts");
+	else if (!bpf_map_lookup_elem(r->fd_config, &zero, &cfg))
+		group_sync(r->ifindex, &cfg);
 }
 
 /* When the key is due: one period after the last rotation, whoever made it

@@ -122,6 +122,26 @@ grep -q '"ok":true' "$LAB_TMP/fo.j" && pass failover_completes ||
 	fail failover_completes "$(head -c 300 "$LAB_TMP/fo.j")"
 assert_gt failover_over_b "$(diff_num "$(rx_b)" "$rb0")" 500
 
+# -- the lists are the group's: a prefix denied through A is dropped on B
+# (every segment, SYN too, over B) --
+split_all() {
+	in_cli nft flush chain ip xct_ml out &&
+		in_cli nft add rule ip xct_ml out ip daddr $S4 meta mark set 1
+}
+split_all || fail split_all "nft"
+conns 2
+assert_eq all_over_b_works "$CONN_OK" 2
+d0=$(st "$IF_B" drop_denied)
+X deny add "$IF_A" $C4/32 >/dev/null 2>&1 || fail deny_add "deny add failed"
+conns 2
+assert_eq denied_on_b "$CONN_OK" 0
+assert_gt denied_on_b_counted "$(diff_num "$(st "$IF_B" drop_denied)" "$d0")" 0
+X deny del "$IF_B" $C4/32 >/dev/null 2>&1 || fail deny_del "deny del through the member failed"
+conns 2
+assert_eq undenied_on_b "$CONN_OK" 2
+split_off
+split_on
+
 # -- errors: one line, the right exit --
 err_case() { # NAME RC ARGS..
 	local name=$1 want=$2 out rc
@@ -140,6 +160,7 @@ err_case err_share_member 1 attach lo --share "$IF_B"
 err_case err_run_member 1 run "$IF_B"
 err_case err_member_ports 2 attach "$IF_B" --ports 80
 err_case err_share_reload 2 reload "$IF_B" --share "$IF_A"
+err_case err_config_member 1 config --ifname "$IF_B" --ports 80
 X status lo 2>/dev/null | grep -q "programs.*attached" && fail err_nothing_on_lo "lo got programs" ||
 	pass err_nothing_on_lo
 
