@@ -36,6 +36,7 @@
 
 #include "xdpct.h"
 #include "xdpct_stats.h"
+#include "xdpct_seen.h"
 #include "xdpct.skel.h"
 #include "floors.skel.h"
 #include "pktgen.h"
@@ -384,22 +385,19 @@ static void make_frames(void)
 static void seen_set_for(uint16_t sport)
 {
 	struct xdpct_flow4_key k = { 0 };
-	uint32_t bit, i;
-	uint64_t w;
+	struct xdpct_seen seen;
+	int r;
 
 	memcpy(&k.raddr, CLI4, 4);
 	memcpy(&k.laddr, SRV4, 4);
 	k.rport = htons(sport);
 	k.lport = htons(PORT);
-	bit = xdpct_seen_bit4(&k);
-	for (int h = 0; h < 2; h++) {
-		i = h * XDPCT_SEEN_WORDS + bit / 64;
-		if (bpf_map_lookup_elem(seen_fd, &i, &w))
-			die("xdpct_seen word %u: %s", i, strerror(errno));
-		w |= 1ull << (bit & 63);
-		if (bpf_map_update_elem(seen_fd, &i, &w, BPF_ANY))
-			die("xdpct_seen word %u: %s", i, strerror(errno));
-	}
+	r = xdpct_seen_map(seen_fd, NULL, &seen);
+	if (r)
+		die("xdpct_seen: %s", strerror(-r));
+	xdpct_seen_reset(&seen); /* valid and empty, as after a rebuild */
+	xdpct_seen_set4(&seen, &k);
+	xdpct_seen_close(&seen);
 }
 
 /* Leaves one ESTABLISHED entry for the data packet's flow, as TC would

@@ -93,16 +93,39 @@ static __always_inline struct xdpct_flow *flow_lookup(const struct flow_ref *r)
 	return bpf_map_lookup_elem(&xdpct_flows6, &r->k.k6);
 }
 
+/* The header of xdpct_seen, read once, and its shift (the map's size);
+ * 0 while no rebuild has said how big the map is (no filter: maybe,
+ * always). */
+static __always_inline __u64 seen_hdr(__u32 *shift)
+{
+	__u32 zero = 0;
+	__u64 *h = bpf_map_lookup_elem(&xdpct_seen, &zero), hv;
+
+	if (!h)
+		return 0;
+	hv = *h;
+	*shift = (hv >> XDPCT_SEEN_SHIFT_POS) & 0xff;
+	if (*shift < XDPCT_SEEN_SHIFT_MIN || *shift > XDPCT_SEEN_SHIFT_MAX)
+		return 0;
+	return hv;
+}
+
 /* The key's bit, in both halves of xdpct_seen. */
 static __always_inline void seen_set(__u32 bit)
 {
-	__u32 i0 = bit / 64, i1 = XDPCT_SEEN_WORDS + bit / 64;
-	__u64 m = 1ULL << (bit & 63), *w;
+	__u32 shift = 0, pos, i;
+	__u64 m, *w;
 
-	w = bpf_map_lookup_elem(&xdpct_seen, &i0);
+	if (!seen_hdr(&shift))
+		return;
+	pos = bit >> (XDPCT_SEEN_SHIFT_MAX - shift);
+	m = 1ULL << (pos & 63);
+	i = XDPCT_SEEN_HDR_WORDS + pos / 64;
+	w = bpf_map_lookup_elem(&xdpct_seen, &i);
 	if (w)
 		__sync_fetch_and_or(w, m);
-	w = bpf_map_lookup_elem(&xdpct_seen, &i1);
+	i += 1u << (shift - 6);
+	w = bpf_map_lookup_elem(&xdpct_seen, &i);
 	if (w)
 		__sync_fetch_and_or(w, m);
 }
@@ -111,17 +134,17 @@ static __always_inline void seen_set(__u32 bit)
  * the active half. False only if it surely has neither. */
 static __always_inline bool seen_maybe(__u32 bit)
 {
-	__u32 ai = XDPCT_SEEN_ACTIVE, i;
-	__u64 *a, *w;
+	__u32 shift = 0, pos, i;
+	__u64 hv = seen_hdr(&shift), *w;
 
-	a = bpf_map_lookup_elem(&xdpct_seen, &ai);
-	if (!a)
+	if (!(hv & XDPCT_SEEN_VALID))
 		return true;
-	i = (*a & 1) * XDPCT_SEEN_WORDS + bit / 64;
+	pos = bit >> (XDPCT_SEEN_SHIFT_MAX - shift);
+	i = XDPCT_SEEN_HDR_WORDS + (hv & XDPCT_SEEN_ACTIVE) * (1u << (shift - 6)) + pos / 64;
 	w = bpf_map_lookup_elem(&xdpct_seen, &i);
 	if (!w)
 		return true;
-	return (*w >> (bit & 63)) & 1;
+	return (*w >> (pos & 63)) & 1;
 }
 
 /* Every flow entry is inserted here: the entry first, then its bit (a

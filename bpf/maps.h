@@ -140,7 +140,7 @@ struct {
 /* Keys that have (or had) a flow entry: layout and hash in xdpct.h. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XDPCT_SEEN_ENTRIES);
+	__uint(max_entries, XDPCT_SEEN_ENTRIES_DEFAULT); /* the loader sizes it */
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u64);

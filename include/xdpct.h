@@ -497,8 +497,11 @@ struct xdpct_flow {
  * packet that fails it is dropped without a socket lookup. A set bit lets
  * a packet with no entry and no valid cookie look for the kernel's socket
  * (an entry lost to the LRU or removed) before it is dropped.
- * ARRAY of __u64, BPF_F_MMAPABLE: words [0, WORDS) are half 0, [WORDS,
- * 2 * WORDS) half 1, word XDPCT_SEEN_ACTIVE holds the half readers use (0/1).
+ * ARRAY of __u64, BPF_F_MMAPABLE, sized by the loader from the flow
+ * tables (xdpct_seen_shift_for(): at least 10 bits per protected entry, so
+ * that a full table leaves 90% of a flood's tuples without a bit): word 0
+ * is the header (the half readers use, whether it is valid, the shift),
+ * words [8, 8 + W) half 0, [8 + W, 8 + 2W) half 1, W = 2^shift / 64.
  * Whoever inserts a flow entry sets its key's bit in BOTH halves, with an
  * atomic OR, after the insert: a tuple with an entry always has its bit set
  * in the active half (no false negatives). Bits of deleted entries stay
@@ -508,17 +511,36 @@ struct xdpct_flow {
  * active one (`xdpct attach`/`reload`, and `xdpct run` once per eviction
  * pass). An entry inserted after the clear of its word gets its bit from
  * its inserter; one inserted before is in the tables when the walk starts.
+ * Until the first rebuild has written the header (a map iproute2 made),
+ * the filter says "maybe" to every tuple: lookups as without it.
  */
-#define XDPCT_SEEN_SHIFT 20                          /* 2^20 bits per half */
-#define XDPCT_SEEN_BITS (1u << XDPCT_SEEN_SHIFT)
-#define XDPCT_SEEN_WORDS (XDPCT_SEEN_BITS / 64)      /* 16384: 128 KiB */
-#define XDPCT_SEEN_ACTIVE (2 * XDPCT_SEEN_WORDS)     /* the active half's index */
-#define XDPCT_SEEN_ENTRIES (2 * XDPCT_SEEN_WORDS + 1)
+#define XDPCT_SEEN_SHIFT_MIN 20     /* 2^20 bits per half: 128 KiB */
+#define XDPCT_SEEN_SHIFT_MAX 28     /* 32 MiB per half */
+#define XDPCT_SEEN_SHIFT_DEFAULT 25 /* the default tables: 2 x 2^20 entries */
+#define XDPCT_SEEN_BITS_PER_KEY 10
+#define XDPCT_SEEN_HDR_WORDS 8      /* the header's cache line */
+#define XDPCT_SEEN_ACTIVE 1ULL      /* header: the half readers use */
+#define XDPCT_SEEN_VALID 2ULL       /* header: the active half is a rebuilt one */
+#define XDPCT_SEEN_SHIFT_POS 8      /* header: the shift, 8 bits */
+#define XDPCT_SEEN_ENTRIES_OF(shift) \
+	(XDPCT_SEEN_HDR_WORDS + 2 * (1u << ((shift) - 6)))
+#define XDPCT_SEEN_ENTRIES_DEFAULT XDPCT_SEEN_ENTRIES_OF(XDPCT_SEEN_SHIFT_DEFAULT)
+
+/* The shift for a protected table of n entries (both families). */
+static inline __attribute__((always_inline)) unsigned int xdpct_seen_shift_for(__u64 n)
+{
+	unsigned int s = XDPCT_SEEN_SHIFT_MIN;
+
+	while (s < XDPCT_SEEN_SHIFT_MAX && (1ULL << s) < n * XDPCT_SEEN_BITS_PER_KEY)
+		s++;
+	return s;
+}
 
 /* A flow key's mix: multiply-xorshift over the key's 32-bit words as
  * stored (network order; 3 words for struct xdpct_flow4_key, 9 for
- * xdpct_flow6_key). Its top XDPCT_SEEN_SHIFT bits are the key's bit in
- * xdpct_seen, 32 lower ones the entry's tag. The one definition: the BPF
+ * xdpct_flow6_key). Its top XDPCT_SEEN_SHIFT_MAX bits are the key's bit
+ * in xdpct_seen (the top `shift` of them, at the map's size), 32 lower ones
+ * the entry's tag. The one definition: the BPF
  * programs and userspace compile this. */
 typedef __u32 __attribute__((may_alias)) xdpct_seen_word; /* keys read as words */
 
@@ -538,7 +560,7 @@ xdpct_key_mix(const xdpct_seen_word *w, int n)
 
 static inline __attribute__((always_inline)) __u32 xdpct_seen_of_mix(__u64 mix)
 {
-	return (__u32)(mix >> (64 - XDPCT_SEEN_SHIFT));
+	return (__u32)(mix >> (64 - XDPCT_SEEN_SHIFT_MAX));
 }
 
 /* Never 0: a zeroed value is no entry's. */

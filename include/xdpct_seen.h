@@ -23,16 +23,17 @@ struct xdpct_seen {
 	__u64 *w;    /* the map's words, mmap()ed; NULL: none */
 	size_t len;  /* of the mapping */
 	int lock_fd; /* pin directory, flock()ed around a rebuild; -1: none */
+	unsigned int shift; /* 2^shift bits per half (the map's size) */
+	__u32 words; /* per half */
 };
 
-static inline size_t xdpct_seen_map_len(void)
+/* The shift of a map of n entries; 0: not an xdpct_seen size. */
+static inline unsigned int xdpct_seen_shift_of_entries(__u32 n)
 {
-	long pg = sysconf(_SC_PAGESIZE);
-	size_t len = (size_t)XDPCT_SEEN_ENTRIES * sizeof(__u64);
-
-	if (pg <= 0)
-		pg = 4096;
-	return (len + (size_t)pg - 1) / (size_t)pg * (size_t)pg;
+	for (unsigned int s = XDPCT_SEEN_SHIFT_MIN; s <= XDPCT_SEEN_SHIFT_MAX; s++)
+		if (n == XDPCT_SEEN_ENTRIES_OF(s))
+			return s;
+	return 0;
 }
 
 /* Maps the array behind map_fd (checked to be ours). 0 or -errno:
@@ -42,6 +43,7 @@ static inline int xdpct_seen_map(int map_fd, const char *lock_dir, struct xdpct_
 {
 	struct bpf_map_info mi;
 	__u32 len = sizeof(mi);
+	long pg = sysconf(_SC_PAGESIZE);
 	void *p;
 
 	memset(s, 0, sizeof(*s));
@@ -49,10 +51,15 @@ static inline int xdpct_seen_map(int map_fd, const char *lock_dir, struct xdpct_
 	memset(&mi, 0, sizeof(mi));
 	if (bpf_obj_get_info_by_fd(map_fd, &mi, &len))
 		return -errno;
+	s->shift = xdpct_seen_shift_of_entries(mi.max_entries);
 	if (mi.type != BPF_MAP_TYPE_ARRAY || mi.key_size != 4 || mi.value_size != 8 ||
-	    mi.max_entries != XDPCT_SEEN_ENTRIES || !(mi.map_flags & BPF_F_MMAPABLE))
+	    !s->shift || !(mi.map_flags & BPF_F_MMAPABLE))
 		return -EINVAL;
-	s->len = xdpct_seen_map_len();
+	s->words = 1u << (s->shift - 6);
+	if (pg <= 0)
+		pg = 4096;
+	s->len = ((size_t)mi.max_entries * sizeof(__u64) + (size_t)pg - 1) / (size_t)pg *
+		 (size_t)pg;
 	p = mmap(NULL, s->len, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
@@ -89,15 +96,34 @@ static inline void xdpct_seen_close(struct xdpct_seen *s)
 	s->lock_fd = -1;
 }
 
-/* A key's bit in both halves: call after the entry is inserted. */
+/* The index of a key's word in a half (0 or 1), and the bit in it. */
+static inline __u32 xdpct_seen_index(const struct xdpct_seen *s, unsigned int half, __u32 bit)
+{
+	return XDPCT_SEEN_HDR_WORDS + half * s->words +
+	       (bit >> (XDPCT_SEEN_SHIFT_MAX - s->shift)) / 64;
+}
+
+static inline __u64 xdpct_seen_mask(const struct xdpct_seen *s, __u32 bit)
+{
+	return 1ULL << ((bit >> (XDPCT_SEEN_SHIFT_MAX - s->shift)) & 63);
+}
+
+static inline __u64 xdpct_seen_hdr(const struct xdpct_seen *s)
+{
+	return __atomic_load_n(&s->w[0], __ATOMIC_ACQUIRE);
+}
+
+/* A key's bit in both halves: call after the entry is inserted. Nothing
+ * before the first rebuild (no filter yet: its walk finds the entry). */
 static inline void xdpct_seen_set(const struct xdpct_seen *s, __u32 bit)
 {
-	__u64 m = 1ULL << (bit & 63);
+	__u64 m;
 
-	if (!s || !s->w)
+	if (!s || !s->w || !(xdpct_seen_hdr(s) >> XDPCT_SEEN_SHIFT_POS))
 		return;
-	__atomic_fetch_or(&s->w[bit / 64], m, __ATOMIC_RELAXED);
-	__atomic_fetch_or(&s->w[XDPCT_SEEN_WORDS + bit / 64], m, __ATOMIC_SEQ_CST);
+	m = xdpct_seen_mask(s, bit);
+	__atomic_fetch_or(&s->w[xdpct_seen_index(s, 0, bit)], m, __ATOMIC_RELAXED);
+	__atomic_fetch_or(&s->w[xdpct_seen_index(s, 1, bit)], m, __ATOMIC_SEQ_CST);
 }
 
 static inline void xdpct_seen_set4(const struct xdpct_seen *s, const struct xdpct_flow4_key *k)
@@ -112,37 +138,64 @@ static inline void xdpct_seen_set6(const struct xdpct_seen *s, const struct xdpc
 
 static inline unsigned int xdpct_seen_active(const struct xdpct_seen *s)
 {
-	return __atomic_load_n(&s->w[XDPCT_SEEN_ACTIVE], __ATOMIC_ACQUIRE) & 1;
+	return xdpct_seen_hdr(s) & XDPCT_SEEN_ACTIVE;
 }
 
-/* Whether a bit is set in the half the BPF programs read. */
+/* Whether a bit is set in one half. */
+static inline bool xdpct_seen_in(const struct xdpct_seen *s, unsigned int half, __u32 bit)
+{
+	return __atomic_load_n(&s->w[xdpct_seen_index(s, half, bit)], __ATOMIC_RELAXED) &
+	       xdpct_seen_mask(s, bit);
+}
+
+/* What the BPF programs conclude: the bit in the half they read, or true
+ * while the filter is not valid. */
 static inline bool xdpct_seen_test(const struct xdpct_seen *s, __u32 bit)
 {
-	const __u64 *w = s->w + xdpct_seen_active(s) * XDPCT_SEEN_WORDS;
+	__u64 h = xdpct_seen_hdr(s);
 
-	return (__atomic_load_n(&w[bit / 64], __ATOMIC_RELAXED) >> (bit & 63)) & 1;
+	if (!(h & XDPCT_SEEN_VALID) || (h >> XDPCT_SEEN_SHIFT_POS) != s->shift)
+		return true;
+	return xdpct_seen_in(s, h & XDPCT_SEEN_ACTIVE, bit);
+}
+
+/* Both halves empty and valid: no key has a bit (tests, a fresh start). */
+static inline void xdpct_seen_reset(const struct xdpct_seen *s)
+{
+	memset(s->w + XDPCT_SEEN_HDR_WORDS, 0, 2 * (size_t)s->words * sizeof(__u64));
+	__atomic_store_n(&s->w[0], (__u64)s->shift << XDPCT_SEEN_SHIFT_POS | XDPCT_SEEN_VALID,
+			 __ATOMIC_SEQ_CST);
 }
 
 /* ---- the rebuild: begin, mark every key in the tables, end ---- */
 
-/* Locks out other rebuilders, clears the inactive half; returns it. */
+/* Locks out other rebuilders, clears the inactive half; returns it. The
+ * first rebuild writes the map's size into the header first: inserters set
+ * bits from then on, while readers still look up every tuple. */
 static inline unsigned int xdpct_seen_rebuild_begin(const struct xdpct_seen *s)
 {
 	unsigned int half, i;
+	__u64 h;
 
 	if (s->lock_fd >= 0)
 		while (flock(s->lock_fd, LOCK_EX) && errno == EINTR)
 			;
-	half = xdpct_seen_active(s) ^ 1;
-	for (i = 0; i < XDPCT_SEEN_WORDS; i++)
-		__atomic_store_n(&s->w[half * XDPCT_SEEN_WORDS + i], 0, __ATOMIC_RELAXED);
+	h = xdpct_seen_hdr(s);
+	if ((h >> XDPCT_SEEN_SHIFT_POS) != s->shift) {
+		h = (__u64)s->shift << XDPCT_SEEN_SHIFT_POS;
+		__atomic_store_n(&s->w[0], h, __ATOMIC_SEQ_CST);
+	}
+	half = (h & XDPCT_SEEN_VALID) ? (h & XDPCT_SEEN_ACTIVE) ^ 1 : 1;
+	for (i = 0; i < s->words; i++)
+		__atomic_store_n(&s->w[XDPCT_SEEN_HDR_WORDS + half * s->words + i], 0,
+				 __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return half;
 }
 
 static inline void xdpct_seen_mark(const struct xdpct_seen *s, unsigned int half, __u32 bit)
 {
-	__atomic_fetch_or(&s->w[half * XDPCT_SEEN_WORDS + bit / 64], 1ULL << (bit & 63),
+	__atomic_fetch_or(&s->w[xdpct_seen_index(s, half, bit)], xdpct_seen_mask(s, bit),
 			  __ATOMIC_RELAXED);
 }
 
@@ -152,7 +205,9 @@ static inline void xdpct_seen_rebuild_end(const struct xdpct_seen *s, unsigned i
 					  bool done)
 {
 	if (done)
-		__atomic_store_n(&s->w[XDPCT_SEEN_ACTIVE], (__u64)half, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&s->w[0],
+				 (__u64)s->shift << XDPCT_SEEN_SHIFT_POS | XDPCT_SEEN_VALID | half,
+				 __ATOMIC_SEQ_CST);
 	if (s->lock_fd >= 0)
 		flock(s->lock_fd, LOCK_UN);
 }

@@ -614,6 +614,10 @@ static int load_skel(struct attach_ctx *c, __u64 max4, __u64 max6, __u64 max_obs
 		r = bpf_map__set_max_entries(c->skel->maps.xdpct_observed4, max_obs);
 	if (!r)
 		r = bpf_map__set_max_entries(c->skel->maps.xdpct_observed6, max_obs);
+	if (!r) /* 10 bits per protected entry: a full table leaves 90% of
+		 * a flood's tuples without one */
+		r = bpf_map__set_max_entries(c->skel->maps.xdpct_seen,
+					     XDPCT_SEEN_ENTRIES_OF(xdpct_seen_shift_for(max4 + max6)));
 	if (r) {
 		err("cannot size the flow tables: %s", strerror(-r));
 		return -1;

@@ -652,6 +652,10 @@ int cmd_config(int argc, char **argv)
 	group_sync_dir(pin_dir);
 	if (t.p4 >= 0 && !adopt_sockets(&t, &seen, ports, track_all, ifname, &more))
 		adopted += more;
+	/* xdpct_seen from the tables and sockets: until a rebuild (a map
+	 * iproute2 made) the filter lets every tuple look its entry up */
+	if (seen.w && seen_rebuild(&seen, t.p4, t.p6, ports_fd))
+		warn("xdpct_seen not rebuilt: flood packets are looked up until 'xdpct run' rebuilds it");
 
 	tracking_describe(ports, cfg.flags, list, sizeof(list));
 	if (verbose)

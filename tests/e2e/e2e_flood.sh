@@ -15,7 +15,7 @@ ACK_RATE=${ACK_RATE:-50000}
 N_LEGIT=50
 N_LEGIT_ACK=10
 
-need_build "$XDPCT" "$TCPPEER" "$SYNFLOOD"
+need_build "$XDPCT" "$TCPPEER" "$SYNFLOOD" "$BUILD/mapfill"
 attacker_lab "$PORT"
 # Resolve the neighbours once, and prove the client path works before any flood.
 in_cli timeout 20 "$TCPPEER" connect --addr "$SRV4" --port "$PORT" --up 1k --down 1k \
@@ -155,5 +155,35 @@ assert_eq syn6_flood_all_answered "$(diff_num "$(xstat tx_synack)" "$tx0")" "$(d
 assert_eq syn6_flood_no_state "$(flows_count "$IF_SRVA")" 0
 nf=$(flows_count "$IF_SRV")
 assert_le flows_legit_only_after_syn6_flood "${nf:-x}" "$N_SEEN_LEGIT"
+
+# ---- a full table: the filter is sized from it ----
+# Both protected tables of the attacker link (default --max-conns: 2^20
+# each) filled through the map API, their keys' bits set; a SYN flood's
+# tuples must still mostly find no bit (10 bits per entry: ~6% of them set)
+pin=$(pin_of "$IF_SRVA")
+seen_entries=$(bpftool -j map show pinned "$pin/xdpct_seen" | json_num max_entries)
+assert_eq seen_sized_from_tables "$seen_entries" $((8 + 2 * (1 << 25) / 64))
+FULL=$(bpftool -j map show pinned "$pin/xdpct_flows4" | json_num max_entries)
+for m in xdpct_flows4 xdpct_flows6; do
+	in_srv "$BUILD/mapfill" fill "$pin/$m" "$FULL" >"$LAB_TMP/fill.out" 2>&1 ||
+		fail "full_table_fill_$m" "$(cat "$LAB_TMP/fill.out")"
+done
+n4=$(in_srv "$BUILD/mapfill" count "$pin/xdpct_flows4" | grep -o '[0-9]*' | head -n 1)
+n6=$(in_srv "$BUILD/mapfill" count "$pin/xdpct_flows6" | grep -o '[0-9]*' | head -n 1)
+note "full table: $n4 IPv4 + $n6 IPv6 entries of 2 x $FULL"
+assert_ge full_table_entries "$((${n4:-0} + ${n6:-0}))" $((2 * FULL * 99 / 100))
+stats_snap "$IF_SRVA"
+syn0=$(xstat syn_seen)
+nl0=$(xstat syn_no_lookup)
+bg_ns "$NS_ATK" "$LAB_TMP/synflood_full.j" "$SYNFLOOD" --dev "$IF_ATK" --dmac "$DMAC" --dst "$SRVA4" \
+	--dport "$PORT" --src-net 10.202.0.0/16 --mode syn --count 30000 --rate 30000 --timeout 30 \
+	--seed $((LAB_ID + 7))
+wait_pid "$BG_PID" 40
+stats_snap "$IF_SRVA"
+syn=$(diff_num "$(xstat syn_seen)" "$syn0")
+nl=$(diff_num "$(xstat syn_no_lookup)" "$nl0")
+note "full table: $nl of $syn flood SYNs answered without a flow lookup"
+assert_ge full_table_flood_syns "${syn:-0}" 20000
+assert_ge full_table_90pct_no_lookup "${nl:-0}" $((${syn:-0} * 90 / 100))
 
 lab_finish

@@ -245,6 +245,8 @@ run_variant() {
 	assert_ge stats_tx_synack "$(delta tx_synack)" "$nc"
 	assert_ge stats_cookie_good "$(delta cookie_good)" "$nc"
 	assert_ge stats_tc_handoff "$(delta tc_handoff)" "$nc"
+	# the config rebuilt xdpct_seen: a new tuple's SYN skips the lookup
+	assert_ge stats_syn_no_lookup "$(delta syn_no_lookup)" $((nc * 9 / 10))
 	for c in pass_disabled tc_handoff_fail tc_no_listener drop_cookie_bad drop_cookie_stale drop_error; do
 		assert_eq "stats_$c" "$(delta $c)" 0
 	done

@@ -164,7 +164,7 @@ static void maps_clear(void)
 	map_clear(pend_fd);
 	/* no entries, no bits: a new tuple's first SYN skips the lookup */
 	if (seen.w)
-		memset(seen.w, 0, XDPCT_SEEN_ENTRIES * sizeof(__u64));
+		xdpct_seen_reset(&seen);
 }
 
 static int set_cfg(uint32_t flags)
@@ -1913,8 +1913,9 @@ static bool seen_has(const struct conn *c, bool *both)
 	uint32_t b = seen_bit(c);
 	uint64_t m = 1ULL << (b & 63);
 
+	(void)m;
 	if (both)
-		*both = (seen.w[b / 64] & m) && (seen.w[XDPCT_SEEN_WORDS + b / 64] & m);
+		*both = xdpct_seen_in(&seen, 0, b) && xdpct_seen_in(&seen, 1, b);
 	return xdpct_seen_test(&seen, b);
 }
 

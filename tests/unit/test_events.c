@@ -130,7 +130,7 @@ static void maps_clear(void)
 	map_clear(pend_fd);
 	map_clear(gone_fd);
 	if (seen.w)
-		memset(seen.w, 0, XDPCT_SEEN_ENTRIES * sizeof(__u64));
+		xdpct_seen_reset(&seen);
 }
 
 static int set_cfg(uint32_t flags)

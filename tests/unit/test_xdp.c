@@ -204,7 +204,7 @@ static void flows_clear(void)
 	map_clear(pending_fd);
 	/* no entries, no bits: a tuple is looked up only once it has one */
 	if (seen.w)
-		memset(seen.w, 0, XDPCT_SEEN_ENTRIES * sizeof(__u64));
+		xdpct_seen_reset(&seen);
 }
 
 /* Family key <-> generic key (the pending map's, and the tests' own). */
