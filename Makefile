@@ -225,7 +225,7 @@ bench-deps:
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 
-bench-build: $(BENCH_BINS) $(BUILD)/xdp_pass.bpf.o
+bench-build: $(BENCH_BINS) $(BUILD)/xdp_pass.bpf.o $(BENCH_BUILD)/floor_tc.bpf.o
 
 $(BENCH_BUILD)/%.bpf.o: bench/%.bpf.c bench/bench.h $(BPF_HDRS) $(VMLINUX_H)
 	@mkdir -p $(BENCH_BUILD)
