@@ -399,7 +399,7 @@ def main():
     have_png = plot(points, png, a.raw)
 
     md = render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate_order,
-                png if have_png else None)
+                png if have_png else None, load(os.path.join(a.out, "tax.json")))
     with open(a.md, "w") as f:
         f.write(md)
     print(f"report: {a.md}, {a.out}/macro.json, summary.json" + (", macro.png" if have_png else ""))
@@ -409,7 +409,47 @@ def rlabel(r):
     return "max" if r == 0 else f"{r / 1000:g}k/s"
 
 
-def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate_order, png):
+def render_tax(w, tax, rel_out):
+    """The tax on established traffic (bench/tax.sh, issue 12 item 4)."""
+    st, sm = tax.get("setup", {}), tax.get("summary", {})
+    w("## The tax on established traffic\n")
+    w(f"`{st.get('command', 'bench/tax.sh')}` ({st.get('date', '?')}, {st.get('duration_s', '?')} s; "
+      f"raw: `{rel_out}/tax.json`): bulk transfers of {fmt(st.get('bytes', 0) / 2**30, 1)} GiB "
+      "each way through the protected veth, server CPU per GiB (the server process, its veth's "
+      "NAPI thread and ksoftirqd, pinned to one CPU) with no program, with a do-nothing XDP + TC "
+      "floor (bench/floor_tc.bpf.c, build/xdp_pass.bpf.o) and with xdpct, interleaved in each of "
+      f"{st.get('passes', '?')} passes; medians. Target: xdpct at most 1.1x the floor in each "
+      "direction.\n")
+    w("| direction | none ms/GiB | floor ms/GiB | xdpct ms/GiB | xdpct/floor (median of passes) "
+      "| floor/none | xdpct's programs (bpf_stats) | target |")
+    w("|---|---:|---:|---:|---:|---:|---:|---|")
+    for d, name in (("up", "upload (client -> server)"), ("down", "download (server -> client)")):
+        x = sm.get(d)
+        if not x:
+            continue
+        r = x.get("ratios", {})
+        xf = r.get("xdpct/floor", {})
+        pr = x.get("programs", {})
+        t = x.get("target", {})
+        per = xf.get("server_per_pass", [])
+        w(f"| {name} | {fmt(x.get('none', {}).get('server_ms_per_gib'), 1)} | "
+          f"{fmt(x.get('floor', {}).get('server_ms_per_gib'), 1)} | "
+          f"{fmt(x.get('xdpct', {}).get('server_ms_per_gib'), 1)} | "
+          f"{fmt(xf.get('server_median'), 3)}"
+          f"{f' ({min(per):.3f} to {max(per):.3f})' if per else ''} | "
+          f"{fmt(r.get('floor/none', {}).get('server_median'), 3)} | "
+          f"{fmt(pr.get('xdpct', {}).get('ms_per_gib'), 1)} ms/GiB vs floor "
+          f"{fmt(pr.get('floor', {}).get('ms_per_gib'), 1)} (implied {fmt(pr.get('implied_ratio'), 3)}) | "
+          f"{'met' if t.get('met') else 'missed'} |")
+    w("\nOn veth any XDP program makes the kernel copy each frame (the floor's "
+      "floor/none above), which a NIC with native XDP does not: there the same program time is "
+      "a larger share. What an established frame pays in xdpct: counters, the config and port "
+      "lookups, the parse, the xdpct_seen bit and the flow-table lookup, the entry's lock, "
+      "netfilter's window checks, packet and byte counts.\n")
+
+
+def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate_order, png,
+           tax=None):
     L = []
     w = L.append
     mdir = os.path.dirname(os.path.abspath(a.md))
@@ -568,6 +608,8 @@ def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate
         w("")
 
     # memory
+    if tax:
+        render_tax(w, tax, rel_out)
     w("## Memory and scale\n")
     w(f"Command: `{cmds.get('memory', 'build/bench/mem')}`: loads xdpct with the CLI's "
       "default table sizes (`--max-conns` 1048576), fills xdpct_flows4 through the map API "

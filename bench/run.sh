@@ -1,6 +1,7 @@
 #!/bin/bash
 # `make bench` runs this: micro (test_run), memory and scale, macro (veth
-# lab), then bench/report.py writes the results, the plot and the report.
+# lab), the tax on established traffic (bench/tax.sh), then bench/report.py
+# writes the results, the plot and the report.
 #   QUICK=1   fewer rounds, rates and defenders (< 3 minutes), written to
 #             build/bench/quick/ so that a check does not overwrite the
 #             full results
@@ -65,6 +66,9 @@ step "memory: maps at 1M connections, one eviction pass"
 $MEM_CMD || { echo "bench: mem failed" >&2; exit 1; }
 step "macro: floods in a veth lab (kernel, nftables SYNPROXY, xdpct, floors)"
 QUICK=$QUICK bench/macro.sh "$RAW/macro" || { echo "bench: macro failed" >&2; exit 1; }
+step "tax: established traffic through the floor and xdpct"
+if ((QUICK)); then TAX_ENV="PASSES=1 SIZE=256m PROFILE=0 PROG_STATS=0"; else TAX_ENV="PASSES=5"; fi
+env $TAX_ENV OUT="$OUT/tax.json" bench/tax.sh || { echo "bench: tax failed" >&2; exit 1; }
 step "report"
 python3 bench/report.py --raw "$RAW" --out "$OUT" --md "$MD" --quick "$QUICK" || exit 1
 step "done: $MD, $OUT/"
