@@ -559,6 +559,13 @@ int cmd_nat(int argc, char **argv)
 		   default_pin_dir(pin_dir, sizeof(pin_dir), ifname)) {
 		return EXIT_FAIL;
 	}
+	{
+		/* a member's NAT handovers are its group's: the primary's pins */
+		char pd[PATH_MAX];
+
+		if (!group_primary_dir(pin_dir, pd, sizeof(pd), NULL))
+			snprintf(pin_dir, sizeof(pin_dir), "%s", pd);
+	}
 	if (!strcmp(op, "add"))
 		return nat_add(pin_dir, ifname, ns, dev);
 	if (!strcmp(op, "del"))

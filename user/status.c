@@ -137,6 +137,14 @@ static int open_map(const char *dir, const char *name)
 	return bpf_obj_get(path);
 }
 
+/* Where the NAT handovers are pinned: a member's are its primary's. */
+static const char *nat_dir(const struct iface_status *s)
+{
+	static char pd[PATH_MAX];
+
+	return group_primary_dir(s->pin_dir, pd, sizeof(pd), NULL) ? s->pin_dir : pd;
+}
+
 static void collect(struct iface_status *s)
 {
 	static __u8 ports[NUM_PORTS];
@@ -386,7 +394,7 @@ static void print_text(const struct iface_status *s)
 		FILE *m = fmemopen(buf, sizeof(buf), "w");
 
 		/* "  nat        netns ..." then the others aligned under it */
-		if (m && nat_print(m, s->pin_dir, false, "             ") > 0) {
+		if (m && nat_print(m, nat_dir(s), false, "             ") > 0) {
 			fclose(m);
 			m = NULL;
 			printf("  nat        %s", buf + 13);
@@ -508,7 +516,7 @@ static void print_json(const struct iface_status *s, bool first)
 	}
 	if (path_exists(s->pin_dir)) {
 		printf(",\"nat\":");
-		nat_print(stdout, s->pin_dir, true, "");
+		nat_print(stdout, nat_dir(s), true, "");
 	}
 	if (s->have_owner && (s->owner.flags & XDPCT_OWNER_MEMBER)) {
 		char pn[IF_NAMESIZE] = "";

@@ -106,6 +106,12 @@ X status "$IF_B" -j | grep -q "\"shares\":\"$IF_A\"" && pass status_member_json 
 X status "$IF_A" -j | grep -q "\"shared_with\":\[\"$IF_B\"\]" && pass status_primary_json ||
 	fail status_primary_json "$(X status "$IF_A" -j | head -c 300)"
 
+# -- the group's NAT handovers are the primary's, through either name --
+out=$(X nat add "$IF_B" --netns "$NS_CLI" --dev "$IF_CA" 2>&1)
+check_rc nat_add_through_member $? "$out"
+assert_eq nat_listed_on_primary "$(X nat list "$IF_A" -j | grep -o '"attached":true' | wc -l)" 1
+assert_eq nat_listed_on_member "$(X nat list "$IF_B" -j | grep -o '"attached":true' | wc -l)" 1
+
 # -- failover: a connection begun over A moves to B in its upload --
 split_off
 rb0=$(rx_b)
@@ -167,6 +173,7 @@ X status lo 2>/dev/null | grep -q "programs.*attached" && fail err_nothing_on_lo
 # -- detach of the member leaves the primary and its table --
 X detach "$IF_B" >/dev/null 2>&1
 assert_ge member_detach_keeps_table "$(X conns "$IF_A" | grep -c "dport=$PORT")" 10
+assert_eq member_detach_keeps_nat "$(X nat list "$IF_A" -j | grep -o '"attached":true' | wc -l)" 1
 split_off
 conns 2
 assert_eq member_detach_primary_serves "$CONN_OK" 2
