@@ -184,6 +184,8 @@ def main():
         finally:
             if not a.keep:
                 shutil.rmtree(d, ignore_errors=True)
+            # pins a mutant put where no detach looks (reload_forgets_config)
+            shutil.rmtree("/sys/fs/bpf/xdpct-mutant", ignore_errors=True)
         r = rows[-1]
         print(f"# {m['id']}: {r[1]} ({r[2]}) {time.time() - t0:.0f} s", flush=True)
 
