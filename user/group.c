@@ -43,24 +43,40 @@ int group_members(unsigned int ifindex, char (*names)[16], int max)
 	return n;
 }
 
-int group_sync(unsigned int ifindex, const struct xdpct_config *cfg)
+/* fn(config fd, arg) on the config of each interface of names[0..n):
+ * what failed is named in a warning (why). -1 if something did. */
+static int each_config(char (*names)[16], int n, int (*fn)(int, const void *), const void *arg,
+		       const char *why)
 {
-	char names[64][16], dir[PATH_MAX];
-	int n = group_members(ifindex, names, 64), fd, r, ret = 0;
+	char dir[PATH_MAX];
+	int fd, r, ret = 0;
 
 	for (int i = 0; i < n; i++) {
 		if (default_pin_dir(dir, sizeof(dir), names[i]))
 			continue;
 		fd = pinned_map(dir, XDPCT_MAP_CONFIG);
-		r = fd < 0 ? -errno : config_sync_group(fd, cfg);
+		r = fd < 0 ? -errno : fn(fd, arg);
 		if (fd >= 0)
 			close(fd);
 		if (r) {
-			warn("cannot give %s the group's key: %s", names[i], strerror(-r));
+			warn("%s: %s: %s", names[i], why, r < 0 ? strerror(-r) : "failed");
 			ret = -1;
 		}
 	}
 	return ret;
+}
+
+static int sync_one(int fd, const void *cfg)
+{
+	return config_sync_group(fd, cfg);
+}
+
+int group_sync(unsigned int ifindex, const struct xdpct_config *cfg)
+{
+	char names[64][16];
+	int n = group_members(ifindex, names, 64);
+
+	return n > 0 ? each_config(names, n, sync_one, cfg, "cannot take the group's key") : 0;
 }
 
 int group_pin_shared(const char *primary_dir, const char *dir)
@@ -129,27 +145,23 @@ static unsigned int group_of(const char *pin_dir)
 	return o.flags & XDPCT_OWNER_MEMBER ? o.group : o.ifindex;
 }
 
+static int acl_one(int fd, const void *acl_fd)
+{
+	return acl_flag_sync(fd, *(const int *)acl_fd) ? 1 : 0;
+}
+
 void group_acl_sync(const char *pin_dir, int acl_fd)
 {
-	char names[65][16], dir[PATH_MAX];
+	char names[65][16];
 	unsigned int g = group_of(pin_dir);
-	int n, fd;
+	int n;
 
 	if (!g || !if_indextoname(g, names[0]))
 		return;
 	n = group_members(g, names + 1, 64);
-	if (n <= 0)
-		return; /* no group: the caller's config is the only one */
-	for (int i = 0; i <= n; i++) {
-		if (default_pin_dir(dir, sizeof(dir), names[i]))
-			continue;
-		fd = pinned_map(dir, XDPCT_MAP_CONFIG);
-		if (fd < 0)
-			continue;
-		if (acl_flag_sync(fd, acl_fd))
-			warn("the lists may not apply on %s until its next change", names[i]);
-		close(fd);
-	}
+	if (n > 0) /* no group: the caller's config is the only one */
+		each_config(names, n + 1, acl_one, &acl_fd,
+			    "the lists may not apply until their next change");
 }
 
 void group_sync_dir(const char *pin_dir)

@@ -449,20 +449,22 @@ out:
 
 int nat_print(FILE *f, const char *pin_dir, bool json, const char *indent)
 {
-	struct xdpct_nat_key k = {}, next; /* no entry has cookie 0: the walk's start */
+	static struct xdpct_nat_key keys[XDPCT_NAT_MAX];
+	struct xdpct_nat_key all = {}, k;
 	struct xdpct_nat_dev d;
 	char path[PATH_MAX + 64];
-	int registry = pinned_map(pin_dir, XDPCT_MAP_NAT), n = 0, fd;
+	int registry = pinned_map(pin_dir, XDPCT_MAP_NAT), n = 0, nk, fd;
 	bool first = true;
 
 	if (json)
 		fputc('[', f);
 	if (registry < 0)
 		goto end;
-	while (!bpf_map_get_next_key(registry, &k, &next)) {
+	nk = nat_keys(registry, &all, keys);
+	for (int i = 0; i < nk; i++) {
 		unsigned int now_idx = 0;
 
-		k = next;
+		k = keys[i];
 		if (bpf_map_lookup_elem(registry, &k, &d))
 			continue;
 		link_pin_path(path, sizeof(path), pin_dir, &k);
