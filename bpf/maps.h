@@ -85,6 +85,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdpct_pending SEC(".maps");
 
+/* Proxy ports' connections to their servers (attach sizes it like the
+ * flow tables; entries cost memory only while they exist). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xdpct_flow_key);
+	__type(value, struct xdpct_proxy);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpct_proxy SEC(".maps");
+
 /* Auto mode: run's claim, and the SYN counts of the auto ports. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -225,6 +225,23 @@ int xdpct_tc_out(struct __sk_buff *skb)
 	protect = port_protected(sc->t.sport);
 	if (!protect && !observed(cfg, sc->t.sport, sc->t.dport))
 		return TC_ACT_OK;
+	if (protect && port_proxy(sc->t.sport)) {
+		/* a server behind this box: translated to the client's view
+		 * before tracking, its SYN-ACK answered here */
+		r = proxy_out_tc(skb, p.l3_off | (__u32)((void *)p.tcp - (void *)p.eth) << 8 |
+					      (__u32)sc->t.family << 24);
+		if (r == TC_ACT_REDIRECT) {
+			flow_ref_of(&sc->t, false, false, &sc->ref);
+			f = flow_lookup(&sc->ref);
+			if (f)
+				flow_child_made(f, &sc->ref);
+		}
+		if (r != PROXY_GO_ON)
+			return r;
+		__builtin_memset(&p, 0, sizeof(p)); /* its pointers went stale */
+		if (skb_tuple(skb, &p, &sc->t))
+			return TC_ACT_OK;
+	}
 	if (cfg->flags & XDPCT_CFG_ACL) /* no call while the lists are empty */
 		protect = protect & (acl_of(cfg, &sc->t, 0) != XDPCT_ACL_ALLOW);
 	flow_ref_of(&sc->t, false, !protect, &sc->ref);

@@ -16,6 +16,8 @@ struct xdp_scratch {
 	__u32 tcp_off;          /* the packet, for xdp_flow_packet() */
 	__u32 tcp_len;
 	__u32 ip_len;
+	__u32 where;            /* pkt_where() */
+	__u32 proxy;            /* a proxy port's server behind this box */
 };
 
 struct {
@@ -27,6 +29,10 @@ struct {
 
 /* xdp_no_flow(): an entry was made from the kernel's socket, look again */
 #define XDP_READOPTED 0x100
+/* xdp_no_flow(): a proxy port's cookie ACK, its attributes in the scratch */
+#define XDP_PROXY_OPEN 0x200
+/* xdp_flow_packet(): a proxied flow's client segment, its state applied */
+#define XDP_PROXY_IN 0x300
 
 /* A parsed packet and where its flow lives, shared by the paths below
  * (each a subprogram with its own stack frame: inlined, their locals
@@ -41,6 +47,7 @@ struct xdp_pkt {
 	bool auto_port; /* protected, in auto mode */
 	__u8 profile; /* the protected port's profile (its high bits), 0: none */
 	bool calm;    /* an auto port with no attack: the kernel answers */
+	bool proxy;   /* a proxy port's server behind this box */
 };
 
 /* Sources Linux never answers (martians, RFC 1812 and ip_route_input),
@@ -176,6 +183,17 @@ static __always_inline bool port_nat(__u16 dport)
 	return pr && pr->handover == XDPCT_HANDOVER_NAT;
 }
 
+/* The packet goes to a proxy port's server behind this box (profile:
+ * its port's). A global function, verified once: callers branch on an
+ * unknown, not on each way to it. */
+__noinline int xdp_is_proxy(const struct tuple *t, int profile)
+{
+	__u32 zero = 0;
+	struct xdpct_config *cfg = bpf_map_lookup_elem(&xdpct_config, &zero);
+
+	return cfg && t && profile_is(profile, XDPCT_HANDOVER_PROXY) && !addr_local(cfg, t);
+}
+
 /* A packet whose flow entry exists (inlined in xdp_flow_packet()). */
 static __always_inline int xdp_flow_pkt(struct xdp_md *ctx, struct pkt *p,
 					struct xdpct_flow *f, struct xdp_scratch *sc,
@@ -203,7 +221,9 @@ static __always_inline int xdp_flow_pkt(struct xdp_md *ctx, struct pkt *p,
 		goto gone;
 	r = ct_apply(f, &sc->ref, ps, XDPCT_REMOTE, now, po);
 	if (r == CT_NEED_CSUM) {
-		if (tcp_csum_xdp(ctx, (void *)p->tcp - data, p->tcp_len, &sc->t)) {
+		/* a proxied segment is translated before TC ingress could
+		 * apply it: its sender's checksum is the server's to check */
+		if (sc->proxy || tcp_csum_xdp(ctx, (void *)p->tcp - data, p->tcp_len, &sc->t)) {
 			ps->csum_ok = 1;
 			r = ct_apply(f, &sc->ref, ps, XDPCT_REMOTE, now, po);
 		} else {
@@ -252,6 +272,8 @@ static __always_inline int xdp_flow_pkt(struct xdp_md *ctx, struct pkt *p,
 			return XDP_DROP;
 		}
 	}
+	if (sc->proxy) /* translated by xdpct_xdp(): one call deep */
+		return XDP_PROXY_IN;
 	if ((po->flags & XDPCT_FLOW_PENDING) &&
 	    (p->flags & (TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_SYN)) == TCP_FLAG_ACK) {
 		/* until the child socket exists, every ACK carries the
@@ -298,10 +320,38 @@ __noinline int xdp_flow_packet(struct xdp_md *ctx, struct xdpct_flow *f, int pro
 	p.tcp_len = sc->tcp_len;
 	p.ip_len = sc->ip_len;
 	p.flags = tcp_flags(p.tcp);
-	return xdp_flow_pkt(ctx, &p, f, sc, protect);
+	/* protect's bits 8-11: the port's profile */
+	sc->proxy = (protect >> 8) && xdp_is_proxy(&sc->t, (protect >> 8) & 0xf);
+	return xdp_flow_pkt(ctx, &p, f, sc, protect & 1);
 err:
 	count(XDPCT_STAT_V_DROP_ERROR);
 	return XDP_DROP;
+}
+
+/* A proxy port's tuple again after its last connection closed: a new
+ * one, with its own cookie and translation. Its own frame: xdpct_xdp()'s
+ * is at the stack's limit. */
+static __noinline void xdp_proxy_reuse(struct xdp_pkt *x)
+{
+	struct xdpct_flow_key pk;
+
+	pending_key(x->t, true, &pk);
+	bpf_map_delete_elem(&xdpct_proxy, &pk);
+	flow_remove(x->ref);
+}
+
+/* A proxy port's cookie ACK: its attributes where xdpct_xdp() finds them. */
+static __always_inline int xdp_proxy_opening(const struct xdpct_req_attrs *a)
+{
+	__u32 zero = 0;
+	struct xdp_scratch *sc = bpf_map_lookup_elem(&xdpct_xdp_scratch, &zero);
+
+	if (!sc) {
+		count(XDPCT_STAT_V_DROP_ERROR);
+		return XDP_DROP;
+	}
+	sc->a = *a;
+	return XDP_PROXY_OPEN;
 }
 
 /* A valid cookie ACK: the flow starts at SYN_RECV, pending until the
@@ -346,6 +396,13 @@ static __noinline int xdp_cookie_flow(struct xdp_md *ctx, struct xdp_pkt *x,
 	nf.dir[XDPCT_LOCAL].maxend = cookie + 1 + (rwin ? rwin : 1);
 	nf.packets[XDPCT_REMOTE] = 1;
 	nf.bytes[XDPCT_REMOTE] = pkt_ip_len(p);
+	if (x->proxy) {
+		/* a server behind this box: the ACK becomes our SYN to it */
+		if (!flow_insert(x->ref, &nf, BPF_NOEXIST))
+			ct_event(x->ref, &nf, CT_EV(XDPCT_EV_NEW, 0, 0, 0));
+		/* opened from xdpct_xdp(): one call deep, the stack is short */
+		return xdp_proxy_opening(a);
+	}
 	pr = profile_of(x->profile);
 	if (pr && pr->handover == XDPCT_HANDOVER_NAT) {
 		/* the listener is behind DNAT: the program on its namespace's
@@ -490,7 +547,8 @@ static __noinline int xdp_no_flow(struct xdp_md *ctx, struct xdp_pkt *x)
 		count(XDPCT_STAT_V_PASS_UNTRACKED);
 		return XDP_PASS;
 	}
-	if (!dest_local(x)) {
+	x->proxy = x->profile && xdp_is_proxy(x->t, x->profile);
+	if (!x->proxy && !dest_local(x)) {
 		count(XDPCT_STAT_V_PASS_NOT_LOCAL);
 		return XDP_PASS;
 	}
@@ -587,6 +645,22 @@ static __always_inline int xdp_unparsed(const struct xdpct_config *cfg,
 	return drop ? XDP_DROP : XDP_PASS;
 }
 
+/* The proxy paths, from the scratch: nothing of xdpct_xdp()'s stays live
+ * across its calls for them (its frame is at the stack's limit). */
+static __always_inline int xdp_proxy_call(struct xdp_md *ctx, int what)
+{
+	__u32 zero = 0;
+	struct xdp_scratch *sc = bpf_map_lookup_elem(&xdpct_xdp_scratch, &zero);
+
+	if (!sc) {
+		count(XDPCT_STAT_V_DROP_ERROR);
+		return XDP_DROP;
+	}
+	if (what == XDP_PROXY_OPEN)
+		return proxy_open_xdp(ctx, sc->where, &sc->a);
+	return proxy_in_xdp(ctx, sc->where);
+}
+
 SEC("xdp")
 int xdpct_xdp(struct xdp_md *ctx)
 {
@@ -655,11 +729,18 @@ int xdpct_xdp(struct xdp_md *ctx)
 	sc->tcp_off = (void *)x.p.tcp - data;
 	sc->tcp_len = x.p.tcp_len;
 	sc->ip_len = x.p.ip_len;
+	sc->where = pkt_where(&x.p, data);
 	pkt_tuple(&x.p, x.t);
 	flow_ref_of(x.t, true, !protect, x.ref);
 	/* no bit: surely no entry and no socket, skip the lookup */
 	x.maybe = !protect || seen_maybe(x.ref->bit);
 	f = x.maybe ? flow_lookup(x.ref) : NULL;
+	if (f && x.profile && (x.p.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN &&
+	    (f->state == XDPCT_CT_TIME_WAIT || f->state == XDPCT_CT_CLOSE) &&
+	    xdp_is_proxy(x.t, x.profile)) {
+		xdp_proxy_reuse(&x);
+		f = NULL;
+	}
 	if (f && protect && (x.p.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN) {
 		__u8 st = f->state, fl = f->flags; /* hints: ct_apply decides */
 
@@ -680,14 +761,18 @@ int xdpct_xdp(struct xdp_md *ctx)
 			return XDP_PASS;
 		}
 	}
-	if (f)
-		return xdp_flow_packet(ctx, f, protect);
-	r = xdp_no_flow(ctx, &x);
-	if (r != XDP_READOPTED)
-		return r;
-	f = flow_lookup(x.ref);
-	if (f)
-		return xdp_flow_packet(ctx, f, protect);
+	if (!f) {
+		r = xdp_no_flow(ctx, &x);
+		if (r == XDP_PROXY_OPEN)
+			return xdp_proxy_call(ctx, XDP_PROXY_OPEN);
+		if (r != XDP_READOPTED)
+			return r;
+		f = flow_lookup(x.ref);
+	}
+	if (f) {
+		r = xdp_flow_packet(ctx, f, protect | (__u32)x.profile << 8);
+		return r == XDP_PROXY_IN ? xdp_proxy_call(ctx, XDP_PROXY_IN) : r;
+	}
 	count(XDPCT_STAT_V_DROP_ERROR);
 	return XDP_DROP;
 }

@@ -8,6 +8,7 @@
  *   synack.h    SYN -> cookie SYN-ACK in place; cookie ACK -> handover attributes
  *   flow.h      the flow tables and the xdpct_seen bitmap
  *   conntrack.h the TCP state machine
+ *   proxy.h     proxy ports: servers behind this box, sequence translation
  *   sock.h      the kernel's sockets, read into flow entries
  *   xdp.h       XDP ingress: the entry point and its paths
  *   tc.h        TC ingress (handover to the listener) and egress
@@ -26,6 +27,7 @@
 #include "synack.h"
 #include "flow.h"
 #include "conntrack.h"
+#include "proxy.h"
 #include "sock.h"
 #include "xdp.h"
 #include "tc.h"

@@ -35,6 +35,7 @@
 #define XDPCT_MAP_AUTOSTAT "xdpct_autostat"
 #define XDPCT_MAP_HANDOFF "xdpct_handoff"
 #define XDPCT_MAP_NAT    "xdpct_nat"
+#define XDPCT_MAP_PROXY  "xdpct_proxy"
 
 #define XDPCT_FLOWS_DEFAULT 1048576
 /* Entries of each observed table (flows that started with an unvalidated
@@ -94,6 +95,12 @@ enum xdpct_handover {
 				   * attributes in xdpct_handoff, the program
 				   * `xdpct nat add` put on that namespace's
 				   * interface hands the ACK over */
+	XDPCT_HANDOVER_PROXY = 2, /* a server behind this box (forwarded, not
+				   * an address of this host): XDP opens the
+				   * connection to it with the client's
+				   * options, TC egress takes its SYN-ACK,
+				   * both translate sequence numbers after
+				   * (xdpct_proxy) */
 };
 struct xdpct_profile {
 	__u16 mss4;  /* MSS clamp over IPv4: what we advertise and the client's
@@ -680,6 +687,47 @@ struct xdpct_handoff {
 };
 #define XDPCT_HANDOFF_MAX 65536
 
+/* xdpct_proxy (HASH, no prealloc, sized like the flow tables): a
+ * connection to a proxy port's server that this box opened on the
+ * client's behalf, keyed like xdpct_pending (the flow key). The client
+ * sees our cookie as the server's ISN and our SYN-ACK's TSval clock; the
+ * server its own: deltas map one onto the other. */
+enum xdpct_proxy_state {
+	XDPCT_PROXY_SYN_SENT = 1, /* the SYN went to the server, no answer yet */
+	XDPCT_PROXY_OPEN = 2,     /* its SYN-ACK was answered: translating */
+};
+enum xdpct_proxy_opts {
+	XDPCT_PROXY_TS = 1,        /* both ends send timestamps */
+	XDPCT_PROXY_RESCALE = 2,   /* the server's window shift differs from
+				    * the one our SYN-ACK gave the client */
+	XDPCT_PROXY_NO_TS_SRV = 4, /* the client has timestamps, the server
+				    * declined them */
+	XDPCT_PROXY_NO_SACK_SRV = 8, /* the client has SACK, the server not */
+	XDPCT_PROXY_NO_WS_SRV = 16, /* the client scales its windows, the
+				     * server declined: it reads them unscaled */
+};
+struct xdpct_proxy {
+	__u32 cookie;       /* our SYN-ACK's ISN: the server's, to the client */
+	__u32 isn;          /* the client's ISN (the server sees it unchanged) */
+	__u32 seq_delta;    /* cookie - the server's ISN */
+	__u32 ts_delta;     /* our SYN-ACK's TSval - the server's */
+	__u32 client_tsval; /* the cookie ACK's TSval: the ACK to the server's */
+	__u16 client_win;   /* the cookie ACK's window field */
+	__u8 state;         /* enum xdpct_proxy_state */
+	__u8 opts;          /* enum xdpct_proxy_opts */
+	__u8 wscale_client; /* the shift our SYN-ACK gave the client (0xf: none) */
+	__u8 wscale_server; /* the server's SYN-ACK's (0xf: none) */
+	__u8 pad[6];
+	__u64 syn_ns;       /* the first SYN to the server */
+	__u64 resent_ns;    /* the last */
+	struct xdpct_req_attrs attrs; /* the client's options, from the cookie */
+	__u32 pad2;
+};
+/* A client segment while the server has not answered resends the SYN
+ * once this long after the last; past the timeout the client gets an RST */
+#define XDPCT_PROXY_RESEND_NS 1000000000ull
+#define XDPCT_PROXY_TIMEOUT_NS 5000000000ull
+
 /* xdpct_nat (HASH, userspace's): the namespaces `xdpct nat add` put the
  * handover program in, each through a TCX link pinned as
  * link_nat_<netns cookie>_<ifindex> in the attachment's pin directory. */
@@ -854,7 +902,18 @@ struct xdpct_emit_args {
 	X(NAT_HANDOFF_DUP, nat_handoff_dup, "NAT: same-batch packet left to the child being made") \
 	X(NAT_DROP_NOT_FIRST, nat_drop_not_first, "NAT: dropped a later segment of a pending flow (client resends)") \
 	X(NAT_NO_LISTENER, nat_no_listener, "NAT: no listener for a stored cookie ACK") \
-	X(NAT_CHILD_SEEN, nat_child_seen, "NAT: child socket exists, stored attributes removed")
+	X(NAT_CHILD_SEEN, nat_child_seen, "NAT: child socket exists, stored attributes removed") \
+	X(V_PASS_PROXY_SYN, pass_proxy_syn, "passed: valid cookie ACK of a proxy port, turned into the SYN to its server") \
+	X(V_DROP_PROXY_WAIT, drop_proxy_wait, "dropped: client segment of a proxied flow before its server answered") \
+	X(V_TX_PROXY_RST, tx_proxy_rst, "client segment answered with an RST: its server never answered the SYN") \
+	X(V_DROP_PROXY_LOST, drop_proxy_lost, "dropped: proxied flow without its translation entry (table full or removed)") \
+	X(PROXY_SYN_RESENT, proxy_syn_resent, "proxy: SYN to the server sent again (a client segment, no answer yet)") \
+	X(PROXY_XLATE_IN, proxy_xlate_in, "proxy: client segments translated to the server's sequence space") \
+	X(PROXY_OPEN, proxy_open, "proxy TC: server's SYN-ACK answered with the ACK, translation set") \
+	X(PROXY_REFUSED, proxy_refused, "proxy TC: server reset the SYN, RST passed to the client") \
+	X(PROXY_XLATE_OUT, proxy_xlate_out, "proxy TC: server segments translated to the client's sequence space") \
+	X(PROXY_OPTS_DIFFER, proxy_opts_differ, "proxy TC: server's SYN-ACK differs from the cookie's options (windows rescaled, or TS/SACK declined)") \
+	X(PROXY_DROP_OUT, proxy_drop_out, "proxy TC: server segment dropped (no answer expected, or ACK redirect failed)")
 
 #define XDPCT_STAT_ENUM(id, name, help) XDPCT_STAT_##id,
 enum xdpct_stat {
@@ -881,6 +940,7 @@ static_assert(sizeof(struct xdpct_meta) == 28, "meta fits 32 bytes, 4-aligned");
 static_assert(sizeof(struct xdpct_handoff_key) == 24, "handoff key: explicit padding");
 static_assert(sizeof(struct xdpct_handoff) == 40, "handoff value layout");
 static_assert(sizeof(struct xdpct_profile) == 12, "profile layout");
+static_assert(sizeof(struct xdpct_proxy) == 72, "proxy entry layout: explicit padding");
 static_assert(sizeof(struct xdpct_flow_key) == 40, "flow key layout");
 static_assert(sizeof(enum xdpct_ct_state) == 1, "state is one byte");
 static_assert(sizeof(struct xdpct_close_event) == 48, "close event layout");

@@ -614,6 +614,8 @@ static int load_skel(struct attach_ctx *c, __u64 max4, __u64 max6, __u64 max_obs
 		r = bpf_map__set_max_entries(c->skel->maps.xdpct_observed4, max_obs);
 	if (!r)
 		r = bpf_map__set_max_entries(c->skel->maps.xdpct_observed6, max_obs);
+	if (!r) /* one translation per protected connection at most */
+		r = bpf_map__set_max_entries(c->skel->maps.xdpct_proxy, max4 + max6);
 	if (!r) /* 10 bits per protected entry: a full table leaves 90% of
 		 * a flood's tuples without one */
 		r = bpf_map__set_max_entries(c->skel->maps.xdpct_seen,
@@ -1299,6 +1301,16 @@ static int setup(const struct setup_opts *o, struct setup_result *res,
 		return EXIT_FAIL;
 	if (check_bpffs("/sys/fs/bpf"))
 		return EXIT_FAIL;
+	if (tracking && profiles_have(c.profiles, XDPCT_HANDOVER_PROXY)) {
+		long f4 = 0, f6 = 0;
+
+		sysctl_read_long("net.ipv4.ip_forward", &f4);
+		sysctl_read_long("net.ipv6.conf.all.forwarding", &f6);
+		if (!f4 && !f6) {
+			err("--profile ...:proxy protects servers behind this box, but it forwards nothing (net.ipv4.ip_forward and net.ipv6.conf.all.forwarding are 0)");
+			return EXIT_FAIL;
+		}
+	}
 	if (o->pin_dir)
 		snprintf(c.pin_dir, sizeof(c.pin_dir), "%s", o->pin_dir);
 	else if (default_pin_dir(c.pin_dir, sizeof(c.pin_dir), c.ifname))

@@ -40,6 +40,7 @@ int profiles_parse(const char *cmd, const char *const *specs, int n, __u8 ports[
 		   struct xdpct_profile table[XDPCT_PROFILES_MAX]);
 int profiles_write(int fd, const struct xdpct_profile table[XDPCT_PROFILES_MAX]);
 int profiles_read(int fd, struct xdpct_profile table[XDPCT_PROFILES_MAX]);
+bool profiles_have(const struct xdpct_profile table[XDPCT_PROFILES_MAX], __u8 handover);
 /* "mss=1360,mss6=1340,no-ecn" */
 void profile_describe(const struct xdpct_profile *p, char *buf, size_t len);
 /* "443,8443:mss=1360,mss6=1340 22:no-ts" (none: "none"), or a JSON array */

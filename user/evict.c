@@ -228,6 +228,7 @@ int evictor_init(struct evictor *e, const int fd[EV_MAPS], const struct evict_ti
 		e->fd[m] = fd[m];
 	e->ports_fd = -1;
 	e->handoff_fd = -1;
+	e->proxy_fd = -1;
 	e->to = *to;
 	e->batch = BATCH;
 	/* the largest key and value of the three maps */
@@ -749,6 +750,39 @@ static int handoff_pass(struct evictor *e)
 	return 0;
 }
 
+/* Proxy translations whose flow entry went (closed and evicted, or lost
+ * to the LRU): the flow entry is made first, so one without is done. */
+static int proxy_pass(struct evictor *e)
+{
+	struct xdpct_flow_key k = {}, next; /* family 0: no entry, the walk's start */
+	struct xdpct_flow f;
+	int ffd, r;
+
+	while (!bpf_map_get_next_key(e->proxy_fd, &k, &next)) {
+		k = next;
+		ffd = e->fd[k.family == 4 ? EV_FLOWS4 : EV_FLOWS6];
+		if (ffd < 0)
+			continue;
+		if (k.family == 4) {
+			struct xdpct_flow4_key k4;
+
+			xdpct_key_to4(&k, &k4);
+			r = bpf_map_lookup_elem(ffd, &k4, &f);
+		} else {
+			struct xdpct_flow6_key k6;
+
+			xdpct_key_to6(&k, &k6);
+			r = bpf_map_lookup_elem(ffd, &k6, &f);
+		}
+		if (!r || errno != ENOENT)
+			continue;
+		if (!e->dry_run && bpf_map_delete_elem(e->proxy_fd, &k) && errno != ENOENT)
+			return -errno;
+		e->proxy_expired++;
+	}
+	return 0;
+}
+
 int evict_pass(struct evictor *e)
 {
 	struct pass_acc *a = calloc(1, sizeof(*a));
@@ -781,6 +815,8 @@ int evict_pass(struct evictor *e)
 		r = pending_pass(e, a);
 	if (!r && e->handoff_fd >= 0)
 		r = handoff_pass(e);
+	if (!r && e->proxy_fd >= 0)
+		r = proxy_pass(e);
 	t1 = mono_ns() - e->between_ns; /* the wheel's ticks meanwhile are not the pass's */
 	if (r && e->seeding)
 		e->seed_wheel = true;

@@ -153,6 +153,9 @@ struct evictor {
 	 * the LRU) */
 	int handoff_fd;
 	__u64 handoff_expired;
+	/* xdpct_proxy (-1: none): translations whose flow entry went */
+	int proxy_fd;
+	__u64 proxy_expired;
 	bool seen_on;                /* this pass does */
 	unsigned int seen_half;      /* the half it fills */
 	/* called between the chunks of a pass (the wheel's ticks go on

@@ -79,7 +79,7 @@ static int evict_once(const char *ifname, const char *pin_arg, char **targs, int
 	struct evictor e;
 	struct evict_totals t;
 	int fd[EV_MAPS], m, r, ret = EXIT_FAIL;
-	__u64 sum = 0, handoff_expired;
+	__u64 sum = 0, handoff_expired, proxy_expired;
 
 	for (m = 0; m < EV_MAPS; m++)
 		fd[m] = -1;
@@ -108,11 +108,15 @@ static int evict_once(const char *ifname, const char *pin_arg, char **targs, int
 	if (!dry)
 		e.emit = ctev_emitter_open(pin_dir);
 	e.handoff_fd = pinned_map(pin_dir, XDPCT_MAP_HANDOFF); /* -1: an older xdpct's maps */
+	e.proxy_fd = pinned_map(pin_dir, XDPCT_MAP_PROXY);
 	r = evict_pass(&e);
 	evict_totals_get(&e, &t);
 	handoff_expired = e.handoff_expired;
+	proxy_expired = e.proxy_expired;
 	if (e.handoff_fd >= 0)
 		close(e.handoff_fd);
+	if (e.proxy_fd >= 0)
+		close(e.proxy_fd);
 	ctev_emitter_free(e.emit);
 	evictor_free(&e);
 	if (r) {
@@ -124,7 +128,8 @@ static int evict_once(const char *ifname, const char *pin_arg, char **targs, int
 		json_string(stdout, ifname);
 		printf(",\"dry_run\":%s,", dry ? "true" : "false");
 		print_totals_json(&t);
-		printf(",\"handoff_expired\":%llu}\n", (unsigned long long)handoff_expired);
+		printf(",\"handoff_expired\":%llu,\"proxy_expired\":%llu}\n",
+		       (unsigned long long)handoff_expired, (unsigned long long)proxy_expired);
 	} else {
 		for (m = 0; m < EV_MAPS; m++) {
 			int k;
@@ -140,6 +145,9 @@ static int evict_once(const char *ifname, const char *pin_arg, char **targs, int
 		if (handoff_expired)
 			printf("%s expired: %llu\n", XDPCT_MAP_HANDOFF,
 			       (unsigned long long)handoff_expired);
+		if (proxy_expired)
+			printf("%s expired: %llu\n", XDPCT_MAP_PROXY,
+			       (unsigned long long)proxy_expired);
 		info("%s %llu entr%s in %.1f ms; left: %llu IPv4, %llu IPv6, %llu pending, %llu observed",
 		     dry ? "would evict" : "evicted", (unsigned long long)sum,
 		     sum == 1 ? "y" : "ies", t.last_pass_s * 1e3,

@@ -49,8 +49,13 @@ static int settings_parse(const char *cmd, const char *spec, char *s, struct xdp
 			p->auto_rate = v;
 			continue;
 		}
-		if (!strcmp(tok, "nat")) {
-			p->handover = XDPCT_HANDOVER_NAT;
+		if (!strcmp(tok, "nat") || !strcmp(tok, "proxy")) {
+			__u8 h = tok[0] == 'n' ? XDPCT_HANDOVER_NAT : XDPCT_HANDOVER_PROXY;
+
+			if (p->handover && p->handover != h)
+				return usage_err(cmd, "--profile '%s': nat and proxy exclude each other",
+						 spec);
+			p->handover = h;
 			continue;
 		}
 		if (!strncmp(tok, "mss6=", 5)) {
@@ -65,7 +70,7 @@ static int settings_parse(const char *cmd, const char *spec, char *s, struct xdp
 			if (!strcmp(tok, offs[i].name))
 				break;
 		if (i == sizeof(offs) / sizeof(offs[0]))
-			return usage_err(cmd, "--profile '%s': unknown setting '%s' (mss=N, mss6=N, no-sack, no-ts, no-wscale, no-ecn, auto-rate=N, nat)",
+			return usage_err(cmd, "--profile '%s': unknown setting '%s' (mss=N, mss6=N, no-sack, no-ts, no-wscale, no-ecn, auto-rate=N, nat, proxy)",
 					 spec, tok);
 		p->off |= offs[i].bit;
 	}
@@ -143,8 +148,17 @@ void profile_describe(const struct xdpct_profile *p, char *buf, size_t len)
 			off += snprintf(buf + off, len - off, "%s%s", off ? "," : "", offs[i].name);
 	if (p->auto_rate && off < len)
 		off += snprintf(buf + off, len - off, "%sauto-rate=%u", off ? "," : "", p->auto_rate);
-	if (p->handover == XDPCT_HANDOVER_NAT && off < len)
-		snprintf(buf + off, len - off, "%snat", off ? "," : "");
+	if (p->handover && off < len)
+		snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+			 p->handover == XDPCT_HANDOVER_NAT ? "nat" : "proxy");
+}
+
+bool profiles_have(const struct xdpct_profile table[XDPCT_PROFILES_MAX], __u8 handover)
+{
+	for (unsigned int i = 1; i < XDPCT_PROFILES_MAX; i++)
+		if (table[i].handover == handover)
+			return true;
+	return false;
 }
 
 int profiles_read(int fd, struct xdpct_profile table[XDPCT_PROFILES_MAX])
@@ -186,7 +200,9 @@ void profiles_print(FILE *f, const __u8 ports[NUM_PORTS],
 				table[idx].off & XDPCT_PROF_NO_WSCALE ? "true" : "false",
 				table[idx].off & XDPCT_PROF_NO_ECN ? "true" : "false",
 				table[idx].auto_rate,
-				table[idx].handover == XDPCT_HANDOVER_NAT ? "nat" : "local");
+				table[idx].handover == XDPCT_HANDOVER_NAT     ? "nat"
+				: table[idx].handover == XDPCT_HANDOVER_PROXY ? "proxy"
+									      : "local");
 		} else {
 			format_ports(mask, 1, pl, sizeof(pl));
 			fprintf(f, "%s%s:%s", first ? "" : " ", pl, d);

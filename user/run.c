@@ -868,6 +868,7 @@ int cmd_run(int argc, char **argv)
 	r.ev.seen = &r.seen;
 	r.ev.ports_fd = r.fd_ports;
 	r.ev.handoff_fd = pinned_map(r.pin_dir, XDPCT_MAP_HANDOFF);
+	r.ev.proxy_fd = pinned_map(r.pin_dir, XDPCT_MAP_PROXY);
 	if (r.wheel)
 		wheel_setup(&r);
 	if (!interval) /* the wheel may have failed: passes as often as without */
@@ -944,6 +945,8 @@ detach:
 		close(r.fd_ports);
 	if (ev_init && r.ev.handoff_fd >= 0)
 		close(r.ev.handoff_fd);
+	if (ev_init && r.ev.proxy_fd >= 0)
+		close(r.ev.proxy_fd);
 	if (r.fd_local >= 0)
 		close(r.fd_local);
 	if (r.fd_acl >= 0)
