@@ -33,30 +33,129 @@ in_ns "$NS_RTR" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 
 rx() { in_ns "$NS_RTR" timeout 30 "$XDPCT" "$@"; }
 rstat() { rx stats "$IF_RC" -j | json_num "$1"; }
 
-# ---- refused without forwarding ----
+srv_stat() { nstat_get "$NS_SRV" "$1"; }
+proxy_entries() { bpftool map dump pinned "$(in_ns "$NS_RTR" "$XDPCT" pin-dir "$IF_RC")/xdpct_proxy" 2>/dev/null | grep -c '"key"'; }
+# connect N clients to ADDR PORT with BYTES each way; prints how many completed
+clients() { # ADDR PORT N BYTES LOG [PARALLEL]
+	in_cli timeout 90 "$TCPPEER" connect --addr "$1" --port "$2" --count "$3" --up "$4" \
+		--down "$4" --parallel "${6:-5}" --timeout 30 --json >"$5" 2>"$5.err"
+	grep -c '"ok":true' "$5"
+}
+
+# ---- refused without forwarding: nothing is attached ----
 in_ns "$NS_RTR" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
 out=$(rx attach "$IF_RC" --ports $PORT --profile $PORT:proxy 2>&1)
-check_rc attach_refused_without_forwarding $? 1
-check refused_message_one_line grep -q "forwards nothing" <<<"$out"
+rc=$?
+assert_eq attach_refused_without_forwarding "$rc" 1
+check refused_message_one_line "got: $out" test "$(grep -c "forwards nothing" <<<"$out")" = 1
+check refused_leaves_nothing "xdp still attached" nothing_attached "$NS_RTR" "$IF_RC"
 in_ns "$NS_RTR" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 
 LAB_ATTACHED+=("$IF_RC")
 rx attach "$IF_RC" --ports $PORT,$PORT_DOWN --profile $PORT,$PORT_DOWN:proxy \
 	>"$LAB_TMP/attach.out" 2>&1 || die "attach: $(cat "$LAB_TMP/attach.out")" attach
 pass attach
-bg_ns "$NS_SRV" "$LAB_TMP/srv.log" "$TCPPEER" serve --port $PORT --backlog 256
+check status_shows_proxy "profile not shown" grep -q "proxy" <(rx status "$IF_RC")
+bg_ns "$NS_SRV" "$LAB_TMP/srv.log" "$TCPPEER" serve --port $PORT --backlog 512 --info "$LAB_TMP/srv.info"
 wait_port "$NS_SRV" $PORT 5 || die server
 
-for fam in 4 6; do
-	dst=$S4
-	((fam == 6)) && dst=$S6
-	ok=0
-	for ((i = 0; i < 5; i++)); do
-		in_cli timeout 20 "$TCPPEER" connect --addr "$dst" --port $PORT --up 300k --down 300k \
-			--timeout 10 >>"$LAB_TMP/cli.log" 2>&1 && ok=$((ok + 1))
-	done
-	assert_eq "proxied_ipv${fam}_connections" "$ok" 5
-done
-rx stats "$IF_RC" | grep -E "proxy|synack|cookie|drop" 
-tail -5 "$LAB_TMP/cli.log"
+# ---- real clients through the router, under a spoofed SYN flood ----
+DMAC=$(link_mac "$NS_RTR" "$IF_RC")
+po0=$(srv_stat TcpPassiveOpens) ck0=$(srv_stat TcpExtSyncookiesSent)
+tx0=$(rstat tx_synack) open0=$(rstat proxy_open)
+bg_ns "$NS_CLI" "$LAB_TMP/flood4.j" "$SYNFLOOD" --dev "$IF_CLI" --dmac "$DMAC" --dst $S4 \
+	--dport $PORT --src-net 198.18.0.0/15 --mode syn --count 40000 --rate 4000 --timeout 30 --seed $$
+FLOOD=$BG_PID
+n4=$(clients $S4 $PORT 20 1m "$LAB_TMP/c4.j")
+n6=$(clients $S6 $PORT 20 1m "$LAB_TMP/c6.j")
+wait_pid "$FLOOD" 40
+assert_eq proxied_ipv4_1mb_digests "$n4" 20
+assert_eq proxied_ipv6_1mb_digests "$n6" 20
+flood_answered=$(($(rstat tx_synack) - tx0 - 40))
+assert_ge flood_answered_by_router "$flood_answered" 30000
+# the server met exactly the 40 clients: no flood SYN was forwarded
+assert_eq server_passive_opens_are_clients "$(diff_num "$(srv_stat TcpPassiveOpens)" "$po0")" 40
+assert_eq server_sent_no_cookies "$(diff_num "$(srv_stat TcpExtSyncookiesSent)" "$ck0")" 0
+assert_eq proxy_opened_per_client "$(($(rstat proxy_open) - open0))" 40
+# options as each end sees them: the client's from our SYN-ACK, the server's
+# from our SYN (the client's own, through the cookie)
+cli_ok=$(grep -c '"ts":true,"sack":true,"wscale":true' "$LAB_TMP/c4.j")
+assert_eq client_sees_ts_sack_wscale "$cli_ok" 20
+srv_ok=$(grep -c '"ts":true,"sack":true,"wscale":true' "$LAB_TMP/srv.info")
+assert_ge server_sees_ts_sack_wscale "$srv_ok" 40
+cws=$(grep -o '"rcv_wscale":[0-9]*' "$LAB_TMP/c4.j" | head -1 | grep -o '[0-9]*$')
+sws=$(grep -o '"snd_wscale":[0-9]*' "$LAB_TMP/srv.info" | head -1 | grep -o '[0-9]*$')
+assert_eq server_gets_client_wscale "$sws" "$cws"
+assert_ge translated_in "$(rstat proxy_xlate_in)" 1000
+assert_ge translated_out "$(rstat proxy_xlate_out)" 1000
+assert_eq no_drop_error "$(rstat drop_error)" 0
+assert_eq no_proxy_lost "$(rstat drop_proxy_lost)" 0
+conns=$(rx conns "$IF_RC" 2>&1)
+check conns_tracks_proxied "no tracked flow to the server" grep -q "dport=$PORT" <<<"$conns"
+
+# ---- 1% loss on the server link: SACK and timestamps across the translation ----
+in_srv nft -f - <<NFT || die "nft loss rule"
+table inet loss {
+	chain in { type filter hook input priority 0; tcp dport $PORT numgen random mod 100 0 counter drop; }
+	chain out { type filter hook output priority 0; tcp sport $PORT numgen random mod 100 0 counter drop; }
+}
+NFT
+sk0=$(srv_stat TcpExtTCPSackRecovery)
+ret0=$(srv_stat TcpRetransSegs)
+nl=$(clients $S4 $PORT 10 2m "$LAB_TMP/loss.j")
+assert_eq lossy_link_2mb_digests "$nl" 10
+dropped=$(in_srv nft list table inet loss | grep -o 'packets [0-9]*' | awk '{ s += $2 } END { print s + 0 }')
+assert_ge loss_rule_dropped "$dropped" 20
+assert_gt server_retransmitted "$(diff_num "$(srv_stat TcpRetransSegs)" "$ret0")" 0
+# SACK blocks from the client, translated, led the server's recovery
+assert_gt server_sack_recovery "$(diff_num "$(srv_stat TcpExtTCPSackRecovery)" "$sk0")" 0
+in_srv nft delete table inet loss
+
+# ---- a server whose window scale differs from our SYN-ACK's ----
+od0=$(rstat proxy_opts_differ)
+in_srv sysctl -qw net.ipv4.tcp_rmem="4096 65536 131072" || die rmem
+nw=$(clients $S4 $PORT 5 1m "$LAB_TMP/ws.j")
+in_srv sysctl -qw net.ipv4.tcp_rmem="4096 131072 6291456"
+assert_eq other_wscale_1mb_digests "$nw" 5
+assert_ge other_wscale_counted "$(($(rstat proxy_opts_differ) - od0))" 5
+sws2=$(tail -n 1 "$LAB_TMP/srv.info" | grep -o '"rcv_wscale":[0-9]*' | grep -o '[0-9]*$')
+cws2=$(grep -o '"snd_wscale":[0-9]*' "$LAB_TMP/ws.j" | head -1 | grep -o '[0-9]*$')
+check wscales_differ "server $sws2, client told $cws2" test "$sws2" != "$cws2"
+
+# ---- a server that refuses: the client gets the RST ----
+rf0=$(rstat proxy_refused)
+t0=$(date +%s%N)
+out=$(in_cli timeout 20 "$TCPPEER" connect --addr $S4 --port $PORT_DOWN --up 10k --down 10k --timeout 10 2>&1)
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check refused_client_fails "exit $rc: $out" test "$rc" != 0
+check refused_client_reset "$out" grep -qi "reset" <<<"$out"
+assert_le refused_fast_ms "$ms" 3000
+assert_ge proxy_refused_counted "$(($(rstat proxy_refused) - rf0))" 1
+
+# ---- a server that is gone: SYN resent, then an RST to the client ----
+in_srv nft add table inet gone && in_srv nft add chain inet gone in '{ type filter hook input priority 0; }' &&
+	in_srv nft add rule inet gone in tcp dport $PORT drop || die "nft gone rule"
+rs0=$(rstat proxy_syn_resent) rt0=$(rstat tx_proxy_rst)
+t0=$(date +%s%N)
+out=$(in_cli timeout 30 "$TCPPEER" connect --addr $S4 --port $PORT --up 10k --down 10k --timeout 25 2>&1)
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check gone_client_fails "exit $rc: $out" test "$rc" != 0
+check gone_client_reset "$out" grep -qi "reset" <<<"$out"
+assert_le gone_reset_within_ms "$ms" 15000
+assert_ge gone_syn_resent "$(($(rstat proxy_syn_resent) - rs0))" 1
+assert_ge gone_rst_sent "$(($(rstat tx_proxy_rst) - rt0))" 1
+in_srv nft delete table inet gone
+
+# ---- eviction: the translations go with their flows ----
+check proxy_entries_present "none" test "$(proxy_entries)" -gt 0
+sleep 2
+rx evict "$IF_RC" --timeout time_wait=1,close=1,syn_recv=1,established=1,close_wait=1,fin_wait=1,last_ack=1 \
+	>"$LAB_TMP/evict.out" 2>&1 || note "evict: $(cat "$LAB_TMP/evict.out")"
+assert_eq proxy_entries_evicted "$(proxy_entries)" 0
+
+rx detach "$IF_RC" >/dev/null 2>&1
+LAB_ATTACHED=()
+check detach_leaves_nothing "still attached" nothing_attached "$NS_RTR" "$IF_RC"
 lab_finish
