@@ -1336,6 +1336,194 @@ static void test_nat(void)
 	flows_clear();
 }
 
+/* A proxy port (--profile PORTS:proxy) on a router: a SYN to a server
+ * behind it gets our cookie; the cookie ACK becomes the SYN to the server
+ * (the client's ISN, its options from the cookie, checksums right) and a
+ * translation entry; client segments wait for the server (dropped, the SYN
+ * again after a second, an RST past the timeout); once open, the ACK, SACK
+ * blocks and TSecr move into the server's sequence space. */
+/* The flow key of a client's segment (the remote is its source). */
+static void pending_key_of(const struct pg_spec *a, struct xdpct_flow_key *k)
+{
+	int alen = a->family == 4 ? 4 : 16;
+
+	memset(k, 0, sizeof(*k));
+	k->family = (uint8_t)a->family;
+	k->rport = htons(a->sport);
+	k->lport = htons(a->dport);
+	memcpy(k->raddr, a->saddr, alen);
+	memcpy(k->laddr, a->daddr, alen);
+}
+
+static void proxy_frame_ok(const struct res *r, int fm, uint8_t flags, struct pg_parsed *p)
+{
+	const uint8_t *ip;
+
+	if (!CK(pg_parse(r->frame, r->frame_len, p) == 0, "output frame does not parse"))
+		return;
+	ip = p->l3;
+	CK(p->flags == flags, "flags 0x%02x, want 0x%02x", p->flags, flags);
+	if (fm == 4)
+		CK(pg_ipv4_csum_ok(ip, 20), "IPv4 header checksum wrong");
+	CK(pg_tcp_csum_ok(fm, fm == 4 ? ip + 12 : ip + 8, fm == 4 ? ip + 16 : ip + 24, p->tcp,
+			  p->tcp_len),
+	   "TCP checksum 0x%04x wrong", p->csum);
+}
+
+static void test_proxy(void)
+{
+	static const struct xdpct_profile proxy = { .handover = XDPCT_HANDOVER_PROXY };
+	int proxy_fd = bpf_map__fd(skel->maps.xdpct_proxy);
+	struct xdpct_req_attrs want;
+	struct xdpct_flow_key k;
+	struct xdpct_proxy px;
+	struct xdpct_flow f;
+	struct pg_parsed p;
+	static struct res r;
+	uint8_t buf[PG_MAX_FRAME];
+	struct pg_spec a;
+	struct syn_case c;
+	int n;
+
+	for (int fm = 4; fm <= 6; fm += 2) {
+		char nm[64];
+
+		snprintf(nm, sizeof(nm), "proxy.%s", fam(fm));
+		c = mk_linux(fm, nm);
+		c.prof = &proxy;
+		c.cfg = CFG_ALL | XDPCT_CFG_LOCAL_ONLY; /* xdpct_local empty: the server is not us */
+		flows_clear();
+		map_clear(proxy_fd);
+		ck_begin("xdp.proxy.syn_cookie.%s", fam(fm));
+		do_syn(&c, &sa_main);
+		if (!ck_end())
+			continue;
+
+		ck_begin("xdp.proxy.cookie_ack_becomes_syn.%s", fam(fm));
+		ack_spec(&sa_main, &a, 777000);
+		a.payload = (const uint8_t *)"early";
+		a.payload_len = 5;
+		n = build(&a, buf, NULL);
+		attrs_expect(&sa_main, &a, &want);
+		run(buf, n, &r);
+		if (ck_verdict(&r, XDP_PASS, S(V_PASS_PROXY_SYN), S(COOKIE_GOOD))) {
+			proxy_frame_ok(&r, fm, F_SYN, &p);
+			CK(p.seq == a.seq - 1 && p.ack == 0, "seq %u ack %u, want the client's ISN %u, 0",
+			   p.seq, p.ack, a.seq - 1);
+			CK(p.sport == a.sport && p.dport == a.dport, "ports changed");
+			CK(!memcmp(fm == 4 ? p.l3 + 12 : p.l3 + 8, a.saddr, fm == 4 ? 4 : 16) &&
+				   !memcmp(fm == 4 ? p.l3 + 16 : p.l3 + 24, a.daddr, fm == 4 ? 4 : 16),
+			   "addresses changed");
+			CK(p.tcp_len == p.tcp_hlen, "%d payload bytes on the SYN", p.tcp_len - p.tcp_hlen);
+			CK(p.mss == want.mss, "MSS %d, want the cookie's %u", p.mss, want.mss);
+			CK(p.sack_perm == (want.sack_ok ? 1 : -1), "SACK_PERM %d, want %d", p.sack_perm,
+			   want.sack_ok);
+			CK(p.ts == 1 && p.tsval == 777000 && p.tsecr == 0,
+			   "TS %d %u/%u, want the client's TSval 777000 and 0", p.ts, p.tsval, p.tsecr);
+			CK(p.ws == (want.wscale_ok ? want.snd_wscale : -1), "WS %d, want the client's %u",
+			   p.ws, want.snd_wscale);
+			CK(p.win == (a.win << want.snd_wscale > 65535 ? 65535 : a.win << want.snd_wscale),
+			   "window %u", p.win);
+			pending_key_of(&a, &k);
+			if (CK(!bpf_map_lookup_elem(proxy_fd, &k, &px), "no xdpct_proxy entry")) {
+				CK(px.cookie == a.ack - 1 && px.isn == a.seq - 1, "cookie %u isn %u",
+				   px.cookie, px.isn);
+				CK(px.state == XDPCT_PROXY_SYN_SENT, "state %u", px.state);
+				CK(!memcmp(&px.attrs, &want, sizeof(want)), "attrs %s, want %s",
+				   attrs_str(&px.attrs), attrs_str(&want));
+			}
+			CK(map_count(pending_fd) == 0, "xdpct_pending has %d entries", map_count(pending_fd));
+			if (CK(flows_count() == 1 && flows_first(&k, &f) == 0, "flow entries %d, want 1",
+			       flows_count()))
+				CK(f.state == XDPCT_CT_SYN_RECV && (f.flags & XDPCT_FLOW_PENDING),
+				   "flow state %s flags 0x%x", st_name(f.state), f.flags);
+		}
+		ck_end();
+
+		ck_begin("xdp.proxy.data_before_server_dropped.%s", fam(fm));
+		n = build(&a, buf, NULL);
+		run(buf, n, &r);
+		ck_verdict(&r, XDP_DROP, S(V_DROP_PROXY_WAIT), -1);
+		ck_end();
+
+		ck_begin("xdp.proxy.syn_again_after_a_second.%s", fam(fm));
+		pending_key_of(&a, &k);
+		if (CK(!bpf_map_lookup_elem(proxy_fd, &k, &px), "no entry")) {
+			px.resent_ns -= 2000000000ull;
+			bpf_map_update_elem(proxy_fd, &k, &px, BPF_EXIST);
+			run(buf, n, &r);
+			if (ck_verdict(&r, XDP_PASS, S(V_PASS_PROXY_SYN), S(PROXY_SYN_RESENT))) {
+				proxy_frame_ok(&r, fm, F_SYN, &p);
+				CK(p.seq == a.seq - 1, "seq %u", p.seq);
+			}
+		}
+		ck_end();
+
+		ck_begin("xdp.proxy.rst_past_timeout.%s", fam(fm));
+		if (CK(!bpf_map_lookup_elem(proxy_fd, &k, &px), "no entry")) {
+			px.syn_ns -= XDPCT_PROXY_TIMEOUT_NS + 1000000000ull;
+			bpf_map_update_elem(proxy_fd, &k, &px, BPF_EXIST);
+			n = build(&a, buf, NULL);
+			run(buf, n, &r);
+			if (ck_verdict(&r, XDP_TX, S(V_TX_PROXY_RST), -1)) {
+				proxy_frame_ok(&r, fm, F_RST, &p);
+				CK(p.seq == a.ack, "RST seq %u, want the client's ack %u", p.seq, a.ack);
+				CK(p.sport == a.dport && p.dport == a.sport, "ports not swapped");
+				CK(!memcmp(fm == 4 ? p.l3 + 16 : p.l3 + 24, a.saddr, fm == 4 ? 4 : 16),
+				   "not to the client");
+			}
+			CK(bpf_map_lookup_elem(proxy_fd, &k, &px) && errno == ENOENT,
+			   "entry left after the RST");
+		}
+		ck_end();
+
+		/* open: the server's ISN is cookie - 1000, its TSval clock ours - 500 */
+		ck_begin("xdp.proxy.open_translated.%s", fam(fm));
+		memset(&px, 0, sizeof(px));
+		px.cookie = a.ack - 1;
+		px.isn = a.seq - 1;
+		px.seq_delta = 1000;
+		px.ts_delta = 500;
+		px.state = XDPCT_PROXY_OPEN;
+		px.opts = XDPCT_PROXY_TS;
+		px.attrs = want;
+		bpf_map_update_elem(proxy_fd, &k, &px, BPF_ANY);
+		{
+			struct pg_spec d = a;
+			uint8_t sack[10] = { 5, 10 };
+
+			d.ack = a.ack; /* all the server sent: its SYN-ACK */
+			d.payload = NULL;
+			d.payload_len = 0;
+			memset(&d.opts, 0, sizeof(d.opts));
+			pgo_nop(&d.opts);
+			pgo_nop(&d.opts);
+			pgo_ts(&d.opts, 778000, sa_main.tsval + 40);
+			pg_wr32(sack + 2, a.ack + 1000);
+			pg_wr32(sack + 6, a.ack + 2000);
+			pgo_nop(&d.opts);
+			pgo_nop(&d.opts);
+			pgo_bytes(&d.opts, sack, 10);
+			n = build(&d, buf, NULL);
+			run(buf, n, &r);
+			if (ck_verdict(&r, XDP_PASS, S(V_PASS_FLOW), S(PROXY_XLATE_IN))) {
+				proxy_frame_ok(&r, fm, F_ACK, &p);
+				CK(p.ack == d.ack - 1000, "ack %u, want %u", p.ack, d.ack - 1000);
+				CK(p.seq == d.seq, "seq moved");
+				CK(p.tsval == 778000 && p.tsecr == sa_main.tsval + 40 - 500,
+				   "TS %u/%u, want 778000/%u", p.tsval, p.tsecr, sa_main.tsval + 40 - 500);
+				CK(pg_rd32(p.opts + 16) == a.ack + 1000 - 1000 &&
+					   pg_rd32(p.opts + 20) == a.ack + 2000 - 1000,
+				   "SACK block %u-%u, want %u-%u", pg_rd32(p.opts + 16),
+				   pg_rd32(p.opts + 20), a.ack, a.ack + 1000);
+			}
+		}
+		ck_end();
+	}
+	map_clear(proxy_fd);
+	flows_clear();
+}
+
 static void test_syn_matrix(void)
 {
 	struct syn_case c;
@@ -4312,6 +4500,7 @@ int main(void)
 	test_syn_matrix();
 	test_profiles();
 	test_nat();
+	test_proxy();
 	test_existing_flows();
 	test_bad_cookies();
 	test_cookie_bits();
