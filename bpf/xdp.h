@@ -47,7 +47,6 @@ struct xdp_pkt {
 	bool auto_port; /* protected, in auto mode */
 	__u8 profile; /* the protected port's profile (its high bits), 0: none */
 	bool calm;    /* an auto port with no attack: the kernel answers */
-	bool proxy;   /* a proxy port's server behind this box */
 };
 
 /* Sources Linux never answers (martians, RFC 1812 and ip_route_input),
@@ -396,7 +395,9 @@ static __noinline int xdp_cookie_flow(struct xdp_md *ctx, struct xdp_pkt *x,
 	nf.dir[XDPCT_LOCAL].maxend = cookie + 1 + (rwin ? rwin : 1);
 	nf.packets[XDPCT_REMOTE] = 1;
 	nf.bytes[XDPCT_REMOTE] = pkt_ip_len(p);
-	if (x->proxy) {
+	/* asked again rather than carried: a flag on the stack would split
+	 * every path of xdp_no_flow() in two for the verifier */
+	if (x->profile && xdp_is_proxy(x->t, x->profile)) {
 		/* a server behind this box: the ACK becomes our SYN to it */
 		if (!flow_insert(x->ref, &nf, BPF_NOEXIST))
 			ct_event(x->ref, &nf, CT_EV(XDPCT_EV_NEW, 0, 0, 0));
@@ -547,8 +548,7 @@ static __noinline int xdp_no_flow(struct xdp_md *ctx, struct xdp_pkt *x)
 		count(XDPCT_STAT_V_PASS_UNTRACKED);
 		return XDP_PASS;
 	}
-	x->proxy = x->profile && xdp_is_proxy(x->t, x->profile);
-	if (!x->proxy && !dest_local(x)) {
+	if (!dest_local(x) && !(x->profile && xdp_is_proxy(x->t, x->profile))) {
 		count(XDPCT_STAT_V_PASS_NOT_LOCAL);
 		return XDP_PASS;
 	}

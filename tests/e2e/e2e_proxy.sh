@@ -66,15 +66,23 @@ tx0=$(rstat tx_synack) open0=$(rstat proxy_open)
 bg_ns "$NS_CLI" "$LAB_TMP/flood4.j" "$SYNFLOOD" --dev "$IF_CLI" --dmac "$DMAC" --dst $S4 \
 	--dport $PORT --src-net 198.18.0.0/15 --mode syn --count 40000 --rate 4000 --timeout 30 --seed $$
 FLOOD=$BG_PID
+rs_srv0=$(srv_stat TcpOutRsts) bad0=$(rstat drop_cookie_bad)
+bg_ns "$NS_CLI" "$LAB_TMP/ackflood4.j" "$SYNFLOOD" --dev "$IF_CLI" --dmac "$DMAC" --dst $S4 \
+	--dport $PORT --src-net 198.18.0.0/15 --mode ack --count 20000 --rate 2000 --timeout 30 --seed $((RANDOM + 1))
+AFLOOD=$BG_PID
 n4=$(clients $S4 $PORT 20 1m "$LAB_TMP/c4.j")
 n6=$(clients $S6 $PORT 20 1m "$LAB_TMP/c6.j")
 wait_pid "$FLOOD" 40
+wait_pid "$AFLOOD" 40
 assert_eq proxied_ipv4_1mb_digests "$n4" 20
 assert_eq proxied_ipv6_1mb_digests "$n6" 20
 flood_answered=$(($(rstat tx_synack) - tx0 - 40))
 assert_ge flood_answered_by_router "$flood_answered" 30000
 # the server met exactly the 40 clients: no flood SYN was forwarded
 assert_eq server_passive_opens_are_clients "$(diff_num "$(srv_stat TcpPassiveOpens)" "$po0")" 40
+# the spoofed ACKs died at the router: none reached the server (it would reset them)
+assert_ge ack_flood_dropped_by_router "$(($(rstat drop_cookie_bad) - bad0))" 15000
+assert_eq server_sent_no_rst "$(diff_num "$(srv_stat TcpOutRsts)" "$rs_srv0")" 0
 assert_eq server_sent_no_cookies "$(diff_num "$(srv_stat TcpExtSyncookiesSent)" "$ck0")" 0
 assert_eq proxy_opened_per_client "$(($(rstat proxy_open) - open0))" 40
 # options as each end sees them: the client's from our SYN-ACK, the server's
