@@ -399,7 +399,8 @@ def main():
     have_png = plot(points, png, a.raw)
 
     md = render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate_order,
-                png if have_png else None, load(os.path.join(a.out, "tax.json")))
+                png if have_png else None, load(os.path.join(a.out, "tax.json")),
+                load(os.path.join(a.out, "proxy.json"), {}))
     with open(a.md, "w") as f:
         f.write(md)
     print(f"report: {a.md}, {a.out}/macro.json, summary.json" + (", macro.png" if have_png else ""))
@@ -448,8 +449,95 @@ def render_tax(w, tax, rel_out):
       "netfilter's window checks, packet and byte counts.\n")
 
 
+PROXY_NAMES = {
+    "plain": "plain forwarding",
+    "floor": "XDP_PASS on the router's client veth",
+    "nft": "nftables SYNPROXY",
+    "xdpct": "xdpct proxy ports",
+}
+
+
+def render_proxy(w, proxy, rel_out):
+    """Middlebox: xdpct's proxy ports against nftables SYNPROXY and plain
+    forwarding on one router (bench/proxy.sh)."""
+    st, sm = proxy.get("setup", {}), proxy.get("summary", {})
+    fl, bk = sm.get("flood", {}), sm.get("bulk", {})
+    lg = st.get("legit", {})
+    configs = [c for c in st.get("configs", "plain nft xdpct").split() if c in fl or c in bk]
+    w("## Middlebox: xdpct proxy ports against nftables SYNPROXY\n")
+    w(f"`{st.get('command', 'bench/proxy.sh')}` ({st.get('date', '?')}, {st.get('duration_s', '?')} s; "
+      f"raw: `{rel_out}/proxy.json`): a router between a client and a server (three namespaces, "
+      "as tests/e2e/e2e_proxy.sh), its NAPI threads pinned to one CPU, everything else on the "
+      "other; on the router plain forwarding, nftables SYNPROXY on the forwarded port "
+      "(`nf_conntrack_tcp_loose=0`; the server's window scale "
+      f"{st.get('server_wscale', '?')} and MSS {st.get('server_mss', '?')} are the rule's) and "
+      f"`xdpct attach ROUTER_VETH --ports {st.get('port', 8080)} --profile "
+      f"{st.get('port', 8080)}:proxy`, interleaved in each of {st.get('passes', '?')} "
+      f"pass{'' if st.get('passes') == 1 else 'es'}; medians. Under a {st.get('flood_s', '?')} s spoofed SYN flood (build/synflood at its "
+      f"maximum, from the client's veth), {lg.get('n', '?')} legitimate connections each "
+      "(build/tcppeer, 4 in parallel, 5 s timeout) and the router's CPU (its veths' NAPI "
+      "threads and ksoftirqd) per SYN that reached it; with no flood, the router's CPU per GiB "
+      f"of one {fmt(st.get('bytes', 0) / 2**30, 2)} GiB upload through it.\n")
+    w("| on the router | SYN/s tried | SYN/s reaching the router | refused (ring full) "
+      "| router CPU busy | router ns/SYN | legit ok | legit connect p50 / p99 ms "
+      "| router ms/GiB, bulk | bulk Gbit/s |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for c in configs:
+        f, b = fl.get(c, {}), bk.get(c, {})
+        rf, rb = f.get("ring_full_frac"), f.get("router_busy_frac")
+        w(f"| {PROXY_NAMES.get(c, c)} | {fmt(f.get('offered_pps'))} | {fmt(f.get('delivered_pps'))} | "
+          f"{fmt(rf * 100 if rf is not None else None, 1, '%')} | "
+          f"{fmt(rb * 100 if rb is not None else None, 0, '%')} | "
+          f"{fmt(f.get('router_ns_per_syn'))} | "
+          f"{f.get('legit_ok', '-')}/{f.get('legit_n', '-')} | "
+          f"{fmt(f.get('legit_p50_ms'), 2)} / {fmt(f.get('legit_p99_ms'), 1)} | "
+          f"{fmt(b.get('router_ms_per_gib'), 1)} | {fmt(b.get('gbit_s'), 2)} |")
+    w("")
+    w("| ratio (per pass; median) | router CPU per SYN under the flood | router CPU per GiB, bulk |")
+    w("|---|---:|---:|")
+    for k in ("xdpct/nft", "xdpct/plain", "nft/plain", "floor/plain", "xdpct/floor"):
+        rf, rb = fl.get("ratios", {}).get(k), bk.get("ratios", {}).get(k)
+        if not rf and not rb:
+            continue
+
+        def cell(r):
+            if not r:
+                return "-"
+            return f"{' '.join(f'{x:.3f}' for x in r['per_pass'])}; **{r['median']:.3f}**"
+        name = " / ".join(PROXY_NAMES.get(x, x) for x in k.split("/"))
+        w(f"| {name} | {cell(rf)} | {cell(rb)} |")
+    # what bounds each figure, from what this run measured
+    def nm(cs):
+        n = [PROXY_NAMES.get(c, c) for c in cs]
+        return " and ".join([", ".join(n[:-1]), n[-1]] if len(n) > 1 else n)
+    fc = {c: fl[c] for c in configs if isinstance(fl.get(c), dict) and fl[c].get("offered_pps")}
+    tried = [v["offered_pps"] for v in fc.values()]
+    rings = ", ".join(f"{v['ring_full_frac'] * 100:.0f}% under {PROXY_NAMES.get(c, c)}"
+                      for c, v in fc.items())
+    bound = [c for c, v in fc.items() if (v.get("ring_full_frac") or 0) >= 0.05]
+    spare = [c for c in fc if c not in bound]
+    gbit = [bk[c]["gbit_s"] for c in configs if bk.get(c, {}).get("gbit_s")]
+    fp = bk.get("ratios", {}).get("floor/plain")
+    w("\nWhat bounds each figure as measured: the flood comes from one AF_PACKET generator on the "
+      "CPU that the client and the server share (with other tenants of a shared machine), "
+      f"{fmt(min(tried)) if tried else '-'} to {fmt(max(tried)) if tried else '-'} SYN/s tried, "
+      f"of which the router's full veth ring refused {rings or '-'}: the router's CPU (what "
+      f"other tenants leave of it) bounds the figures of {nm(bound) or 'none of them'}"
+      + (f", while {nm(spare)} kept up with the generator with CPU to spare (the busy column: "
+         "its cost per SYN is taken below its capacity, at the generator's rate)" if spare else "")
+      + "; the legitimate connect times are bound by SYNs and SYN-ACKs lost at full veth rings "
+      "(a loss costs the client its 1 s SYN retransmission); the bulk figures are the router's "
+      "per-frame costs (MTU frames, GRO on, segmented again on the way out) at "
+      f"{fmt(min(gbit), 2) if gbit else '-'} to {fmt(max(gbit), 2) if gbit else '-'} Gbit/s, a "
+      "rate bounded by the two endpoints sharing one CPU, with conntrack on every packet under "
+      "SYNPROXY and, under xdpct, the XDP program on every client frame (on veth any XDP "
+      "program makes the kernel copy each frame"
+      + (f": XDP_PASS alone costs {fp['median']:.2f}x plain forwarding here" if fp else "")
+      + "), the translation and the TC egress program on the server's ACKs.\n")
+
+
 def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate_order, png,
-           tax=None):
+           tax=None, proxy=None):
     L = []
     w = L.append
     mdir = os.path.dirname(os.path.abspath(a.md))
@@ -610,6 +698,8 @@ def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate
     # memory
     if tax:
         render_tax(w, tax, rel_out)
+    if proxy:
+        render_proxy(w, proxy, rel_out)
     w("## Memory and scale\n")
     w(f"Command: `{cmds.get('memory', 'build/bench/mem')}`: loads xdpct with the CLI's "
       "default table sizes (`--max-conns` 1048576), fills xdpct_flows4 through the map API "

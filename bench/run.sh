@@ -1,7 +1,9 @@
 #!/bin/bash
 # `make bench` runs this: micro (test_run), memory and scale, macro (veth
-# lab), the tax on established traffic (bench/tax.sh), then bench/report.py
-# writes the results, the plot and the report.
+# lab), the tax on established traffic (bench/tax.sh), the middlebox
+# (bench/proxy.sh: a router, xdpct's proxy ports against nftables SYNPROXY
+# and plain forwarding), then bench/report.py writes the results, the plot
+# and the report.
 #   QUICK=1   fewer rounds, rates and defenders (< 3 minutes), written to
 #             build/bench/quick/ so that a check does not overwrite the
 #             full results
@@ -69,6 +71,9 @@ QUICK=$QUICK bench/macro.sh "$RAW/macro" || { echo "bench: macro failed" >&2; ex
 step "tax: established traffic through the floor and xdpct"
 if ((QUICK)); then TAX_ENV="PASSES=1 SIZE=256m PROFILE=0 PROG_STATS=0"; else TAX_ENV="PASSES=5"; fi
 env $TAX_ENV OUT="$OUT/tax.json" bench/tax.sh || { echo "bench: tax failed" >&2; exit 1; }
+step "proxy: a router, xdpct proxy ports against nftables SYNPROXY and plain forwarding"
+if ((QUICK)); then PROXY_ENV="QUICK=1"; else PROXY_ENV=""; fi
+env $PROXY_ENV OUT="$OUT/proxy.json" bench/proxy.sh || { echo "bench: proxy failed" >&2; exit 1; }
 step "report"
 python3 bench/report.py --raw "$RAW" --out "$OUT" --md "$MD" --quick "$QUICK" || exit 1
 step "done: $MD, $OUT/"

@@ -256,39 +256,10 @@ __noinline int proxy_syn_xdp(struct xdp_md *ctx, __u32 where, const struct xdpct
 		goto err;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
-	if (tp->family == 4) {
-		struct iphdr *ip = data + l3;
-		__u32 *w = (__u32 *)ip;
-
-		if ((void *)(ip + 1) > data_end)
-			goto err;
-		ip->version = 4;
-		ip->ihl = 5;
-		ip->tos = 0;
-		ip->tot_len = bpf_htons(sizeof(*ip) + sizeof(*tcp) + optlen);
-		ip->id = 0;
-		ip->frag_off = bpf_htons(0x4000);
-		ip->ttl = ttl;
-		ip->protocol = IPPROTO_TCP;
-		ip->check = 0;
-		ip->saddr = tp->saddr[0];
-		ip->daddr = tp->daddr[0];
-		sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
-		ip->check = csum_fold64(sum);
-		tcp = (void *)(ip + 1);
-	} else {
-		struct ipv6hdr *ip6 = data + l3;
-
-		if ((void *)(ip6 + 1) > data_end)
-			goto err;
-		*(__be32 *)ip6 = bpf_htonl(0x60000000);
-		ip6->payload_len = bpf_htons(sizeof(*tcp) + optlen);
-		ip6->nexthdr = IPPROTO_TCP;
-		ip6->hop_limit = ttl;
-		__builtin_memcpy(&ip6->saddr, tp->saddr, 16);
-		__builtin_memcpy(&ip6->daddr, tp->daddr, 16);
-		tcp = (void *)(ip6 + 1);
-	}
+	tcp = ip_rewrite(data, data_end, l3, tp->family, tp->saddr, tp->daddr,
+			 sizeof(*tcp) + optlen, ttl);
+	if (!tcp)
+		goto err;
 	if ((void *)(tcp + 1) > data_end)
 		goto err;
 	tcp->source = tp->sport;
@@ -301,12 +272,7 @@ __noinline int proxy_syn_xdp(struct xdp_md *ctx, __u32 where, const struct xdpct
 	tcp->window = bpf_htons(win);
 	tcp->check = 0;
 	tcp->urg_ptr = 0;
-	sum = csum_pseudo(tp->saddr, tp->daddr, tp->family, sizeof(*tcp) + optlen);
-	{
-		__u32 *w = (__u32 *)tcp;
-
-		sum += (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
-	}
+	sum = tcp_hdr_sum(tcp, tp->saddr, tp->daddr, tp->family, sizeof(*tcp) + optlen);
 	op = (__u32 *)(tcp + 1);
 	if (put_opt(&op, data_end, bpf_htonl(0x02040000 | px->attrs.mss), &sum))
 		goto err;
@@ -384,7 +350,6 @@ static __always_inline int proxy_rst_xdp(struct xdp_md *ctx, __u32 where)
 	struct tcphdr *tcp;
 	struct tuple *tp;
 	__u8 mac[6];
-	__u64 sum;
 
 	if (!h)
 		goto err;
@@ -405,39 +370,9 @@ static __always_inline int proxy_rst_xdp(struct xdp_md *ctx, __u32 where)
 	__builtin_memcpy(mac, eth->h_dest, 6);
 	__builtin_memcpy(eth->h_dest, eth->h_source, 6);
 	__builtin_memcpy(eth->h_source, mac, 6);
-	if (tp->family == 4) {
-		struct iphdr *ip = data + l3;
-		__u32 *w = (__u32 *)ip;
-
-		if ((void *)(ip + 1) > data_end)
-			goto err;
-		ip->version = 4;
-		ip->ihl = 5;
-		ip->tos = 0;
-		ip->tot_len = bpf_htons(sizeof(*ip) + sizeof(*tcp));
-		ip->id = 0;
-		ip->frag_off = bpf_htons(0x4000);
-		ip->ttl = 64;
-		ip->protocol = IPPROTO_TCP;
-		ip->check = 0;
-		ip->saddr = tp->daddr[0];
-		ip->daddr = tp->saddr[0];
-		sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
-		ip->check = csum_fold64(sum);
-		tcp = (void *)(ip + 1);
-	} else {
-		struct ipv6hdr *ip6 = data + l3;
-
-		if ((void *)(ip6 + 1) > data_end)
-			goto err;
-		*(__be32 *)ip6 = bpf_htonl(0x60000000);
-		ip6->payload_len = bpf_htons(sizeof(*tcp));
-		ip6->nexthdr = IPPROTO_TCP;
-		ip6->hop_limit = 64;
-		__builtin_memcpy(&ip6->saddr, tp->daddr, 16);
-		__builtin_memcpy(&ip6->daddr, tp->saddr, 16);
-		tcp = (void *)(ip6 + 1);
-	}
+	tcp = ip_rewrite(data, data_end, l3, tp->family, tp->daddr, tp->saddr, sizeof(*tcp), 64);
+	if (!tcp)
+		goto err;
 	if ((void *)(tcp + 1) > data_end)
 		goto err;
 	tcp->source = tp->dport;
@@ -449,13 +384,7 @@ static __always_inline int proxy_rst_xdp(struct xdp_md *ctx, __u32 where)
 	tcp->window = 0;
 	tcp->check = 0;
 	tcp->urg_ptr = 0;
-	sum = csum_pseudo(tp->daddr, tp->saddr, tp->family, sizeof(*tcp));
-	{
-		__u32 *w = (__u32 *)tcp;
-
-		sum += (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
-	}
-	tcp->check = csum_fold64(sum);
+	tcp->check = csum_fold64(tcp_hdr_sum(tcp, tp->daddr, tp->saddr, tp->family, sizeof(*tcp)));
 	count(XDPCT_STAT_V_TX_PROXY_RST);
 	return XDP_TX;
 err:

@@ -35,6 +35,56 @@ static __always_inline const struct xdpct_profile *profile_of(__u32 idx)
 	return idx ? bpf_map_lookup_elem(&xdpct_profiles, &idx) : NULL;
 }
 
+/* A fresh IP header at l3 (IPv4 without options, DF; IPv6 with TCP next)
+ * for a TCP segment of tcp_len bytes from saddr to daddr: the TCP header
+ * right after it, or NULL if the frame is too short. */
+static __always_inline struct tcphdr *ip_rewrite(void *data, void *data_end, __u32 l3,
+						 int family, const __u32 *saddr,
+						 const __u32 *daddr, __u32 tcp_len, __u8 ttl)
+{
+	if (family == 4) {
+		struct iphdr *ip = data + (l3 & 0x1f);
+		__u32 *w = (__u32 *)ip;
+
+		if ((void *)(ip + 1) > data_end)
+			return NULL;
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->tos = 0;
+		ip->tot_len = bpf_htons(sizeof(*ip) + tcp_len);
+		ip->id = 0;
+		ip->frag_off = bpf_htons(0x4000); /* DF */
+		ip->ttl = ttl;
+		ip->protocol = IPPROTO_TCP;
+		ip->check = 0;
+		ip->saddr = saddr[0];
+		ip->daddr = daddr[0];
+		ip->check = csum_fold64((__u64)w[0] + w[1] + w[2] + w[3] + w[4]);
+		return (void *)(ip + 1);
+	} else {
+		struct ipv6hdr *ip6 = data + (l3 & 0x1f);
+
+		if ((void *)(ip6 + 1) > data_end)
+			return NULL;
+		*(__be32 *)ip6 = bpf_htonl(0x60000000);
+		ip6->payload_len = bpf_htons(tcp_len);
+		ip6->nexthdr = IPPROTO_TCP;
+		ip6->hop_limit = ttl;
+		__builtin_memcpy(&ip6->saddr, saddr, 16);
+		__builtin_memcpy(&ip6->daddr, daddr, 16);
+		return (void *)(ip6 + 1);
+	}
+}
+
+/* The TCP checksum's sum over the pseudo-header and the 20-byte header. */
+static __always_inline __u64 tcp_hdr_sum(const struct tcphdr *tcp, const __u32 *saddr,
+					 const __u32 *daddr, int family, __u32 tcp_len)
+{
+	const __u32 *w = (const __u32 *)tcp;
+
+	return csum_pseudo(saddr, daddr, family, tcp_len) + w[0] + w[1] + w[2] + w[3] + w[4];
+}
+
 /* where = pkt_where(): l3 offset, l4 offset and family in one argument,
  * and in bits 20-23 the port's profile (the caller read its port's entry
  * already: no second lookup per SYN) */
@@ -139,39 +189,10 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 	__builtin_memcpy(eth->h_dest, eth->h_source, 6);
 	__builtin_memcpy(eth->h_source, mac, 6);
 
-	if (t.family == 4) {
-		struct iphdr *ip = data + (where & 0x1f);
-		__u32 *w = (__u32 *)ip;
-
-		if ((void *)(ip + 1) > data_end)
-			goto err;
-		ip->version = 4;
-		ip->ihl = 5;
-		ip->tos = 0;
-		ip->tot_len = bpf_htons(sizeof(*ip) + sizeof(*tcp) + optlen);
-		ip->id = 0;
-		ip->frag_off = bpf_htons(0x4000); /* DF */
-		ip->ttl = cfg->ttl;
-		ip->protocol = IPPROTO_TCP;
-		ip->check = 0;
-		ip->saddr = t.daddr[0];
-		ip->daddr = t.saddr[0];
-		sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
-		ip->check = csum_fold64(sum);
-		tcp = (void *)(ip + 1);
-	} else {
-		struct ipv6hdr *ip6 = data + (where & 0x1f);
-
-		if ((void *)(ip6 + 1) > data_end)
-			goto err;
-		*(__be32 *)ip6 = bpf_htonl(0x60000000);
-		ip6->payload_len = bpf_htons(sizeof(*tcp) + optlen);
-		ip6->nexthdr = IPPROTO_TCP;
-		ip6->hop_limit = cfg->ttl;
-		__builtin_memcpy(&ip6->saddr, t.daddr, 16);
-		__builtin_memcpy(&ip6->daddr, t.saddr, 16);
-		tcp = (void *)(ip6 + 1);
-	}
+	tcp = ip_rewrite(data, data_end, where, t.family, t.daddr, t.saddr, sizeof(*tcp) + optlen,
+			 cfg->ttl);
+	if (!tcp)
+		goto err;
 	if ((void *)(tcp + 1) > data_end)
 		goto err;
 	tcp->source = t.dport;
@@ -184,12 +205,7 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 	tcp->check = 0;
 	tcp->urg_ptr = 0;
 
-	sum = csum_pseudo(t.daddr, t.saddr, t.family, sizeof(*tcp) + optlen);
-	{
-		__u32 *w = (__u32 *)tcp;
-
-		sum += (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
-	}
+	sum = tcp_hdr_sum(tcp, t.daddr, t.saddr, t.family, sizeof(*tcp) + optlen);
 	op = (__u32 *)(tcp + 1);
 	if (put_opt(&op, data_end, bpf_htonl(0x02040000 | our_mss), &sum))
 		goto err;

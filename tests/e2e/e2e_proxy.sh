@@ -14,6 +14,7 @@ source "$(dirname "$0")/../lib.sh"
 
 PORT=8080
 PORT_DOWN=8081 # proxied, nothing listens
+PORT_BANNER=8082 # proxied, the server speaks first
 NS_RTR=$NS_ATK
 IF_RC=$IF_SRV
 IF_RS=xrs$LAB_ID
@@ -52,7 +53,7 @@ check refused_leaves_nothing "xdp still attached" nothing_attached "$NS_RTR" "$I
 in_ns "$NS_RTR" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 
 LAB_ATTACHED+=("$IF_RC")
-rx attach "$IF_RC" --ports $PORT,$PORT_DOWN --profile $PORT,$PORT_DOWN:proxy \
+rx attach "$IF_RC" --ports $PORT,$PORT_DOWN,$PORT_BANNER --profile $PORT,$PORT_DOWN,$PORT_BANNER:proxy \
 	>"$LAB_TMP/attach.out" 2>&1 || die "attach: $(cat "$LAB_TMP/attach.out")" attach
 pass attach
 check status_shows_proxy "profile not shown" grep -q "proxy" <(rx status "$IF_RC")
@@ -129,6 +130,37 @@ assert_ge other_wscale_counted "$(($(rstat proxy_opts_differ) - od0))" 5
 sws2=$(tail -n 1 "$LAB_TMP/srv.info" | grep -o '"rcv_wscale":[0-9]*' | grep -o '[0-9]*$')
 cws2=$(grep -o '"snd_wscale":[0-9]*' "$LAB_TMP/ws.j" | head -1 | grep -o '[0-9]*$')
 check wscales_differ "server $sws2, client told $cws2" test "$sws2" != "$cws2"
+
+# ---- the server speaks first, and our ACK to it is lost once: its
+# SYN-ACK again is answered again (the client sends nothing to help) ----
+bg_ns "$NS_SRV" "$LAB_TMP/banner.log" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", int(sys.argv[1]))); s.listen(8)
+while True:
+    c, _ = s.accept(); c.sendall(b"hello from the server\n"); c.close()
+' $PORT_BANNER
+wait_port "$NS_SRV" $PORT_BANNER 5 || die "banner server"
+in_srv nft -f - <<NFT || die "nft ack loss rule"
+table inet ackloss {
+	chain in { type filter hook input priority 0; tcp dport $PORT_BANNER tcp flags & (syn | ack | fin | rst | psh) == ack quota until 60 bytes counter drop; }
+}
+NFT
+banner() {
+	in_cli timeout 15 python3 -c '
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+print(c.recv(100).decode().strip())
+' "$@" 2>&1
+}
+out=$(banner $S4 $PORT_BANNER)
+assert_eq server_first_after_lost_ack "$out" "hello from the server"
+lost=$(in_srv nft list table inet ackloss | grep -o 'packets [0-9]*' | awk '{ print $2 }')
+assert_eq handshake_ack_was_lost "$lost" 1
+in_srv nft delete table inet ackloss
+out=$(banner $S6 $PORT_BANNER)
+assert_eq server_first_ipv6 "$out" "hello from the server"
 
 # ---- a server that refuses: the client gets the RST ----
 rf0=$(rstat proxy_refused)
