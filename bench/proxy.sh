@@ -39,7 +39,12 @@
 # software) and have GRO on (veth then runs NAPI, in a kthread of its own,
 # with or without an XDP program; the server's veth needs it so that what
 # the router forwards is received in the server's kthread, not in the
-# router's softirq).
+# router's softirq). The router's and the server's veths have a queue
+# (pfifo): when the peer's ring is full, veth stops it instead of dropping
+# (backpressure, Linux 6.16 and later); the client's has one only during
+# the upload (a flood is not slowed down by the router it floods: its
+# frames are refused when the router's ring is full, as a NIC's ring
+# overflows).
 # Router CPU = run time (/proc/PID/schedstat) of the router veths' NAPI
 # kthreads and ksoftirqd/1 over a measurement. Cross-check: CPU 1's busy
 # time from /proc/stat (other tenants included).
@@ -178,6 +183,24 @@ for d in "$NS_CLI:$IF_CLI" "$NS_RTR:$IF_RC" "$NS_RTR:$IF_RS" "$NS_SRV:$IF_SR"; d
 	set_threaded "${d%%:*}" "${d#*:}" || die "threaded NAPI on ${d#*:}" setup
 done
 wait_until 2 pin_all || die "could not pin the NAPI kthreads" setup
+# A queue on the router's and the server's veths: when the peer's ring is
+# full, veth (Linux 6.16 and later) then stops the queue (backpressure)
+# instead of dropping the frame. The client's veth gets one only for the
+# upload: a flood must not be slowed down by the router it floods.
+QDISC="pfifo limit 1000"
+for d in "$NS_RTR:$IF_RC" "$NS_RTR:$IF_RS" "$NS_SRV:$IF_SR"; do
+	# shellcheck disable=SC2086 # QDISC: words
+	in_ns "${d%%:*}" tc qdisc replace dev "${d#*:}" root $QDISC || die "qdisc on ${d#*:}" setup
+done
+cli_qdisc() { # on | off
+	if [[ $1 == on ]]; then
+		# shellcheck disable=SC2086
+		in_cli tc qdisc replace dev "$IF_CLI" root $QDISC
+	else
+		in_cli tc qdisc del dev "$IF_CLI" root 2>/dev/null
+		! in_cli tc qdisc show dev "$IF_CLI" root | grep -q pfifo
+	fi
+}
 
 # ---- the mover (server and bulk client) ----
 
@@ -352,6 +375,8 @@ describe() {
 		in_rtr nft list ruleset
 		[[ $CUR == xdpct ]] && { echo "# xdpct status $IF_RC"; in_rtr timeout 10 "$XDPCT" status "$IF_RC"; }
 		for d in "$NS_CLI:$IF_CLI" "$NS_RTR:$IF_RC" "$NS_RTR:$IF_RS" "$NS_SRV:$IF_SR"; do
+			echo "# tc qdisc show dev ${d#*:} (the client's: outside the upload)"
+			in_ns "${d%%:*}" tc qdisc show dev "${d#*:}"
 			echo "# ethtool -k ${d#*:}"
 			in_ns "${d%%:*}" ethtool -k "${d#*:}" |
 				grep -E '^(tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload):'
@@ -419,11 +444,13 @@ bulk() { # PASS CONFIG
 	F=$RAW/$N
 	N=$((N + 1))
 	printf '%s %s bulk\n' "$1" "$2" >"$F.meta"
+	cli_qdisc on || { note "qdisc on $IF_CLI failed"; return 1; }
 	snap 0
 	in_cli timeout "$XFER_TIMEOUT" taskset -c $CPU_ENDS nice -n -10 "$PY" "$MOVER" up $S4 "$PORT" "$SIZE_B" \
 		>"$F.client" 2>"$F.err"
 	local rc=$?
 	snap 1
+	cli_qdisc off || { note "qdisc on $IF_CLI left"; return 1; }
 	if ! grep -q '"ok"' "$F.client"; then
 		note "pass $1 $2 bulk: the mover failed (exit $rc): $(head -c 300 "$F.client") $(head -c 300 "$F.err")"
 		return 1
@@ -535,7 +562,8 @@ CMD="SIZE=$SIZE PASSES=$PASSES CONFIGS='$CONFIGS' LEGIT_N=$LEGIT_N FLOOD_S=$FLOO
 	printf '"bulk_cmd":%s,' "$(jstr "nsenter --net=/run/netns/CLIENT_NS -- taskset -c $CPU_ENDS nice -n -10 python3 mover.py up $S4 $PORT $SIZE_B")"
 	printf '"router_threads":["%s","%s","ksoftirqd/%d"],' "$(printf 'napi/%s-' "$IF_RC" | cut -c1-15)" \
 		"$(printf 'napi/%s-' "$IF_RS" | cut -c1-15)" $CPU_RTR
-	printf '"lab":%s}\n' "$(jstr "client ns $C4 [veth: xdp_pass] ---- [veth] router ns (ip_forward=1; route $SPOOF_NET via $C4) [veth] ---- [veth] server ns $S4; every veth: TSO off, GRO on, threaded NAPI; the router's two NAPI kthreads on CPU $CPU_RTR, router kthreads nice -10; everything else on CPU $CPU_ENDS (generator nice 5; client, server and their NAPI kthreads nice -10)")"
+	printf '"qdisc":%s,' "$(jstr "$QDISC on the router's and the server's veths; on the client's during the upload only")"
+	printf '"lab":%s}\n' "$(jstr "client ns $C4 [veth: xdp_pass] ---- [veth] router ns (ip_forward=1; route $SPOOF_NET via $C4) [veth] ---- [veth] server ns $S4; every veth: TSO off, GRO on, threaded NAPI, a pfifo queue (the client's: during the upload only); the router's two NAPI kthreads on CPU $CPU_RTR, router kthreads nice -10; everything else on CPU $CPU_ENDS (generator nice 5; client, server and their NAPI kthreads nice -10)")"
 } >"$RAW/setup.json"
 mkdir -p "$(dirname "$OUT")" || die "mkdir for $OUT" results
 python3 - "$RAW" "$OUT" <<'EOF' || die "results" results
@@ -698,7 +726,8 @@ for kind, metric in (("flood", "router_ns_per_syn"), ("bulk", "router_ms_per_gib
         else:
             v.update(gbit_s=med(p["gbit_s"] for p in r),
                      cpu_router_busy_ms_per_gib=med(p["cpu_router_busy_ms_per_gib"] for p in r),
-                     incomplete=sum(1 for p in points if p["kind"] == kind and p["config"] == c and not p["ok"]))
+                     incomplete=sum(1 for p in points if p["kind"] == kind and p["config"] == c and not p["ok"]),
+                     client_retrans_segs=med(p["counters"].get("cli_TcpRetransSegs", 0) for p in r))
         s[c] = v
     ratios = {}
     for num, den in (("xdpct", "nft"), ("xdpct", "plain"), ("nft", "plain"), ("floor", "plain"),
@@ -749,11 +778,13 @@ for k, r in s["ratios"].items():
     print("  %-12s router CPU per SYN %.3f (passes %s)" % (k, r["median"], " ".join("%.3f" % x for x in r["per_pass"])))
 s = summary["bulk"]
 print("\nno flood, one upload of %d bytes, medians over passes:" % setup["bytes"])
-print("  %-6s %15s %9s %11s   %s" % ("config", "router ms/GiB", "Gbit/s", "incomplete", "router ms/GiB per pass"))
+print("  %-6s %15s %9s %11s %11s   %s" % ("config", "router ms/GiB", "Gbit/s", "retransmits", "incomplete",
+                                         "router ms/GiB per pass"))
 for c in configs:
     if c in s:
         v = s[c]
-        print("  %-6s %15.1f %9.2f %11d   %s" % (c, v["router_ms_per_gib"], v["gbit_s"], v["incomplete"],
+        print("  %-6s %15.1f %9.2f %11d %11d   %s" % (c, v["router_ms_per_gib"], v["gbit_s"], v["client_retrans_segs"],
+                                                   v["incomplete"],
                                               " ".join("%.1f" % x for x in v["router_ms_per_gib_passes"])))
 for k, r in s["ratios"].items():
     print("  %-12s router CPU per GiB %.3f (passes %s)" % (k, r["median"], " ".join("%.3f" % x for x in r["per_pass"])))
