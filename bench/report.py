@@ -457,6 +457,14 @@ PROXY_NAMES = {
 }
 
 
+def size_s(b):
+    if b and b % 2**30 == 0:
+        return f"{b >> 30} GiB"
+    if b and b % 2**20 == 0:
+        return f"{b >> 20} MiB"
+    return f"{fmt(b)} B"
+
+
 def render_proxy(w, proxy, rel_out):
     """Middlebox: xdpct's proxy ports against nftables SYNPROXY and plain
     forwarding on one router (bench/proxy.sh)."""
@@ -464,6 +472,18 @@ def render_proxy(w, proxy, rel_out):
     fl, bk = sm.get("flood", {}), sm.get("bulk", {})
     lg = st.get("legit", {})
     configs = [c for c in st.get("configs", "plain nft xdpct").split() if c in fl or c in bk]
+
+    def nm(cs, sep=None):
+        n = [PROXY_NAMES.get(c, c) for c in cs]
+        if sep:
+            return sep.join(n)
+        return " and ".join([", ".join(n[:-1]), n[-1]] if len(n) > 1 else n)
+
+    def cell(r):
+        if not r:
+            return "-"
+        return f"{' '.join(f'{x:.3f}' for x in r['per_pass'])}; **{r['median']:.3f}**"
+
     w("## Middlebox: xdpct proxy ports against nftables SYNPROXY\n")
     w(f"`{st.get('command', 'bench/proxy.sh')}` ({st.get('date', '?')}, {st.get('duration_s', '?')} s; "
       f"raw: `{rel_out}/proxy.json`): a router between a client and a server (three namespaces, "
@@ -473,11 +493,13 @@ def render_proxy(w, proxy, rel_out):
       f"{st.get('server_wscale', '?')} and MSS {st.get('server_mss', '?')} are the rule's) and "
       f"`xdpct attach ROUTER_VETH --ports {st.get('port', 8080)} --profile "
       f"{st.get('port', 8080)}:proxy`, interleaved in each of {st.get('passes', '?')} "
-      f"pass{'' if st.get('passes') == 1 else 'es'}; medians. Under a {st.get('flood_s', '?')} s spoofed SYN flood (build/synflood at its "
-      f"maximum, from the client's veth), {lg.get('n', '?')} legitimate connections each "
+      f"pass{'' if st.get('passes') == 1 else 'es'}; medians. Under a spoofed SYN flood "
+      "(build/synflood at its maximum, from the client's veth, at least "
+      f"{st.get('flood_s', '?')} s and until the legitimate clients are done), "
+      f"{lg.get('n', '?')} legitimate connections each "
       "(build/tcppeer, 4 in parallel, 5 s timeout) and the router's CPU (its veths' NAPI "
       "threads and ksoftirqd) per SYN that reached it; with no flood, the router's CPU per GiB "
-      f"of one {fmt(st.get('bytes', 0) / 2**30, 2)} GiB upload through it.\n")
+      f"of one {size_s(st.get('bytes', 0))} upload through it.\n")
     w("| on the router | SYN/s tried | SYN/s reaching the router | refused (ring full) "
       "| router CPU busy | router ns/SYN | legit ok | legit connect p50 / p99 ms "
       "| router ms/GiB, bulk | bulk Gbit/s |")
@@ -497,22 +519,12 @@ def render_proxy(w, proxy, rel_out):
     w("|---|---:|---:|")
     for k in ("xdpct/nft", "xdpct/plain", "nft/plain", "floor/plain", "xdpct/floor"):
         rf, rb = fl.get("ratios", {}).get(k), bk.get("ratios", {}).get(k)
-        if not rf and not rb:
-            continue
-
-        def cell(r):
-            if not r:
-                return "-"
-            return f"{' '.join(f'{x:.3f}' for x in r['per_pass'])}; **{r['median']:.3f}**"
-        name = " / ".join(PROXY_NAMES.get(x, x) for x in k.split("/"))
-        w(f"| {name} | {cell(rf)} | {cell(rb)} |")
+        if rf or rb:
+            w(f"| {nm(k.split('/'), ' / ')} | {cell(rf)} | {cell(rb)} |")
     # what bounds each figure, from what this run measured
-    def nm(cs):
-        n = [PROXY_NAMES.get(c, c) for c in cs]
-        return " and ".join([", ".join(n[:-1]), n[-1]] if len(n) > 1 else n)
     fc = {c: fl[c] for c in configs if isinstance(fl.get(c), dict) and fl[c].get("offered_pps")}
     tried = [v["offered_pps"] for v in fc.values()]
-    rings = ", ".join(f"{v['ring_full_frac'] * 100:.0f}% under {PROXY_NAMES.get(c, c)}"
+    rings = ", ".join(f"{v['ring_full_frac'] * 100:.1f}% under {PROXY_NAMES.get(c, c)}"
                       for c, v in fc.items())
     bound = [c for c, v in fc.items() if (v.get("ring_full_frac") or 0) >= 0.05]
     spare = [c for c in fc if c not in bound]
@@ -524,9 +536,11 @@ def render_proxy(w, proxy, rel_out):
       f"of which the router's full veth ring refused {rings or '-'}: the router's CPU (what "
       f"other tenants leave of it) bounds the figures of {nm(bound) or 'none of them'}"
       + (f", while {nm(spare)} kept up with the generator with CPU to spare (the busy column: "
-         "its cost per SYN is taken below its capacity, at the generator's rate)" if spare else "")
-      + "; the legitimate connect times are bound by SYNs and SYN-ACKs lost at full veth rings "
-      "(a loss costs the client its 1 s SYN retransmission); the bulk figures are the router's "
+         f"{'their' if len(spare) > 1 else 'its'} cost per SYN is taken below capacity, at the "
+         "generator's rate)" if spare else "")
+      + "; the legitimate connect times by the CPU the client shares with the generator and, "
+      "when a SYN or SYN-ACK is lost at a full veth ring, by the client's 1 s SYN "
+      "retransmission; the bulk figures are the router's "
       "per-frame costs (MTU frames, GRO on, segmented again on the way out) at "
       f"{fmt(min(gbit), 2) if gbit else '-'} to {fmt(max(gbit), 2) if gbit else '-'} Gbit/s, a "
       "rate bounded by the two endpoints sharing one CPU, with conntrack on every packet under "
