@@ -392,6 +392,37 @@ err:
 	return XDP_DROP;
 }
 
+/* A 32-bit field of an XDP frame's TCP header and the checksum over it. */
+static __always_inline void xdp_replace32(__u32 *field, __u16 *check, __u32 to)
+{
+	__u32 from = *field;
+
+	*field = to;
+	*check = csum_fold64((__u64)(__u16)~*check + (__u32)~from + to);
+}
+
+/* The header Linux sends on an established connection (no options, or
+ * NOP NOP TS): translated in place, no copy and no walk. 0: another one. */
+static __always_inline int proxy_in_fast(struct tcphdr *tcp, void *data_end,
+					 const struct xdpct_proxy *px)
+{
+	__u8 *o = (__u8 *)(tcp + 1);
+
+	if (tcp->doff == 8) {
+		if ((void *)(o + 12) > data_end || o[0] != 1 || o[1] != 1 || o[2] != 8 || o[3] != 10)
+			return 0;
+		if (px->opts & XDPCT_PROXY_TS)
+			xdp_replace32((__u32 *)(o + 8), &tcp->check,
+				      bpf_htonl(bpf_ntohl(*(__u32 *)(o + 8)) - px->ts_delta));
+	} else if (tcp->doff != 5) {
+		return 0;
+	}
+	if (tcp->ack)
+		xdp_replace32(&tcp->ack_seq, &tcp->check,
+			      bpf_htonl(bpf_ntohl(tcp->ack_seq) - px->seq_delta));
+	return 1;
+}
+
 /* A client segment of a proxied flow, its state change applied: until
  * the server answers, dropped (or the SYN again, or past the timeout an
  * RST to the client); then translated to the server's sequence space. */
@@ -442,6 +473,8 @@ __noinline int proxy_in_xdp(struct xdp_md *ctx, __u32 where)
 		count(XDPCT_STAT_V_DROP_PROXY_WAIT);
 		return XDP_DROP;
 	}
+	if (!(px->opts & XDPCT_PROXY_NO_WS_SRV) && proxy_in_fast(tcp, data_end, px))
+		goto done;
 	if (proxy_load_xdp(ctx, l4, h))
 		goto err;
 	if (flags & TCP_FLAG_ACK)
@@ -469,6 +502,7 @@ __noinline int proxy_in_xdp(struct xdp_md *ctx, __u32 where)
 	}
 	if (bpf_xdp_store_bytes(ctx, l4, h->b, hdr_len(h)))
 		goto err;
+done:
 	count(XDPCT_STAT_PROXY_XLATE_IN);
 	count(XDPCT_STAT_V_PASS_FLOW);
 	return XDP_PASS;
@@ -531,6 +565,37 @@ static __always_inline int proxy_ack_server(struct __sk_buff *skb, __u32 l3, __u
 	    bpf_l4_csum_replace(skb, l4 + 16, 0, d, 0))
 		return TC_ACT_SHOT;
 	return bpf_redirect_neigh(skb->ingress_ifindex, NULL, 0, 0);
+}
+
+/* A 32-bit field at off of an skb's TCP header at l4, and its checksum
+ * (bpf_l4_csum_replace: right for a partial checksum too). */
+static __always_inline int skb_replace32(struct __sk_buff *skb, __u32 l4, __u32 off,
+					 __u32 from, __u32 to)
+{
+	from = bpf_htonl(from);
+	to = bpf_htonl(to);
+	return bpf_skb_store_bytes(skb, l4 + off, &to, 4, 0) ||
+	       bpf_l4_csum_replace(skb, l4 + 16, from, to, 4);
+}
+
+/* The header Linux sends on an established connection (no options, or
+ * NOP NOP TS), h->o its copy: two fields replaced, no walk. 0: another. */
+static __always_inline int proxy_out_fast(struct __sk_buff *skb, __u32 l4, struct proxy_hdr *h,
+					  const struct xdpct_proxy *px, __u32 seq)
+{
+	bool ts = h->hlen == 32 && h->o[20] == 1 && h->o[21] == 1 && h->o[22] == 8 &&
+		  h->o[23] == 10;
+
+	if (h->hlen != 20 && !ts)
+		return 0;
+	if (skb_replace32(skb, l4, 4, seq, seq + px->seq_delta))
+		return 0;
+	if (ts && (px->opts & XDPCT_PROXY_TS)) {
+		__u32 tsval = hdr_rd32(h->o, 24);
+
+		skb_replace32(skb, l4, 24, tsval, tsval + px->ts_delta);
+	}
+	return 1;
 }
 
 /* A segment the server sends towards the client of a proxy port, before
@@ -611,6 +676,10 @@ __noinline int proxy_out_tc(struct __sk_buff *skb, __u32 where)
 		}
 		count(XDPCT_STAT_PROXY_DROP_OUT);
 		return TC_ACT_SHOT;
+	}
+	if (!(px->opts & XDPCT_PROXY_RESCALE) && proxy_out_fast(skb, l4, h, px, seq)) {
+		count(XDPCT_STAT_PROXY_XLATE_OUT);
+		return PROXY_GO_ON;
 	}
 	hdr_wr32(h->b, 4, seq + px->seq_delta);
 	if (px->opts & XDPCT_PROXY_TS)

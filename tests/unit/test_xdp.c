@@ -1519,6 +1519,30 @@ static void test_proxy(void)
 			}
 		}
 		ck_end();
+
+		/* Linux's own layout (NOP NOP TS): translated in place */
+		ck_begin("xdp.proxy.open_translated_in_place.%s", fam(fm));
+		{
+			struct pg_spec d = a;
+
+			d.payload = (const uint8_t *)"data";
+			d.payload_len = 4;
+			memset(&d.opts, 0, sizeof(d.opts));
+			pgo_nop(&d.opts);
+			pgo_nop(&d.opts);
+			pgo_ts(&d.opts, 779000, sa_main.tsval + 50);
+			n = build(&d, buf, NULL);
+			run(buf, n, &r);
+			if (ck_verdict(&r, XDP_PASS, S(V_PASS_FLOW), S(PROXY_XLATE_IN))) {
+				proxy_frame_ok(&r, fm, F_ACK, &p);
+				CK(p.ack == d.ack - 1000, "ack %u, want %u", p.ack, d.ack - 1000);
+				CK(p.tsval == 779000 && p.tsecr == sa_main.tsval + 50 - 500,
+				   "TS %u/%u, want 779000/%u", p.tsval, p.tsecr, sa_main.tsval + 50 - 500);
+				CK(p.tcp_len == p.tcp_hlen + 4 && !memcmp(p.tcp + p.tcp_hlen, "data", 4),
+				   "payload changed");
+			}
+		}
+		ck_end();
 	}
 	map_clear(proxy_fd);
 	flows_clear();
