@@ -132,6 +132,22 @@ in_srv nft delete table inet loss
 od0=$(rstat proxy_opts_differ)
 in_srv sysctl -qw net.ipv4.tcp_rmem="4096 65536 131072" || die rmem
 nw=$(clients $S4 $PORT 5 1m "$LAB_TMP/ws.j")
+# the window the client sees is the server's, in bytes: held open after its
+# header, the client's send window is at most the server's buffer
+rm -f "$LAB_TMP/release"
+in_cli timeout 40 "$TCPPEER" connect --addr $S4 --port $PORT --up 100k --down 10k \
+	--hold "$LAB_TMP/release" --timeout 30 >"$LAB_TMP/hold.log" 2>&1 &
+HOLD=$!
+held_wnd() { in_cli ss -tinH dst $S4 | grep -o 'snd_wnd:[0-9]*' | head -n 1 | cut -d: -f2; }
+has_wnd() { isnum "$(held_wnd)"; }
+wait_until 5 has_wnd
+wnd=$(held_wnd)
+touch "$LAB_TMP/release"
+wait "$HOLD"
+rc=$?
+check held_client_completes "exit $rc: $(tail -n 2 "$LAB_TMP/hold.log")" test "$rc" = 0
+assert_gt client_send_window "${wnd:-0}" 0
+assert_le client_send_window_is_servers "${wnd:-999999999}" 262144
 in_srv sysctl -qw net.ipv4.tcp_rmem="4096 131072 6291456"
 assert_eq other_wscale_1mb_digests "$nw" 5
 assert_ge other_wscale_counted "$(($(rstat proxy_opts_differ) - od0))" 5
