@@ -59,6 +59,8 @@ struct iface_status {
 	bool have_synlimit;
 	struct xdpct_profile profiles[XDPCT_PROFILES_MAX];
 	bool have_profiles;
+	bool have_proxy;                /* xdpct_proxy read */
+	__u64 proxy_open, proxy_waiting; /* its entries: open, SYN sent */
 };
 
 static void status_usage(void)
@@ -267,6 +269,23 @@ static void collect(struct iface_status *s)
 		s->have_profiles = s->have_ports && !profiles_read(fdp, s->profiles);
 		close(fdp);
 	}
+	fdp = open_map(s->pin_dir, XDPCT_MAP_PROXY);
+	if (fdp >= 0) {
+		struct xdpct_flow_key k = {}, next; /* family 0: no entry, the walk's start */
+		struct xdpct_proxy px;
+
+		while (!bpf_map_get_next_key(fdp, &k, &next)) {
+			k = next;
+			if (bpf_map_lookup_elem(fdp, &k, &px))
+				continue;
+			if (px.state == XDPCT_PROXY_OPEN)
+				s->proxy_open++;
+			else
+				s->proxy_waiting++;
+		}
+		s->have_proxy = true;
+		close(fdp);
+	}
 }
 
 /* One list's prefixes, comma-separated (text) or a JSON array. */
@@ -388,6 +407,9 @@ static void print_text(const struct iface_status *s)
 		printf("  profiles   ");
 		profiles_print(stdout, s->ports, s->profiles, false);
 		putchar('\n');
+		if (s->have_proxy && profiles_have(s->profiles, XDPCT_HANDOVER_PROXY))
+			printf("  proxy      %llu connections to servers open, %llu waiting for their server\n",
+			       (unsigned long long)s->proxy_open, (unsigned long long)s->proxy_waiting);
 	}
 	if (path_exists(s->pin_dir)) {
 		static char buf[8192];
@@ -514,6 +536,9 @@ static void print_json(const struct iface_status *s, bool first)
 		printf(",\"profiles\":");
 		profiles_print(stdout, s->ports, s->profiles, true);
 	}
+	if (s->have_proxy)
+		printf(",\"proxy\":{\"open\":%llu,\"waiting\":%llu}",
+		       (unsigned long long)s->proxy_open, (unsigned long long)s->proxy_waiting);
 	if (path_exists(s->pin_dir)) {
 		printf(",\"nat\":");
 		nat_print(stdout, nat_dir(s), true, "");

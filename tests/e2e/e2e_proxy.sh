@@ -107,6 +107,8 @@ assert_ge translated_in "$(rstat proxy_xlate_in)" 1000
 assert_ge translated_out "$(rstat proxy_xlate_out)" 1000
 assert_eq no_drop_error "$(rstat drop_error)" 0
 assert_eq no_proxy_lost "$(rstat drop_proxy_lost)" 0
+st=$(rx status "$IF_RC" -j)
+check status_counts_open_proxies "got: $(grep -o '"proxy":{[^}]*}' <<<"$st")" grep -q '"proxy":{"open":[1-9]' <<<"$st"
 conns=$(rx conns "$IF_RC" 2>&1)
 check conns_tracks_proxied "no tracked flow to the server" grep -q "dport=$PORT" <<<"$conns"
 
