@@ -210,6 +210,22 @@ static __always_inline void flow_remove(const struct flow_ref *r)
 
 /* ---- XDP: the client's side ---- */
 
+/* The cookie SYN-ACK just built (TCP header at tcp_off) offers a zero
+ * window: the client sends nothing but its ACK until the server is there. */
+__noinline int proxy_zero_window(struct xdp_md *ctx, __u32 tcp_off)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct tcphdr *tcp = data + (tcp_off & 0x7f);
+	__u16 old;
+
+	if ((void *)(tcp + 1) > data_end)
+		return -1;
+	old = tcp->window;
+	tcp->window = 0;
+	tcp->check = csum_fold64((__u64)(__u16)~tcp->check + (__u16)~old);
+	return 0;
+}
+
 /* The client's segment at where becomes the SYN to the server: the
  * client's ISN, and the options the cookie carried (Linux's layout). The
  * kernel forwards it. */
@@ -598,6 +614,51 @@ static __always_inline int proxy_out_fast(struct __sk_buff *skb, __u32 l4, struc
 	return 1;
 }
 
+/* Our cookie SYN-ACK gave the client a zero window (no data before the
+ * server is there): the server's SYN-ACK at l4 (h->o) becomes the ACK
+ * that opens it, with the server's window in the client's scale; a clone
+ * goes to the client (marked: its own run of TC egress leaves it alone).
+ * h->b and the skb hold the update after; 0 if it went. */
+static __always_inline int proxy_window_update(struct __sk_buff *skb, __u32 l4,
+					       struct proxy_hdr *h, const struct xdpct_proxy *px,
+					       const struct tcp_opts *o)
+{
+	__u32 mark = skb->mark;
+	__s64 d;
+	int r;
+
+	hdr_wr32(h->b, 4, px->cookie + 1);
+	h->b[13] = TCP_FLAG_ACK;
+	{
+		/* a SYN-ACK's window is never scaled */
+		__u16 w = rescale_win(h->o[14] << 8 | h->o[15], 0, px->wscale_client);
+
+		h->b[14] = w >> 8;
+		h->b[15] = w;
+	}
+	for (__u32 i = 20; i < 60; i++) {
+		if (i >= h->hlen)
+			break;
+		h->b[hdr_idx(i)] = 1; /* NOP */
+	}
+	if ((px->opts & XDPCT_PROXY_TS) && h->hlen >= 32) {
+		hdr_wr32(h->b, 20, 0x0101080a);
+		hdr_wr32(h->b, 24, o->tsval + px->ts_delta);
+		hdr_wr32(h->b, 28, o->tsecr);
+	}
+	d = proxy_hdr_diff(h);
+	if (d < 0 || bpf_skb_store_bytes(skb, l4, h->b, hdr_len(h), 0) ||
+	    bpf_l4_csum_replace(skb, l4 + 16, 0, d, 0))
+		return -1;
+	skb->mark = XDPCT_PROXY_MARK;
+	r = bpf_clone_redirect(skb, skb->ifindex, 0);
+	skb->mark = mark;
+	if (r)
+		return -1;
+	count(XDPCT_STAT_PROXY_WINDOW_OPENED);
+	return 0;
+}
+
 /* A segment the server sends towards the client of a proxy port, before
  * TC egress tracks it: TC_ACT_* to end there, PROXY_GO_ON to go on
  * (translated when the flow is proxied). A global function. */
@@ -610,6 +671,7 @@ __noinline int proxy_out_tc(struct __sk_buff *skb, __u32 where)
 	struct proxy_hdr *h;
 	struct tcp_opts o;
 	__u32 seq, ack;
+	bool first;
 	__u8 flags;
 	__s64 d;
 
@@ -633,7 +695,8 @@ __noinline int proxy_out_tc(struct __sk_buff *skb, __u32 where)
 	    ack == px->isn + 1) {
 		if (parse_opts_skb(skb, l4, h->hlen - 20, &o) < 0)
 			return TC_ACT_SHOT;
-		if (px->state != XDPCT_PROXY_OPEN) {
+		first = px->state != XDPCT_PROXY_OPEN;
+		if (first) {
 			__u8 opts = 0, ws_srv = 0xf;
 
 			if (px->attrs.tstamp_ok && o.ts)
@@ -661,6 +724,11 @@ __noinline int proxy_out_tc(struct __sk_buff *skb, __u32 where)
 		} else if (px->cookie - px->seq_delta != seq) {
 			count(XDPCT_STAT_PROXY_DROP_OUT);
 			return TC_ACT_SHOT;
+		}
+		if (first && proxy_window_update(skb, l4, h, px, &o) == 0) {
+			/* the skb holds the update now: the ACK is made from it */
+			__builtin_memcpy(h->o, h->b, 64);
+			__builtin_memcpy(h->b, h->o, 64);
 		}
 		/* (again: our ACK was lost) */
 		return proxy_ack_server(skb, l3, l4, family, h, px, o.tsval);

@@ -29,6 +29,19 @@ static __always_inline bool syn_ip_ect(void *data, void *data_end, __u32 where)
 	return (ip[1] >> 4) & 3;
 }
 
+/* Whether the destination is an address of this host (a router's or a
+ * bridge's transit traffic is not ours to answer). */
+static __always_inline bool addr_local(const struct xdpct_config *cfg, const struct tuple *t)
+{
+	struct xdpct_local_key k = {};
+
+	if (!(cfg->flags & XDPCT_CFG_LOCAL_ONLY))
+		return true;
+	k.family = t->family;
+	__builtin_memcpy(k.addr, t->daddr, 16);
+	return bpf_map_lookup_elem(&xdpct_local, &k) != NULL;
+}
+
 /* A profile by number (0: none, NULL). */
 static __always_inline const struct xdpct_profile *profile_of(__u32 idx)
 {
@@ -176,7 +189,6 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 	new_len = (where & 0x1f) + iphl + sizeof(struct tcphdr) + optlen;
 	eff_mss = our_mss - (has_ts ? 12 : 0);
 	win = eff_mss ? 65535 / eff_mss * eff_mss : 65535;
-
 	if (bpf_xdp_adjust_tail(ctx, (int)new_len - (int)(data_end - data)))
 		goto err;
 	data = (void *)(long)ctx->data;

@@ -215,6 +215,8 @@ int xdpct_tc_out(struct __sk_buff *skb)
 	int r;
 
 	count(XDPCT_STAT_TC_OUT_PACKETS);
+	if (skb->mark == XDPCT_PROXY_MARK)
+		return TC_ACT_OK; /* our window update to a proxied client */
 	cfg = bpf_map_lookup_elem(&xdpct_config, &zero);
 	if (!cfg || !(cfg->flags & XDPCT_CFG_ENABLED))
 		return TC_ACT_OK;

@@ -85,19 +85,6 @@ static __always_inline bool bad_source(const struct xdp_pkt *x)
 	}
 }
 
-/* Whether the destination is an address of this host (a router's or a
- * bridge's transit traffic is not ours to answer). */
-static __always_inline bool addr_local(const struct xdpct_config *cfg, const struct tuple *t)
-{
-	struct xdpct_local_key k = {};
-
-	if (!(cfg->flags & XDPCT_CFG_LOCAL_ONLY))
-		return true;
-	k.family = t->family;
-	__builtin_memcpy(k.addr, t->daddr, 16);
-	return bpf_map_lookup_elem(&xdpct_local, &k) != NULL;
-}
-
 static __always_inline bool dest_local(const struct xdp_pkt *x)
 {
 	return addr_local(x->cfg, x->t);
@@ -585,7 +572,13 @@ static __noinline int xdp_no_flow(struct xdp_md *ctx, struct xdp_pkt *x)
 			count(XDPCT_STAT_AUTO_KERNEL_SYN);
 			return xdp_observe_syn(ctx, x);
 		}
-		return answer_syn(ctx, pkt_where(p, data) | (__u32)x->profile << 20, x->cfg);
+		r = answer_syn(ctx, pkt_where(p, data) | (__u32)x->profile << 20, x->cfg);
+		/* a proxy port's server behind this box: no client data until
+		 * it is there (TC egress opens the window at its SYN-ACK), as
+		 * netfilter's SYNPROXY does */
+		if (r == XDP_TX && x->profile && xdp_is_proxy(x->t, x->profile))
+			proxy_zero_window(ctx, x->p.l3_off + (x->t->family == 4 ? 20 : 40));
+		return r;
 	}
 	if ((p->flags & (TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_SYN)) == TCP_FLAG_ACK) {
 		r = check_cookie(ctx, pkt_where(p, data), x->cfg, &a);

@@ -726,6 +726,9 @@ struct xdpct_proxy {
 /* A client segment while the server has not answered resends the SYN
  * once this long after the last; past the timeout the client gets an RST */
 #define XDPCT_PROXY_RESEND_NS 1000000000ull
+/* skb->mark of the window update TC egress clones to the client: its own
+ * egress run lets it go untouched */
+#define XDPCT_PROXY_MARK 0x78647063u
 #define XDPCT_PROXY_TIMEOUT_NS 5000000000ull
 
 /* xdpct_nat (HASH, userspace's): the namespaces `xdpct nat add` put the
@@ -910,6 +913,7 @@ struct xdpct_emit_args {
 	X(PROXY_SYN_RESENT, proxy_syn_resent, "proxy: SYN to the server sent again (a client segment, no answer yet)") \
 	X(PROXY_XLATE_IN, proxy_xlate_in, "proxy: client segments translated to the server's sequence space") \
 	X(PROXY_OPEN, proxy_open, "proxy TC: server's SYN-ACK answered with the ACK, translation set") \
+	X(PROXY_WINDOW_OPENED, proxy_window_opened, "proxy TC: the client's window opened (it had zero from our SYN-ACK)") \
 	X(PROXY_REFUSED, proxy_refused, "proxy TC: server reset the SYN, RST passed to the client") \
 	X(PROXY_XLATE_OUT, proxy_xlate_out, "proxy TC: server segments translated to the client's sequence space") \
 	X(PROXY_OPTS_DIFFER, proxy_opts_differ, "proxy TC: server's SYN-ACK differs from the cookie's options (windows rescaled, or TS/SACK declined)") \

@@ -131,7 +131,7 @@ assert_gt server_sack_recovery "$(diff_num "$(srv_stat TcpExtTCPSackRecovery)" "
 in_srv nft delete table inet loss
 
 # ---- a server whose window scale differs from our SYN-ACK's ----
-od0=$(rstat proxy_opts_differ)
+od0=$(rstat proxy_opts_differ) wt0=$(rstat drop_proxy_wait) wo0=$(rstat proxy_window_opened)
 in_srv sysctl -qw net.ipv4.tcp_rmem="4096 65536 131072" || die rmem
 nw=$(clients $S4 $PORT 5 1m "$LAB_TMP/ws.j")
 # the window the client sees is the server's, in bytes: held open after its
@@ -153,6 +153,10 @@ assert_le client_send_window_is_servers "${wnd:-999999999}" 262144
 in_srv sysctl -qw net.ipv4.tcp_rmem="4096 131072 6291456"
 assert_eq other_wscale_1mb_digests "$nw" 5
 assert_ge other_wscale_counted "$(($(rstat proxy_opts_differ) - od0))" 5
+# our SYN-ACK's zero window held the clients' data until their server was
+# there: none of it raced the server's SYN-ACK and was dropped
+assert_ge window_opened_per_client "$(($(rstat proxy_window_opened) - wo0))" 6
+assert_eq no_data_before_server "$(($(rstat drop_proxy_wait) - wt0))" 0
 sws2=$(tail -n 1 "$LAB_TMP/srv.info" | grep -o '"rcv_wscale":[0-9]*' | grep -o '[0-9]*$')
 cws2=$(grep -o '"snd_wscale":[0-9]*' "$LAB_TMP/ws.j" | head -1 | grep -o '[0-9]*$')
 check wscales_differ "server $sws2, client told $cws2" test "$sws2" != "$cws2"
