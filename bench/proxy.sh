@@ -98,12 +98,7 @@ SPOOF_NET=198.18.0.0/15
 PY=/usr/bin/python3
 [[ -x $PY ]] || PY=$(command -v python3)
 
-case $SIZE in
-*[kK]) SIZE_B=$((${SIZE%?} << 10)) ;;
-*[mM]) SIZE_B=$((${SIZE%?} << 20)) ;;
-*[gG]) SIZE_B=$((${SIZE%?} << 30)) ;;
-*) SIZE_B=$SIZE ;;
-esac
+SIZE_B=$(size_bytes "$SIZE" 2>/dev/null)
 if ! isnum "$SIZE_B" || ((SIZE_B == 0)); then echo "proxy: bad SIZE '$SIZE'" >&2; exit 2; fi
 if ! isnum "$PASSES" || ((PASSES == 0)); then echo "proxy: bad PASSES '$PASSES'" >&2; exit 2; fi
 if ! isnum "$LEGIT_N" || ((LEGIT_N == 0)); then echo "proxy: bad LEGIT_N '$LEGIT_N'" >&2; exit 2; fi

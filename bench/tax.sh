@@ -67,12 +67,7 @@ command -v perf >/dev/null || PROFILE=0
 PY=/usr/bin/python3
 [[ -x $PY ]] || PY=$(command -v python3)
 
-case $SIZE in
-*[kK]) SIZE_B=$((${SIZE%?} << 10)) ;;
-*[mM]) SIZE_B=$((${SIZE%?} << 20)) ;;
-*[gG]) SIZE_B=$((${SIZE%?} << 30)) ;;
-*) SIZE_B=$SIZE ;;
-esac
+SIZE_B=$(size_bytes "$SIZE" 2>/dev/null)
 if ! isnum "$SIZE_B" || ((SIZE_B == 0)); then echo "tax: bad SIZE '$SIZE'" >&2; exit 2; fi
 if ! isnum "$PASSES" || ((PASSES == 0)); then echo "tax: bad PASSES '$PASSES'" >&2; exit 2; fi
 (($(nproc) >= 2)) || { echo "tax: needs 2 CPUs (client and server apart)" >&2; exit 2; }

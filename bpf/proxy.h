@@ -146,6 +146,22 @@ static __always_inline __u8 shift_of(__u8 ws)
 	return ws == 0xf ? 0 : ws;
 }
 
+/* h->b's options, in place of a SYN-ACK's: NOPs, led by NOP NOP TS when
+ * both ends have timestamps (the header keeps its length) */
+static __always_inline void hdr_set_opts(struct proxy_hdr *h, bool ts, __u32 tsval, __u32 tsecr)
+{
+	for (__u32 i = 20; i < 60; i++) {
+		if (i >= h->hlen)
+			break;
+		h->b[hdr_idx(i)] = 1; /* NOP */
+	}
+	if (ts && h->hlen >= 32) {
+		hdr_wr32(h->b, 20, 0x0101080a);
+		hdr_wr32(h->b, 24, tsval);
+		hdr_wr32(h->b, 28, tsecr);
+	}
+}
+
 /* h->hlen, in a form the verifier bounds to 20..60 */
 static __always_inline __u32 hdr_len(const struct proxy_hdr *h)
 {
@@ -362,10 +378,8 @@ static __always_inline int proxy_rst_xdp(struct xdp_md *ctx, __u32 where)
 	__u32 iphl, new_len, seq, l3 = where & 0x1f;
 	__u32 zero = 0;
 	struct proxy_hdr *h = bpf_map_lookup_elem(&xdpct_proxy_scratch, &zero);
-	struct ethhdr *eth;
 	struct tcphdr *tcp;
 	struct tuple *tp;
-	__u8 mac[6];
 
 	if (!h)
 		goto err;
@@ -380,12 +394,8 @@ static __always_inline int proxy_rst_xdp(struct xdp_md *ctx, __u32 where)
 		goto err;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
-	eth = data;
-	if ((void *)(eth + 1) > data_end)
+	if (eth_swap(data, data_end))
 		goto err;
-	__builtin_memcpy(mac, eth->h_dest, 6);
-	__builtin_memcpy(eth->h_dest, eth->h_source, 6);
-	__builtin_memcpy(eth->h_source, mac, 6);
 	tcp = ip_rewrite(data, data_end, l3, tp->family, tp->daddr, tp->saddr, sizeof(*tcp), 64);
 	if (!tcp)
 		goto err;
@@ -559,16 +569,7 @@ static __always_inline int proxy_ack_server(struct __sk_buff *skb, __u32 l3, __u
 		h->b[15] = w;
 	}
 	h->b[18] = h->b[19] = 0;
-	for (__u32 i = 20; i < 60; i++) {
-		if (i >= h->hlen)
-			break;
-		h->b[hdr_idx(i)] = 1; /* NOP */
-	}
-	if ((px->opts & XDPCT_PROXY_TS) && h->hlen >= 32) {
-		hdr_wr32(h->b, 20, 0x0101080a);
-		hdr_wr32(h->b, 24, px->client_tsval);
-		hdr_wr32(h->b, 28, server_tsval);
-	}
+	hdr_set_opts(h, px->opts & XDPCT_PROXY_TS, px->client_tsval, server_tsval);
 	d = proxy_hdr_diff(h);
 	if (d < 0)
 		return TC_ACT_SHOT;
@@ -636,16 +637,7 @@ static __always_inline int proxy_window_update(struct __sk_buff *skb, __u32 l4,
 		h->b[14] = w >> 8;
 		h->b[15] = w;
 	}
-	for (__u32 i = 20; i < 60; i++) {
-		if (i >= h->hlen)
-			break;
-		h->b[hdr_idx(i)] = 1; /* NOP */
-	}
-	if ((px->opts & XDPCT_PROXY_TS) && h->hlen >= 32) {
-		hdr_wr32(h->b, 20, 0x0101080a);
-		hdr_wr32(h->b, 24, o->tsval + px->ts_delta);
-		hdr_wr32(h->b, 28, o->tsecr);
-	}
+	hdr_set_opts(h, px->opts & XDPCT_PROXY_TS, o->tsval + px->ts_delta, o->tsecr);
 	d = proxy_hdr_diff(h);
 	if (d < 0 || bpf_skb_store_bytes(skb, l4, h->b, hdr_len(h), 0) ||
 	    bpf_l4_csum_replace(skb, l4 + 16, 0, d, 0))

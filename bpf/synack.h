@@ -48,6 +48,20 @@ static __always_inline const struct xdpct_profile *profile_of(__u32 idx)
 	return idx ? bpf_map_lookup_elem(&xdpct_profiles, &idx) : NULL;
 }
 
+/* The frame goes back where it came from: its MAC addresses swapped. */
+static __always_inline int eth_swap(void *data, void *data_end)
+{
+	struct ethhdr *eth = data;
+	__u8 mac[6];
+
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+	__builtin_memcpy(mac, eth->h_dest, 6);
+	__builtin_memcpy(eth->h_dest, eth->h_source, 6);
+	__builtin_memcpy(eth->h_source, mac, 6);
+	return 0;
+}
+
 /* A fresh IP header at l3 (IPv4 without options, DF; IPv6 with TCP next)
  * for a TCP segment of tcp_len bytes from saddr to daddr: the TCP header
  * right after it, or NULL if the frame is too short. */
@@ -116,10 +130,8 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 	__u16 our_mss, client_mss;
 	const struct xdpct_profile *prof;
 	__u64 now, sum;
-	struct ethhdr *eth;
 	struct tcphdr *tcp;
 	__u32 *op;
-	__u8 mac[6];
 
 	if (!cfg) /* arguments of global functions may be NULL */
 		goto err;
@@ -194,12 +206,8 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 
-	eth = data;
-	if ((void *)(eth + 1) > data_end)
+	if (eth_swap(data, data_end))
 		goto err;
-	__builtin_memcpy(mac, eth->h_dest, 6);
-	__builtin_memcpy(eth->h_dest, eth->h_source, 6);
-	__builtin_memcpy(eth->h_source, mac, 6);
 
 	tcp = ip_rewrite(data, data_end, where, t.family, t.daddr, t.saddr, sizeof(*tcp) + optlen,
 			 cfg->ttl);

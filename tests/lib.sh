@@ -356,6 +356,15 @@ tcp_resets() {
 }
 
 # json_num KEY < JSON: first numeric value of "KEY" (flat lookup, no jq).
+# size_bytes SIZE: bytes of a size with an optional k/m/g suffix (binary)
+size_bytes() {
+	case $1 in
+	*[kK]) echo $((${1%?} << 10)) ;;
+	*[mM]) echo $((${1%?} << 20)) ;;
+	*[gG]) echo $((${1%?} << 30)) ;;
+	*) echo "$1" ;;
+	esac
+}
 json_num() { grep -o "\"$1\": *[0-9]*" | head -n 1 | grep -o '[0-9]*$'; }
 # json_val KEY < JSON: first scalar value of "KEY" (numbers, true/false, strings)
 json_val() { grep -o "\"$1\": *\(\"[^\"]*\"\|[^,}]*\)" | head -n 1 | sed 's/^[^:]*: *//; s/^"//; s/"$//'; }
