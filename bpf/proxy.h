@@ -654,11 +654,10 @@ static __always_inline int proxy_window_update(struct __sk_buff *skb, __u32 l4,
 /* A segment the server sends towards the client of a proxy port, before
  * TC egress tracks it: TC_ACT_* to end there, PROXY_GO_ON to go on
  * (translated when the flow is proxied). A global function. */
-__noinline int proxy_out_tc(struct __sk_buff *skb, __u32 where)
+__noinline int proxy_out_tc(struct __sk_buff *skb, __u32 where, const struct tuple *t)
 {
 	__u32 l3 = where & 0x1f, l4 = (where >> 8) & 0xfff, family = where >> 24;
-	__u32 aoff = family == 4 ? 12 : 8, alen = family == 4 ? 4 : 16;
-	struct xdpct_flow_key k = {};
+	struct xdpct_flow_key k;
 	struct xdpct_proxy *px;
 	struct proxy_hdr *h;
 	struct tcp_opts o;
@@ -667,13 +666,10 @@ __noinline int proxy_out_tc(struct __sk_buff *skb, __u32 where)
 	__u8 flags;
 	__s64 d;
 
-	/* the flow key from the client's side: remote = destination */
-	k.family = family;
-	if (bpf_skb_load_bytes(skb, l3 + aoff, k.laddr, alen & 0x1f) ||
-	    bpf_skb_load_bytes(skb, l3 + aoff + alen, k.raddr, alen & 0x1f) ||
-	    bpf_skb_load_bytes(skb, l4, &k.lport, 2) ||
-	    bpf_skb_load_bytes(skb, l4 + 2, &k.rport, 2))
+	if (!t)
 		return PROXY_GO_ON;
+	/* the flow key from the client's side: the remote is the destination */
+	pending_key(t, false, &k);
 	px = bpf_map_lookup_elem(&xdpct_proxy, &k);
 	if (!px)
 		return PROXY_GO_ON; /* this box's own service on the port */

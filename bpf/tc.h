@@ -231,7 +231,7 @@ int xdpct_tc_out(struct __sk_buff *skb)
 		/* a server behind this box: translated to the client's view
 		 * before tracking, its SYN-ACK answered here */
 		r = proxy_out_tc(skb, p.l3_off | (__u32)((void *)p.tcp - (void *)p.eth) << 8 |
-					      (__u32)sc->t.family << 24);
+					      (__u32)sc->t.family << 24, &sc->t);
 		if (r == TC_ACT_REDIRECT) {
 			flow_ref_of(&sc->t, false, false, &sc->ref);
 			f = flow_lookup(&sc->ref);

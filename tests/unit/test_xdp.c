@@ -1346,19 +1346,6 @@ static void test_nat(void)
  * translation entry; client segments wait for the server (dropped, the SYN
  * again after a second, an RST past the timeout); once open, the ACK, SACK
  * blocks and TSecr move into the server's sequence space. */
-/* The flow key of a client's segment (the remote is its source). */
-static void pending_key_of(const struct pg_spec *a, struct xdpct_flow_key *k)
-{
-	int alen = a->family == 4 ? 4 : 16;
-
-	memset(k, 0, sizeof(*k));
-	k->family = (uint8_t)a->family;
-	k->rport = htons(a->sport);
-	k->lport = htons(a->dport);
-	memcpy(k->raddr, a->saddr, alen);
-	memcpy(k->laddr, a->daddr, alen);
-}
-
 static void proxy_frame_ok(const struct res *r, int fm, uint8_t flags, struct pg_parsed *p)
 {
 	const uint8_t *ip;
@@ -1428,7 +1415,7 @@ static void test_proxy(void)
 			   p.ws, want.snd_wscale);
 			CK(p.win == (a.win << want.snd_wscale > 65535 ? 65535 : a.win << want.snd_wscale),
 			   "window %u", p.win);
-			pending_key_of(&a, &k);
+			flow_key_expect(&a, &k);
 			if (CK(!bpf_map_lookup_elem(proxy_fd, &k, &px), "no xdpct_proxy entry")) {
 				CK(px.cookie == a.ack - 1 && px.isn == a.seq - 1, "cookie %u isn %u",
 				   px.cookie, px.isn);
@@ -1451,7 +1438,7 @@ static void test_proxy(void)
 		ck_end();
 
 		ck_begin("xdp.proxy.syn_again_after_a_second.%s", fam(fm));
-		pending_key_of(&a, &k);
+		flow_key_expect(&a, &k);
 		if (CK(!bpf_map_lookup_elem(proxy_fd, &k, &px), "no entry")) {
 			px.resent_ns -= 2000000000ull;
 			bpf_map_update_elem(proxy_fd, &k, &px, BPF_EXIST);
