@@ -152,10 +152,11 @@ static __always_inline __u32 mss_to_idx(int family, __u32 mss)
 	return idx;
 }
 
-/* The time slot of now (all of it: cookies carry its low 2 bits). */
+/* The time slot of now (all of it: cookies carry its low 2 bits), on the
+ * fleet's clock when there is one. */
 static __always_inline __u64 cookie_abs_slot(const struct xdpct_config *cfg, __u64 now)
 {
-	return now >> xdpct_slot_shift(cfg->slot_shift);
+	return (now + cfg->clock_offset_ns) >> xdpct_slot_shift(cfg->slot_shift);
 }
 
 #endif

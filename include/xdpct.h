@@ -131,6 +131,8 @@ enum xdpct_config_flags {
 	XDPCT_CFG_ACL = 1 << 9,        /* xdpct_acl has entries: look sources up
 					* (set and cleared by `xdpct allow|deny`
 					* only; config commits keep it) */
+	XDPCT_CFG_FLEET = 1 << 10,     /* the keys are a fleet's (`run --etcd`):
+					* local rewrites keep them */
 };
 
 /* xdpct_acl: LPM_TRIE of remote prefixes, for protected ports only.
@@ -215,7 +217,7 @@ struct xdpct_siphash_key {
  * client_isn = the SYN's seq (host order). Addresses/ports are the SYN's
  * (client -> server) direction. slot = (now >> shift) & 3, shift 36 (~68.7 s)
  * unless xdpct_config.slot_shift says otherwise (--cookie-slot), now =
- * CLOCK_MONOTONIC_COARSE ns; a cookie is valid for slot ages 0 and 1,
+ * CLOCK_MONOTONIC_COARSE ns + xdpct_config.clock_offset_ns; a cookie is valid for slot ages 0 and 1,
  * "stale" for ages 2 and 3. mss = index into XDPCT_MSS4/6_TABLE: the largest
  * entry not above the client's MSS (536 when it sent none), 0 if below all.
  * A random ACK passes with 2^-28 (hash) * 1/2 (slot) = 2^-29, or 2^-24 with
@@ -359,7 +361,8 @@ enum xdpct_ct_dir { XDPCT_DIR_ORIG = 0, XDPCT_DIR_REPLY = 1 };
  * loader.
  * Keys belong to time slots: key_sel = S << 1 | i says that keys[i] signs
  * and checks the cookies of slots S and later (slot = CLOCK_MONOTONIC_COARSE
- * >> xdpct_slot_shift(slot_shift), the full count), keys[i ^ 1] those
+ * + clock_offset_ns >> xdpct_slot_shift(slot_shift), the full count),
+ * keys[i ^ 1] those
  * before S. A
  * cookie is valid in its slot and the next, so a rotation may reuse
  * keys[i ^ 1] only from slot S + 1 on: it writes the new key there, then
@@ -390,6 +393,11 @@ struct xdpct_config {
 	__u32 timeout_s[XDPCT_CT_MAX]; /* idle time after the last packet */
 	__u32 pending_timeout_s;       /* PENDING flows, after the cookie ACK */
 	__u32 pad1;
+	/* Added to CLOCK_MONOTONIC_COARSE for the cookie slots (and key_sel):
+	 * 0 on a lone host; in a fleet CLOCK_REALTIME - CLOCK_MONOTONIC, so
+	 * members with synchronised clocks count the same slots. Written only
+	 * by the fleet's `xdpct run --etcd`, together with the keys. */
+	__s64 clock_offset_ns;
 };
 
 /* xdpct_flow.flags */
@@ -961,7 +969,7 @@ static_assert(sizeof(struct xdpct_config) % 8 == 0, "config padding");
 static_assert(sizeof(struct xdpct_flow4_key) == 12 && sizeof(struct xdpct_flow6_key) == 36,
 	      "flow keys: whole 32-bit words, no padding (xdpct_seen_hash)");
 static_assert(sizeof(struct xdpct_config) ==
-	      __builtin_offsetof(struct xdpct_config, pad1) + sizeof(__u32),
+	      __builtin_offsetof(struct xdpct_config, clock_offset_ns) + sizeof(__s64),
 	      "config: explicit padding only");
 #endif
 

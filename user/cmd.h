@@ -116,6 +116,9 @@ int xdpct_setup(const struct setup_opts *o, struct setup_result *res);
 #define OPT_AUTO 0x108      /* run only */
 #define OPT_AUTO_RATE 0x109
 #define OPT_AUTO_HOLD 0x10a
+#define OPT_ETCD 0x1f0      /* run only */
+#define OPT_FLEET 0x1f1
+#define OPT_ETCD_LEASE 0x1f2
 #define OPT_SHARE 0x10b     /* attach only */
 #define ATTACH_SHORTOPTS "p:o:am:n:N:d:"
 #define ATTACH_LONGOPTS                                   \
@@ -206,6 +209,9 @@ int config_commit(int config_fd, const struct xdpct_config *cfg);
 /* --cookie-slot SECONDS (1-137): the slot shift of the nearest power of
  * two of nanoseconds. 0, or -1 for a bad value. */
 int parse_cookie_slot(const char *arg, __u8 *shift);
+/* The cookie slot of now on cfg's clock (CLOCK_MONOTONIC_COARSE plus
+ * cfg->clock_offset_ns), *ns that clock's nanoseconds. */
+__u64 config_slot_now(const struct xdpct_config *cfg, unsigned int shift, __u64 *ns);
 /* When a rotation can next commit (CLOCK_MONOTONIC_COARSE ns). */
 __u64 config_key_free_ns(const struct xdpct_config *cfg);
 /* The interface's MAC and this namespace's netns cookie into cfg; and,

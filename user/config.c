@@ -148,7 +148,14 @@ int config_build(struct xdpct_config *cfg, const char *ifname,
 		memcpy(cfg->timeout_s, old->timeout_s, sizeof(cfg->timeout_s));
 		cfg->pending_timeout_s = old->pending_timeout_s;
 	}
-	if (old && (old->flags & XDPCT_CFG_ENABLED)) {
+	if (old && (old->flags & XDPCT_CFG_ENABLED) && (old->flags & XDPCT_CFG_FLEET)) {
+		/* the fleet's keys: only `run --etcd` changes them */
+		memcpy(cfg->keys, old->keys, sizeof(cfg->keys));
+		cfg->key_sel = old->key_sel;
+		cfg->flags |= old->flags & (XDPCT_CFG_PREV_KEY | XDPCT_CFG_FLEET);
+		cfg->key_epoch = old->key_epoch;
+		cfg->key_set_ns = old->key_set_ns;
+	} else if (old && (old->flags & XDPCT_CFG_ENABLED)) {
 		/* the old key keeps the slots it signed (config_commit) */
 		cfg->keys[1] = old->keys[old->key_sel & 1];
 		cfg->flags |= XDPCT_CFG_PREV_KEY;
@@ -222,13 +229,14 @@ static bool key_eq(const struct xdpct_siphash_key *a, const struct xdpct_siphash
 	return a->k0 == b->k0 && a->k1 == b->k1;
 }
 
-/* The data path's clock (bpf_ktime_get_coarse_ns), in cookie slots. */
-static __u64 slot_now(unsigned int shift, __u64 *ns)
+/* The data path's clock (bpf_ktime_get_coarse_ns + the fleet's offset),
+ * in cookie slots; *ns on that clock. */
+__u64 config_slot_now(const struct xdpct_config *cfg, unsigned int shift, __u64 *ns)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	*ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	*ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec + cfg->clock_offset_ns;
 	return *ns >> shift;
 }
 
@@ -254,7 +262,8 @@ int parse_cookie_slot(const char *arg, __u8 *shift)
 
 __u64 config_key_free_ns(const struct xdpct_config *cfg)
 {
-	return ((cfg->key_sel >> 1) + 1) << xdpct_slot_shift(cfg->slot_shift);
+	return (((cfg->key_sel >> 1) + 1) << xdpct_slot_shift(cfg->slot_shift)) -
+	       cfg->clock_offset_ns;
 }
 
 int config_commit(int config_fd, const struct xdpct_config *c)
@@ -277,7 +286,7 @@ int config_commit(int config_fd, const struct xdpct_config *c)
 	}
 	old = *m;
 	shift = xdpct_slot_shift(old.flags & XDPCT_CFG_ENABLED ? old.slot_shift : c->slot_shift);
-	now = slot_now(shift, &now_ns);
+	now = config_slot_now(&old, shift, &now_ns);
 	if (!(old.flags & XDPCT_CFG_ENABLED)) {
 		/* nobody uses the keys yet: all of it, then the flags */
 		memcpy(m->keys, c->keys, sizeof(m->keys));
@@ -317,7 +326,8 @@ int config_commit(int config_fd, const struct xdpct_config *c)
 int config_sync_group(int config_fd, const struct xdpct_config *p)
 {
 	const __u32 group_flags = XDPCT_CFG_TRACK_ALL | XDPCT_CFG_NOTS_OPTIONS |
-				  XDPCT_CFG_LOCAL_ONLY | XDPCT_CFG_PREV_KEY | XDPCT_CFG_ACL;
+				  XDPCT_CFG_LOCAL_ONLY | XDPCT_CFG_PREV_KEY | XDPCT_CFG_ACL |
+				  XDPCT_CFG_FLEET;
 	__u32 cur;
 	size_t len = (sizeof(*p) + 4095) & ~(size_t)4095;
 	struct xdpct_config *m;
@@ -344,6 +354,7 @@ int config_sync_group(int config_fd, const struct xdpct_config *p)
 	idle = (m->key_sel & 1) ^ 1;
 	m->keys[idle] = p->keys[idle];
 	m->slot_shift = p->slot_shift;
+	m->clock_offset_ns = p->clock_offset_ns;
 	__atomic_store_n(&m->key_sel, p->key_sel, __ATOMIC_RELEASE);
 	m->keys[idle ^ 1] = p->keys[idle ^ 1]; /* equal, unless out of step */
 	m->key_epoch = p->key_epoch;

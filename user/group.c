@@ -113,6 +113,7 @@ void group_take_key(struct xdpct_config *cfg, const struct xdpct_config *primary
 	memcpy(cfg->keys, primary->keys, sizeof(cfg->keys));
 	cfg->key_sel = primary->key_sel;
 	cfg->slot_shift = primary->slot_shift;
+	cfg->clock_offset_ns = primary->clock_offset_ns;
 	cfg->key_epoch = primary->key_epoch;
 	cfg->key_set_ns = primary->key_set_ns;
 	cfg->flags = (cfg->flags & ~XDPCT_CFG_PREV_KEY) | (primary->flags & XDPCT_CFG_PREV_KEY);

@@ -81,6 +81,8 @@ int metrics_listen(const char *arg, int *usage)
 
 /* ---- the text ---- */
 
+static void fleet_metrics(FILE *f, const struct fleet_stats *st);
+
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
@@ -337,6 +339,40 @@ static void render(FILE *f, struct metrics_src *s)
 	       "Period of the SYN-cookie key rotation");
 	fprintf(f, "xdpct_cookie_key_rotate_period_seconds %llu\n",
 		(unsigned long long)(s->key_rotate_ns / 1000000000ull));
+	if (s->fleet)
+		fleet_metrics(f, s->fleet);
+}
+
+/* --etcd: whether etcd answers and who rotates the fleet's key. */
+static void fleet_metrics(FILE *f, const struct fleet_stats *st)
+{
+	__u64 last = __atomic_load_n(&st->last_contact_ns, __ATOMIC_RELAXED), now = mono_ns();
+
+	family(f, "xdpct_fleet_etcd_up", "gauge",
+	       "1 if etcd answered the fleet's last request, 0 if not (keys kept)");
+	fprintf(f, "xdpct_fleet_etcd_up %d\n", __atomic_load_n(&st->etcd_up, __ATOMIC_RELAXED) > 0);
+	family(f, "xdpct_fleet_leader", "gauge", "1 if this box rotates the fleet's key");
+	fprintf(f, "xdpct_fleet_leader %d\n", __atomic_load_n(&st->leader, __ATOMIC_RELAXED));
+	family(f, "xdpct_fleet_key_epoch", "gauge", "Epoch of the fleet key installed");
+	fprintf(f, "xdpct_fleet_key_epoch %u\n", __atomic_load_n(&st->epoch, __ATOMIC_RELAXED));
+	family(f, "xdpct_fleet_etcd_errors_total", "counter", "etcd requests that failed");
+	fprintf(f, "xdpct_fleet_etcd_errors_total %llu\n",
+		(unsigned long long)__atomic_load_n(&st->etcd_errors, __ATOMIC_RELAXED));
+	family(f, "xdpct_fleet_rotations_total", "counter",
+	       "Fleet key rotations this box wrote as the leader");
+	fprintf(f, "xdpct_fleet_rotations_total %llu\n",
+		(unsigned long long)__atomic_load_n(&st->rotations, __ATOMIC_RELAXED));
+	family(f, "xdpct_fleet_key_installs_total", "counter",
+	       "Fleet keys installed into this box's maps");
+	fprintf(f, "xdpct_fleet_key_installs_total %llu\n",
+		(unsigned long long)__atomic_load_n(&st->installs, __ATOMIC_RELAXED));
+	family(f, "xdpct_fleet_etcd_last_contact_seconds", "gauge",
+	       "Time since etcd last answered (-1: never)");
+	if (last)
+		fprintf(f, "xdpct_fleet_etcd_last_contact_seconds %.3f\n",
+			now > last ? (now - last) / 1e9 : 0);
+	else
+		fprintf(f, "xdpct_fleet_etcd_last_contact_seconds -1\n");
 }
 
 char *metrics_render(struct metrics_src *src, size_t *len)

@@ -8,6 +8,7 @@
 #include <linux/types.h>
 
 #include "evict.h"
+#include "fleet.h"
 
 /* What a scrape reads. Owned by the caller; must outlive the server. */
 struct metrics_src {
@@ -22,6 +23,7 @@ struct metrics_src {
 	double start_time;           /* Unix time the process started */
 	__u64 key_rotations;         /* written with __atomic, by the main loop */
 	__u64 key_rotate_ns;         /* the period */
+	const struct fleet_stats *fleet; /* --etcd, NULL: none */
 };
 
 /* Parse ADDR:PORT ("127.0.0.1:9790", "[::1]:9790", ":9790" for every

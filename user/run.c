@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -29,12 +30,15 @@
 #include "cmd.h"
 #include "auto.h"
 #include "ctev.h"
+#include "etcd.h"
 #include "evict.h"
+#include "fleet.h"
 #include "metrics.h"
 #include "xdpct_seen.h"
 
 #define RUN_DIR XDPCT_RUN_DIR
 #define KEY_ROTATE_DEFAULT 60
+#define ETCD_LEASE_DEFAULT 10
 #define ATTACK_RATE_DEFAULT 10000 /* SYN/s or bad-cookie ACK/s: a flood */
 /* a pass takes at most this share of the time: the interval stretches
  * for big tables (1M entries: ~0.5 s a pass here, so ~10 s apart) */
@@ -61,6 +65,7 @@ static void run_usage(void)
 	       "                 [--evict-interval SECONDS] [--no-wheel] [--attack-rate N]\n"
 	       "                 [--metrics ADDR:PORT]\n"
 	       "                 [--auto [--auto-syn-rate N] [--auto-hold SECONDS]]\n"
+	       "                 [--etcd URL[,URL]... [--fleet NAME] [--etcd-lease SECONDS]]\n"
 	       "                 [--keep] [-v]\n"
 	       "\n"
 	       "Attach to IFACE as `xdpct attach` does, or, if xdpct is attached already\n"
@@ -104,6 +109,21 @@ static void run_usage(void)
 	       "  -A, --attack-rate N   log a SYN flood (SYNs to protected ports) or an ACK\n"
 	       "                        flood (bad cookies) over N per second, and its end\n"
 	       "                        (10 s under N/2; default %d)\n"
+	       "      --etcd URL[,URL]...  share the cookie key with a fleet through etcd\n"
+	       "                        (http://HOST:PORT, its JSON gateway; no TLS: a\n"
+	       "                        trusted network): every member installs the\n"
+	       "                        fleet's key, so an ACK may come back to another\n"
+	       "                        box than its SYN-ACK's (ECMP, anycast, failover).\n"
+	       "                        Cookie slots count CLOCK_REALTIME: keep the\n"
+	       "                        members' clocks synchronised (NTP). One member,\n"
+	       "                        under an etcd lease, rotates the key every\n"
+	       "                        --key-rotate seconds (at most once per 3 slots);\n"
+	       "                        a member that loses etcd keeps its keys and says\n"
+	       "                        so (log, metrics)\n"
+	       "      --fleet NAME      the fleet's keys in etcd: /xdpct/fleet/NAME/\n"
+	       "                        (default 'default')\n"
+	       "      --etcd-lease S    the leader's lease: another member rotates S\n"
+	       "                        seconds after the leader is gone (default %d)\n"
 	       "  -M, --metrics ADDR:PORT  serve metrics: 127.0.0.1:9790, [::1]:9790,\n"
 	       "                        :9790 (every address)\n"
 	       "      --auto            cookies only under attack: the kernel answers SYNs\n"
@@ -139,7 +159,8 @@ static void run_usage(void)
 	       "                        every key rotation (-vv: libbpf/libxdp messages)\n"
 	       "  -h, --help            this help\n",
 	       RUN_DIR, EVICT_TIMEOUT_MAX, KEY_ROTATE_DEFAULT, EVICT_INTERVAL_WHEEL,
-	       EVICT_INTERVAL_PASSES, EVICT_DUTY, ATTACK_RATE_DEFAULT, AUTO_RATE_DEFAULT,
+	       EVICT_INTERVAL_PASSES, EVICT_DUTY, ATTACK_RATE_DEFAULT, ETCD_LEASE_DEFAULT,
+	       AUTO_RATE_DEFAULT,
 	       AUTO_HOLD_DEFAULT, XDPCT_FLOWS_DEFAULT, XDPCT_PIN_ROOT);
 }
 
@@ -254,6 +275,9 @@ struct run {
 	bool auto_on;
 	__u64 auto_rate, auto_hold, next_auto;
 	struct autoctl autoctl;
+	/* --etcd: the key is the fleet's, no rotation here */
+	struct fleet *fleet;
+	struct fleet_stats fleet_stats;
 };
 
 static int open_map(const char *dir, const char *name)
@@ -321,6 +345,28 @@ static void publish_timeouts(struct run *r)
 		warn("conns and status show the default timeouts");
 	else if (!bpf_map_lookup_elem(r->fd_config, &zero, &cfg))
 		group_sync(r->ifindex, &cfg);
+}
+
+/* A run without --etcd after one with it: the keys are this box's again
+ * (the next rotation replaces the fleet's; `xdpct config` may meanwhile). */
+static void leave_fleet(struct run *r)
+{
+	size_t len = (sizeof(struct xdpct_config) + 4095) & ~(size_t)4095;
+	struct xdpct_config *m;
+	__u32 cur;
+
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd_config, 0);
+	if (m == MAP_FAILED)
+		return;
+	cur = __atomic_load_n(&m->flags, __ATOMIC_ACQUIRE);
+	if (cur & XDPCT_CFG_FLEET) {
+		while (!__atomic_compare_exchange_n(&m->flags, &cur, cur & ~(__u32)XDPCT_CFG_FLEET,
+						    false, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+			;
+		info("the cookie key was a fleet's: this run rotates it (no --etcd)");
+		group_sync(r->ifindex, m);
+	}
+	munmap(m, len);
 }
 
 /* When the key is due: one period after the last rotation, whoever made it
@@ -627,7 +673,9 @@ static int loop(struct run *r, int sfd)
 			}
 		}
 		now = mono_ns();
-		if (now >= next_rot) {
+		if (r->fleet)
+			next_rot = UINT64_MAX; /* the fleet's leader rotates */
+		else if (now >= next_rot) {
 			rotate_key(r);
 			/* a key signs whole time slots: too soon, the next one */
 			next_rot = r->rot_retry_ns ? r->rot_retry_ns : now + r->rotate_ns;
@@ -712,6 +760,9 @@ int cmd_run(int argc, char **argv)
 		{ "auto", no_argument, NULL, OPT_AUTO },
 		{ "auto-syn-rate", required_argument, NULL, OPT_AUTO_RATE },
 		{ "auto-hold", required_argument, NULL, OPT_AUTO_HOLD },
+		{ "etcd", required_argument, NULL, OPT_ETCD },
+		{ "fleet", required_argument, NULL, OPT_FLEET },
+		{ "etcd-lease", required_argument, NULL, OPT_ETCD_LEASE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -724,7 +775,9 @@ int cmd_run(int argc, char **argv)
 			 .auto_rate = AUTO_RATE_DEFAULT, .auto_hold = AUTO_HOLD_DEFAULT };
 	struct metrics *mx = NULL;
 	const char *metrics_arg = NULL;
-	unsigned long long rot = KEY_ROTATE_DEFAULT;
+	unsigned long long rot = KEY_ROTATE_DEFAULT, lease = ETCD_LEASE_DEFAULT;
+	struct fleet_opts fo = { .name = "default" };
+	bool fleet_given = false;
 	double interval = 0; /* 0: the default of the mode */
 	bool keep = false, ev_init = false, auto_given = false, auto_init = false;
 	struct timespec wall;
@@ -772,6 +825,13 @@ int cmd_run(int argc, char **argv)
 			if (parse_u64(optarg, 1, 86400, &r.auto_hold))
 				return usage_err("run", "bad --auto-hold '%s' (1-86400 seconds)", optarg);
 			break;
+		case OPT_ETCD: fo.endpoints = optarg; break;
+		case OPT_FLEET: fo.name = optarg; fleet_given = true; break;
+		case OPT_ETCD_LEASE:
+			fleet_given = true;
+			if (parse_u64(optarg, 2, 3600, &lease))
+				return usage_err("run", "bad --etcd-lease '%s' (2-3600 seconds)", optarg);
+			break;
 		case 'v': run_verbose++; break;
 		case 'h': run_usage(); return EXIT_OK;
 		default: return getopt_usage_err("run", opt, argv);
@@ -783,6 +843,17 @@ int cmd_run(int argc, char **argv)
 		return usage_err("run", "--auto-syn-rate and --auto-hold go with --auto");
 	if (r.auto_on && !so.ports)
 		return usage_err("run", "--auto goes with --ports (the ports it decides for)");
+	if (fleet_given && !fo.endpoints)
+		return usage_err("run", "--fleet and --etcd-lease go with --etcd");
+	if (fo.endpoints) {
+		struct etcd probe;
+
+		if (etcd_init(&probe, fo.endpoints, 0))
+			return usage_err("run", "%s", probe.err);
+		if (so.cookie_slot && parse_cookie_slot(so.cookie_slot, &fo.slot_shift))
+			return usage_err("run", "bad --cookie-slot '%s' (1-137 seconds)", so.cookie_slot);
+		fo.lease_s = lease;
+	}
 	so.ifname = r.ifname = argv[optind++];
 	if (optind < argc)
 		return usage_err("run", "unexpected argument '%s'", argv[optind]);
@@ -853,6 +924,14 @@ int cmd_run(int argc, char **argv)
 	    seen_open_pinned(r.pin_dir, &r.seen))
 		goto detach;
 	publish_timeouts(&r);
+	if (fo.endpoints) {
+		fo.rotate_ns = r.rotate_ns;
+		r.fleet = fleet_start(&fo, r.fd_config, r.ifindex, r.ifname, &r.fleet_stats);
+		if (!r.fleet)
+			goto detach;
+	} else {
+		leave_fleet(&r);
+	}
 	/* the addresses as of now (setup wrote them), then every change */
 	r.addr_watch = local_addrs_watch();
 	if (!r.addr_watch || local_addrs_sync(r.fd_local, NULL))
@@ -890,6 +969,7 @@ int cmd_run(int argc, char **argv)
 		.fd_config = r.fd_config, .fd_acl = r.fd_acl, .fd_evsub = r.fd_evsub, .ev = &r.ev, .to = &r.to,
 		.start_time = wall.tv_sec + wall.tv_nsec / 1e9, .key_rotate_ns = r.rotate_ns,
 		.autoctl = auto_init ? &r.autoctl : NULL,
+		.fleet = r.fleet ? &r.fleet_stats : NULL,
 	};
 	if (mfd >= 0) {
 		mx = metrics_start(mfd, &r.msrc);
@@ -909,6 +989,9 @@ int cmd_run(int argc, char **argv)
 		snprintf(rotdesc, sizeof(rotdesc), "%llu s%s", rot,
 			 rot < 2 * slot ? " (a new key once per two cookie slots at most)" : "");
 	}
+	if (r.fleet)
+		snprintf(rotdesc, sizeof(rotdesc), "the fleet's (%s), every %llu s at most", fo.name,
+			 rot);
 	info("running on %s: key rotation every %s, eviction %s every %.2f s; timeouts %s%s%s",
 	     r.ifname, rotdesc, r.wheel ? "by the timer wheel (close events), a pass" : "pass",
 	     interval, tos, metrics_arg ? "; metrics on http://" : "",
@@ -920,6 +1003,7 @@ int cmd_run(int argc, char **argv)
 	ret = stop == STOP_SIGNAL || stop == STOP_DETACHED || stop == STOP_HUP ? EXIT_OK : EXIT_FAIL;
 detach:
 	metrics_stop(mx);
+	fleet_stop(r.fleet);
 	if (auto_init) /* --keep: nobody will decide, cookies then */
 		auto_stop(&r.autoctl, keep || stop == STOP_HUP || (stop == STOP_ERROR && sr.reloaded));
 	if (ev_init) {

@@ -98,9 +98,13 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* xdpct_config.clock_offset_ns of the configs set_cfg_at() writes: 0, or a
+ * fleet's CLOCK_REALTIME offset. */
+static int64_t clock_off;
+
 static uint32_t slot_of(uint64_t ns)
 {
-	return (ns >> XDPCT_SLOT_SHIFT) & 3;
+	return ((ns + clock_off) >> XDPCT_SLOT_SHIFT) & 3;
 }
 
 static const char *vname(uint32_t v)
@@ -134,7 +138,7 @@ static void stats_read(uint64_t out[XDPCT_STAT_MAX])
  * these), at the default slot length. */
 static uint64_t abs_slot(uint64_t ns)
 {
-	return ns >> XDPCT_SLOT_SHIFT;
+	return (ns + clock_off) >> XDPCT_SLOT_SHIFT;
 }
 
 /* The key that signs and checks the cookies of absolute slot abs, as
@@ -171,6 +175,7 @@ static int set_cfg_at(uint32_t flags, const struct xdpct_siphash_key *cur,
 	cfg_now.wscale = WSCALE;
 	cfg_now.ttl = TTL;
 	cfg_now.key_epoch = 1;
+	cfg_now.clock_offset_ns = clock_off;
 	return bpf_map_update_elem(cfg_fd, &zero, &cfg_now, BPF_ANY);
 }
 
@@ -2300,6 +2305,29 @@ static void test_prev_key(void)
 			key_slot_case("old_key_after_second_rotation", f, &K3, &K2, 0, &K1, 1, l,
 				      KS_BAD);
 		}
+
+	/* a fleet's clock (`run --etcd`): slots and key_sel count monotonic
+	 * time plus clock_offset_ns; here ~1.7e18 ns and 3/4 of a slot, so
+	 * both the slot's low bits and its absolute count move with it */
+	clock_off = (int64_t)(24000000ll << XDPCT_SLOT_SHIFT) + (3ll << (XDPCT_SLOT_SHIFT - 2));
+	for (int f = 4; f <= 6; f += 2) {
+		key_slot_case("fleet_clock_current_key", f, &K2, &K1, 0, &K2, 0, L_TS, KS_GOOD);
+		key_slot_case("fleet_clock_previous_key", f, &K2, &K1, 0, &K1, 1, L_TS,
+			      KS_GOOD_PREV);
+		key_slot_case("fleet_clock_pending_rotation", f, &K2, &K1, 1, &K1, 0, L_NOTS,
+			      KS_GOOD_PREV);
+		key_slot_case("fleet_clock_current_slot_previous_key", f, &K2, &K1, 0, &K1, 0,
+			      L_TS, KS_BAD);
+		{
+			struct syn_case c = mk_linux(f, "fleet_clock");
+
+			flows_clear();
+			ck_begin("xdp.fleet_clock.%s.synack_signed_on_fleet_slots", fam(f));
+			do_syn(&c, &sa_main); /* checks the cookie against abs_slot() */
+			ck_end();
+		}
+	}
+	clock_off = 0;
 	set_cfg(CFG_ALL, &K1, NULL);
 }
 
