@@ -63,14 +63,17 @@ all: $(XDPCT) $(TEST_TOOLS) $(UNIT_TESTS)
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev bpftool libmnl-dev libelf-dev \
             zlib1g-dev pkg-config make gcc iproute2 curl ethtool procps tcpdump \
             coreutils util-linux socat nftables graphviz libmicrohttpd-dev \
-            python3-prometheus-client
+            python3-prometheus-client etcd-server
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
-	fi
+	fi; \
+	case " $$missing " in *" etcd-server "*) \
+		: the fleet test starts its own etcd: not the package service; \
+		systemctl disable --now etcd >/dev/null 2>&1 || true;; esac
 
 # apt runs only when a package is missing.
 check-deps: deps
@@ -122,6 +125,10 @@ $(BUILD)/test_%: tests/unit/test_%.c $(UNIT_LIB) $(wildcard tests/unit/*.h) incl
 
 # test_race rotates the key with the product's config_commit() (user/config.c):
 # it links the CLI's sources, main.c aside.
+# test_fleet: the fleet's record and install (user/fleet.c, user/etcd.c)
+$(BUILD)/test_fleet: tests/unit/test_fleet.c tests/unit/check.h $(USER_LIB_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
+	$(CC) $(USER_CFLAGS) -pthread -Itests/unit -Iuser $< $(USER_LIB_SRCS) -o $@ $(USER_LIBS)
+
 $(BUILD)/test_race: tests/unit/test_race.c $(UNIT_LIB) $(wildcard tests/unit/*.h) $(USER_LIB_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
 	$(CC) $(USER_CFLAGS) -pthread -Itests/unit -Iuser $< $(UNIT_LIB) $(USER_LIB_SRCS) -o $@ $(USER_LIBS)
 

@@ -52,8 +52,7 @@ enum cookie_layout { COOKIE_NOTS = 0, COOKIE_TS = 1, COOKIE_NOTS_OPTS = 2 };
 
 /* The key of the cookies of (absolute) slot abs: key_sel is read once,
  * before the key (include/xdpct.h). *prev: the older of the two. */
-static __always_inline const struct xdpct_siphash_key *
-cfg_key_for(const struct xdpct_config *cfg, __u64 abs, bool *prev)
+static __always_inline __u32 cfg_key_index(const struct xdpct_config *cfg, __u64 abs, bool *prev)
 {
 	__u64 sel = *(volatile const __u64 *)&cfg->key_sel;
 	__u32 i = sel & 1;
@@ -61,7 +60,13 @@ cfg_key_for(const struct xdpct_config *cfg, __u64 abs, bool *prev)
 	*prev = abs < (sel >> 1);
 	if (*prev)
 		i ^= 1;
-	return &cfg->keys[i];
+	return i;
+}
+
+static __always_inline const struct xdpct_siphash_key *
+cfg_key_for(const struct xdpct_config *cfg, __u64 abs, bool *prev)
+{
+	return &cfg->keys[cfg_key_index(cfg, abs, prev)];
 }
 
 static __always_inline __u32 cookie_hash(const struct xdpct_siphash_key *k,

@@ -258,7 +258,7 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 	struct tcphdr *tcp;
 	struct tcp_opts o;
 	struct tuple t;
-	__u32 cookie, isn, opts, ws, age, layout;
+	__u32 cookie, isn, opts, ws, age, layout, ki;
 	bool has_ts, prev;
 	__u64 abs;
 
@@ -285,8 +285,16 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 	/* the one key of the cookie's slot: now's slot minus the cookie's age */
 	abs = cookie_abs_slot(cfg, now_ns());
 	age = (abs - ((cookie >> 2) & 3)) & 3;
-	if (!cookie_match(cfg_key_for(cfg, abs - age, &prev), &t, isn, cookie, opts, layout))
-		return COOKIE_BAD;
+	ki = cfg_key_index(cfg, abs - age, &prev) & 1;
+	if (!cookie_match(&cfg->keys[ki], &t, isn, cookie, opts, layout)) {
+		/* a fleet's members switch keys at their own pace: the other
+		 * key too (the previous one, or the next one staged) */
+		if (!(cfg->flags & XDPCT_CFG_FLEET) ||
+		    !cookie_match(&cfg->keys[ki ^ 1], &t, isn, cookie, opts, layout))
+			return COOKIE_BAD;
+		count(XDPCT_STAT_COOKIE_FLEET_OTHER_KEY);
+		prev = false;
+	}
 	if (age > 1)
 		return COOKIE_STALE;
 	if (prev)

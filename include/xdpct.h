@@ -132,7 +132,10 @@ enum xdpct_config_flags {
 					* (set and cleared by `xdpct allow|deny`
 					* only; config commits keep it) */
 	XDPCT_CFG_FLEET = 1 << 10,     /* the keys are a fleet's (`run --etcd`):
-					* local rewrites keep them */
+					* local rewrites keep them, and a cookie
+					* that fails its slot's key is checked
+					* with the other (a box that signs with
+					* the previous key, or one staged) */
 };
 
 /* xdpct_acl: LPM_TRIE of remote prefixes, for protected ports only.
@@ -872,6 +875,7 @@ struct xdpct_emit_args {
 	X(SYN_NO_LOOKUP, syn_no_lookup, "SYNs answered without a flow lookup (xdpct_seen bit clear)") \
 	X(COOKIE_GOOD, cookie_good, "valid cookies")                        \
 	X(COOKIE_PREV_KEY, cookie_prev_key, "valid cookies of slots signed by the previous key") \
+	X(COOKIE_FLEET_OTHER_KEY, cookie_fleet_other_key, "valid cookies under the fleet's other key (a box a rotation apart)") \
 	X(CT_INVALID, ct_invalid, "packets invalid in their flow's state (any port)") \
 	X(CT_RST_CHALLENGE, ct_rst_challenge, "in-window RST not at the expected seq") \
 	X(CT_REOPEN, ct_reopen, "SYN reopened a TIME_WAIT/CLOSE flow")      \

@@ -679,7 +679,7 @@ static int config_for_reload(int cfg_fd, const char *ifname, __u32 track_flags,
 	if (have_old && (old.flags & XDPCT_CFG_ENABLED)) {
 		memcpy(cfg->keys, old.keys, sizeof(cfg->keys));
 		cfg->key_sel = old.key_sel;
-		cfg->flags |= old.flags & XDPCT_CFG_PREV_KEY;
+		cfg->flags |= old.flags & (XDPCT_CFG_PREV_KEY | XDPCT_CFG_FLEET);
 		cfg->key_epoch = old.key_epoch;
 		cfg->key_set_ns = old.key_set_ns;
 	}

@@ -276,6 +276,7 @@ fail:
 /* The request on the endpoints in turn, from the last one that answered. */
 static int post(struct etcd *e, const char *path, const char *body, char *buf, size_t cap)
 {
+	char errs[sizeof(e->err)] = "";
 	int k;
 
 	for (k = 0; k < e->n; k++) {
@@ -285,7 +286,12 @@ static int post(struct etcd *e, const char *path, const char *body, char *buf, s
 			e->cur = i;
 			return 0;
 		}
+		/* every endpoint's reason, for the log */
+		if (k)
+			strncat(errs, "; ", sizeof(errs) - strlen(errs) - 1);
+		strncat(errs, e->err, sizeof(errs) - strlen(errs) - 1);
 	}
+	memcpy(e->err, errs, sizeof(errs));
 	return -1;
 }
 
@@ -324,6 +330,58 @@ int etcd_get(struct etcd *e, const char *key, char *val, size_t len, __u64 *mod_
 out:
 	free(buf);
 	return r;
+}
+
+int etcd_get_prefix(struct etcd *e, const char *prefix, char *vals, size_t len, int max)
+{
+	char body[1024], k64[256], end64[256], end[200], v64[1024], *buf;
+	const char *p;
+	size_t pl = strlen(prefix);
+	int n = -1;
+
+	if (!pl || pl >= sizeof(end))
+		return -1;
+	buf = malloc(RESP_MAX);
+	if (!buf)
+		return -1;
+	/* range_end: the prefix with its last byte one higher */
+	memcpy(end, prefix, pl + 1);
+	end[pl - 1]++;
+	b64_encode(prefix, pl, k64);
+	b64_encode(end, pl, end64);
+	snprintf(body, sizeof(body), "{\"key\":\"%s\",\"range_end\":\"%s\"}", k64, end64);
+	if (post(e, "/v3/kv/range", body, buf, RESP_MAX))
+		goto out;
+	n = 0;
+	p = strstr(buf, "\"kvs\":");
+	while (p && n < max && (p = strstr(p, "\"value\":"))) {
+		long got;
+
+		if (json_field(p, "value", v64, sizeof(v64)))
+			break;
+		got = b64_decode(v64, strlen(v64), vals + n * len, len - 1);
+		if (got < 0)
+			got = 0;
+		vals[n * len + got] = '\0';
+		n++;
+		p += 8;
+	}
+out:
+	free(buf);
+	return n;
+}
+
+int etcd_put(struct etcd *e, const char *key, const char *val, __s64 lease)
+{
+	char body[2048], k64[256], v64[1024], buf[1024];
+
+	if (strlen(key) > 180 || strlen(val) > 700)
+		return -1;
+	b64_encode(key, strlen(key), k64);
+	b64_encode(val, strlen(val), v64);
+	snprintf(body, sizeof(body), "{\"key\":\"%s\",\"value\":\"%s\",\"lease\":\"%lld\"}", k64,
+		 v64, (long long)lease);
+	return post(e, "/v3/kv/put", body, buf, sizeof(buf));
 }
 
 static int txn(struct etcd *e, const char *body)

@@ -28,6 +28,11 @@ int etcd_init(struct etcd *e, const char *list, int timeout_ms);
 
 /* The value of key: 1 found (*mod_rev its revision), 0 absent, -1 error. */
 int etcd_get(struct etcd *e, const char *key, char *val, size_t len, __u64 *mod_rev);
+/* Put key = val, attached to lease (0: none). 0, or -1. */
+int etcd_put(struct etcd *e, const char *key, const char *val, __s64 lease);
+/* The values of the keys under prefix, at most max of them, each cut to
+ * len bytes, into vals (max * len bytes): their count, or -1. */
+int etcd_get_prefix(struct etcd *e, const char *prefix, char *vals, size_t len, int max);
 /* Put key = val if its mod revision is mod_rev (0: only if absent),
  * attached to lease (0: none). 1 done, 0 the comparison failed, -1 error. */
 int etcd_put_if(struct etcd *e, const char *key, const char *val, __u64 mod_rev, __s64 lease);

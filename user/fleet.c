@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
 #include "etcd.h"
@@ -25,14 +26,18 @@
 
 int fleet_record_format(const struct fleet_record *r, char *buf, size_t len)
 {
-	int n = snprintf(buf, len,
-			 RECORD_TAG " epoch=%u shift=%u first=%llu set=%llu key=%016llx%016llx "
-				    "prev=%016llx%016llx",
-			 r->epoch, r->shift, (unsigned long long)r->first,
-			 (unsigned long long)r->set_ns, (unsigned long long)r->key.k0,
-			 (unsigned long long)r->key.k1, (unsigned long long)r->prev.k0,
-			 (unsigned long long)r->prev.k1);
+	char next[40] = "-";
+	int n;
 
+	if (r->has_next)
+		snprintf(next, sizeof(next), "%016llx%016llx", (unsigned long long)r->next.k0,
+			 (unsigned long long)r->next.k1);
+	n = snprintf(buf, len,
+		     RECORD_TAG " epoch=%u shift=%u first=%llu set=%llu key=%016llx%016llx "
+				"prev=%016llx%016llx next=%s",
+		     r->epoch, r->shift, (unsigned long long)r->first, (unsigned long long)r->set_ns,
+		     (unsigned long long)r->key.k0, (unsigned long long)r->key.k1,
+		     (unsigned long long)r->prev.k0, (unsigned long long)r->prev.k1, next);
 	return n > 0 && (size_t)n < len ? 0 : -1;
 }
 
@@ -54,15 +59,21 @@ int fleet_record_parse(const char *s, struct fleet_record *r)
 {
 	unsigned int epoch, shift;
 	unsigned long long first, set;
-	char key[40], prev[40];
+	char key[40], prev[40], next[40];
 	int end = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (sscanf(s, RECORD_TAG " epoch=%u shift=%u first=%llu set=%llu key=%39s prev=%39s%n",
-		   &epoch, &shift, &first, &set, key, prev, &end) != 6 || s[end] ||
+	if (sscanf(s, RECORD_TAG " epoch=%u shift=%u first=%llu set=%llu key=%39s prev=%39s "
+			       "next=%39s%n",
+		   &epoch, &shift, &first, &set, key, prev, next, &end) != 7 || s[end] ||
 	    strlen(key) != 32 || strlen(prev) != 32 || hex_key(key, &r->key) ||
 	    hex_key(prev, &r->prev) || shift < XDPCT_SLOT_SHIFT_MIN || shift > XDPCT_SLOT_SHIFT_MAX)
 		return -1;
+	if (strcmp(next, "-")) {
+		if (strlen(next) != 32 || hex_key(next, &r->next))
+			return -1;
+		r->has_next = true;
+	}
 	r->epoch = epoch;
 	r->shift = shift;
 	r->first = first;
@@ -70,20 +81,37 @@ int fleet_record_parse(const char *s, struct fleet_record *r)
 	return 0;
 }
 
-bool fleet_record_next(const struct fleet_record *cur, __u64 now_ns,
-		       const struct xdpct_siphash_key *k, struct fleet_record *next)
+bool fleet_record_stage(const struct fleet_record *cur, __u64 now_ns,
+			const struct xdpct_siphash_key *k, struct fleet_record *out)
 {
-	/* the members' idle key is cur->prev: it checks the cookies of the
-	 * slots before cur->first, valid through cur->first itself */
-	if ((now_ns >> cur->shift) < cur->first + 1)
+	/* the members' idle key is cur->prev: it signed the slots before
+	 * cur->first, whose cookies hold through cur->first itself */
+	if (cur->has_next || (now_ns >> cur->shift) < cur->first + 1)
 		return false;
-	*next = *cur;
-	next->epoch = cur->epoch + 1;
-	next->prev = cur->key;
-	next->key = *k;
-	next->set_ns = now_ns;
-	next->first = ((now_ns + FLEET_LEAD_NS) >> cur->shift) + 1;
+	*out = *cur;
+	out->has_next = true;
+	out->next = *k;
 	return true;
+}
+
+bool fleet_record_switch(const struct fleet_record *cur, __u64 now_ns, struct fleet_record *out)
+{
+	if (!cur->has_next)
+		return false;
+	*out = *cur;
+	out->epoch = cur->epoch + 1;
+	out->prev = cur->key;
+	out->key = cur->next;
+	out->has_next = false;
+	memset(&out->next, 0, sizeof(out->next));
+	out->set_ns = now_ns;
+	out->first = (now_ns >> cur->shift) + 1;
+	return true;
+}
+
+void fleet_member_state(const struct fleet_record *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "epoch=%u staged=%d", r->epoch, r->has_next);
 }
 
 static bool key_eq(const struct xdpct_siphash_key *a, const struct xdpct_siphash_key *b)
@@ -93,6 +121,7 @@ static bool key_eq(const struct xdpct_siphash_key *a, const struct xdpct_siphash
 
 bool fleet_install(struct xdpct_config *m, const struct fleet_record *r, __s64 clock_offset_ns)
 {
+	const struct xdpct_siphash_key *other = r->has_next ? &r->next : &r->prev;
 	__u64 sel = __atomic_load_n(&m->key_sel, __ATOMIC_ACQUIRE), want;
 	__u32 cur = sel & 1, j, flags;
 	bool changed = false;
@@ -113,12 +142,12 @@ bool fleet_install(struct xdpct_config *m, const struct fleet_record *r, __s64 c
 	if (j != cur) {
 		m->keys[j] = r->key;
 		__atomic_store_n(&m->key_sel, want, __ATOMIC_RELEASE);
-		if (!key_eq(&m->keys[cur], &r->prev))
-			m->keys[cur] = r->prev;
+		if (!key_eq(&m->keys[cur], other))
+			m->keys[cur] = *other;
 		changed = true;
 	} else {
-		if (!key_eq(&m->keys[cur ^ 1], &r->prev)) {
-			m->keys[cur ^ 1] = r->prev;
+		if (!key_eq(&m->keys[cur ^ 1], other)) {
+			m->keys[cur ^ 1] = *other;
 			changed = true;
 		}
 		if (sel != want) {
@@ -149,12 +178,19 @@ struct fleet {
 	unsigned int ifindex;
 	int stop_fd;
 	pthread_t thread;
-	char key_path[300], leader_path[300], id[200];
-	__s64 lease;
+	char key_path[300], leader_path[300], members_path[300], member_path[600], id[200];
+	char leader_val[240];
+	__s64 lease, member_lease;
 	bool have_record, record_bad_logged;
 	struct fleet_record rec;
 	__u64 rec_rev;
+	char reported[64];   /* the member state etcd has under this lease */
 };
+
+#define MEMBERS_MAX 256
+/* A member's entry outlives its run by this many leader leases: a run
+ * restarted meanwhile (crash, upgrade) is waited for by the rotation. */
+#define MEMBER_LEASE_FACTOR 3
 
 static __u64 fleet_clock_ns(clockid_t c)
 {
@@ -242,14 +278,14 @@ static int sync_record(struct fleet *f, __u64 now_real)
 	if (g < 0)
 		return -1;
 	if (g == 0) {
-		/* the first member: a record whose key starts ahead, as any */
+		/* the first member: a key from the next slot on */
 		__u8 shift = xdpct_slot_shift(f->o.slot_shift);
 
 		memset(&r, 0, sizeof(r));
 		r.epoch = 1;
 		r.shift = shift;
 		r.set_ns = now_real;
-		r.first = ((now_real + FLEET_LEAD_NS) >> shift) + 1;
+		r.first = (now_real >> shift) + 1;
 		if (random_key(&r.key) || random_key(&r.prev))
 			return 0;
 		g = publish(f, &r, 0);
@@ -281,13 +317,15 @@ static int sync_record(struct fleet *f, __u64 now_real)
 	return 0;
 }
 
-/* The lease and the leader key: -1 etcd failed. */
+/* The lease, this member's state under it, and the leader key: -1 etcd
+ * failed. */
 static int sync_leader(struct fleet *f)
 {
-	char val[300];
+	char val[300], state[64];
 	__u64 rev;
 	int r;
 
+	/* the leader's lease: another member leads once it expires */
 	if (f->lease) {
 		r = etcd_lease_keepalive(&f->etcd, f->lease);
 		if (r < 0)
@@ -297,33 +335,90 @@ static int sync_leader(struct fleet *f)
 			set_leader(f, 0, "lease lost: another member may rotate the key");
 		}
 	}
-	if (!f->lease && etcd_lease_grant(&f->etcd, f->o.lease_s, &f->lease))
-		return -1;
+	if (!f->lease) {
+		if (etcd_lease_grant(&f->etcd, f->o.lease_s, &f->lease))
+			return -1;
+		snprintf(f->leader_val, sizeof(f->leader_val), "%s lease %llx", f->id,
+			 (unsigned long long)f->lease);
+	}
+	/* the member's, longer: a run restarted within it is waited for */
+	if (f->member_lease) {
+		r = etcd_lease_keepalive(&f->etcd, f->member_lease);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			f->member_lease = 0;
+	}
+	if (!f->member_lease) {
+		if (etcd_lease_grant(&f->etcd, f->o.lease_s * MEMBER_LEASE_FACTOR, &f->member_lease))
+			return -1;
+		f->reported[0] = '\0'; /* went with the old lease */
+	}
+	if (f->have_record) {
+		fleet_member_state(&f->rec, state, sizeof(state));
+		if (strcmp(state, f->reported)) {
+			if (etcd_put(&f->etcd, f->member_path, state, f->member_lease))
+				return -1;
+			snprintf(f->reported, sizeof(f->reported), "%s", state);
+		}
+	}
 	r = etcd_get(&f->etcd, f->leader_path, val, sizeof(val), &rev);
 	if (r < 0)
 		return -1;
 	if (r == 0) {
-		r = etcd_put_if(&f->etcd, f->leader_path, f->id, 0, f->lease);
+		r = etcd_put_if(&f->etcd, f->leader_path, f->leader_val, 0, f->lease);
 		if (r < 0)
 			return -1;
 		if (r == 1)
 			set_leader(f, 1, "this box rotates the fleet's key (leader)");
 		return 0;
 	}
-	set_leader(f, !strcmp(val, f->id), "another member rotates the fleet's key");
+	set_leader(f, !strcmp(val, f->leader_val), "another member rotates the fleet's key");
 	return 0;
 }
 
+/* Every live member has installed the record: 1, 0 not yet, -1 etcd. */
+static int members_in_step(struct fleet *f)
+{
+	static char vals[MEMBERS_MAX][64];
+	char want[64];
+	int n, i, same = 0;
+
+	n = etcd_get_prefix(&f->etcd, f->members_path, &vals[0][0], sizeof(vals[0]), MEMBERS_MAX);
+	if (n < 0)
+		return -1;
+	fleet_member_state(&f->rec, want, sizeof(want));
+	for (i = 0; i < n; i++)
+		same += !strcmp(vals[i], want);
+	__atomic_store_n(&f->st->members, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->st->in_step, same, __ATOMIC_RELAXED);
+	return n > 0 && same == n;
+}
+
+/* The leader's step, if one is due: stage the next key once the key is
+ * due, switch to it once every member has it. */
 static void rotate_if_due(struct fleet *f, __u64 now_real)
 {
 	struct fleet_record next;
 	struct xdpct_siphash_key k;
 	int r;
 
-	if (!f->st->leader || !f->have_record || now_real < f->rec.set_ns + f->o.rotate_ns)
+	if (!f->st->leader || !f->have_record || !f->rec_rev)
 		return;
-	if (random_key(&k) || !fleet_record_next(&f->rec, now_real, &k, &next))
-		return; /* the previous rotation's slots are not over yet */
+	if (!f->rec.has_next && now_real < f->rec.set_ns + f->o.rotate_ns)
+		return;
+	r = members_in_step(f);
+	if (r < 0) {
+		etcd_down(f);
+		return;
+	}
+	if (!r)
+		return; /* a member has not installed the record yet */
+	if (f->rec.has_next) {
+		fleet_record_switch(&f->rec, now_real, &next);
+	} else if (random_key(&k) || !fleet_record_stage(&f->rec, now_real, &k, &next)) {
+		return; /* the previous key's slots are not over yet */
+	}
 	r = publish(f, &next, f->rec_rev);
 	if (r < 0) {
 		etcd_down(f);
@@ -331,11 +426,17 @@ static void rotate_if_due(struct fleet *f, __u64 now_real)
 	}
 	if (r == 0)
 		return; /* written by another: read at the next tick */
+	f->rec_rev = 0; /* read back at the next tick */
+	install(f);
+	if (next.has_next) {
+		if (f->o.verbose)
+			info("fleet %s: next key staged (epoch %u): every member checks it before any signs with it",
+			     f->o.name, next.epoch);
+		return;
+	}
 	__atomic_add_fetch(&f->st->rotations, 1, __ATOMIC_RELAXED);
 	info("fleet %s: rotated the cookie key: epoch %u from slot %llu", f->o.name, next.epoch,
 	     (unsigned long long)next.first);
-	f->rec_rev = 0; /* read back at the next tick */
-	install(f);
 }
 
 static void tick(struct fleet *f)
@@ -369,6 +470,7 @@ struct fleet *fleet_start(const struct fleet_opts *o, int fd_config, unsigned in
 {
 	struct fleet *f = calloc(1, sizeof(*f));
 	char host[64] = "";
+	struct stat ns;
 
 	if (!f) {
 		err("out of memory");
@@ -390,8 +492,13 @@ struct fleet *fleet_start(const struct fleet_opts *o, int fd_config, unsigned in
 	}
 	snprintf(f->key_path, sizeof(f->key_path), "/xdpct/fleet/%s/key", o->name);
 	snprintf(f->leader_path, sizeof(f->leader_path), "/xdpct/fleet/%s/leader", o->name);
+	snprintf(f->members_path, sizeof(f->members_path), "/xdpct/fleet/%s/members/", o->name);
 	gethostname(host, sizeof(host) - 1);
-	snprintf(f->id, sizeof(f->id), "%s/%s/%d", host, ifname, (int)getpid());
+	/* the same for a restarted run: it takes its entry over */
+	if (stat("/proc/self/ns/net", &ns))
+		ns.st_ino = 0;
+	snprintf(f->id, sizeof(f->id), "%s/%s/net:%lu", host, ifname, (unsigned long)ns.st_ino);
+	snprintf(f->member_path, sizeof(f->member_path), "%s%s", f->members_path, f->id);
 	f->mlen = (sizeof(struct xdpct_config) + 4095) & ~(size_t)4095;
 	f->m = mmap(NULL, f->mlen, PROT_READ | PROT_WRITE, MAP_SHARED, fd_config, 0);
 	if (f->m == MAP_FAILED) {
@@ -430,9 +537,10 @@ void fleet_stop(struct fleet *f)
 	if (write(f->stop_fd, &one, sizeof(one)) != sizeof(one))
 		warn("cannot stop the fleet thread: %s", strerror(errno));
 	pthread_join(f->thread, NULL);
-	/* another member leads at once rather than after the lease's TTL */
+	/* another member leads at once rather than after the lease's TTL;
+	 * the member entry stays until its own lease ends (a restart) */
 	if (f->st->leader)
-		etcd_delete_if(&f->etcd, f->leader_path, f->id);
+		etcd_delete_if(&f->etcd, f->leader_path, f->leader_val);
 	if (f->lease)
 		etcd_lease_revoke(&f->etcd, f->lease);
 	munmap(f->m, f->mlen);

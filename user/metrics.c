@@ -366,6 +366,14 @@ static void fleet_metrics(FILE *f, const struct fleet_stats *st)
 	       "Fleet keys installed into this box's maps");
 	fprintf(f, "xdpct_fleet_key_installs_total %llu\n",
 		(unsigned long long)__atomic_load_n(&st->installs, __ATOMIC_RELAXED));
+	family(f, "xdpct_fleet_members", "gauge",
+	       "Members with a live lease, as the leader last counted them (0: not the leader)");
+	fprintf(f, "xdpct_fleet_members %d\n",
+		st->leader ? __atomic_load_n(&st->members, __ATOMIC_RELAXED) : 0);
+	family(f, "xdpct_fleet_members_in_step", "gauge",
+	       "Members that have installed the fleet's current record (leader's count)");
+	fprintf(f, "xdpct_fleet_members_in_step %d\n",
+		st->leader ? __atomic_load_n(&st->in_step, __ATOMIC_RELAXED) : 0);
 	family(f, "xdpct_fleet_etcd_last_contact_seconds", "gauge",
 	       "Time since etcd last answered (-1: never)");
 	if (last)

@@ -926,6 +926,7 @@ int cmd_run(int argc, char **argv)
 	publish_timeouts(&r);
 	if (fo.endpoints) {
 		fo.rotate_ns = r.rotate_ns;
+		fo.verbose = run_verbose > 0;
 		r.fleet = fleet_start(&fo, r.fd_config, r.ifindex, r.ifname, &r.fleet_stats);
 		if (!r.fleet)
 			goto detach;

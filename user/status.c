@@ -375,7 +375,8 @@ static void print_text(const struct iface_status *s)
 		timeouts_describe(&s->to, tos, sizeof(tos));
 		printf("  timeouts   %s%s\n", tos, s->timeouts_set ? "" : " (defaults)");
 		dur(a, sizeof(a), s->key_age_s);
-		printf("  cookie key epoch %u, age %s\n", s->cfg.key_epoch, a);
+		printf("  cookie key epoch %u, age %s%s\n", s->cfg.key_epoch, a,
+		       s->cfg.flags & XDPCT_CFG_FLEET ? " (a fleet's: xdpct run --etcd)" : "");
 	}
 	if (s->have_acl) {
 		printf("  allow     ");
@@ -505,8 +506,9 @@ static void print_json(const struct iface_status *s, bool first)
 		else
 			printf(",\"pending\":%llu}",
 			       (unsigned long long)(s->to.pending_ns / 1000000000ull));
-		printf(",\"timeouts_set\":%s,\"key_epoch\":%u,\"key_age_s\":%.1f",
-		       s->timeouts_set ? "true" : "false", s->cfg.key_epoch, s->key_age_s);
+		printf(",\"timeouts_set\":%s,\"key_epoch\":%u,\"key_age_s\":%.1f,\"key_fleet\":%s",
+		       s->timeouts_set ? "true" : "false", s->cfg.key_epoch, s->key_age_s,
+		       s->cfg.flags & XDPCT_CFG_FLEET ? "true" : "false");
 	}
 	if (s->have_acl) {
 		printf(",\"allow\":");

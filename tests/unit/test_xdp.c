@@ -2181,7 +2181,9 @@ static void test_cookie_age(void)
 }
 
 /* What an ACK of a key-slot case must get. */
-enum { KS_GOOD, KS_GOOD_PREV, KS_BAD, KS_STALE };
+enum { KS_GOOD, KS_GOOD_PREV, KS_GOOD_OTHER, KS_BAD, KS_STALE };
+/* Config flags of the key-slot cases besides their layout's. */
+static uint32_t ks_flags;
 
 /* Keys belong to slots (include/xdpct.h, key_sel): cur signs the slots from
  * T + from_rel on (T: now's absolute slot), prev those before. An ACK whose
@@ -2205,7 +2207,7 @@ static void key_slot_case(const char *name, int family, const struct xdpct_sipha
 		flows_clear();
 		t0 = mono_ns();
 		T = abs_slot(t0);
-		set_cfg_at(lay_cfg(layout) | (prev ? XDPCT_CFG_PREV_KEY : 0), cur, prev,
+		set_cfg_at(lay_cfg(layout) | ks_flags | (prev ? XDPCT_CFG_PREV_KEY : 0), cur, prev,
 			   T + from_rel);
 		n = forged_ack(family, signer, 2, (uint32_t)(T - age) & 3, opts, layout, buf, &a);
 		run(buf, n, &r);
@@ -2214,18 +2216,22 @@ static void key_slot_case(const char *name, int family, const struct xdpct_sipha
 	switch (want) {
 	case KS_GOOD:
 	case KS_GOOD_PREV:
+	case KS_GOOD_OTHER:
 		attrs_from(family, 2, opts, &a, layout, &w);
 		if (ck_verdict(&r, XDP_PASS, S(V_PASS_COOKIE), S(COOKIE_GOOD)))
 			ck_meta_and_flow(&r, buf, n, &a, &w, t0, NULL);
 		CK(r.d[S(COOKIE_PREV_KEY)] == (want == KS_GOOD_PREV), "cookie_prev_key %+lld, want %+d",
 		   (long long)r.d[S(COOKIE_PREV_KEY)], want == KS_GOOD_PREV);
+		CK(r.d[S(COOKIE_FLEET_OTHER_KEY)] == (want == KS_GOOD_OTHER),
+		   "cookie_fleet_other_key %+lld, want %+d",
+		   (long long)r.d[S(COOKIE_FLEET_OTHER_KEY)], want == KS_GOOD_OTHER);
 		break;
 	case KS_BAD:
 	case KS_STALE:
 		ck_verdict(&r, XDP_DROP, want == KS_BAD ? S(V_DROP_COOKIE_BAD) :
 			   S(V_DROP_COOKIE_STALE), -1);
-		CK(r.d[S(COOKIE_GOOD)] == 0 && r.d[S(COOKIE_PREV_KEY)] == 0, "counted good: %s",
-		   moved(&r));
+		CK(r.d[S(COOKIE_GOOD)] == 0 && r.d[S(COOKIE_PREV_KEY)] == 0 &&
+		   r.d[S(COOKIE_FLEET_OTHER_KEY)] == 0, "counted good: %s", moved(&r));
 		ck_no_flows();
 		break;
 	}
@@ -2327,6 +2333,26 @@ static void test_prev_key(void)
 			ck_end();
 		}
 	}
+
+	/* a fleet (XDPCT_CFG_FLEET): a cookie that fails its slot's key is
+	 * checked with the other one, which a box a rotation apart signs
+	 * with; a third key, or a stale cookie, still fails */
+	ks_flags = XDPCT_CFG_FLEET;
+	for (int f = 4; f <= 6; f += 2)
+		for (int l = 0; l < L_MAX; l++) {
+			key_slot_case("fleet_slot_key", f, &K2, &K1, 0, &K2, 0, l, KS_GOOD);
+			key_slot_case("fleet_previous_key_in_its_slot", f, &K2, &K1, 0, &K1, 1, l,
+				      KS_GOOD_PREV);
+			key_slot_case("fleet_previous_key_lagging_box", f, &K2, &K1, 0, &K1, 0, l,
+				      KS_GOOD_OTHER);
+			key_slot_case("fleet_staged_key_box_ahead", f, &K1, &K2, -5, &K2, 0, l,
+				      KS_GOOD_OTHER);
+			key_slot_case("fleet_current_key_previous_slot", f, &K2, &K1, 0, &K2, 1, l,
+				      KS_GOOD_OTHER);
+			key_slot_case("fleet_unknown_key", f, &K2, &K1, 0, &K3, 0, l, KS_BAD);
+			key_slot_case("fleet_other_key_stale", f, &K2, &K1, 0, &K2, 2, l, KS_STALE);
+		}
+	ks_flags = 0;
 	clock_off = 0;
 	set_cfg(CFG_ALL, &K1, NULL);
 }
