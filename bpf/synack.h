@@ -292,12 +292,13 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 		if (!(cfg->flags & XDPCT_CFG_FLEET) ||
 		    !cookie_match(&cfg->keys[ki ^ 1], &t, isn, cookie, opts, layout))
 			return COOKIE_BAD;
-		count(XDPCT_STAT_COOKIE_FLEET_OTHER_KEY);
-		prev = false;
+		ki = 2; /* counted below, if not stale */
 	}
 	if (age > 1)
 		return COOKIE_STALE;
-	if (prev)
+	if (ki == 2)
+		count(XDPCT_STAT_COOKIE_FLEET_OTHER_KEY);
+	else if (prev)
 		count(XDPCT_STAT_COOKIE_PREV_KEY);
 
 	__builtin_memset(a, 0, sizeof(*a));
