@@ -227,6 +227,26 @@ start_run $L
 wait_until 15 same_keys && pass dead_member_back_in_step ||
 	fail dead_member_back_in_step "$L: $(keys_of $L) $F: $(keys_of $F)"
 
+# a record that is not xdpct's (someone else's write): logged, keys kept
+k_before=$(keys_of A)
+bad=$(printf 'not a record' | base64) kpath=$(printf '/xdpct/fleet/%s/key' "$FLEET" | base64)
+in_ns "$NS_A" curl -sS --max-time 3 http://$XA4:2379/v3/kv/put \
+	-d "{\"key\":\"$kpath\",\"value\":\"$bad\"}" >/dev/null || fail bad_record_put "curl"
+wait_grep 5 "is not an xdpct fleet record: keys kept" cat "$LAB_TMP/run$L.log" "$LAB_TMP/run$F.log" &&
+	pass bad_record_logged || fail bad_record_logged "no line"
+sleep 1
+assert_eq bad_record_keys_kept "$(keys_of A)" "$k_before"
+
+# a run without --etcd takes the key back: not the fleet's any more
+kill -TERM "${RUN_PID[A]}"
+wait_pid "${RUN_PID[A]}" 10
+bg_ns "$NS_A" "$LAB_TMP/runA2.log" "$XDPCT" run "$IF_AE" --keep
+RUN_PID[A]=$BG_PID
+wait_grep 10 "was a fleet's: this run rotates it" cat "$LAB_TMP/runA2.log" && pass left_fleet_logged ||
+	fail left_fleet_logged "$(cat "$LAB_TMP/runA2.log")"
+not_fleet() { ! fleet_status; }
+check left_fleet_status "status still says fleet" not_fleet
+
 # ---- the end: stop the runs; they detach (no --keep on the last word) ----
 for b in A B; do
 	stop_pid "${RUN_PID[$b]}"
