@@ -332,6 +332,16 @@ out:
 	return r;
 }
 
+/* key and val in base64, as the gateway wants them; -1 if too long. */
+static int encode_kv(const char *key, const char *val, char k64[256], char v64[1024])
+{
+	if (strlen(key) > 180 || strlen(val) > 700)
+		return -1;
+	b64_encode(key, strlen(key), k64);
+	b64_encode(val, strlen(val), v64);
+	return 0;
+}
+
 int etcd_get_prefix(struct etcd *e, const char *prefix, char *vals, size_t len, int max)
 {
 	char body[1024], k64[256], end64[256], end[200], v64[1024], *buf;
@@ -375,10 +385,8 @@ int etcd_put(struct etcd *e, const char *key, const char *val, __s64 lease)
 {
 	char body[2048], k64[256], v64[1024], buf[1024];
 
-	if (strlen(key) > 180 || strlen(val) > 700)
+	if (encode_kv(key, val, k64, v64))
 		return -1;
-	b64_encode(key, strlen(key), k64);
-	b64_encode(val, strlen(val), v64);
 	snprintf(body, sizeof(body), "{\"key\":\"%s\",\"value\":\"%s\",\"lease\":\"%lld\"}", k64,
 		 v64, (long long)lease);
 	return post(e, "/v3/kv/put", body, buf, sizeof(buf));
@@ -398,10 +406,8 @@ int etcd_put_if(struct etcd *e, const char *key, const char *val, __u64 mod_rev,
 {
 	char body[2048], k64[256], v64[1024];
 
-	if (strlen(val) > 700)
+	if (encode_kv(key, val, k64, v64))
 		return -1;
-	b64_encode(key, strlen(key), k64);
-	b64_encode(val, strlen(val), v64);
 	snprintf(body, sizeof(body),
 		 "{\"compare\":[{\"key\":\"%s\",\"target\":\"%s\",\"%s\":\"%llu\"}],"
 		 "\"success\":[{\"request_put\":{\"key\":\"%s\",\"value\":\"%s\",\"lease\":\"%lld\"}}]}",
@@ -414,10 +420,8 @@ int etcd_delete_if(struct etcd *e, const char *key, const char *val)
 {
 	char body[2048], k64[256], v64[1024];
 
-	if (strlen(val) > 700)
+	if (encode_kv(key, val, k64, v64))
 		return -1;
-	b64_encode(key, strlen(key), k64);
-	b64_encode(val, strlen(val), v64);
 	snprintf(body, sizeof(body),
 		 "{\"compare\":[{\"key\":\"%s\",\"target\":\"VALUE\",\"value\":\"%s\"}],"
 		 "\"success\":[{\"request_delete_range\":{\"key\":\"%s\"}}]}",

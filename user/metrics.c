@@ -343,37 +343,39 @@ static void render(FILE *f, struct metrics_src *s)
 		fleet_metrics(f, s->fleet);
 }
 
+/* One series without labels: its family's lines, then the value. */
+static void series(FILE *f, const char *name, const char *type, const char *help, long long v)
+{
+	family(f, name, type, help);
+	fprintf(f, "%s %lld\n", name, v);
+}
+
 /* --etcd: whether etcd answers and who rotates the fleet's key. */
 static void fleet_metrics(FILE *f, const struct fleet_stats *st)
 {
 	__u64 last = __atomic_load_n(&st->last_contact_ns, __ATOMIC_RELAXED), now = mono_ns();
+	int leader = __atomic_load_n(&st->leader, __ATOMIC_RELAXED);
 
-	family(f, "xdpct_fleet_etcd_up", "gauge",
-	       "1 if etcd answered the fleet's last request, 0 if not (keys kept)");
-	fprintf(f, "xdpct_fleet_etcd_up %d\n", __atomic_load_n(&st->etcd_up, __ATOMIC_RELAXED) > 0);
-	family(f, "xdpct_fleet_leader", "gauge", "1 if this box rotates the fleet's key");
-	fprintf(f, "xdpct_fleet_leader %d\n", __atomic_load_n(&st->leader, __ATOMIC_RELAXED));
-	family(f, "xdpct_fleet_key_epoch", "gauge", "Epoch of the fleet key installed");
-	fprintf(f, "xdpct_fleet_key_epoch %u\n", __atomic_load_n(&st->epoch, __ATOMIC_RELAXED));
-	family(f, "xdpct_fleet_etcd_errors_total", "counter", "etcd requests that failed");
-	fprintf(f, "xdpct_fleet_etcd_errors_total %llu\n",
-		(unsigned long long)__atomic_load_n(&st->etcd_errors, __ATOMIC_RELAXED));
-	family(f, "xdpct_fleet_rotations_total", "counter",
-	       "Fleet key rotations this box wrote as the leader");
-	fprintf(f, "xdpct_fleet_rotations_total %llu\n",
-		(unsigned long long)__atomic_load_n(&st->rotations, __ATOMIC_RELAXED));
-	family(f, "xdpct_fleet_key_installs_total", "counter",
-	       "Fleet keys installed into this box's maps");
-	fprintf(f, "xdpct_fleet_key_installs_total %llu\n",
-		(unsigned long long)__atomic_load_n(&st->installs, __ATOMIC_RELAXED));
-	family(f, "xdpct_fleet_members", "gauge",
-	       "Members with a live lease, as the leader last counted them (0: not the leader)");
-	fprintf(f, "xdpct_fleet_members %d\n",
-		st->leader ? __atomic_load_n(&st->members, __ATOMIC_RELAXED) : 0);
-	family(f, "xdpct_fleet_members_in_step", "gauge",
-	       "Members that have installed the fleet's current record (leader's count)");
-	fprintf(f, "xdpct_fleet_members_in_step %d\n",
-		st->leader ? __atomic_load_n(&st->in_step, __ATOMIC_RELAXED) : 0);
+	series(f, "xdpct_fleet_etcd_up", "gauge",
+	       "1 if etcd answered the fleet's last request, 0 if not (keys kept)",
+	       __atomic_load_n(&st->etcd_up, __ATOMIC_RELAXED) > 0);
+	series(f, "xdpct_fleet_leader", "gauge", "1 if this box rotates the fleet's key", leader);
+	series(f, "xdpct_fleet_key_epoch", "gauge", "Epoch of the fleet key installed",
+	       __atomic_load_n(&st->epoch, __ATOMIC_RELAXED));
+	series(f, "xdpct_fleet_etcd_errors_total", "counter", "etcd requests that failed",
+	       __atomic_load_n(&st->etcd_errors, __ATOMIC_RELAXED));
+	series(f, "xdpct_fleet_rotations_total", "counter",
+	       "Fleet key rotations this box wrote as the leader",
+	       __atomic_load_n(&st->rotations, __ATOMIC_RELAXED));
+	series(f, "xdpct_fleet_key_installs_total", "counter",
+	       "Fleet keys installed into this box's maps",
+	       __atomic_load_n(&st->installs, __ATOMIC_RELAXED));
+	series(f, "xdpct_fleet_members", "gauge",
+	       "Members with a live lease, as the leader last counted them (0: not the leader)",
+	       leader ? __atomic_load_n(&st->members, __ATOMIC_RELAXED) : 0);
+	series(f, "xdpct_fleet_members_in_step", "gauge",
+	       "Members that have installed the fleet's current record (leader's count)",
+	       leader ? __atomic_load_n(&st->in_step, __ATOMIC_RELAXED) : 0);
 	family(f, "xdpct_fleet_etcd_last_contact_seconds", "gauge",
 	       "Time since etcd last answered (-1: never)");
 	if (last)

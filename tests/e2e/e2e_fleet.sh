@@ -139,6 +139,14 @@ wait_until 15 joined && pass joined || fail joined "epochs $(metric A xdpct_flee
 same_keys() { [[ -n "$(keys_of A)" && "$(keys_of A)" == "$(keys_of B)" ]]; }
 wait_until 5 same_keys && pass same_keys_in_both_maps ||
 	fail same_keys_in_both_maps "A: $(keys_of A) B: $(keys_of B)"
+exposition_parses() {
+	in_ns "$NS_A" curl -sS --max-time 3 http://127.0.0.1:9790/metrics | python3 -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families as parse
+names = {f.name for f in parse(sys.stdin.read())}
+sys.exit(0 if {"xdpct_fleet_etcd_up", "xdpct_fleet_members"} <= names else 1)'
+}
+check fleet_metrics_parse "not parsed by prometheus_client" exposition_parses
 leaders=$(($(metric A xdpct_fleet_leader) + $(metric B xdpct_fleet_leader)))
 assert_eq one_leader "$leaders" 1
 check reachable_again_logged "no line" grep -q "etcd reachable again" "$LAB_TMP/runA.log"
