@@ -116,7 +116,8 @@ void group_take_key(struct xdpct_config *cfg, const struct xdpct_config *primary
 	cfg->clock_offset_ns = primary->clock_offset_ns;
 	cfg->key_epoch = primary->key_epoch;
 	cfg->key_set_ns = primary->key_set_ns;
-	cfg->flags = (cfg->flags & ~XDPCT_CFG_PREV_KEY) | (primary->flags & XDPCT_CFG_PREV_KEY);
+	cfg->flags = (cfg->flags & ~(__u32)(XDPCT_CFG_PREV_KEY | XDPCT_CFG_FLEET)) |
+		     (primary->flags & (XDPCT_CFG_PREV_KEY | XDPCT_CFG_FLEET));
 	memcpy(cfg->timeout_s, primary->timeout_s, sizeof(cfg->timeout_s));
 	cfg->pending_timeout_s = primary->pending_timeout_s;
 }
