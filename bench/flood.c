@@ -5,7 +5,7 @@
  * XDP_TX, which transmits it out of --dev into the veth peer.
  *
  *   flood --dev IF --dmac MAC --dst IPV4 --dport P [--src-net CIDR]
- *         [--mode syn|ack|rst] [--rate PPS] [--duration S] [--batch N]
+ *         [--mode syn|ack|rst|fin|mixed] [--rate PPS] [--duration S] [--batch N]
  *         [--cpu N] [--sink] [--napi-cpu N] [--watch-cpu N[,N]]
  *         [--watch-comm PREFIX[,PREFIX]] [--peer-ns PATH --peer-dev IF]
  *         [--mss N] [--wscale N]
@@ -14,7 +14,9 @@
  *   flood --now [--slot-shift S] [--wait-slot N]
  *
  * Frames: SYN with Linux's options (MSS, SACK_PERM, TS, NOP, WS), ACK with
- * NOP NOP TS and a random ack number (a random cookie), or bare RST; source
+ * NOP NOP TS and a random ack number (a random cookie), bare RST, FIN|ACK
+ * laid out as the ACK (fin: a tuple nobody knows closing), or mixed: SYN,
+ * ACK, RST in turn, each as its own mode sends it; source
  * address (host bits of --src-net), port, sequence numbers, IP id and TS
  * random per frame.
  * --crafted-every K (ACK mode, K >= 3) with --cookie-key (the defender's
@@ -348,8 +350,16 @@ static void sink_detach(void)
 	}
 }
 
-static const char *mode_name[] = { "syn", "ack", "rst" };
-static const int mode_len[] = { GEN_LEN_SYN, GEN_LEN_ACK, GEN_LEN_RST };
+/* Modes beyond enum gen_mode (bench.h), the same values in bench/gen.bpf.c */
+#define GEN_FIN 3
+#define GEN_MIXED 4
+#define GEN_NMODES 5
+
+static const char *mode_name[GEN_NMODES] = { "syn", "ack", "rst", "fin", "mixed" };
+/* the frame BPF_PROG_RUN hands xdp_gen: mixed gets the longest, and
+ * xdp_gen shrinks it to the ACK's or the RST's */
+static const int mode_len[GEN_NMODES] = { GEN_LEN_SYN, GEN_LEN_ACK, GEN_LEN_RST, GEN_LEN_ACK,
+					  GEN_LEN_SYN };
 
 int main(int argc, char **argv)
 {
@@ -473,10 +483,10 @@ int main(int argc, char **argv)
 				watch[nwatch++] = atoi(tok);
 			free(s);
 		} else if (!strcmp(a, "--mode")) {
-			for (mode = 0; mode < 3 && strcmp(v, mode_name[mode]); mode++)
+			for (mode = 0; mode < GEN_NMODES && strcmp(v, mode_name[mode]); mode++)
 				;
-			if (mode == 3)
-				die("bad mode %s (syn, ack, rst)", v);
+			if (mode == GEN_NMODES)
+				die("bad mode %s (syn, ack, rst, fin, mixed)", v);
 		} else
 			die("unknown option %s", a);
 	}
@@ -493,8 +503,8 @@ int main(int argc, char **argv)
 	}
 	if (!dev || !dmac_s || !dst_s || !dport || dport > 65535)
 		die("usage: flood --dev IF --dmac MAC --dst IPV4 --dport P [--src-net CIDR] "
-		    "[--mode syn|ack|rst] [--rate PPS|0] [--duration S] [--batch N] [--cpu N] "
-		    "[--sink] [--napi-cpu N] [--watch-cpu N,...] [--mss N] [--wscale N] "
+		    "[--mode syn|ack|rst|fin|mixed] [--rate PPS|0] [--duration S] [--batch N] "
+		    "[--cpu N] [--sink] [--napi-cpu N] [--watch-cpu N,...] [--mss N] [--wscale N] "
 		    "[--crafted-every K --cookie-key K0:K1 [--cookie-key2 K0:K1] [--nots-options] "
 		    "[--slot-shift S] [--slot-age 0|1|0,1] [--at-slot N]]; or flood --now "
 		    "[--slot-shift S] [--wait-slot N]");

@@ -2,9 +2,10 @@
 /* Flood generator and reply sink for bench/flood.
  *
  * xdp_gen runs under BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES: it
- * writes one whole frame (SYN, ACK or RST) and returns XDP_TX, which sends
- * it out of the veth given as ingress_ifindex. Live frames come from a page
- * pool that is never re-initialised: every byte of every
+ * writes one whole frame (SYN, ACK, RST or FIN|ACK; in mixed mode SYN, ACK
+ * and RST in turn) and returns XDP_TX, which sends it out of the veth given
+ * as ingress_ifindex. Live frames come from a page pool that is never
+ * re-initialised: every byte of every
  * header is written on every run, never only the fields that change.
  *
  * Crafted ACKs (cfg.crafted_every) carry cookies made with xdpct's own
@@ -28,6 +29,12 @@
 #include "csum.h"
 #include "cookie.h"
 #include "bench.h"
+
+/* Modes beyond enum gen_mode (bench.h), the same values in bench/flood.c:
+ * FIN|ACK to unknown tuples, and SYN, ACK, RST in turn (one flood that
+ * needs every path of the defender at once). */
+#define GEN_FIN 3
+#define GEN_MIXED 4
 
 const volatile struct gen_cfg cfg = {};
 
@@ -208,14 +215,57 @@ static __always_inline void craft_ack(void *data, __be32 saddr, __u32 sport, __u
 	tcp->check = tcp_csum(ip, tw, 8);
 }
 
-SEC("xdp")
-int xdp_gen(struct xdp_md *ctx)
+/* Linux's SYN: MSS, SACK_PERM, TS, NOP, WS. GEN_LEN_SYN bytes. */
+static __always_inline void put_syn(void *data, __be32 saddr, __u32 sport, __u32 r2,
+				    __u32 r3, __u32 r4)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	struct iphdr *ip = data + L3;
 	struct tcphdr *tcp = data + L4;
 	__u32 *tw = (__u32 *)tcp;
-	__u32 r1, r2, r3, r4, sport;
+
+	put_eth_ip(data, GEN_LEN_SYN - L3, saddr, cfg.daddr, (__u16)r2);
+	put_tcp(tcp, sport, r3, 0, 10 << 12 | 0x02, 64240);
+	tw[5] = bpf_htonl(0x02040000 | cfg.mss);
+	tw[6] = bpf_htonl(0x0402080a);
+	tw[7] = r4; /* TSval */
+	tw[8] = 0;  /* TSecr */
+	tw[9] = bpf_htonl(0x01030300 | cfg.wscale);
+	tcp->check = tcp_csum(ip, tw, 10);
+}
+
+/* A Linux ACK of the handshake (flags 0x10: NOP NOP TS, random cookie),
+ * or a FIN|ACK (0x11) of a tuple nobody knows. GEN_LEN_ACK bytes. */
+static __always_inline void put_ack(void *data, __u16 flags, __be32 saddr, __u32 sport,
+				    __u32 r1, __u32 r2, __u32 r3, __u32 r4)
+{
+	struct iphdr *ip = data + L3;
+	struct tcphdr *tcp = data + L4;
+	__u32 *tw = (__u32 *)tcp;
+
+	put_eth_ip(data, GEN_LEN_ACK - L3, saddr, cfg.daddr, (__u16)r2);
+	put_tcp(tcp, sport, r3, r4, 8 << 12 | flags, 502);
+	tw[5] = bpf_htonl(0x0101080a);
+	tw[6] = r1 ^ r3; /* TSval */
+	tw[7] = r2 ^ r4; /* TSecr: its low bits are cookie option bits */
+	tcp->check = tcp_csum(ip, tw, 8);
+}
+
+/* A bare RST. GEN_LEN_RST bytes. */
+static __always_inline void put_rst(void *data, __be32 saddr, __u32 sport, __u32 r2, __u32 r3)
+{
+	struct iphdr *ip = data + L3;
+	struct tcphdr *tcp = data + L4;
+
+	put_eth_ip(data, GEN_LEN_RST - L3, saddr, cfg.daddr, (__u16)r2);
+	put_tcp(tcp, sport, r3, 0, 5 << 12 | 0x04, 0);
+	tcp->check = tcp_csum(ip, (__u32 *)tcp, 5);
+}
+
+SEC("xdp")
+int xdp_gen(struct xdp_md *ctx)
+{
+	void *data, *end;
+	__u32 r1, r2, r3, r4, sport, mode = cfg.mode;
 	__be32 saddr;
 
 	/* Pacing: one BPF_PROG_RUN call lasts the whole flood (each call
@@ -233,25 +283,31 @@ int xdp_gen(struct xdp_md *ctx)
 		next_ns += cfg.gap_ns;
 	}
 
+	if (cfg.mode == GEN_MIXED) {
+		/* Every run hands over a GEN_LEN_SYN frame (test_run puts its
+		 * length back after a run that changed it): shrink it to the
+		 * ACK's or the RST's, so that each frame is the one its own
+		 * mode sends. */
+		mode = gen_frames % 3; /* GEN_SYN, GEN_ACK, GEN_RST */
+		if (mode != GEN_SYN &&
+		    bpf_xdp_adjust_tail(ctx, (mode == GEN_ACK ? GEN_LEN_ACK : GEN_LEN_RST) -
+					     GEN_LEN_SYN))
+			return XDP_ABORTED;
+	}
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+
 	r1 = rnd();
 	r2 = rnd();
 	r3 = rnd();
 	r4 = rnd();
 	saddr = cfg.saddr_base | (r1 & cfg.saddr_rnd);
 	sport = 1024 + (((r2 >> 16) * 64512u) >> 16); /* 1024..65535 */
-	if (cfg.mode == GEN_SYN) {
+	if (mode == GEN_SYN) {
 		if (data + GEN_LEN_SYN > end)
 			return XDP_ABORTED;
-		/* Linux's SYN: MSS, SACK_PERM, TS, NOP, WS */
-		put_eth_ip(data, GEN_LEN_SYN - L3, saddr, cfg.daddr, (__u16)r2);
-		put_tcp(tcp, sport, r3, 0, 10 << 12 | 0x02, 64240);
-		tw[5] = bpf_htonl(0x02040000 | cfg.mss);
-		tw[6] = bpf_htonl(0x0402080a);
-		tw[7] = r4; /* TSval */
-		tw[8] = 0;  /* TSecr */
-		tw[9] = bpf_htonl(0x01030300 | cfg.wscale);
-		tcp->check = tcp_csum(ip, tw, 10);
-	} else if (cfg.mode == GEN_ACK && cfg.crafted_every) {
+		put_syn(data, saddr, sport, r2, r3, r4);
+	} else if (mode == GEN_ACK && cfg.crafted_every) {
 		unsigned int shift = xdpct_slot_shift(cfg.slot_shift);
 		__u64 now = bpf_ktime_get_coarse_ns();
 
@@ -263,22 +319,14 @@ int xdp_gen(struct xdp_md *ctx)
 			return XDP_DROP;
 		}
 		craft_ack(data, saddr, sport, r2, r3, r4);
-	} else if (cfg.mode == GEN_ACK) {
+	} else if (mode == GEN_ACK || mode == GEN_FIN) {
 		if (data + GEN_LEN_ACK > end)
 			return XDP_ABORTED;
-		/* a Linux ACK of the handshake: NOP NOP TS, random cookie */
-		put_eth_ip(data, GEN_LEN_ACK - L3, saddr, cfg.daddr, (__u16)r2);
-		put_tcp(tcp, sport, r3, r4, 8 << 12 | 0x10, 502);
-		tw[5] = bpf_htonl(0x0101080a);
-		tw[6] = r1 ^ r3; /* TSval */
-		tw[7] = r2 ^ r4; /* TSecr: its low bits are cookie option bits */
-		tcp->check = tcp_csum(ip, tw, 8);
+		put_ack(data, mode == GEN_FIN ? 0x11 : 0x10, saddr, sport, r1, r2, r3, r4);
 	} else {
 		if (data + GEN_LEN_RST > end)
 			return XDP_ABORTED;
-		put_eth_ip(data, GEN_LEN_RST - L3, saddr, cfg.daddr, (__u16)r2);
-		put_tcp(tcp, sport, r3, 0, 5 << 12 | 0x04, 0);
-		tcp->check = tcp_csum(ip, tw, 5);
+		put_rst(data, saddr, sport, r2, r3);
 	}
 	gen_frames++;
 	return XDP_TX;

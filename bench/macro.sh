@@ -1,11 +1,14 @@
 #!/bin/bash
-# Macro benchmark: SYN (and ACK, RST) floods in a veth lab, each defender in
-# the same run, interleaved point by point so that a noisy neighbour hits
-# all of them alike; PASSES sweeps (the order of defenders reversed every
-# other pass), pooled by bench/report.py.
+# Macro benchmark: SYN floods, and ACK, RST, FIN and mixed ones, in a veth
+# lab, each defender in the same run, interleaved point by point so that a
+# noisy neighbour hits all of them alike; PASSES sweeps (the order of
+# defenders reversed every other pass), pooled or taken the median of by
+# bench/report.py.
 #   bench/macro.sh RAW_DIR      (QUICK=1: fewer rates, shorter windows)
 # Overrides: RATES="50000 0" (SYN/s, 0 = maximum), DEFENDERS, PASSES,
-# PROFILE=0|1 (an extra perf-sampled flood at the maximum per defender).
+# EXTRA_MODES="ack rst fin mixed" (floods at the maximum rate after the SYN
+# sweep of each pass; QUICK: none), PROFILE=0|1 (an extra perf-sampled
+# flood at the maximum per defender).
 # Writes RAW_DIR/points.jsonl (one object per flood) and RAW_DIR/setup.json;
 # bench/report.py turns them into bench/results/macro.json.
 #
@@ -20,6 +23,9 @@
 # Defenders: floor_drop and floor_tx (bench/floors.bpf.c: XDP_DROP, swap
 # MACs + XDP_TX; no legit clients), kernel (tcp_syncookies=1, backlog
 # 4096), nft (SYNPROXY), xdpct.
+# Extra floods: ack (random cookies), rst, fin (FIN|ACK of unknown tuples)
+# against floor_drop (their floor: nothing to answer) and the peers; mixed
+# (SYN, ACK, RST in turn) against the peers only, legit clients meanwhile.
 # shellcheck source=tests/lib.sh
 TEST_NAME=bench_macro
 source "$(dirname "$0")/../tests/lib.sh"
@@ -36,16 +42,16 @@ if ((QUICK)); then
 	RATES=${RATES-"100000 0"}
 	PASSES=${PASSES:-1}
 	DEFENDERS=${DEFENDERS:-"floor_tx kernel nft xdpct"}
-	EXTRA_MODES=""
+	EXTRA_MODES=${EXTRA_MODES-""}
 	MIN_WINDOW=1.5
 	LEGIT_N=200
 	LEGIT_PAR=4
 	LEGIT_INTERVAL=0.01
 else
 	RATES=${RATES-"50000 100000 200000 400000 1000000 0"}
-	PASSES=${PASSES:-2}
+	PASSES=${PASSES:-3} # the extra floods are reported as medians of passes
 	DEFENDERS=${DEFENDERS:-"floor_drop floor_tx kernel nft xdpct"}
-	EXTRA_MODES="ack rst"
+	EXTRA_MODES=${EXTRA_MODES-"ack rst fin mixed"}
 	MIN_WINDOW=4
 	LEGIT_N=200
 	LEGIT_PAR=4
@@ -55,6 +61,9 @@ PROFILE=${PROFILE:-$((QUICK ? 0 : 1))}
 WARMUP=0.6       # flood start -> legit clients (the flood attaches its sink first)
 LEGIT_TIMEOUT=5  # per connect; a failure, not a hang
 NPROC=$(nproc)
+for m in $EXTRA_MODES; do
+	[[ $m == @(ack|rst|fin|mixed) ]] || die "EXTRA_MODES: $m is not ack, rst, fin or mixed" setup
+done
 
 mkdir -p "$RAW" || exit 2
 : >"$RAW/points.jsonl"
@@ -240,11 +249,11 @@ one_point() {
 		rm -f "$RAW/perf.$def.data"
 	fi
 	python3 - "$def" "$mode" "$rate" "$fj" "$lj" "$overlap" "$legit" \
-		"$(counters_json "$LAB_TMP/c0" "$LAB_TMP/c1")" "${prof:+1}" >>"$RAW/points.jsonl" <<'EOF'
+		"$(counters_json "$LAB_TMP/c0" "$LAB_TMP/c1")" "${prof:+1}" "$PASS" >>"$RAW/points.jsonl" <<'EOF'
 import json, sys
-d, mode, rate, fj, lj, overlap, legit, ctr, prof = sys.argv[1:]
+d, mode, rate, fj, lj, overlap, legit, ctr, prof, npass = sys.argv[1:]
 flood = json.loads(open(fj).read().strip().splitlines()[-1])
-rec = {"defender": d, "mode": mode, "rate": int(rate), "flood": flood,
+rec = {"defender": d, "mode": mode, "rate": int(rate), "pass": int(npass), "flood": flood,
        "counters": json.loads(ctr), "legit_overlap": overlap == "1",
        "profiled": prof == "1"}
 if legit == "1":
@@ -264,12 +273,33 @@ EOF
 	note "$def $mode rate=$rate: $(json_val pps <"$fj") pps sent, $(json_val ring_drops <"$fj") ring drops, synack/s ${sp:-0}, server threads $(json_val threads_cpu_s <"$fj") s; legit $(grep -c '"ok":true' "$lj")/$LEGIT_N"
 }
 
+# extra_defenders MODE ORDER: who faces an extra flood, in ORDER. ACK, RST
+# and FIN floods need no answer: their floor is XDP_DROP (floor_drop, also
+# when ORDER names only floor_tx); the mixed flood carries the legitimate
+# clients' points, which no floor serves.
+extra_defenders() {
+	local d out=" "
+	for d in $2; do
+		if [[ $d == floor_* ]]; then
+			[[ $1 == mixed ]] && continue
+			d=floor_drop
+		fi
+		[[ $out == *" $d "* ]] || out+="$d "
+	done
+	out=${out# }
+	echo "${out% }"
+}
+
 jstr() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
 
 # setup.json: what the lab was
 {
 	printf '{"quick":%s,"passes":%d,"rates":[%s],"defenders":"%s","extra_modes":"%s",' "$QUICK" "$PASSES" \
 		"$(tr ' ' ',' <<<"$RATES")" "$DEFENDERS" "$EXTRA_MODES"
+	printf '"extra_defenders":{%s},' "$(for m in $EXTRA_MODES; do
+		printf '%s"%s":"%s"' "${sep:-}" "$m" "$(extra_defenders "$m" "$DEFENDERS")"
+		sep=,
+	done)"
 	printf '"min_window_s":%s,"legit":{"n":%d,"parallel":%d,"interval_s":%s,"timeout_s":%d},' \
 		"$MIN_WINDOW" $LEGIT_N $LEGIT_PAR "$LEGIT_INTERVAL" $LEGIT_TIMEOUT
 	printf '"cpu_gen":%d,"cpu_srv":%d,"mss":%d,"wscale":%d,"port":%d,' $CPU_GEN $CPU_SRV "$MSS" "$WSCALE" $PORT
@@ -301,7 +331,9 @@ switch_to() {
 	sleep 0.3
 }
 REVERSED=$(tr ' ' '\n' <<<"$DEFENDERS" | tac | tr '\n' ' ')
+PASS=0
 for pass in $(seq "$PASSES"); do
+	PASS=$pass
 	order=$DEFENDERS
 	((pass % 2 == 0)) && order=$REVERSED # drift hits every defender alike
 	for def in $order; do # the lab's own latency: legit clients, no flood
@@ -315,14 +347,14 @@ for pass in $(seq "$PASSES"); do
 			one_point "$def" syn "$rate"
 		done
 	done
-done
-for mode in $EXTRA_MODES; do
-	for def in $DEFENDERS; do
-		[[ $def == floor_* ]] && continue
-		switch_to "$def" || continue
-		one_point "$def" "$mode" 0
+	for mode in $EXTRA_MODES; do # at the maximum: CPU per packet when it is scarce
+		for def in $(extra_defenders "$mode" "$order"); do
+			switch_to "$def" || continue
+			one_point "$def" "$mode" 0
+		done
 	done
 done
+PASS=0 # the profiles: apart from the passes
 if ((PROFILE)) && command -v perf >/dev/null; then
 	for def in $DEFENDERS; do
 		[[ $def == floor_drop ]] && continue
