@@ -140,7 +140,7 @@ same_keys() { [[ -n "$(keys_of A)" && "$(keys_of A)" == "$(keys_of B)" ]]; }
 wait_until 5 same_keys && pass same_keys_in_both_maps ||
 	fail same_keys_in_both_maps "A: $(keys_of A) B: $(keys_of B)"
 exposition_parses() {
-	in_ns "$NS_A" curl -sS --max-time 3 http://127.0.0.1:9790/metrics | python3 -c '
+	in_ns "$NS_A" curl -sS --max-time 3 http://127.0.0.1:9790/metrics | /usr/bin/python3 -c '
 import sys
 from prometheus_client.parser import text_string_to_metric_families as parse
 names = {f.name for f in parse(sys.stdin.read())}
@@ -191,8 +191,8 @@ assert_eq up_after_outage "$(metric B xdpct_fleet_etcd_up)" 1
 # restarted within its member lease (3 x --etcd-lease), the rotation waits
 # for it, so its box (which kept serving) never falls behind
 if [[ "$(metric A xdpct_fleet_leader)" == 1 ]]; then L=A F=B; else L=B F=A; fi
+disown "${RUN_PID[$L]}" # no job notice for the kill
 kill -KILL "${RUN_PID[$L]}"
-wait "${RUN_PID[$L]}" 2>/dev/null
 leads() { [[ "$(metric "$1" xdpct_fleet_leader)" == 1 ]]; }
 wait_until 15 leads $F && pass follower_takes_over ||
 	fail follower_takes_over "leader $(metric $F xdpct_fleet_leader)"
@@ -225,12 +225,24 @@ check status_says_fleet "no fleet in status" fleet_status
 
 # a member gone for good (its box withdrawn): once its member lease is
 # over, the fleet rotates without it; back, it catches up
+disown "${RUN_PID[$L]}" # no job notice for the kill
 kill -KILL "${RUN_PID[$L]}"
-wait "${RUN_PID[$L]}" 2>/dev/null
 ep_g=$(metric $F xdpct_fleet_key_epoch)
 wait_until 30 epoch_gt $F $((ep_g + 1)) && pass fleet_goes_on_without_dead_member ||
 	fail fleet_goes_on_without_dead_member "epoch $(metric $F xdpct_fleet_key_epoch), was $ep_g"
 assert_eq members_counted_without_dead "$(metric $F xdpct_fleet_members)" 1
+# meanwhile an operator re-attaches and reconfigures the box: the
+# fleet's key stays (only the fleet changes it)
+k_l=$(keys_of $L)
+in_ns "${NS_OF[$L]}" timeout 30 "$XDPCT" attach "${IF_OF[$L]}" --ports $PORT,8081 >/dev/null 2>&1 ||
+	fail reattach_member "attach failed"
+st_fleet() { in_ns "${NS_OF[$L]}" "$XDPCT" status -j | grep -q '"key_fleet":true'; }
+check reattach_keeps_fleet "status lost the fleet" st_fleet
+assert_eq reattach_keeps_key "$(keys_of $L)" "$k_l"
+in_ns "${NS_OF[$L]}" timeout 30 "$XDPCT" config --ifname "${IF_OF[$L]}" --ports $PORT \
+	--pin-dir "$(in_ns "${NS_OF[$L]}" "$XDPCT" pin-dir "${IF_OF[$L]}")" >/dev/null 2>&1 ||
+	fail config_member "config failed"
+assert_eq config_keeps_key "$(keys_of $L)" "$k_l"
 start_run $L
 wait_until 15 same_keys && pass dead_member_back_in_step ||
 	fail dead_member_back_in_step "$L: $(keys_of $L) $F: $(keys_of $F)"
