@@ -1251,8 +1251,9 @@ def bounds_text(tg, micro, mem, points, profiles, floods):
                 "(veth ring, page pool, XDP_TX flush to the peer, NAPI wake-ups). ")
     if sp and rb:
         txt += ("A SYN whose tuple surely has no flow entry is answered without the "
-                "flow-table lookup: xdpct_xdp reads the tuple's bit in xdpct_seen (2^20 bits, "
-                "128 KiB) and looks in xdpct_flows4 only when it is set; that table's 2^20 "
+                "flow-table lookup: xdpct_xdp reads the tuple's bit in xdpct_seen (sized "
+                "from the tables: 2^25 bits, 4 MiB, at the default ones) and looks in "
+                "xdpct_flows4 only when it is set; that table's 2^20 "
                 "buckets are a 16 MiB vmalloc'd array in 4 KiB pages, where a random source "
                 "met a TLB and cache miss (a nested page walk in this VM) on every SYN. In "
                 f"test_run, a new random source each call (syn_synack_linux_spoofed, "
@@ -1289,7 +1290,8 @@ def bounds_text(tg, micro, mem, points, profiles, floods):
                     "window tracking for both sides (end, maxend, maxwin, maxack: 16 B "
                     "per side) and the 64-bit tag-and-lock word that lets XDP and TC "
                     "update one entry from two CPUs; 20 B more per entry buy segments "
-                    "that a spoofer cannot use to move the state (docs/conntrack.md, "
+                    "that a spoofer cannot use to move the state, and 8 B more 64-bit "
+                    "byte counters (a 32-bit one wrapped at 4 GiB) (docs/conntrack.md, "
                     "Sizes)."))
     if not out:
         return ""
