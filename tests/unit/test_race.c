@@ -913,7 +913,10 @@ static void t_cycles(void)
 		   d[S(CT_INVALID)] <= d[S(CT_LOCK_BUSY)] && !d[S(CT_TAG_MISMATCH)],
 	   "%d..%d reopens expected, ct_invalid only for busy locks: %s", C.c_clean, C.c_steps,
 	   moved(d));
-	CK(C.busy_steps * 100 <= C.steps, "%d of %d steps met a busy lock", C.busy_steps, C.steps);
+	/* most steps must be compared: a busy lock skips one. On this shared
+	 * VM a lock holder's vCPU preempted by the host makes 0.1-2% busy;
+	 * 10% leaves room for that and still fails a lock that is always busy */
+	CK(C.busy_steps * 10 <= C.steps, "%d of %d steps met a busy lock", C.busy_steps, C.steps);
 	ck_end();
 	ck_note("race.cycles: %d close/reopen cycles (%d steps, %d not compared: ct_lock_busy), "
 		"%d XDP + %d TC egress runs, CPUs %d and %d, %.2f s",
