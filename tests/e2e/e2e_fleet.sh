@@ -109,7 +109,8 @@ clients() { # SRC ADDR N LOG: connections one after another, 64 KiB each way
 LAB_ATTACHED+=("$IF_AE" "$IF_BE")
 start_run A
 start_run B
-running() { [[ -n "$(bstat "$1" tx_synack)" ]]; }
+# pins come before the programs are attached: the run's own line says done
+running() { grep -q "running on" "$LAB_TMP/run$1.log"; }
 wait_until 15 running A && wait_until 15 running B ||
 	die "xdpct run: $(cat "$LAB_TMP/runA.log" "$LAB_TMP/runB.log")"
 wait_grep 10 "etcd unreachable" cat "$LAB_TMP/runA.log" &&
