@@ -259,7 +259,7 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 	struct tcp_opts o;
 	struct tuple t;
 	__u32 cookie, isn, opts, ws, age, layout, ki;
-	bool has_ts, prev;
+	bool has_ts, prev, other = false;
 	__u64 abs;
 
 	if (!cfg || !a)
@@ -292,11 +292,11 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 		if (!(cfg->flags & XDPCT_CFG_FLEET) ||
 		    !cookie_match(&cfg->keys[ki ^ 1], &t, isn, cookie, opts, layout))
 			return COOKIE_BAD;
-		ki = 2; /* counted below, if not stale */
+		other = true;
 	}
 	if (age > 1)
 		return COOKIE_STALE;
-	if (ki == 2)
+	if (other)
 		count(XDPCT_STAT_COOKIE_FLEET_OTHER_KEY);
 	else if (prev)
 		count(XDPCT_STAT_COOKIE_PREV_KEY);

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -113,21 +112,18 @@ int acl_read(int acl_fd, struct xdpct_acl_key **keys, __u8 **actions, size_t *n)
  * the mapped word: config_commit() keeps the bit. */
 int acl_flag_sync(int config_fd, int acl_fd)
 {
-	size_t len = (sizeof(struct xdpct_config) + 4095) & ~(size_t)4095;
 	struct xdpct_acl_key first;
 	struct xdpct_config *m;
 	bool any = !bpf_map_get_next_key(acl_fd, &acl_before_first, &first);
 
-	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, config_fd, 0);
-	if (m == MAP_FAILED) {
-		err("cannot map %s: %s", XDPCT_MAP_CONFIG, strerror(errno));
+	m = config_map(config_fd);
+	if (!m)
 		return -1;
-	}
 	if (any)
 		__atomic_fetch_or(&m->flags, XDPCT_CFG_ACL, __ATOMIC_SEQ_CST);
 	else
 		__atomic_fetch_and(&m->flags, ~(__u32)XDPCT_CFG_ACL, __ATOMIC_SEQ_CST);
-	munmap(m, len);
+	config_unmap(m);
 	return 0;
 }
 

@@ -218,6 +218,10 @@ __u64 config_key_free_ns(const struct xdpct_config *cfg);
  * with local_fd >= 0, this namespace's addresses into xdpct_local and
  * XDPCT_CFG_LOCAL_ONLY into cfg->flags. One-line error, -1. */
 int config_host(struct xdpct_config *cfg, const char *ifname, int local_fd);
+/* The config map mmap()ed for stores in an order the data path relies
+ * on; NULL after a one-line error. config_unmap() releases it. */
+struct xdpct_config *config_map(int config_fd);
+void config_unmap(struct xdpct_config *m);
 /* Check that the two maps have xdpct's shapes. */
 int config_maps_check(int config_fd, int ports_fd);
 /* Write the whole ports map, then the config (enabling cookies last). */

@@ -266,10 +266,30 @@ __u64 config_key_free_ns(const struct xdpct_config *cfg)
 	       cfg->clock_offset_ns;
 }
 
+#define CONFIG_MAP_LEN ((sizeof(struct xdpct_config) + 4095) & ~(size_t)4095)
+
+struct xdpct_config *config_map(int config_fd)
+{
+	struct xdpct_config *m = mmap(NULL, CONFIG_MAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+				      config_fd, 0);
+
+	if (m == MAP_FAILED) {
+		err("cannot map %s: %s (maps of another xdpct version? 'xdpct detach' starts afresh)",
+		    XDPCT_MAP_CONFIG, strerror(errno));
+		return NULL;
+	}
+	return m;
+}
+
+void config_unmap(struct xdpct_config *m)
+{
+	if (m)
+		munmap(m, CONFIG_MAP_LEN);
+}
+
 int config_commit(int config_fd, const struct xdpct_config *c)
 {
 	const struct xdpct_siphash_key *want = &c->keys[c->key_sel & 1];
-	size_t len = (sizeof(*c) + 4095) & ~(size_t)4095;
 	struct xdpct_config *m, old;
 	__u64 now_ns, now, first;
 	unsigned int shift;
@@ -278,12 +298,9 @@ int config_commit(int config_fd, const struct xdpct_config *c)
 
 	/* the map is mmap()ed: stores in an order readers rely on, where a
 	 * map update would copy the whole value in no defined order */
-	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, config_fd, 0);
-	if (m == MAP_FAILED) {
-		err("cannot map %s: %s (maps of another xdpct version? 'xdpct detach' starts afresh)",
-		    XDPCT_MAP_CONFIG, strerror(errno));
+	m = config_map(config_fd);
+	if (!m)
 		return -1;
-	}
 	old = *m;
 	shift = xdpct_slot_shift(old.flags & XDPCT_CFG_ENABLED ? old.slot_shift : c->slot_shift);
 	now = config_slot_now(&old, shift, &now_ns);
@@ -319,7 +336,7 @@ int config_commit(int config_fd, const struct xdpct_config *c)
 	while (!__atomic_compare_exchange_n(&m->flags, &cur, want_flags | (cur & XDPCT_CFG_ACL),
 					    false, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
 		;
-	munmap(m, len);
+	config_unmap(m);
 	return ret;
 }
 
@@ -329,11 +346,11 @@ int config_sync_group(int config_fd, const struct xdpct_config *p)
 				  XDPCT_CFG_LOCAL_ONLY | XDPCT_CFG_PREV_KEY | XDPCT_CFG_ACL |
 				  XDPCT_CFG_FLEET;
 	__u32 cur;
-	size_t len = (sizeof(*p) + 4095) & ~(size_t)4095;
 	struct xdpct_config *m;
 	unsigned int idle;
 
-	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, config_fd, 0);
+	/* silent: the caller names the member that failed */
+	m = mmap(NULL, CONFIG_MAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, config_fd, 0);
 	if (m == MAP_FAILED)
 		return -errno;
 	/* the readers' timeouts and the tracking flags are the group's too */
@@ -345,7 +362,7 @@ int config_sync_group(int config_fd, const struct xdpct_config *p)
 					    __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
 		;
 	if (!memcmp(m->keys, p->keys, sizeof(m->keys)) && m->key_sel == p->key_sel) {
-		munmap(m, len);
+		config_unmap(m);
 		return 0;
 	}
 	/* the member mirrors the primary, one rotation behind: the key its
@@ -359,7 +376,7 @@ int config_sync_group(int config_fd, const struct xdpct_config *p)
 	m->keys[idle ^ 1] = p->keys[idle ^ 1]; /* equal, unless out of step */
 	m->key_epoch = p->key_epoch;
 	m->key_set_ns = p->key_set_ns;
-	munmap(m, len);
+	config_unmap(m);
 	return 0;
 }
 

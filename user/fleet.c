@@ -12,7 +12,6 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
@@ -123,7 +122,7 @@ bool fleet_install(struct xdpct_config *m, const struct fleet_record *r, __s64 c
 {
 	const struct xdpct_siphash_key *other = r->has_next ? &r->next : &r->prev;
 	__u64 sel = __atomic_load_n(&m->key_sel, __ATOMIC_ACQUIRE), want;
-	__u32 cur = sel & 1, j, flags;
+	__u32 cur = sel & 1, j;
 	bool changed = false;
 
 	/* the clock and the slot length before the slot numbers of key_sel */
@@ -157,13 +156,7 @@ bool fleet_install(struct xdpct_config *m, const struct fleet_record *r, __s64 c
 	}
 	m->key_epoch = r->epoch;
 	m->key_set_ns = r->set_ns - clock_offset_ns;
-	flags = __atomic_load_n(&m->flags, __ATOMIC_ACQUIRE);
-	while ((flags & (XDPCT_CFG_FLEET | XDPCT_CFG_PREV_KEY)) !=
-		       (XDPCT_CFG_FLEET | XDPCT_CFG_PREV_KEY) &&
-	       !__atomic_compare_exchange_n(&m->flags, &flags,
-					    flags | XDPCT_CFG_FLEET | XDPCT_CFG_PREV_KEY, false,
-					    __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
-		;
+	__atomic_fetch_or(&m->flags, XDPCT_CFG_FLEET | XDPCT_CFG_PREV_KEY, __ATOMIC_SEQ_CST);
 	return changed;
 }
 
@@ -174,7 +167,6 @@ struct fleet {
 	struct etcd etcd;
 	struct fleet_stats *st;
 	struct xdpct_config *m;
-	size_t mlen;
 	unsigned int ifindex;
 	int stop_fd;
 	pthread_t thread;
@@ -192,19 +184,11 @@ struct fleet {
  * restarted meanwhile (crash, upgrade) is waited for by the rotation. */
 #define MEMBER_LEASE_FACTOR 3
 
-static __u64 fleet_clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /* CLOCK_REALTIME - CLOCK_MONOTONIC; the mapped one while within a
  * millisecond of it (the two reads are not one instant). */
 static __s64 clock_offset(const struct fleet *f)
 {
-	__s64 off = (__s64)(fleet_clock_ns(CLOCK_REALTIME) - fleet_clock_ns(CLOCK_MONOTONIC));
+	__s64 off = (__s64)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
 	__s64 d = off - f->m->clock_offset_ns;
 
 	return d > -1000000 && d < 1000000 ? f->m->clock_offset_ns : off;
@@ -227,7 +211,7 @@ static void etcd_up(struct fleet *f)
 {
 	if (__atomic_exchange_n(&f->st->etcd_up, 1, __ATOMIC_RELAXED) == 0)
 		info("fleet %s: etcd reachable again", f->o.name);
-	__atomic_store_n(&f->st->last_contact_ns, fleet_clock_ns(CLOCK_MONOTONIC), __ATOMIC_RELAXED);
+	__atomic_store_n(&f->st->last_contact_ns, clock_ns(CLOCK_MONOTONIC), __ATOMIC_RELAXED);
 }
 
 static void set_leader(struct fleet *f, int on, const char *why)
@@ -441,7 +425,7 @@ static void rotate_if_due(struct fleet *f, __u64 now_real)
 
 static void tick(struct fleet *f)
 {
-	__u64 now_real = fleet_clock_ns(CLOCK_REALTIME);
+	__u64 now_real = clock_ns(CLOCK_REALTIME);
 
 	if (sync_record(f, now_real) || sync_leader(f)) {
 		etcd_down(f);
@@ -499,13 +483,9 @@ struct fleet *fleet_start(const struct fleet_opts *o, int fd_config, unsigned in
 		ns.st_ino = 0;
 	snprintf(f->id, sizeof(f->id), "%s/%s/net:%lu", host, ifname, (unsigned long)ns.st_ino);
 	snprintf(f->member_path, sizeof(f->member_path), "%s%s", f->members_path, f->id);
-	f->mlen = (sizeof(struct xdpct_config) + 4095) & ~(size_t)4095;
-	f->m = mmap(NULL, f->mlen, PROT_READ | PROT_WRITE, MAP_SHARED, fd_config, 0);
-	if (f->m == MAP_FAILED) {
-		f->m = NULL;
-		err("cannot map %s: %s", XDPCT_MAP_CONFIG, strerror(errno));
+	f->m = config_map(fd_config);
+	if (!f->m)
 		goto fail;
-	}
 	f->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (f->stop_fd < 0) {
 		err("eventfd: %s", strerror(errno));
@@ -520,8 +500,7 @@ struct fleet *fleet_start(const struct fleet_opts *o, int fd_config, unsigned in
 	info("fleet %s: etcd %s, member %s", o->name, o->endpoints, f->id);
 	return f;
 fail:
-	if (f->m)
-		munmap(f->m, f->mlen);
+	config_unmap(f->m);
 	if (f->stop_fd >= 0)
 		close(f->stop_fd);
 	free(f);
@@ -543,7 +522,7 @@ void fleet_stop(struct fleet *f)
 		etcd_delete_if(&f->etcd, f->leader_path, f->leader_val);
 	if (f->lease)
 		etcd_lease_revoke(&f->etcd, f->lease);
-	munmap(f->m, f->mlen);
+	config_unmap(f->m);
 	close(f->stop_fd);
 	free(f);
 }

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -351,22 +350,16 @@ static void publish_timeouts(struct run *r)
  * (the next rotation replaces the fleet's; `xdpct config` may meanwhile). */
 static void leave_fleet(struct run *r)
 {
-	size_t len = (sizeof(struct xdpct_config) + 4095) & ~(size_t)4095;
-	struct xdpct_config *m;
-	__u32 cur;
+	struct xdpct_config *m = config_map(r->fd_config);
 
-	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd_config, 0);
-	if (m == MAP_FAILED)
+	if (!m)
 		return;
-	cur = __atomic_load_n(&m->flags, __ATOMIC_ACQUIRE);
-	if (cur & XDPCT_CFG_FLEET) {
-		while (!__atomic_compare_exchange_n(&m->flags, &cur, cur & ~(__u32)XDPCT_CFG_FLEET,
-						    false, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
-			;
+	if (__atomic_fetch_and(&m->flags, ~(__u32)XDPCT_CFG_FLEET, __ATOMIC_SEQ_CST) &
+	    XDPCT_CFG_FLEET) {
 		info("the cookie key was a fleet's: this run rotates it (no --etcd)");
 		group_sync(r->ifindex, m);
 	}
-	munmap(m, len);
+	config_unmap(m);
 }
 
 /* When the key is due: one period after the last rotation, whoever made it
