@@ -53,7 +53,7 @@ XDPCT    := $(BUILD)/xdpct
 
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/%,$(wildcard tests/tools/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/test_*.c))
-UNIT_LIB   := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
+UNIT_LIB   := $(filter-out tests/unit/test_%.c tests/unit/%.bpf.c,$(wildcard tests/unit/*.c))
 
 .PHONY: all deps test demo clean install uninstall check-deps docs deb pkg-deps version
 .SECONDARY:
@@ -129,8 +129,15 @@ $(BUILD)/test_%: tests/unit/test_%.c $(UNIT_LIB) $(wildcard tests/unit/*.h) incl
 $(BUILD)/test_fleet: tests/unit/test_fleet.c tests/unit/check.h $(USER_LIB_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
 	$(CC) $(USER_CFLAGS) -pthread -Itests/unit -Iuser $< $(USER_LIB_SRCS) -o $@ $(USER_LIBS)
 
-$(BUILD)/test_race: tests/unit/test_race.c $(UNIT_LIB) $(wildcard tests/unit/*.h) $(USER_LIB_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
-	$(CC) $(USER_CFLAGS) -pthread -Itests/unit -Iuser $< $(UNIT_LIB) $(USER_LIB_SRCS) -o $@ $(USER_LIBS)
+# and holds an entry's lock with a test program (tests/unit/lock_holder.bpf.c)
+$(BUILD)/unit/lock_holder.bpf.o: tests/unit/lock_holder.bpf.c include/xdpct.h $(VMLINUX_H) | $(BUILD)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/unit/lock_holder.skel.h: $(BUILD)/unit/lock_holder.bpf.o
+	$(BPFTOOL) gen skeleton $< name lock_holder_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/test_race: tests/unit/test_race.c $(UNIT_LIB) $(wildcard tests/unit/*.h) $(USER_LIB_SRCS) $(USER_HDRS) $(SKELS) $(BUILD)/unit/lock_holder.skel.h | $(BUILD)
+	$(CC) $(USER_CFLAGS) -pthread -Itests/unit -Iuser -I$(BUILD)/unit $< $(UNIT_LIB) $(USER_LIB_SRCS) -o $@ $(USER_LIBS)
 
 test: check-deps pkg-deps
 	@$(MAKE) --no-print-directory WERROR=1 all build/bench/flood

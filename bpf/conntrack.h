@@ -334,17 +334,17 @@ struct ct_outcome {
 
 /* Segment s from side on entry f, under f's lock: a SYN on a closed
  * entry restarts it (the remote's needs a verified checksum), anything
- * else goes through ct_update(). */
+ * else goes through ct_update(). wait: for a busy lock, flow_lock()'s. */
 static __always_inline int ct_apply(struct xdpct_flow *f, const struct flow_ref *ref,
 				    const struct ct_seg *s, int side, __u64 now,
-				    struct ct_outcome *o)
+				    struct ct_outcome *o, bool wait)
 {
 	int r;
 
 	/* nothing changed, unless the update below says otherwise */
 	o->old_state = o->new_state = f->state;
 	o->ep_changed = 0;
-	r = flow_lock(f, ref);
+	r = flow_lock(f, ref, wait);
 	if (r != FLOW_LOCKED)
 		return r == FLOW_GONE ? CT_GONE : CT_BUSY;
 	o->old_state = f->state;

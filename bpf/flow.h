@@ -203,13 +203,56 @@ __noinline int flow_lock_word(__u64 *w, __u32 tag)
 	return FLOW_BUSY;
 }
 
+/* A segment with nowhere else to go (TC: the local stack's, or a remote
+ * one XDP left to TC ingress) waits up to XDPCT_FLOW_LOCK_WAIT_NS: a
+ * holder interrupted, or on a VM descheduled, keeps the lock for tens of
+ * microseconds, and a local segment let through untracked makes the
+ * peer's ACK of it look like an ACK of data never sent. Only a holder
+ * that stopped running makes anyone wait: each hold is tens of
+ * instructions, whatever the traffic. */
+#define FLOW_LOCK_WAIT_ROUNDS 4096 /* of FLOW_LOCK_SPINS: ~1 ms here, if the clock stood still */
+
+struct flow_lock_waiter {
+	__u64 *w;
+	__u64 deadline;
+	__u32 tag;
+	int r;
+};
+
+/* One round of flow_lock_word() for bpf_loop(): 1 stops the loop. */
+static long flow_lock_round(__u64 i, void *ctx)
+{
+	struct flow_lock_waiter *x = ctx;
+	__u64 t;
+
+	x->r = flow_lock_word(x->w, x->tag);
+	if (x->r != FLOW_BUSY)
+		return 1;
+	t = bpf_ktime_get_ns();
+	if (!x->deadline)
+		x->deadline = t + XDPCT_FLOW_LOCK_WAIT_NS;
+	return t > x->deadline;
+}
+
+/* flow_lock_word() in rounds until XDPCT_FLOW_LOCK_WAIT_NS passed: a
+ * bpf_loop(), so that the verifier walks one round, not each. */
+static __always_inline int flow_lock_word_wait(__u64 *w, __u32 tag)
+{
+	struct flow_lock_waiter x = { .w = w, .tag = tag, .r = FLOW_BUSY };
+
+	bpf_loop(FLOW_LOCK_WAIT_ROUNDS, flow_lock_round, &x, 0);
+	return x.r;
+}
+
 /* Takes f's lock if f still holds r's key: a deleted element may have
  * been reused for another key since the lookup (FLOW_GONE: treat it as
- * no entry). FLOW_BUSY: another CPU held it through the spin (the caller
- * counts ct_lock_busy when it gives up). */
-static __always_inline int flow_lock(struct xdpct_flow *f, const struct flow_ref *r)
+ * no entry). FLOW_BUSY: another CPU held it through the spin, or with
+ * wait through XDPCT_FLOW_LOCK_WAIT_NS (the caller counts ct_lock_busy when it
+ * gives up). */
+static __always_inline int flow_lock(struct xdpct_flow *f, const struct flow_ref *r, bool wait)
 {
-	int ret = flow_lock_word((__u64 *)&f->tag, r->tag);
+	int ret = wait ? flow_lock_word_wait((__u64 *)&f->tag, r->tag) :
+			 flow_lock_word((__u64 *)&f->tag, r->tag);
 
 	if (ret == FLOW_GONE)
 		count(XDPCT_STAT_CT_TAG_MISMATCH);

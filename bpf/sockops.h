@@ -73,7 +73,7 @@ int xdpct_sockops(struct bpf_sock_ops *ops)
 	if (!f || !(f->flags & XDPCT_FLOW_PENDING))
 		return 1;
 	sock_view_read(tp, &v);
-	if (flow_lock(f, &ref) != FLOW_LOCKED)
+	if (flow_lock(f, &ref, false) != FLOW_LOCKED)
 		return 1;
 	if (f->flags & XDPCT_FLOW_PENDING) {
 		f->flags &= ~XDPCT_FLOW_PENDING;

@@ -84,7 +84,7 @@ static __noinline int tc_deferred_ct(struct __sk_buff *skb, struct pkt *p,
 	}
 	skb_seg(skb, p, &sc->seg);
 	sc->seg.ip_len = p->ip_len; /* as XDP counts it */
-	r = ct_apply(f, &sc->ref, &sc->seg, XDPCT_REMOTE, now_ns(), &sc->o);
+	r = ct_apply(f, &sc->ref, &sc->seg, XDPCT_REMOTE, now_ns(), &sc->o, true);
 	if (r == CT_BUSY)
 		count(XDPCT_STAT_CT_LOCK_BUSY);
 	if (r == CT_GONE || r == CT_BUSY)
@@ -111,7 +111,7 @@ static __always_inline void flow_child_made(struct xdpct_flow *f, const struct f
 	bool done = false;
 	__u8 old = 0;
 
-	if (flow_lock(f, ref) != FLOW_LOCKED)
+	if (flow_lock(f, ref, false) != FLOW_LOCKED)
 		return;
 	if (f->flags & XDPCT_FLOW_PENDING) {
 		f->flags &= ~XDPCT_FLOW_PENDING;
@@ -252,10 +252,8 @@ int xdpct_tc_out(struct __sk_buff *skb)
 	now = now_ns();
 
 	if (f) {
-		/* a local segment has nowhere to wait: a few more spins */
-		r = CT_BUSY;
-		for (int i = 0; i < 4 && r == CT_BUSY; i++)
-			r = ct_apply(f, &sc->ref, &sc->seg, XDPCT_LOCAL, now, &sc->o);
+		/* a local segment has nowhere else to go: it waits */
+		r = ct_apply(f, &sc->ref, &sc->seg, XDPCT_LOCAL, now, &sc->o, true);
 		if (r == CT_BUSY) {
 			count(XDPCT_STAT_CT_LOCK_BUSY);
 			count(XDPCT_STAT_TC_OUT_FLOW);

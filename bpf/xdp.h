@@ -128,7 +128,7 @@ static __noinline int xdp_sync_adopted(struct xdp_md *ctx, struct xdp_scratch *x
 
 	if (sock_find_xdp(ctx, &x->t, &v) != 1)
 		return FLOW_LOCKED;
-	r = flow_lock(f, &x->ref);
+	r = flow_lock(f, &x->ref, false);
 	if (r != FLOW_LOCKED)
 		return r;
 	if ((f->flags & (XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL)) !=
@@ -205,13 +205,13 @@ static __always_inline int xdp_flow_pkt(struct xdp_md *ctx, struct pkt *p,
 		    (XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL) &&
 	    xdp_sync_adopted(ctx, sc, f) == FLOW_GONE)
 		goto gone;
-	r = ct_apply(f, &sc->ref, ps, XDPCT_REMOTE, now, po);
+	r = ct_apply(f, &sc->ref, ps, XDPCT_REMOTE, now, po, false);
 	if (r == CT_NEED_CSUM) {
 		/* a proxied segment is translated before TC ingress could
 		 * apply it: its sender's checksum is the server's to check */
 		if (sc->proxy || tcp_csum_xdp(ctx, (void *)p->tcp - data, p->tcp_len, &sc->t)) {
 			ps->csum_ok = 1;
-			r = ct_apply(f, &sc->ref, ps, XDPCT_REMOTE, now, po);
+			r = ct_apply(f, &sc->ref, ps, XDPCT_REMOTE, now, po, false);
 		} else {
 			/* partial (offloaded) or bad: TC ingress applies it if
 			 * the kernel's checksum verdict is good */

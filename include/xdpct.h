@@ -491,6 +491,9 @@ struct xdpct_dir {
  * reused for another key while a program held a pointer to it is never
  * written for the old key (bpf_spin_lock is not allowed in LRU maps). */
 #define XDPCT_TICK_SHIFT 20
+/* How long TC waits for a held lock (bpf/flow.h) before it passes the
+ * segment unapplied (ct_lock_busy); XDP spins briefly and defers to TC. */
+#define XDPCT_FLOW_LOCK_WAIT_NS 500000
 struct xdpct_flow {
 	__u32 tag;               /* xdpct_key_tag() of the key */
 	__u32 lock;              /* 1 while a program updates the entry */

@@ -159,6 +159,9 @@ EOF
 }
 require lab "building the lab failed" setup_lab
 in_cli sh -c 'echo 1 > /proc/sys/net/ipv4/tcp_ecn' # the client asks for ECN
+# and keeps asking on a retransmitted SYN (Linux's default fallback drops
+# ECE|CWR from it, so one lost SYN would read as ECN not negotiated)
+in_cli sh -c 'echo 0 > /proc/sys/net/ipv4/tcp_ecn_fallback'
 
 bg_ns "$NS_CTR" "$LAB_TMP/ctr.log" "$TCPPEER" serve --port $S_CTR --backlog 1024 --timeout 60 \
 	--info "$LAB_TMP/ctr.j"

@@ -27,6 +27,9 @@ for port in $PA $PB $PC $PD; do
 done
 X() { in_srv timeout 20 "$XDPCT" "$@"; }
 in_cli sh -c 'echo 1 > /proc/sys/net/ipv4/tcp_ecn' # the client asks for ECN
+# and keeps asking on a retransmitted SYN (Linux's default fallback drops
+# ECE|CWR from it, so one lost SYN would read as ECN not negotiated)
+in_cli sh -c 'echo 0 > /proc/sys/net/ipv4/tcp_ecn_fallback'
 
 SEED=100
 # conn NAME ADDR PORT TS SACK WSCALE ECN CLIENT_MSS SERVER_MSS: one

@@ -11,6 +11,8 @@
  *   race.reuse    a 64-entry table: X's element deleted and reused for
  *                 other keys while X is hammered; no other entry may carry
  *                 a write of X's
+ *   race.lockwait a holder that stopped running: TC egress waits for it,
+ *                 for XDPCT_FLOW_LOCK_WAIT_NS at most
  *   race.rotate   the cookie key rotated by config_commit() (user/config.c)
  *                 while XDP answers SYNs: every cookie verifies under a key
  *                 current around its SYN
@@ -34,6 +36,7 @@
 
 #include "xdpct.h"
 #include "xdpct.skel.h"
+#include "lock_holder.skel.h"
 #include "check.h"
 #include "pktgen.h"
 #include "siphash_ref.h"
@@ -333,7 +336,7 @@ static void start_reset(void)
  *    the window below end in which an ack is accepted.
  * Sizes differ per side (100 and 60 bytes), so bytes tell the sides apart.
  * One exception, by design: a segment whose lock stayed taken through the
- * spin passes unchanged (ct_lock_busy). A local one skipped so leaves the
+ * spin (XDP) or the wait (TC) passes unchanged (ct_lock_busy). A local one skipped so leaves the
  * entry's local end short of what the remote side then acks, and XDP drops
  * such a remote segment (drop_ack_window) until the next local one: the
  * accounting below allows those drops only after a local segment went
@@ -1269,6 +1272,196 @@ static void t_reuse(bool external)
 		(long long)d[S(CT_LOCK_BUSY)]);
 }
 
+/* ---- race.lockwait ---- */
+
+/*
+ * A holder that stopped running: tests/unit/lock_holder.bpf.c keeps an
+ * entry's lock on CPU a for a set time while TC egress on CPU b sends a
+ * local segment of that entry.
+ *   race.lockwait        held 300 us, less than XDPCT_FLOW_LOCK_WAIT_NS:
+ *                        egress waits and its segment is in the entry (a
+ *                        segment passed untracked makes the peer's ACK of
+ *                        it a drop_ack_window: e2e_killflood saw that)
+ *   race.lockwait_bound  held 20 ms: egress gives up (ct_lock_busy) after
+ *                        the wait and returns while the lock is held
+ * A trial counts only if egress started while the lock was held and, for
+ * race.lockwait, the holder let go within the wait (a host that stalls
+ * the holder's vCPU makes the hold longer than asked).
+ */
+#define LW_TRIALS 20
+#define LW_SHORT_NS 300000ULL
+#define LW_LONG_NS 20000000ULL
+#define LW_PLEN 100
+
+static struct lock_holder_bpf *lh;
+
+struct lw_trial {
+	const struct ep *e;
+	uint32_t seq, ack;
+	uint64_t hold_ns;
+	uint64_t t_start, t_end, locked_at, released_at;
+	int holder_r, result, verdict, pin_failed;
+	atomic_int sender_ready;
+};
+
+static void *lw_holder(void *arg)
+{
+	struct lw_trial *t = arg;
+	uint8_t frame[64] = { 0 };
+
+	if (pin(cpu_a))
+		t->pin_failed = 1;
+	while (!atomic_load(&t->sender_ready)) /* pinned, spinning on locked_at */
+		;
+	t->holder_r = run_prog(bpf_program__fd(lh->progs.hold_lock), frame, sizeof(frame), NULL,
+			       NULL);
+	return NULL;
+}
+
+static void *lw_sender(void *arg)
+{
+	struct lw_trial *t = arg;
+	uint64_t give_up = mono_ns() + 1000000000ULL;
+
+	if (pin(cpu_b))
+		t->pin_failed = 1;
+	atomic_store(&t->sender_ready, 1);
+	while (!__atomic_load_n(&lh->bss->locked_at, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&lh->bss->result, __ATOMIC_ACQUIRE) && mono_ns() < give_up)
+		;
+	t->t_start = mono_ns();
+	t->verdict = send_seg(t->e, L, F_ACK, t->seq, t->ack, LW_PLEN);
+	t->t_end = mono_ns();
+	return NULL;
+}
+
+/* One hold and one local segment; 0 or -1 (threads). */
+static int lw_run(struct lw_trial *t)
+{
+	pthread_t th, ts;
+
+	lh->bss->hold_ns = t->hold_ns;
+	lh->bss->locked_at = lh->bss->released_at = 0;
+	lh->bss->result = 0;
+	if (pthread_create(&ts, NULL, lw_sender, t))
+		return -1;
+	if (pthread_create(&th, NULL, lw_holder, t)) {
+		__atomic_store_n(&lh->bss->result, -3, __ATOMIC_RELEASE); /* the sender stops waiting */
+		pthread_join(ts, NULL);
+		return -1;
+	}
+	pthread_join(th, NULL);
+	pthread_join(ts, NULL);
+	t->locked_at = lh->bss->locked_at;
+	t->released_at = lh->bss->released_at;
+	t->result = lh->bss->result;
+	return 0;
+}
+
+static int lw_setup(const struct ep *e)
+{
+	struct xdpct_flow4_key k;
+	int err;
+
+	lh = lock_holder_bpf__open();
+	if (!CK(lh, "open lock_holder.bpf.o: %s", strerror(errno)))
+		return -1;
+	err = bpf_map__reuse_fd(lh->maps.flows, f4_fd);
+	if (!CK(!err, "reuse xdpct_flows4: %s", strerror(-err)))
+		return -1;
+	err = lock_holder_bpf__load(lh);
+	if (!CK(!err, "load lock_holder.bpf.o: %s", strerror(-err)))
+		return -1;
+	key_of(e, &k);
+	lh->bss->key = k;
+	return 0;
+}
+
+static void t_lockwait(void)
+{
+	struct ep e = { { 10, 0, 0, 9 }, 40009 };
+	uint64_t before[XDPCT_STAT_MAX], after[XDPCT_STAT_MAX];
+	int64_t d[XDPCT_STAT_MAX], verdicts;
+	uint32_t risn = 0x30000000, cookie, seq;
+	int compared = 0, applied = 0;
+	struct xdpct_flow f;
+	struct lw_trial t;
+	char s[400];
+
+	ck_begin("race.lockwait");
+	cookie = open_cookie_flow(&e, risn);
+	if (!cookie || lw_setup(&e)) {
+		ck_end();
+		ck_begin("race.lockwait_bound");
+		CK(0, "no entry or no holder (race.lockwait)");
+		return (void)ck_end();
+	}
+	seq = cookie + 1;
+	for (int i = 0; i < LW_TRIALS && !ck_failed(); i++, seq += LW_PLEN) {
+		t = (struct lw_trial){ .e = &e, .seq = seq, .ack = risn + 1, .hold_ns = LW_SHORT_NS };
+		stats_sum(before);
+		if (!CK(!lw_run(&t), "threads"))
+			break;
+		stats_sum(after);
+		stats_delta(before, after, d, &verdicts);
+		CK(!t.pin_failed, "could not pin threads to CPUs %d and %d", cpu_a, cpu_b);
+		CK(t.holder_r == XDP_PASS && t.result == 1, "holder: verdict %d, result %d",
+		   t.holder_r, t.result);
+		CK(t.verdict == TC_OK, "egress verdict %d", t.verdict);
+		if (ck_failed() || t.t_start >= t.released_at ||
+		    t.released_at - t.locked_at >= XDPCT_FLOW_LOCK_WAIT_NS * 9 / 10)
+			continue;
+		compared++;
+		CK(!flow_get(&e, &f), "entry gone");
+		flow_str(&f, s, sizeof(s));
+		if (CK(f.dir[L].end == seq + LW_PLEN && !d[S(CT_LOCK_BUSY)],
+		       "trial %d: held %.0f us from %.0f us before egress started, which returned after %.0f us: local end %u, want %u, ct_lock_busy +%lld: %s",
+		       i, (t.released_at - t.locked_at) / 1e3, (t.t_start - t.locked_at) / 1e3,
+		       (t.t_end - t.t_start) / 1e3, f.dir[L].end, seq + LW_PLEN,
+		       (long long)d[S(CT_LOCK_BUSY)], s))
+			applied++;
+	}
+	CK(ck_failed() || compared >= LW_TRIALS / 2,
+	   "only %d of %d trials had egress start while the lock was held", compared, LW_TRIALS);
+	ck_note("race.lockwait: %d of %d trials compared, %d applied after waiting for a %llu us hold",
+		compared, LW_TRIALS, applied, LW_SHORT_NS / 1000);
+	ck_end();
+
+	ck_begin("race.lockwait_bound");
+	compared = 0;
+	for (int i = 0; i < 3 && !ck_failed(); i++, seq += LW_PLEN) {
+		t = (struct lw_trial){ .e = &e, .seq = seq, .ack = risn + 1, .hold_ns = LW_LONG_NS };
+		stats_sum(before);
+		if (!CK(!lw_run(&t), "threads"))
+			break;
+		stats_sum(after);
+		stats_delta(before, after, d, &verdicts);
+		CK(!t.pin_failed, "could not pin threads to CPUs %d and %d", cpu_a, cpu_b);
+		CK(t.holder_r == XDP_PASS && t.result == 1, "holder: verdict %d, result %d",
+		   t.holder_r, t.result);
+		CK(t.verdict == TC_OK, "egress verdict %d", t.verdict);
+		if (ck_failed() || t.t_start + 2 * XDPCT_FLOW_LOCK_WAIT_NS >= t.released_at)
+			continue;
+		compared++;
+		CK(!flow_get(&e, &f), "entry gone");
+		flow_str(&f, s, sizeof(s));
+		CK(d[S(CT_LOCK_BUSY)] == 1 && f.dir[L].end != seq + LW_PLEN,
+		   "trial %d: a segment sent into a 20 ms hold: ct_lock_busy +%lld, local end %u: %s", i,
+		   (long long)d[S(CT_LOCK_BUSY)], f.dir[L].end, s);
+		CK(t.t_end - t.t_start >= XDPCT_FLOW_LOCK_WAIT_NS,
+		   "trial %d: egress gave up after %.0f us, before the wait of %d us", i,
+		   (t.t_end - t.t_start) / 1e3, XDPCT_FLOW_LOCK_WAIT_NS / 1000);
+		CK(t.t_end < t.released_at,
+		   "trial %d: egress returned %.0f us after the holder let go: it waited for it",
+		   i, ((double)t.t_end - (double)t.released_at) / 1e3);
+		if (!ck_failed())
+			ck_note("race.lockwait_bound: trial %d: egress gave up after %.0f us of a %llu ms hold",
+				i, (t.t_end - t.t_start) / 1e3, LW_LONG_NS / 1000000);
+	}
+	CK(ck_failed() || compared >= 1, "no trial had egress start well inside the hold");
+	ck_end();
+}
+
 /* ---- race.rotate ---- */
 
 /*
@@ -1544,7 +1737,9 @@ int main(void)
 	/* the programs insert with BPF_NOEXIST and never free a live entry;
 	 * what the map API can do is measured */
 	t_reuse(true);
+	t_lockwait();
 	t_rotate();
+	lock_holder_bpf__destroy(lh);
 	xdpct_bpf__destroy(skel);
 	ck_note("test_race: %.1f s", (mono_ns() - t0) / 1e9);
 	return ck_finish("test_race");
