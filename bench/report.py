@@ -6,8 +6,14 @@
 Reads DIR/micro.json and DIR/memory.json (written by build/bench/micro and
 build/bench/mem) and RAW/macro/{setup.json,points.jsonl} (bench/macro.sh),
 RAW/commands.json and RAW/profile.*.txt (perf, when taken). Writes
-DIR/macro.json, DIR/summary.json, DIR/macro.png and the report. Only the
-standard library; the plot is drawn by gnuplot.
+DIR/macro.json, DIR/summary.json, the plots (DIR/macro.png: the SYN sweep;
+DIR/flood_{ack,rst,fin,mixed}.png, DIR/tax.png) and the report. Only the
+standard library; the plots are drawn by gnuplot.
+
+  bench/report.py --from-results --raw SCRATCH --out DIR --md FILE
+
+writes the report and plots again from DIR alone (a change to the report,
+the run's figures kept and dated as they were).
 """
 import argparse
 import datetime
@@ -367,6 +373,95 @@ def plot(points, out_png, raw):
     return True
 
 
+STYLE_COLORS = {"floor_drop": "#999999", "floor_tx": "#999999", "kernel": "#d62728",
+                "nft": "#1f77b4", "xdpct": "#2ca02c", "none": "#cccccc", "floor": "#999999"}
+
+
+def plot_bars(out_png, title, panels, raw):
+    """One PNG of bar panels, side by side. panels: [(subtitle, ylabel,
+    rows)], rows: [(label, color key, median or None, [per-pass values])];
+    the bar is the median, the dots the passes."""
+    dat = os.path.join(raw, "plot")
+    os.makedirs(dat, exist_ok=True)
+    base = os.path.splitext(os.path.basename(out_png))[0]
+    g = [f"set terminal pngcairo size {520 * len(panels)},460 font ',10' noenhanced",
+         f"set output '{out_png}'",
+         f"set multiplot layout 1,{len(panels)} title '{title}'",
+         "set style fill solid 0.8 border -1", "set boxwidth 0.6", "set grid ytics",
+         "set key off", "set xtics rotate by -20", "set yrange [0:*]", "set xrange [-0.6:*]"]
+    drawn = False
+    for i, (sub, ylabel, rows) in enumerate(panels):
+        rows = [r for r in rows if r[2] is not None]
+        if not rows:
+            continue
+        fb, fp = os.path.join(dat, f"{base}.{i}.bars"), os.path.join(dat, f"{base}.{i}.passes")
+        with open(fb, "w") as fh:
+            for j, (label, ck, med, _) in enumerate(rows):
+                col = int(STYLE_COLORS.get(ck, "#555555")[1:], 16)
+                fh.write(f"{j} {med} {col} \"{label}\"\n")
+        with open(fp, "w") as fh:
+            for j, (_, _, _, per) in enumerate(rows):
+                for v in per or []:
+                    if v is not None:
+                        fh.write(f"{j} {v}\n")
+        g += [f"set title '{sub}'", f"set ylabel '{ylabel}'",
+              f"plot '{fb}' using 1:2:3:xtic(4) with boxes lc rgb variable, "
+              f"'{fb}' using 1:2:(sprintf($2 >= 100 ? '%.0f' : '%.1f', $2)) with labels offset 0,0.8, "
+              f"'{fp}' using 1:2 with points pt 7 ps 0.6 lc rgb '#000000'"]
+        drawn = True
+    g.append("unset multiplot")
+    if not drawn:
+        return False
+    try:
+        subprocess.run(["gnuplot"], input="\n".join(g) + "\n", text=True, check=True,
+                       capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"report: gnuplot failed: {getattr(e, 'stderr', e)}", file=sys.stderr)
+        return False
+    return True
+
+
+def plot_floods(floods, tax, out, raw):
+    """flood_KIND.png per flood kind (ACK, RST, FIN, mixed) and tax.png:
+    {kind or "tax": path} of those drawn."""
+    drawn = {}
+    for m in FLOODS + [MIXED]:
+        fl = floods.get(m)
+        if not fl:
+            continue
+        dd = fl["defenders"]
+        ds = [d for d in FLOORS + PEERS if d in dd]
+        cpu = [(NAMES[d], d, dd[d]["cpu_ns_per_pkt_median"], dd[d]["cpu_ns_per_pkt_by_pass"])
+               for d in ds]
+        p99 = [(NAMES[d], d, (dd[d].get("legit") or {}).get("p99_ms"),
+                [(q or {}).get("p99_ms") for q in dd[d].get("legit_by_pass") or []])
+               for d in ds if dd[d].get("legit")]
+        n = len(fl["passes"])
+        png = os.path.join(out, f"flood_{m}.png")
+        if plot_bars(png, f"{FLOOD_NAMES[m]} flood at the maximum rate, server on one CPU "
+                     f"(bar: median of {n} pass{'' if n == 1 else 'es'}, dots: each pass)",
+                     [("server CPU per packet", "ns per delivered packet", cpu),
+                      ("legitimate connect() p99 during the flood", "p99 connect (ms)", p99)],
+                     raw):
+            drawn[m] = png
+    sm = (tax or {}).get("summary", {})
+    panels = []
+    for d, name in (("up", "upload (client -> server)"), ("down", "download (server -> client)")):
+        x = sm.get(d)
+        if not x:
+            continue
+        panels.append((name, "server CPU ms per GiB", [
+            ({"none": "no program", "floor": "floor: XDP + TC do nothing",
+              "xdpct": "xdpct"}[c], c, (x.get(c) or {}).get("server_ms_per_gib"),
+             (x.get(c) or {}).get("server_ms_per_gib_passes", [])) for c in ("none", "floor", "xdpct")]))
+    if panels:
+        png = os.path.join(out, "tax.png")
+        if plot_bars(png, "The tax on established traffic: bulk transfers through the protected "
+                     "veth (bar: median of the passes, dots: each pass)", panels, raw):
+            drawn["tax"] = png
+    return drawn
+
+
 # ---- the report ----
 
 def main():
@@ -375,7 +470,12 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--md", required=True)
     ap.add_argument("--quick", default="0")
+    ap.add_argument("--from-results", action="store_true",
+                    help="RAW is gone: take the run's summaries from OUT (macro.json, "
+                    "summary.json, profile.json) and write the report and plots again")
     a = ap.parse_args()
+    if a.from_results:
+        return rerender(a)
     quick = a.quick == "1"
 
     micro = load(os.path.join(a.out, "micro.json"))
@@ -537,7 +637,8 @@ def main():
         ratios.append(row)
 
     summary = {"generated": datetime.datetime.now(datetime.timezone.utc).isoformat(
-        timespec="seconds"), "quick": quick, "targets": tg, "ratios": ratios, "floods": floods}
+        timespec="seconds"), "quick": quick, "targets": tg, "ratios": ratios, "floods": floods,
+        "commands": cmds}
     with open(os.path.join(a.out, "macro.json"), "w") as f:
         json.dump(json_safe({"setup": setup, "points": points, "floods": floods}), f, indent=1)
         f.write("\n")
@@ -550,20 +651,50 @@ def main():
             f.write("\n")
     png = os.path.join(a.out, "macro.png")
     have_png = plot(points, png, a.raw)
+    tax = load(os.path.join(a.out, "tax.json"))
+    plots = plot_floods(floods, tax, a.out, a.raw)
 
     md = render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate_order,
-                png if have_png else None, load(os.path.join(a.out, "tax.json")),
-                load(os.path.join(a.out, "proxy.json"), {}), floods)
+                png if have_png else None, tax, load(os.path.join(a.out, "proxy.json"), {}),
+                floods, plots)
     with open(a.md, "w") as f:
         f.write(md)
-    print(f"report: {a.md}, {a.out}/macro.json, summary.json" + (", macro.png" if have_png else ""))
+    print(f"report: {a.md}, {a.out}/macro.json, summary.json" + (", macro.png" if have_png else "")
+          + "".join(f", {os.path.basename(p)}" for p in plots.values()))
+
+
+def rerender(a):
+    """The report and plots again from a run's summaries in OUT (after a
+    change to the report itself): the figures are that run's, dated so."""
+    macro = load(os.path.join(a.out, "macro.json"))
+    summary = load(os.path.join(a.out, "summary.json"))
+    micro = load(os.path.join(a.out, "micro.json"))
+    mem = load(os.path.join(a.out, "memory.json"))
+    tax = load(os.path.join(a.out, "tax.json"))
+    setup, points = macro["setup"], macro["points"]
+    floods = summary.get("floods") or macro.get("floods") or {}
+    rates = setup.get("rates", [])
+    rate_order = list(dict.fromkeys([r for r in rates if r] + [0]))
+    os.makedirs(a.raw, exist_ok=True)
+    png = os.path.join(a.out, "macro.png")
+    have_png = plot(points, png, a.raw)
+    plots = plot_floods(floods, tax, a.out, a.raw)
+    md = render(a, bool(summary.get("quick")), micro, mem, setup, summary.get("commands", {}),
+                points, summary["targets"], summary["ratios"],
+                load(os.path.join(a.out, "profile.json"), {}), rate_order,
+                png if have_png else None, tax, load(os.path.join(a.out, "proxy.json"), {}),
+                floods, plots, generated=summary.get("generated"))
+    with open(a.md, "w") as f:
+        f.write(md)
+    print(f"report: {a.md} again from {a.out}/" +
+          "".join(f", {os.path.basename(p)}" for p in plots.values()))
 
 
 def rlabel(r):
     return "max" if r == 0 else f"{r / 1000:g}k/s"
 
 
-def render_tax(w, tax, rel_out):
+def render_tax(w, tax, rel_out, png=None):
     """The tax on established traffic (bench/tax.sh, issue 12 item 4)."""
     st, sm = tax.get("setup", {}), tax.get("summary", {})
     w("## The tax on established traffic\n")
@@ -574,6 +705,8 @@ def render_tax(w, tax, rel_out):
       "floor (bench/floor_tc.bpf.c, build/xdp_pass.bpf.o) and with xdpct, interleaved in each of "
       f"{st.get('passes', '?')} passes; medians. Target: xdpct at most 1.1x the floor in each "
       "direction.\n")
+    if png:
+        w(f"![server CPU per GiB, upload and download: no program, the floor, xdpct]({png})\n")
     w("| direction | none ms/GiB | floor ms/GiB | xdpct ms/GiB | xdpct/floor (median of passes) "
       "| floor/none | xdpct's programs (bpf_stats) | target |")
     w("|---|---:|---:|---:|---:|---:|---:|---|")
@@ -703,7 +836,7 @@ def render_proxy(w, proxy, rel_out):
       + "), the translation and the TC egress program on the server's ACKs.\n")
 
 
-def render_floods(w, floods):
+def render_floods(w, floods, plots=None):
     """ACK, RST and FIN floods against the floor and the peers, and the
     mixed flood with the legitimate clients (issue 12, items 1 and 3)."""
     kinds = [m for m in FLOODS if m in floods]
@@ -726,6 +859,10 @@ def render_floods(w, floods):
           "server's CPU per delivered packet (each pass's figure after it, and in "
           "macro.json); the other columns pool the passes; the legitimate clients run "
           "meanwhile, except under the floor.\n")
+        for m in kinds:
+            if (plots or {}).get(m):
+                w(f"![{FLOOD_NAMES[m]} flood: server CPU per packet and legitimate p99 connect, "
+                  f"per defender]({plots[m]})\n")
         w("| flood | defender | offered/s | ring drops | replies/s | CPU/pkt ns | per pass "
           "| vs floor_drop (median of per-pass ratios) | legit ok | p50 ms | p99 ms |")
         w("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
@@ -778,6 +915,9 @@ def render_floods(w, floods):
           "(verdicts for the peers too). **SYN-ACK/s** = SYN-ACKs that reached the "
           "attacker's veth; **CPU/pkt** as above, over packets of the three kinds; legit "
           "figures pool every connection of every pass.\n")
+        if (plots or {}).get(MIXED):
+            w(f"![{FLOOD_NAMES[MIXED]} flood: server CPU per packet and legitimate p99 connect, "
+              f"per defender]({plots[MIXED]})\n")
         w("| defender | offered/s | ring drops | SYN-ACK/s | CPU1 busy | CPU/pkt ns | per pass "
           "| legit ok | p50 ms | p99 ms | p99 per pass | 100%, p99 < 20 ms |")
         w("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|")
@@ -798,14 +938,18 @@ def render_floods(w, floods):
 
 
 def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate_order, png,
-           tax=None, proxy=None, floods=None):
+           tax=None, proxy=None, floods=None, plots=None, generated=None):
     L = []
     w = L.append
     mdir = os.path.dirname(os.path.abspath(a.md))
     rel_out = os.path.relpath(os.path.abspath(a.out), mdir)
+    plots = {k: os.path.relpath(os.path.abspath(p), mdir) for k, p in (plots or {}).items()}
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ran = datetime.datetime.fromisoformat(generated) if generated else now
     w("# xdpct benchmarks\n")
     w(f"Written by `{cmds.get('make', 'make bench')}` on "
-      f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}"
+      f"{ran.strftime('%Y-%m-%d %H:%M UTC')}"
+      f"{now.strftime(' (the report and plots drawn again from its results on %Y-%m-%d %H:%M UTC by `bench/report.py --from-results`)') if generated else ''}"
       f"{' (QUICK: a check that the bench runs, not figures to quote)' if quick else ''}. "
       f"Raw results: `{rel_out}/` (micro.json, memory.json, macro.json, summary.json"
       f"{', profile.json' if profiles else ''}). Machine: {setup.get('nproc', '?')} vCPU "
@@ -930,7 +1074,7 @@ def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate
           f"{g('synack_vs_floor_tx_replies')} | {g('cpu_vs_kernel')} | {g('cpu_vs_nft')} | "
           f"{g('cpu_vs_floor_tx')} |")
     w("")
-    render_floods(w, floods or {})
+    render_floods(w, floods or {}, plots)
     xc = [p for p in points if p["defender"] == "xdpct" and p["mode"] == "syn"
           and not p["profiled"]]
     if xc:
@@ -948,7 +1092,7 @@ def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate
 
     # memory
     if tax:
-        render_tax(w, tax, rel_out)
+        render_tax(w, tax, rel_out, plots.get("tax"))
     if proxy:
         render_proxy(w, proxy, rel_out)
     w("## Memory and scale\n")
