@@ -4,6 +4,8 @@
  *
  *   micro [--rounds N] [--calls N] [--repeat N] [--json FILE] [--only NAME]
  *         [--flows N]   (flow table size, default the CLI's 2^20)
+ *         [--seen-shift S] (xdpct_seen: 2^S bits per half; default the
+ *                       loader's size for those tables)
  *
  * Two methods:
  *  - repeat=N: one call runs the program N times on the same buffer. Only
@@ -458,6 +460,7 @@ int main(int argc, char **argv)
 {
 	const char *json = NULL, *only = NULL;
 	uint32_t flows = XDPCT_FLOWS_DEFAULT;
+	unsigned int seen_shift = 0;
 	int rounds = 7;
 	struct bpf_map *map;
 	struct xdpct_config cfg = { 0 };
@@ -485,6 +488,8 @@ int main(int argc, char **argv)
 			only = v;
 		else if (!strcmp(a, "--flows"))
 			flows = (uint32_t)strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--seen-shift"))
+			seen_shift = (unsigned int)strtoul(v, NULL, 0);
 		else
 			die("unknown option %s", a);
 	}
@@ -499,6 +504,9 @@ int main(int argc, char **argv)
 	/* the CLI's default size: a SYN's flow lookup touches a table this big */
 	bpf_map__set_max_entries(skel->maps.xdpct_flows4, flows);
 	bpf_map__set_max_entries(skel->maps.xdpct_flows6, flows);
+	/* the loader's size for these tables, unless --seen-shift */
+	bpf_map__set_max_entries(skel->maps.xdpct_seen,
+				 XDPCT_SEEN_ENTRIES_OF(seen_shift ? seen_shift : xdpct_seen_shift_for(2 * flows)));
 	if (xdpct_bpf__load(skel))
 		die("xdpct_bpf__load: %s", strerror(errno));
 	floors = floors_bpf__open_and_load();

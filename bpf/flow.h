@@ -110,35 +110,55 @@ static __always_inline __u64 seen_hdr(__u32 *shift)
 	return hv;
 }
 
-/* The key's bit, in both halves of xdpct_seen. */
+/* The key's bit, then its summary bit, in both halves of xdpct_seen. One
+ * key variable for the four lookups: XDP's stack is at its limit. */
 static __always_inline void seen_set(__u32 bit)
 {
-	__u32 shift = 0, pos, i;
+	__u32 shift = 0, pos, words, i;
 	__u64 m, *w;
 
 	if (!seen_hdr(&shift))
 		return;
+	words = 1u << (shift - 6);
 	pos = bit >> (XDPCT_SEEN_SHIFT_MAX - shift);
 	m = 1ULL << (pos & 63);
 	i = XDPCT_SEEN_HDR_WORDS + pos / 64;
 	w = bpf_map_lookup_elem(&xdpct_seen, &i);
 	if (w)
 		__sync_fetch_and_or(w, m);
-	i += 1u << (shift - 6);
+	i += words;
+	w = bpf_map_lookup_elem(&xdpct_seen, &i);
+	if (w)
+		__sync_fetch_and_or(w, m);
+	pos = bit >> (XDPCT_SEEN_SHIFT_MAX - XDPCT_SEEN_SUM_SHIFT);
+	m = 1ULL << (pos & 63);
+	i = XDPCT_SEEN_HDR_WORDS + 2 * words + pos / 64;
+	w = bpf_map_lookup_elem(&xdpct_seen, &i);
+	if (w)
+		__sync_fetch_and_or(w, m);
+	i += XDPCT_SEEN_SUM_WORDS;
 	w = bpf_map_lookup_elem(&xdpct_seen, &i);
 	if (w)
 		__sync_fetch_and_or(w, m);
 }
 
-/* Whether the key may have a flow entry or a kernel socket: its bit in
- * the active half. False only if it surely has neither. */
-static __always_inline bool seen_maybe(__u32 bit)
+/* Whether the key may have a flow entry or a kernel socket: its summary
+ * bit and bit in the active half. False only if it surely has neither.
+ * Not inlined: XDP's stack is at its limit. */
+static __noinline bool seen_maybe(__u32 bit)
 {
 	__u32 shift = 0, pos, i;
 	__u64 hv = seen_hdr(&shift), *w;
 
 	if (!(hv & XDPCT_SEEN_VALID))
 		return true;
+	/* the summary first: 128 KiB that a flood keeps in the caches */
+	pos = bit >> (XDPCT_SEEN_SHIFT_MAX - XDPCT_SEEN_SUM_SHIFT);
+	i = XDPCT_SEEN_HDR_WORDS + 2 * (1u << (shift - 6)) +
+	    (hv & XDPCT_SEEN_ACTIVE) * XDPCT_SEEN_SUM_WORDS + pos / 64;
+	w = bpf_map_lookup_elem(&xdpct_seen, &i);
+	if (w && !((*w >> (pos & 63)) & 1))
+		return false;
 	pos = bit >> (XDPCT_SEEN_SHIFT_MAX - shift);
 	i = XDPCT_SEEN_HDR_WORDS + (hv & XDPCT_SEEN_ACTIVE) * (1u << (shift - 6)) + pos / 64;
 	w = bpf_map_lookup_elem(&xdpct_seen, &i);

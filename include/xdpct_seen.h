@@ -108,6 +108,18 @@ static inline __u64 xdpct_seen_mask(const struct xdpct_seen *s, __u32 bit)
 	return 1ULL << ((bit >> (XDPCT_SEEN_SHIFT_MAX - s->shift)) & 63);
 }
 
+/* The same for the key's summary bit (xdpct.h). */
+static inline __u32 xdpct_seen_sum_index(const struct xdpct_seen *s, unsigned int half, __u32 bit)
+{
+	return XDPCT_SEEN_HDR_WORDS + 2 * s->words + half * XDPCT_SEEN_SUM_WORDS +
+	       (bit >> (XDPCT_SEEN_SHIFT_MAX - XDPCT_SEEN_SUM_SHIFT)) / 64;
+}
+
+static inline __u64 xdpct_seen_sum_mask(__u32 bit)
+{
+	return 1ULL << ((bit >> (XDPCT_SEEN_SHIFT_MAX - XDPCT_SEEN_SUM_SHIFT)) & 63);
+}
+
 static inline __u64 xdpct_seen_hdr(const struct xdpct_seen *s)
 {
 	return __atomic_load_n(&s->w[0], __ATOMIC_ACQUIRE);
@@ -124,6 +136,9 @@ static inline void xdpct_seen_set(const struct xdpct_seen *s, __u32 bit)
 	m = xdpct_seen_mask(s, bit);
 	__atomic_fetch_or(&s->w[xdpct_seen_index(s, 0, bit)], m, __ATOMIC_RELAXED);
 	__atomic_fetch_or(&s->w[xdpct_seen_index(s, 1, bit)], m, __ATOMIC_SEQ_CST);
+	m = xdpct_seen_sum_mask(bit);
+	__atomic_fetch_or(&s->w[xdpct_seen_sum_index(s, 0, bit)], m, __ATOMIC_RELAXED);
+	__atomic_fetch_or(&s->w[xdpct_seen_sum_index(s, 1, bit)], m, __ATOMIC_SEQ_CST);
 }
 
 static inline void xdpct_seen_set4(const struct xdpct_seen *s, const struct xdpct_flow4_key *k)
@@ -141,11 +156,18 @@ static inline unsigned int xdpct_seen_active(const struct xdpct_seen *s)
 	return xdpct_seen_hdr(s) & XDPCT_SEEN_ACTIVE;
 }
 
-/* Whether a bit is set in one half. */
+/* Whether a key's bit is set in one half (not its summary bit). */
 static inline bool xdpct_seen_in(const struct xdpct_seen *s, unsigned int half, __u32 bit)
 {
 	return __atomic_load_n(&s->w[xdpct_seen_index(s, half, bit)], __ATOMIC_RELAXED) &
 	       xdpct_seen_mask(s, bit);
+}
+
+/* Whether a key's summary bit is set in one half. */
+static inline bool xdpct_seen_sum_in(const struct xdpct_seen *s, unsigned int half, __u32 bit)
+{
+	return __atomic_load_n(&s->w[xdpct_seen_sum_index(s, half, bit)], __ATOMIC_RELAXED) &
+	       xdpct_seen_sum_mask(bit);
 }
 
 /* What the BPF programs conclude: the bit in the half they read, or true
@@ -156,13 +178,15 @@ static inline bool xdpct_seen_test(const struct xdpct_seen *s, __u32 bit)
 
 	if (!(h & XDPCT_SEEN_VALID) || (h >> XDPCT_SEEN_SHIFT_POS) != s->shift)
 		return true;
-	return xdpct_seen_in(s, h & XDPCT_SEEN_ACTIVE, bit);
+	return xdpct_seen_sum_in(s, h & XDPCT_SEEN_ACTIVE, bit) &&
+	       xdpct_seen_in(s, h & XDPCT_SEEN_ACTIVE, bit);
 }
 
 /* Both halves empty and valid: no key has a bit (tests, a fresh start). */
 static inline void xdpct_seen_reset(const struct xdpct_seen *s)
 {
-	memset(s->w + XDPCT_SEEN_HDR_WORDS, 0, 2 * (size_t)s->words * sizeof(__u64));
+	memset(s->w + XDPCT_SEEN_HDR_WORDS, 0,
+	       (2 * (size_t)s->words + 2 * XDPCT_SEEN_SUM_WORDS) * sizeof(__u64));
 	__atomic_store_n(&s->w[0], (__u64)s->shift << XDPCT_SEEN_SHIFT_POS | XDPCT_SEEN_VALID,
 			 __ATOMIC_SEQ_CST);
 }
@@ -189,6 +213,10 @@ static inline unsigned int xdpct_seen_rebuild_begin(const struct xdpct_seen *s)
 	for (i = 0; i < s->words; i++)
 		__atomic_store_n(&s->w[XDPCT_SEEN_HDR_WORDS + half * s->words + i], 0,
 				 __ATOMIC_RELAXED);
+	for (i = 0; i < XDPCT_SEEN_SUM_WORDS; i++)
+		__atomic_store_n(&s->w[XDPCT_SEEN_HDR_WORDS + 2 * s->words +
+				       half * XDPCT_SEEN_SUM_WORDS + i],
+				 0, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return half;
 }
@@ -196,6 +224,8 @@ static inline unsigned int xdpct_seen_rebuild_begin(const struct xdpct_seen *s)
 static inline void xdpct_seen_mark(const struct xdpct_seen *s, unsigned int half, __u32 bit)
 {
 	__atomic_fetch_or(&s->w[xdpct_seen_index(s, half, bit)], xdpct_seen_mask(s, bit),
+			  __ATOMIC_RELAXED);
+	__atomic_fetch_or(&s->w[xdpct_seen_sum_index(s, half, bit)], xdpct_seen_sum_mask(bit),
 			  __ATOMIC_RELAXED);
 }
 

@@ -36,8 +36,8 @@ int seen_attach_map(int map_fd, const char *pin_dir, struct xdpct_seen *s)
 		seen_group_lock(pin_dir, s);
 
 	if (r == -EINVAL)
-		err("the %s map in %s is not this build's (an mmap-able array of %u + 2 x 2^(shift - 6) words): 'xdpct detach' starts afresh",
-		    XDPCT_MAP_SEEN, pin_dir, XDPCT_SEEN_HDR_WORDS);
+		err("the %s map in %s is not this build's (an mmap-able array of %u + 2 x 2^(shift - 6) + 2 x %u words): 'xdpct detach' starts afresh",
+		    XDPCT_MAP_SEEN, pin_dir, XDPCT_SEEN_HDR_WORDS, XDPCT_SEEN_SUM_WORDS);
 	else if (r)
 		err("cannot mmap() the %s map: %s (xdpct needs a kernel with mmap-able BPF arrays, 5.5+)",
 		    XDPCT_MAP_SEEN, strerror(-r));
@@ -53,8 +53,8 @@ int seen_open_pinned(const char *pin_dir, struct xdpct_seen *s)
 	if (r == -ENOENT)
 		return 0; /* maps of a build without it: its programs do not read it */
 	if (r == -EINVAL)
-		err("the %s map in %s is not this build's (an mmap-able array of %u + 2 x 2^(shift - 6) words): 'xdpct detach' starts afresh",
-		    XDPCT_MAP_SEEN, pin_dir, XDPCT_SEEN_HDR_WORDS);
+		err("the %s map in %s is not this build's (an mmap-able array of %u + 2 x 2^(shift - 6) + 2 x %u words): 'xdpct detach' starts afresh",
+		    XDPCT_MAP_SEEN, pin_dir, XDPCT_SEEN_HDR_WORDS, XDPCT_SEEN_SUM_WORDS);
 	else if (r)
 		err("cannot open or mmap() %s/%s: %s (xdpct needs mmap-able BPF arrays, Linux 5.5+)",
 		    pin_dir, XDPCT_MAP_SEEN, strerror(-r));

@@ -1915,7 +1915,8 @@ static bool seen_has(const struct conn *c, bool *both)
 
 	(void)m;
 	if (both)
-		*both = xdpct_seen_in(&seen, 0, b) && xdpct_seen_in(&seen, 1, b);
+		*both = xdpct_seen_in(&seen, 0, b) && xdpct_seen_in(&seen, 1, b) &&
+			xdpct_seen_sum_in(&seen, 0, b) && xdpct_seen_sum_in(&seen, 1, b);
 	return xdpct_seen_test(&seen, b);
 }
 
