@@ -316,6 +316,17 @@ def read_profile(path, comms=None):
 
 # ---- plot ----
 
+def gnuplot(lines):
+    """Runs a gnuplot script; False (and why, on stderr) if it failed."""
+    try:
+        subprocess.run(["gnuplot"], input="\n".join(lines) + "\n", text=True, check=True,
+                       capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"report: gnuplot failed: {getattr(e, 'stderr', e)}", file=sys.stderr)
+        return False
+    return True
+
+
 def plot(points, out_png, raw):
     dat = os.path.join(raw, "plot")
     os.makedirs(dat, exist_ok=True)
@@ -364,13 +375,7 @@ def plot(points, out_png, raw):
             f"'{NAMES[d]}'" for d, fn in series),
         "unset multiplot",
     ]
-    try:
-        subprocess.run(["gnuplot"], input="\n".join(g) + "\n", text=True, check=True,
-                       capture_output=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        print(f"report: gnuplot failed: {getattr(e, 'stderr', e)}", file=sys.stderr)
-        return False
-    return True
+    return gnuplot(g)
 
 
 STYLE_COLORS = {"floor_drop": "#999999", "floor_tx": "#999999", "kernel": "#d62728",
@@ -412,13 +417,7 @@ def plot_bars(out_png, title, panels, raw):
     g.append("unset multiplot")
     if not drawn:
         return False
-    try:
-        subprocess.run(["gnuplot"], input="\n".join(g) + "\n", text=True, check=True,
-                       capture_output=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        print(f"report: gnuplot failed: {getattr(e, 'stderr', e)}", file=sys.stderr)
-        return False
-    return True
+    return gnuplot(g)
 
 
 def plot_floods(floods, tax, out, raw):
@@ -1395,16 +1394,17 @@ def bounds_text(tg, micro, mem, points, profiles, floods):
                 "(veth ring, page pool, XDP_TX flush to the peer, NAPI wake-ups). ")
     if sp and rb:
         txt += ("A SYN whose tuple surely has no flow entry is answered without the "
-                "flow-table lookup: xdpct_xdp reads the tuple's bit in xdpct_seen (sized "
-                "from the tables: 2^25 bits, 4 MiB, at the default ones) and looks in "
-                "xdpct_flows4 only when it is set; that table's 2^20 "
+                "flow-table lookup: xdpct_xdp reads the tuple's summary bit in xdpct_seen "
+                "(2^20 bits, 128 KiB) and, only when that is set, its bit (sized from the "
+                "tables: 2^25 bits, 4 MiB, at the default ones), and looks in "
+                "xdpct_flows4 only when both are set; that table's 2^20 "
                 "buckets are a 16 MiB vmalloc'd array in 4 KiB pages, where a random source "
                 "met a TLB and cache miss (a nested page walk in this VM) on every SYN. In "
                 f"test_run, a new random source each call (syn_synack_linux_spoofed, "
                 f"{sp['ns']:.0f} ns) against the same frame built the same way each call "
                 f"(syn_synack_linux_rebuilt, {rb['ns']:.0f} ns): {sp['ns'] - rb['ns']:+.0f} ns "
-                "per SYN for the cold cache lines that remain (the bit, the SYN's own "
-                "headers). ")
+                "per SYN for the cold cache lines that remain (the summary bit, the SYN's "
+                "own headers). ")
     grp = profile_groups(profiles.get("xdpct"))
     if grp:
         txt += ("Profile of the server's threads under xdpct at the maximum rate: " +

@@ -346,6 +346,9 @@ read -ra syn0 <<<"$(syn_counts)"
 r0=()
 for ns in "$NS_HOST" "$NS_CTR" "$NS_POD"; do
 	r0+=("$(resets "$ns")")
+	in_ns "$ns" nstat -asz >"$LAB_TMP/nstat0.$ns"
+	# what a reset was, should one come (a rare one in CI: being chased)
+	bg_ns "$ns" /dev/null tcpdump -i any -nn -U -w "$LAB_TMP/rst.$ns.pcap" 'tcp[tcpflags] & tcp-rst != 0'
 done
 h_ck0=$(ns_stat "$NS_HOST" TcpExtSyncookiesSent) h_lo0=$(ns_stat "$NS_HOST" TcpExtListenOverflows)
 drop0=$(link_tx_dropped "$NS_CLI" "$IF_CLI")
@@ -464,7 +467,15 @@ assert_eq no_listen_overflow_host "$(diff_num "$(ns_stat "$NS_HOST" TcpExtListen
 i=0
 for ns in "$NS_HOST" "$NS_CTR" "$NS_POD"; do
 	w=(host ctr pod)
-	assert_eq "no_resets_${w[$i]}" "$(diff_num "$(resets "$ns")" "${r0[$i]}")" 0
+	dd=$(diff_num "$(resets "$ns")" "${r0[$i]}")
+	assert_eq "no_resets_${w[$i]}" "$dd" 0
+	if [[ "$dd" != 0 ]]; then
+		in_ns "$ns" nstat -asz >"$LAB_TMP/nstat1.$ns"
+		note "${w[$i]}: counters that moved: $(diff "$LAB_TMP/nstat0.$ns" "$LAB_TMP/nstat1.$ns" |
+			grep '^>' | grep -i 'rst\|reset\|abort\|drop\|fail\|challenge\|cookie\|listen\|reject' |
+			awk '{printf "%s %s, ", $2, $3}')"
+		note "${w[$i]}: resets seen: $(tcpdump -nn -r "$LAB_TMP/rst.$ns.pcap" 2>/dev/null | head -n 5 | tr '\n' '|')"
+	fi
 	i=$((i + 1))
 done
 

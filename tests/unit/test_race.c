@@ -1358,6 +1358,24 @@ static int lw_run(struct lw_trial *t)
 	return 0;
 }
 
+/* lw_run() with its checks; d: the counters it moved. -1: a check failed. */
+static int lw_trial_run(struct lw_trial *t, int64_t d[XDPCT_STAT_MAX])
+{
+	uint64_t before[XDPCT_STAT_MAX], after[XDPCT_STAT_MAX];
+	int64_t verdicts;
+
+	stats_sum(before);
+	if (!CK(!lw_run(t), "threads"))
+		return -1;
+	stats_sum(after);
+	stats_delta(before, after, d, &verdicts);
+	CK(!t->pin_failed, "could not pin threads to CPUs %d and %d", cpu_a, cpu_b);
+	CK(t->holder_r == XDP_PASS && t->result == 1, "holder: verdict %d, result %d",
+	   t->holder_r, t->result);
+	CK(t->verdict == TC_OK, "egress verdict %d", t->verdict);
+	return ck_failed() ? -1 : 0;
+}
+
 static int lw_setup(const struct ep *e)
 {
 	struct xdpct_flow4_key k;
@@ -1380,8 +1398,7 @@ static int lw_setup(const struct ep *e)
 static void t_lockwait(void)
 {
 	struct ep e = { { 10, 0, 0, 9 }, 40009 };
-	uint64_t before[XDPCT_STAT_MAX], after[XDPCT_STAT_MAX];
-	int64_t d[XDPCT_STAT_MAX], verdicts;
+	int64_t d[XDPCT_STAT_MAX];
 	uint32_t risn = 0x30000000, cookie, seq;
 	int compared = 0, applied = 0;
 	struct xdpct_flow f;
@@ -1399,16 +1416,7 @@ static void t_lockwait(void)
 	seq = cookie + 1;
 	for (int i = 0; i < LW_TRIALS && !ck_failed(); i++, seq += LW_PLEN) {
 		t = (struct lw_trial){ .e = &e, .seq = seq, .ack = risn + 1, .hold_ns = LW_SHORT_NS };
-		stats_sum(before);
-		if (!CK(!lw_run(&t), "threads"))
-			break;
-		stats_sum(after);
-		stats_delta(before, after, d, &verdicts);
-		CK(!t.pin_failed, "could not pin threads to CPUs %d and %d", cpu_a, cpu_b);
-		CK(t.holder_r == XDP_PASS && t.result == 1, "holder: verdict %d, result %d",
-		   t.holder_r, t.result);
-		CK(t.verdict == TC_OK, "egress verdict %d", t.verdict);
-		if (ck_failed() || t.t_start >= t.released_at ||
+		if (lw_trial_run(&t, d) || t.t_start >= t.released_at ||
 		    t.released_at - t.locked_at >= XDPCT_FLOW_LOCK_WAIT_NS * 9 / 10)
 			continue;
 		compared++;
@@ -1431,16 +1439,7 @@ static void t_lockwait(void)
 	compared = 0;
 	for (int i = 0; i < 3 && !ck_failed(); i++, seq += LW_PLEN) {
 		t = (struct lw_trial){ .e = &e, .seq = seq, .ack = risn + 1, .hold_ns = LW_LONG_NS };
-		stats_sum(before);
-		if (!CK(!lw_run(&t), "threads"))
-			break;
-		stats_sum(after);
-		stats_delta(before, after, d, &verdicts);
-		CK(!t.pin_failed, "could not pin threads to CPUs %d and %d", cpu_a, cpu_b);
-		CK(t.holder_r == XDP_PASS && t.result == 1, "holder: verdict %d, result %d",
-		   t.holder_r, t.result);
-		CK(t.verdict == TC_OK, "egress verdict %d", t.verdict);
-		if (ck_failed() || t.t_start + 2 * XDPCT_FLOW_LOCK_WAIT_NS >= t.released_at)
+		if (lw_trial_run(&t, d) || t.t_start + 2 * XDPCT_FLOW_LOCK_WAIT_NS >= t.released_at)
 			continue;
 		compared++;
 		CK(!flow_get(&e, &f), "entry gone");
