@@ -255,12 +255,14 @@ static long flow_lock_round(__u64 i, void *ctx)
 }
 
 /* flow_lock_word() in rounds until XDPCT_FLOW_LOCK_WAIT_NS passed: a
- * bpf_loop(), so that the verifier walks one round, not each. */
+ * bpf_loop(), so that the verifier walks one round, not each; entered only
+ * when the first round found the lock held (the common case pays nothing). */
 static __always_inline int flow_lock_word_wait(__u64 *w, __u32 tag)
 {
-	struct flow_lock_waiter x = { .w = w, .tag = tag, .r = FLOW_BUSY };
+	struct flow_lock_waiter x = { .w = w, .tag = tag, .r = flow_lock_word(w, tag) };
 
-	bpf_loop(FLOW_LOCK_WAIT_ROUNDS, flow_lock_round, &x, 0);
+	if (x.r == FLOW_BUSY) /* the loop only for a lock that is held */
+		bpf_loop(FLOW_LOCK_WAIT_ROUNDS, flow_lock_round, &x, 0);
 	return x.r;
 }
 
