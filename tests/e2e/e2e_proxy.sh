@@ -133,17 +133,24 @@ NFT
 nft_dropped() { "$@" nft list table inet loss | grep -o 'packets [0-9]*' | awk '{ s += $2 } END { print s + 0 }'; }
 sk0=$(srv_stat TcpExtTCPSackRecovery)
 ret0=$(srv_stat TcpRetransSegs)
+sd0=$(srv_stat TcpExtTCPSACKDiscard) sm0=$(srv_stat TcpExtTCPSackMerged) sf0=$(srv_stat TcpExtTCPSackShiftFallback)
 nl=$(clients $S4 $PORT 10 2m "$LAB_TMP/loss.j")
 assert_eq lossy_link_2mb_digests "$nl" 10
 lost_down=$(nft_dropped in_ns "$NS_RTR") lost_up=$(nft_dropped in_srv)
 retrans=$(diff_num "$(srv_stat TcpRetransSegs)" "$ret0")
 recov=$(diff_num "$(srv_stat TcpExtTCPSackRecovery)" "$sk0")
-note "loss: $lost_down server and $lost_up client segments dropped; server retransmitted $retrans, entered SACK recovery $recov times"
+sack_bad=$(diff_num "$(srv_stat TcpExtTCPSACKDiscard)" "$sd0")
+sack_used=$(($(diff_num "$(srv_stat TcpExtTCPSackMerged)" "$sm0") + $(diff_num "$(srv_stat TcpExtTCPSackShiftFallback)" "$sf0")))
+note "loss: $lost_down server and $lost_up client segments dropped; server retransmitted $retrans, entered SACK recovery $recov times, SACK blocks used $sack_used, discarded $sack_bad"
 assert_ge loss_dropped_server_data "$lost_down" 3
 assert_ge loss_dropped_client_data "$lost_up" 3
 assert_gt server_retransmitted "$retrans" 0
-# SACK blocks from the client, translated, led the server's recovery
+# SACK blocks from the client, translated, led the server's recovery: in
+# the server's sequence space every block is one it can use (untranslated,
+# each is outside what it sent and discarded)
 assert_gt server_sack_recovery "$recov" 0
+assert_gt server_used_sack_blocks "$sack_used" 0
+assert_eq server_discarded_no_sack_block "$sack_bad" 0
 in_ns "$NS_RTR" nft delete table inet loss
 in_srv nft delete table inet loss
 
