@@ -56,6 +56,8 @@ struct crafted_counts {
 	__u64 near_daddr; /* of which the destination address's: not a
 			   * cookie verdict where xdpct acts only for its
 			   * host's addresses (XDPCT_CFG_LOCAL_ONLY) */
+	__u64 near_stale; /* of which a slot bit, now of a stale slot: stale
+			   * before any hash (bpf/synack.h check_cookie) */
 	__u64 random;
 	__u64 ts;     /* crafted frames with the timestamp option */
 	__u64 late;   /* not sent: outside craft_slot or in its last guard_ns */

@@ -41,7 +41,8 @@
  * The report counts the crafted frames ("crafted"), by key, age and kind
  * too ("v01": valid, key 0 (--cookie-key), age 1; "s..." stale, "n..."
  * near misses), the near misses to another destination address apart
- * ("near_daddr"), and gives the slot.
+ * ("near_daddr") and those whose flipped slot bit made them stale
+ * ("near_stale") apart, and gives the slot.
  * --now prints the clock in slots ({"now_ns", "slot", "into_ns",
  * "slot_ns"}) and exits; with --wait-slot N, once slot N has begun.
  * --rate 0 (the default) floods as fast as one CPU can; otherwise xdp_gen
@@ -723,10 +724,11 @@ int main(int argc, char **argv)
 			const struct crafted_counts *k = &skel->bss->crafted;
 
 			printf(",\"crafted\":{\"valid\":%llu,\"stale\":%llu,\"near\":%llu,"
-			       "\"near_daddr\":%llu,\"random\":%llu,\"ts\":%llu,\"late\":%llu,"
+			       "\"near_daddr\":%llu,\"near_stale\":%llu,\"random\":%llu,\"ts\":%llu,\"late\":%llu,"
 			       "\"slot\":%llu",
 			       (unsigned long long)k->valid, (unsigned long long)k->stale,
 			       (unsigned long long)k->near, (unsigned long long)k->near_daddr,
+			       (unsigned long long)k->near_stale,
 			       (unsigned long long)k->random,
 			       (unsigned long long)k->ts, (unsigned long long)k->late, craft_slot);
 			for (int ki = 0; ki < 2; ki++)

@@ -181,9 +181,11 @@ static __always_inline void craft_ack(void *data, __be32 saddr, __u32 sport, __u
 		/* one bit the cookie covers: cookie 0-31, client ISN 32-63,
 		 * saddr 64-95, daddr 96-127, sport 128-143, TSecr options 144-149 */
 		m = (r4 >> 8) % (ts ? 150 : 144);
-		if (m < 32)
+		if (m < 32) {
 			cookie ^= 1u << m;
-		else if (m < 64)
+			if ((((craft_slot - (cookie >> 2)) & 3) > 1))
+				crafted.near_stale++;
+		} else if (m < 64)
 			isn ^= 1u << (m - 32);
 		else if (m < 96)
 			saddr ^= bpf_htonl(1u << (m - 64));

@@ -318,7 +318,20 @@ static double measure(struct kase *k)
 
 /* ---- the handshake, to get a valid cookie and an established flow ---- */
 
-static struct frame ack_good, ack_bad, ack_plain, ack_seen, rst_nf, data_est;
+static struct frame ack_good, ack_bad, ack_plain, ack_stale, ack_seen, rst_nf, data_est;
+
+/* An ack number whose cookie is of now's slot, or age slots older: a
+ * random cookie is one or the other (2 of 4 slot values are stale, and
+ * refused before the hash). */
+static uint32_t ack_of_age(uint32_t ack, unsigned int age)
+{
+	struct timespec ts;
+	uint64_t slot;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	slot = ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) >> XDPCT_SLOT_SHIFT;
+	return ((ack - 1) & ~0xcu) + 1 + (uint32_t)(((slot - age) & 3) << 2);
+}
 
 /* Sends a Linux SYN from sport through xdpct; the client's ACK of the
  * answer (ack = cookie + 1 + ack_off) and, for data, its first segment. */
@@ -366,12 +379,15 @@ static void make_frames(void)
 
 	handshake(40000, 0, &ack_good, &data_est);
 	handshake(40001, 1, &ack_bad, NULL); /* one off: a bad cookie, options right */
-	/* an ACK from nowhere: no options, random numbers (an ACK flood) */
+	/* an ACK from nowhere: no options, random numbers (an ACK flood),
+	 * its cookie of a live slot (checked: the hash) or a stale one */
 	base_spec(&a, 4, 0x10);
 	a.sport = 41000;
 	a.seq = 0x5a5a5a5a;
-	a.ack = 0xa5a5a5a5;
+	a.ack = ack_of_age(0xa5a5a5a5, 2);
 	a.win = 502;
+	build(&a, &ack_stale);
+	a.ack = ack_of_age(0xa5a5a5a5, 0);
 	build(&a, &ack_plain);
 	a.sport = 41001; /* the same, its tuple's xdpct_seen bit set (seen_set_for) */
 	build(&a, &ack_seen);
@@ -593,6 +609,8 @@ int main(int argc, char **argv)
 	add("cookie_ack_bad", xdp_fd, M_CALLS, &ack_bad, XDP_DROP, "floor_drop", "drop_cookie_bad");
 	add("ack_unknown", xdp_fd, M_REPEAT, &ack_plain, XDP_DROP, "floor_drop", "drop_cookie_bad");
 	add("ack_unknown", xdp_fd, M_CALLS, &ack_plain, XDP_DROP, "floor_drop", "drop_cookie_bad");
+	add("ack_unknown_stale", xdp_fd, M_REPEAT, &ack_stale, XDP_DROP, "floor_drop",
+	    "drop_cookie_stale");
 	/* the same ACK, its tuple's bit set: the socket lookup a flood never pays */
 	add("ack_unknown_seen", xdp_fd, M_REPEAT, &ack_seen, XDP_DROP, "floor_drop", "lost_lookup");
 	add("rst_unknown", xdp_fd, M_REPEAT, &rst_nf, XDP_DROP, "floor_drop", "drop_no_flow");

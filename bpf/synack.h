@@ -265,10 +265,19 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 	if (!cfg || !a)
 		return COOKIE_BAD;
 	tcp = load_tuple(data, data_end, where, &t);
-	if (!tcp || parse_opts(ctx, (void *)tcp - data, tcp->doff * 4 - 20, &o) < 0)
+	if (!tcp)
 		return COOKIE_BAD;
 	cookie = bpf_ntohl(tcp->ack_seq) - 1;
 	isn = bpf_ntohl(tcp->seq) - 1;
+	/* the slot first: an expired one is refused without the hash, which
+	 * spares it for half of a flood's random cookies (valid or not, such
+	 * a cookie opens nothing) */
+	abs = cookie_abs_slot(cfg, now_ns());
+	age = (abs - ((cookie >> 2) & 3)) & 3;
+	if (age > 1)
+		return COOKIE_STALE;
+	if (parse_opts(ctx, (void *)tcp - data, tcp->doff * 4 - 20, &o) < 0)
+		return COOKIE_BAD;
 	has_ts = o.ts;
 	if (has_ts) {
 		layout = COOKIE_TS;
@@ -283,8 +292,6 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 	ws = opts & 0xf; /* all 16 values valid: shifts 0-14, 15 none */
 
 	/* the one key of the cookie's slot: now's slot minus the cookie's age */
-	abs = cookie_abs_slot(cfg, now_ns());
-	age = (abs - ((cookie >> 2) & 3)) & 3;
 	ki = cfg_key_index(cfg, abs - age, &prev) & 1;
 	if (!cookie_match(&cfg->keys[ki], &t, isn, cookie, opts, layout)) {
 		/* a fleet's members switch keys at their own pace: the other
@@ -294,8 +301,6 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 			return COOKIE_BAD;
 		other = true;
 	}
-	if (age > 1)
-		return COOKIE_STALE;
 	if (other)
 		count(XDPCT_STAT_COOKIE_FLEET_OTHER_KEY);
 	else if (prev)

@@ -869,7 +869,7 @@ struct xdpct_emit_args {
 	X(V_PASS_SYN_TRACKED, pass_syn_tracked, "passed: SYN of an established flow") \
 	X(V_TX_SYNACK, tx_synack, "SYN answered with a cookie SYN-ACK")     \
 	X(V_DROP_COOKIE_BAD, drop_cookie_bad, "dropped: ACK with a bad cookie") \
-	X(V_DROP_COOKIE_STALE, drop_cookie_stale, "dropped: ACK with an expired cookie") \
+	X(V_DROP_COOKIE_STALE, drop_cookie_stale, "dropped: ACK with a cookie of an expired slot (not hashed)") \
 	X(V_DROP_NO_FLOW, drop_no_flow, "dropped: non-SYN, no flow, not a cookie ACK") \
 	X(V_DROP_CT_INVALID, drop_ct_invalid, "dropped: invalid in the flow's state") \
 	X(V_DROP_RST_WINDOW, drop_rst_window, "dropped: RST outside the receiver's window") \

@@ -2657,11 +2657,16 @@ static void t_tables(int f)
 			    "observed table: %d entries after 2048 SYNs, want it full (1024 max)", nobs);
 			CKC(c, after_[S(V_PASS_CT_NEW)] - before[S(V_PASS_CT_NEW)] == 2048 &&
 				       after_[S(V_TX_SYNACK)] - before[S(V_TX_SYNACK)] == 1024 &&
-				       after_[S(V_DROP_COOKIE_BAD)] - before[S(V_DROP_COOKIE_BAD)] == 1024,
-			    "pass_ct_new %+lld tx_synack %+lld drop_cookie_bad %+lld, want 2048 1024 1024",
+				       after_[S(V_DROP_COOKIE_BAD)] - before[S(V_DROP_COOKIE_BAD)] +
+						       after_[S(V_DROP_COOKIE_STALE)] -
+						       before[S(V_DROP_COOKIE_STALE)] ==
+					       1024,
+			    "pass_ct_new %+lld tx_synack %+lld drop_cookie_bad %+lld stale %+lld, "
+			    "want 2048 1024 1024 (bad and stale)",
 			    (long long)(after_[S(V_PASS_CT_NEW)] - before[S(V_PASS_CT_NEW)]),
 			    (long long)(after_[S(V_TX_SYNACK)] - before[S(V_TX_SYNACK)]),
-			    (long long)(after_[S(V_DROP_COOKIE_BAD)] - before[S(V_DROP_COOKIE_BAD)]));
+			    (long long)(after_[S(V_DROP_COOKIE_BAD)] - before[S(V_DROP_COOKIE_BAD)]),
+			    (long long)(after_[S(V_DROP_COOKIE_STALE)] - before[S(V_DROP_COOKIE_STALE)]));
 			CKC(c, !flow_read(c, &now) && !memcmp(&now, &x, sizeof(x)),
 			    "the connection's entry changed");
 			free(k0);

@@ -626,27 +626,25 @@ static uint32_t ack_opts(const struct op *o)
 	       layout == L_NOTS_OPTS ? ((o->ack - 1) >> 4) & 0x1f : XDPCT_OPT_WSCALE_NONE;
 }
 
-/* An ACK's cookie at slot now_abs: checked with the one key of the
- * cookie's slot (its age back from now); valid at ages 0 and 1, stale at
- * 2 and 3. *older: a valid cookie of a slot the older key signs. */
+/* An ACK's cookie at slot now_abs: stale at ages 2 and 3 (its slot back
+ * from now), whatever else it holds; else checked with the one key of the
+ * cookie's slot. *older: a valid cookie of a slot the older key signs. */
 static int cookie_model(const struct op *o, uint64_t now_abs, bool *older)
 {
 	uint32_t cookie = o->ack - 1, isn = o->seq - 1, slot = (cookie >> 2) & 3, age;
 	const struct xdpct_siphash_key *k;
 
 	*older = false;
+	age = (uint32_t)(now_abs - slot) & 3;
+	if (age > 1)
+		return CK_STALE;
 	if (!o->opt_ok)
 		return CK_BAD;
-	age = (uint32_t)(now_abs - slot) & 3;
 	k = key_for(now_abs - age, older);
 	if (ref_cookie(k, o->family, o->saddr, o->daddr, o->sport, o->dport, isn, cookie & 3,
 		       slot, ack_opts(o), layout_of(o->ts)) != cookie) {
 		*older = false;
 		return CK_BAD;
-	}
-	if (age > 1) {
-		*older = false;
-		return CK_STALE;
 	}
 	return CK_GOOD;
 }

@@ -107,6 +107,21 @@ static uint32_t slot_of(uint64_t ns)
 	return ((ns + clock_off) >> XDPCT_SLOT_SHIFT) & 3;
 }
 
+/* ack with its cookie's slot bits set to now's slot: a wrong cookie the
+ * hash must refuse (a stale slot is refused before it). */
+static uint32_t live_ack(uint32_t ack)
+{
+	return (((ack - 1) & ~0xcu) | slot_of(mono_ns()) << 2) + 1;
+}
+
+/* The counter a wrong cookie in ack moves: stale when its slot is two or
+ * three back, else bad. */
+static int refused_stat(uint32_t ack)
+{
+	return ((slot_of(mono_ns()) - ((ack - 1) >> 2)) & 3) > 1 ? S(V_DROP_COOKIE_STALE) :
+								    S(V_DROP_COOKIE_BAD);
+}
+
 static const char *vname(uint32_t v)
 {
 	static const char *const n[] = { "ABORTED", "DROP", "PASS", "TX", "REDIRECT" };
@@ -1931,7 +1946,7 @@ static void test_bad_cookies(void)
 				n = build(&a, buf, NULL);
 				run(buf, n, &r);
 				set_cfg(c.cfg, &K1, NULL);
-				ck_verdict(&r, XDP_DROP, S(V_DROP_COOKIE_BAD), -1);
+				ck_verdict(&r, XDP_DROP, refused_stat(a.ack), -1);
 				CK(r.d[S(COOKIE_GOOD)] == 0, "cookie_good moved");
 				ck_no_flows();
 				ck_end();
@@ -2029,7 +2044,8 @@ static void test_cookie_bits(void)
 					bf_flip((enum bit_field)b, i, &a);
 					n = build(&a, buf, NULL);
 					run(buf, n, &r);
-					if (r.err || r.verdict != XDP_DROP || r.d[S(V_DROP_COOKIE_BAD)] != 1) {
+					if (r.err || r.verdict != XDP_DROP ||
+					    r.d[refused_stat(a.ack)] != 1) {
 						if (!bad++)
 							len += snprintf(bits + len, sizeof(bits) - len,
 									"first: bit %d %s (%s); bits:", i,
@@ -2300,9 +2316,13 @@ static void test_prev_key(void)
 			key_slot_case("current_slot_previous_key", f, &K2, &K1, 0, &K1, 0, l, KS_BAD);
 			key_slot_case("unknown_key", f, &K2, &K1, 0, &K3, 0, l, KS_BAD);
 			key_slot_case("unknown_key_previous_slot", f, &K2, &K1, 0, &K3, 1, l, KS_BAD);
-			/* two slots back: its key (K1) holds, too old; another key's: bad */
+			/* two slots back: too old, whichever key signed it (the
+			 * slot is checked before the hash) */
 			key_slot_case("previous_key_stale", f, &K2, &K1, 0, &K1, 2, l, KS_STALE);
-			key_slot_case("current_key_two_slots_back", f, &K2, &K1, 0, &K2, 2, l, KS_BAD);
+			key_slot_case("current_key_two_slots_back", f, &K2, &K1, 0, &K2, 2, l,
+				      KS_STALE);
+			key_slot_case("unknown_key_three_slots_back", f, &K2, &K1, 0, &K3, 3, l,
+				      KS_STALE);
 			/* a rotation for the next slot: now's slot is still K1's */
 			key_slot_case("pending_rotation_old_key", f, &K2, &K1, 1, &K1, 0, l,
 				      KS_GOOD_PREV);
@@ -3117,6 +3137,7 @@ static void test_local_only(void)
 		/* the same ACK to this host: the cookie check, dropped */
 		memcpy(s.daddr, f == 4 ? SRV4 : SRV6, alen);
 		s.flags = F_ACK;
+		s.ack = live_ack(s.ack);
 		n = build(&s, b, &L);
 		snprintf(nm, sizeof(nm), "local_only.%s.ack_to_local_checked", fam(f));
 		expect_exact(nm, b, n, XDP_DROP, S(V_DROP_COOKIE_BAD), -1);
@@ -3279,7 +3300,7 @@ static void test_flags_and_foreign(void)
 
 				base_spec(&s, f, PORT);
 				s.flags = nf[i].fl;
-				s.ack = rnd32();
+				s.ack = live_ack(rnd32());
 				if (nf[i].fl & F_PSH) {
 					s.payload = data;
 					s.payload_len = 5;
@@ -3573,7 +3594,7 @@ static int acl_frame(int family, const uint8_t *src, uint16_t dport, uint8_t fla
 	} else {
 		base_spec(s, family, dport);
 		s->flags = flags;
-		s->ack = rnd32();
+		s->ack = live_ack(rnd32());
 	}
 	s->dport = dport;
 	memcpy(s->saddr, src, family == 4 ? 4 : 16);
