@@ -652,6 +652,11 @@ def main():
     have_png = plot(points, png, a.raw)
     tax = load(os.path.join(a.out, "tax.json"))
     plots = plot_floods(floods, tax, a.out, a.raw)
+    qs = queues_summary(a.raw)
+    if qs:
+        with open(os.path.join(a.out, "queues.json"), "w") as f:
+            json.dump(json_safe(qs), f, indent=1)
+            f.write("\n")
 
     md = render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate_order,
                 png if have_png else None, tax, load(os.path.join(a.out, "proxy.json"), {}),
@@ -687,6 +692,70 @@ def rerender(a):
         f.write(md)
     print(f"report: {a.md} again from {a.out}/" +
           "".join(f", {os.path.basename(p)}" for p in plots.values()))
+
+
+def queues_summary(raw_dir):
+    """bench/queues.sh's points: per defender and queue count, the medians
+    over passes of SYNs delivered/s, answers/s and server CPU per SYN."""
+    try:
+        with open(os.path.join(raw_dir, "queues", "points.jsonl")) as f:
+            pts = [json.loads(line) for line in f if line.strip()]
+    except OSError:
+        return None
+    groups = {}
+    for p in pts:
+        fl = p["floods"]
+        a = fl[0]
+        el = a.get("elapsed_s") or 0
+        dl = sum(x.get("sent", 0) for x in fl) - a.get("ring_drops", 0)
+        groups.setdefault((p["defender"], p["queues"]), []).append({
+            "delivered_pps": dl / el if el else None,
+            "answers_pps": a.get("reply_pps"),
+            "cpu_ns_per_syn": (a["threads_cpu_s"] * 1e9 / dl
+                               if dl > 0 and "threads_cpu_s" in a else None),
+            "gen_pps": sum(x.get("pps", 0) for x in fl)})
+    rows = []
+    for (d, q), g in sorted(groups.items()):
+        row = {"defender": d, "queues": q, "passes": len(g)}
+        for k in ("delivered_pps", "answers_pps", "cpu_ns_per_syn", "gen_pps"):
+            v = [x[k] for x in g if x[k] is not None]
+            row[k] = median(v) if v else None
+            row[k + "_by_pass"] = v
+        rows.append(row)
+    return {"rows": rows}
+
+
+def render_queues(w, qs):
+    """Issue 12 item 5: one queue against two (bench/queues.sh)."""
+    rows = {(r["defender"], r["queues"]): r for r in qs.get("rows", [])}
+    w("## More than one queue\n")
+    w("`bench/queues.sh RAW_DIR`: a SYN flood at the maximum over an attacker link of one "
+      "queue (one generator on CPU 0, the server's NAPI on CPU 1) and over one of two (a "
+      "generator on each CPU; a veth hands a frame to the peer's queue of the sending CPU, "
+      "and each queue's NAPI kthread is pinned to that CPU), floor_tx and xdpct interleaved. "
+      "With 2 vCPUs the generators share the CPUs with the server: the 2-queue figures say "
+      "what a second queue buys when both CPUs are busy, not how xdpct scales on many cores. "
+      "Server CPU per SYN = run time of the server veth's NAPI kthreads and ksoftirqd of the "
+      "CPUs they run on / SYNs delivered. Medians over passes (each pass after it).\n")
+    w("| defender | queues | SYNs delivered/s | answers/s | server CPU per SYN | "
+      "answers/s vs 1 queue | CPU per SYN vs 1 queue | CPU per SYN vs floor_tx |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|")
+
+    def bp(r, k, nd=0):
+        v = r.get(k + "_by_pass") or []
+        return f"{fmt(r.get(k), nd)} ({', '.join(fmt(x, nd) for x in v)})" if v else "-"
+    for d in ("floor_tx", "xdpct"):
+        for q in (1, 2):
+            r = rows.get((d, q))
+            if not r:
+                continue
+            one_q, fl = rows.get((d, 1)), rows.get(("floor_tx", q))
+            w(f"| {d} | {q} | {bp(r, 'delivered_pps')} | {bp(r, 'answers_pps')} | "
+              f"{bp(r, 'cpu_ns_per_syn')} ns | "
+              f"{ratio_s(r['answers_pps'], one_q['answers_pps']) if one_q and q > 1 and r['answers_pps'] else '-'} | "
+              f"{ratio_s(r['cpu_ns_per_syn'], one_q['cpu_ns_per_syn']) if one_q and q > 1 and r['cpu_ns_per_syn'] else '-'} | "
+              f"{ratio_s(r['cpu_ns_per_syn'], fl['cpu_ns_per_syn']) if fl and d != 'floor_tx' and r['cpu_ns_per_syn'] and fl['cpu_ns_per_syn'] else '-'} |")
+    w("")
 
 
 def rlabel(r):
@@ -1094,6 +1163,9 @@ def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate
         render_tax(w, tax, rel_out, plots.get("tax"))
     if proxy:
         render_proxy(w, proxy, rel_out)
+    qs = load(os.path.join(a.out, "queues.json"))
+    if qs:
+        render_queues(w, qs)
     w("## Memory and scale\n")
     w(f"Command: `{cmds.get('memory', 'build/bench/mem')}`: loads xdpct with the CLI's "
       "default table sizes (`--max-conns` 1048576), fills xdpct_flows4 through the map API "

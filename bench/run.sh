@@ -2,8 +2,8 @@
 # `make bench` runs this: micro (test_run), memory and scale, macro (veth
 # lab), the tax on established traffic (bench/tax.sh), the middlebox
 # (bench/proxy.sh: a router, xdpct's proxy ports against nftables SYNPROXY
-# and plain forwarding), then bench/report.py writes the results, the plot
-# and the report.
+# and plain forwarding), one queue against two (bench/queues.sh), then
+# bench/report.py writes the results, the plot and the report.
 #   QUICK=1   fewer rounds, rates and defenders (< 3 minutes), written to
 #             build/bench/quick/ so that a check does not overwrite the
 #             full results
@@ -74,6 +74,8 @@ env $TAX_ENV OUT="$OUT/tax.json" bench/tax.sh || { echo "bench: tax failed" >&2;
 step "proxy: a router, xdpct proxy ports against nftables SYNPROXY and plain forwarding"
 if ((QUICK)); then PROXY_ENV="QUICK=1"; else PROXY_ENV=""; fi
 env $PROXY_ENV OUT="$OUT/proxy.json" bench/proxy.sh || { echo "bench: proxy failed" >&2; exit 1; }
+step "queues: one queue against two, floor_tx and xdpct"
+QUICK=$QUICK bench/queues.sh "$RAW/queues" || { echo "bench: queues failed" >&2; exit 1; }
 step "report"
 python3 bench/report.py --raw "$RAW" --out "$OUT" --md "$MD" --quick "$QUICK" || exit 1
 step "done: $MD, $OUT/"
