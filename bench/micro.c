@@ -378,7 +378,7 @@ static void make_frames(void)
 	struct pg_spec a;
 
 	handshake(40000, 0, &ack_good, &data_est);
-	handshake(40001, 1, &ack_bad, NULL); /* one off: a bad cookie, options right */
+	handshake(40001, 1u << 8, &ack_bad, NULL); /* a hash bit off: a bad cookie of a live slot, options right */
 	/* an ACK from nowhere: no options, random numbers (an ACK flood),
 	 * its cookie of a live slot (checked: the hash) or a stale one */
 	base_spec(&a, 4, 0x10);
