@@ -2916,6 +2916,16 @@ static void live_ack(struct conn *c)
 	xmit(c, R, F_ACK, c->nxt[R], c->nxt[L], 0);
 }
 
+/* What the cookie check makes of an ack that is no cookie: stale when its
+ * slot bits are two or three slots back (checked before the hash), else
+ * bad. The default slot, no fleet clock. */
+static int refused_stat(uint32_t ack)
+{
+	uint32_t now = (uint32_t)(mono_ns() >> XDPCT_SLOT_SHIFT);
+
+	return ((now - ((ack - 1) >> 2)) & 3) > 1 ? S(V_DROP_COOKIE_STALE) : S(V_DROP_COOKIE_BAD);
+}
+
 static void t_lost_entry(int family)
 {
 	struct conn *c = &C;
@@ -2935,7 +2945,7 @@ static void t_lost_entry(int family)
 	    "the client's last window %u << %d, its largest %u", lv.c_win, lv.cws, lv.c_maxwin);
 	step(c, "bit_clear_no_lookup");
 	live_ack(c);
-	ck_out(c, XDP_DROP, CTRS(S(V_DROP_COOKIE_BAD)));
+	ck_out(c, XDP_DROP, CTRS(refused_stat(c->nxt[L])));
 	ck_entry(c, false);
 
 	/* its bit set (it had an entry): the socket's numbers back */
