@@ -578,6 +578,8 @@ int main(int argc, char **argv)
 	}
 	add("part_ktime", bpf_program__fd(floors->progs.floor_ktime), M_REPEAT, &f, XDP_PASS,
 	    "floor_pass", NULL);
+	add("part_jiffies", bpf_program__fd(floors->progs.floor_jiffies), M_REPEAT, &f, XDP_PASS,
+	    "floor_pass", NULL);
 	add("part_ktime_coarse", bpf_program__fd(floors->progs.floor_ktime_coarse), M_REPEAT, &f,
 	    XDP_PASS, "floor_pass", NULL);
 	add("part_counter", bpf_program__fd(floors->progs.floor_counter), M_REPEAT, &f, XDP_PASS,

@@ -1074,7 +1074,9 @@ def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate
       "established flow (state machine, PASS). The part_ cases are building blocks of xdpct's "
       "per-packet work, each in a program of its own: part_ktime_coarse one "
       "bpf_ktime_get_coarse_ns() (the clock xdpct reads, in now_ns()), part_ktime one "
-      "bpf_ktime_get_ns() (a TSC read, for comparison: xdpct does not call it), "
+      "bpf_ktime_get_ns() (a TSC read, for comparison: xdpct does not call it), part_jiffies "
+      "one bpf_jiffies64() (inlined by the verifier into a load: a candidate clock, not "
+      "xdpct's), "
       "part_counter one per-CPU counter bumped (xdpct's count()), part_lru_hit one hit in "
       "an LRU hash shaped like xdpct_flows4.\n")
 
