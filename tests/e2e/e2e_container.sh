@@ -348,7 +348,9 @@ for ns in "$NS_HOST" "$NS_CTR" "$NS_POD"; do
 	r0+=("$(resets "$ns")")
 	in_ns "$ns" nstat -asz >"$LAB_TMP/nstat0.$ns"
 	# what a reset was, should one come (a rare one in CI: being chased)
-	bg_ns "$ns" /dev/null tcpdump -i any -nn -U -w "$LAB_TMP/rst.$ns.pcap" 'tcp[tcpflags] & tcp-rst != 0'
+	# (tcp[] reads IPv4 only: IPv6's flags byte is ip6[53], no extension headers)
+	bg_ns "$ns" /dev/null tcpdump -i any -nn -U -w "$LAB_TMP/rst.$ns.pcap" \
+		'(ip and tcp[tcpflags] & tcp-rst != 0) or (ip6 and ip6[6] == 6 and ip6[53] & 4 != 0)'
 done
 h_ck0=$(ns_stat "$NS_HOST" TcpExtSyncookiesSent) h_lo0=$(ns_stat "$NS_HOST" TcpExtListenOverflows)
 drop0=$(link_tx_dropped "$NS_CLI" "$IF_CLI")
