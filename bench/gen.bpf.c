@@ -183,7 +183,7 @@ static __always_inline void craft_ack(void *data, __be32 saddr, __u32 sport, __u
 		m = (r4 >> 8) % (ts ? 150 : 144);
 		if (m < 32) {
 			cookie ^= 1u << m;
-			if ((((craft_slot - (cookie >> 2)) & 3) > 1))
+			if (xdpct_cookie_age(craft_slot, cookie) > 1)
 				crafted.near_stale++;
 		} else if (m < 64)
 			isn ^= 1u << (m - 32);

@@ -330,7 +330,7 @@ static uint32_t ack_of_age(uint32_t ack, unsigned int age)
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	slot = ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) >> XDPCT_SLOT_SHIFT;
-	return ((ack - 1) & ~0xcu) + 1 + (uint32_t)(((slot - age) & 3) << 2);
+	return xdpct_cookie_in_slot(ack - 1, slot - age) + 1;
 }
 
 /* Sends a Linux SYN from sport through xdpct; the client's ACK of the

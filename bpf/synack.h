@@ -273,7 +273,7 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 	 * spares it for half of a flood's random cookies (valid or not, such
 	 * a cookie opens nothing) */
 	abs = cookie_abs_slot(cfg, now_ns());
-	age = (abs - ((cookie >> 2) & 3)) & 3;
+	age = xdpct_cookie_age(abs, cookie);
 	if (age > 1)
 		return COOKIE_STALE;
 	if (parse_opts(ctx, (void *)tcp - data, tcp->doff * 4 - 20, &o) < 0)

@@ -236,6 +236,21 @@ static inline __attribute__((always_inline)) unsigned int xdpct_slot_shift(unsig
 {
 	return s >= XDPCT_SLOT_SHIFT_MIN && s <= XDPCT_SLOT_SHIFT_MAX ? s : XDPCT_SLOT_SHIFT;
 }
+
+/* How many slots back from absolute slot now the cookie's 2 slot bits
+ * are (mod 4): 0 and 1 live, 2 and 3 stale (refused before the hash). */
+static inline __attribute__((always_inline)) unsigned int
+xdpct_cookie_age(unsigned long long now, unsigned int cookie)
+{
+	return (unsigned int)(now - (cookie >> 2)) & 3;
+}
+
+/* cookie with its slot bits those of absolute slot s */
+static inline __attribute__((always_inline)) unsigned int
+xdpct_cookie_in_slot(unsigned int cookie, unsigned long long s)
+{
+	return (cookie & ~0xcu) | (unsigned int)(s & 3) << 2;
+}
 #define XDPCT_OPT_WSCALE_NONE 0xf
 #define XDPCT_OPT_SACK (1 << 4)
 #define XDPCT_OPT_ECN (1 << 5)

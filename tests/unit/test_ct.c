@@ -2921,9 +2921,9 @@ static void live_ack(struct conn *c)
  * bad. The default slot, no fleet clock. */
 static int refused_stat(uint32_t ack)
 {
-	uint32_t now = (uint32_t)(mono_ns() >> XDPCT_SLOT_SHIFT);
-
-	return ((now - ((ack - 1) >> 2)) & 3) > 1 ? S(V_DROP_COOKIE_STALE) : S(V_DROP_COOKIE_BAD);
+	return xdpct_cookie_age(mono_ns() >> XDPCT_SLOT_SHIFT, ack - 1) > 1 ?
+		       S(V_DROP_COOKIE_STALE) :
+		       S(V_DROP_COOKIE_BAD);
 }
 
 static void t_lost_entry(int family)

@@ -635,7 +635,7 @@ static int cookie_model(const struct op *o, uint64_t now_abs, bool *older)
 	const struct xdpct_siphash_key *k;
 
 	*older = false;
-	age = (uint32_t)(now_abs - slot) & 3;
+	age = xdpct_cookie_age(now_abs, cookie);
 	if (age > 1)
 		return CK_STALE;
 	if (!o->opt_ok)

@@ -111,15 +111,15 @@ static uint32_t slot_of(uint64_t ns)
  * hash must refuse (a stale slot is refused before it). */
 static uint32_t live_ack(uint32_t ack)
 {
-	return (((ack - 1) & ~0xcu) | slot_of(mono_ns()) << 2) + 1;
+	return xdpct_cookie_in_slot(ack - 1, slot_of(mono_ns())) + 1;
 }
 
 /* The counter a wrong cookie in ack moves: stale when its slot is two or
  * three back, else bad. */
 static int refused_stat(uint32_t ack)
 {
-	return ((slot_of(mono_ns()) - ((ack - 1) >> 2)) & 3) > 1 ? S(V_DROP_COOKIE_STALE) :
-								    S(V_DROP_COOKIE_BAD);
+	return xdpct_cookie_age(slot_of(mono_ns()), ack - 1) > 1 ? S(V_DROP_COOKIE_STALE) :
+								   S(V_DROP_COOKIE_BAD);
 }
 
 static const char *vname(uint32_t v)
