@@ -65,13 +65,15 @@ enum handover_result {
 	HO_NOT_FIRST,   /* a later segment while the first is missing: drop */
 	HO_CHILD,       /* the child exists: the handshake is over */
 	HO_WAIT,        /* a request or TIME_WAIT socket: the kernel decides */
+	HO_TWIN,        /* the first segment's twin, handed on another CPU a
+			 * moment ago: drop */
 };
 
 /* The packet's listener in the skb's namespace takes it with attrs.
- * first_seq and handoff_ns: the flow's stored handover, if there is one. */
+ * hs: the flow's stored handover, if there is one. */
 static __always_inline int handover(struct __sk_buff *skb, const struct tuple *t, __u32 seq,
-				    struct bpf_tcp_req_attrs *attrs, const __u32 *first_seq,
-				    __u64 *handoff_ns)
+				    struct bpf_tcp_req_attrs *attrs,
+				    struct xdpct_handover_state *hs)
 {
 	struct bpf_sock_tuple bt = {};
 	struct bpf_sock *skc;
@@ -97,24 +99,30 @@ static __always_inline int handover(struct __sk_buff *skb, const struct tuple *t
 	if (skc->state == BPF_TCP_LISTEN) {
 		struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
 		__u64 now = now_ns();
+		__u32 cpu = bpf_get_smp_processor_id();
 
-		if (first_seq && seq != *first_seq) {
+		if (hs && seq != hs->first_seq) {
 			/* the first segment met a full accept queue and a later
 			 * one came before its retransmission: handed over, it
 			 * would start the connection past the missing bytes */
 			r = HO_NOT_FIRST;
 		} else if (!tp) {
 			r = HO_FAIL;
-		} else if (handoff_ns && now - *handoff_ns < XDPCT_HANDOFF_DUP_NS &&
+		} else if (hs && now - hs->handoff_ns < XDPCT_HANDOFF_DUP_NS &&
 			   tp->inet_conn.icsk_inet.sk.sk_ack_backlog <
 				   tp->inet_conn.icsk_inet.sk.sk_max_ack_backlog) {
 			/* the previous packet will make the child; with room in
-			 * the accept queue it cannot fail for lack of space */
-			r = HO_DUP;
+			 * the accept queue it cannot fail for lack of space. On
+			 * this CPU it does so before this packet reaches TCP;
+			 * from another, this one may get there first, find only
+			 * the listener and be answered with a reset */
+			r = hs->handoff_cpu == cpu ? HO_DUP : HO_TWIN;
 		} else if (bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tp, attrs,
 						   sizeof(*attrs)) == 0) {
-			if (handoff_ns)
-				*handoff_ns = now;
+			if (hs) {
+				hs->handoff_ns = now;
+				hs->handoff_cpu = cpu;
+			}
 			r = HO_HANDED;
 		} else {
 			r = HO_FAIL;

@@ -32,13 +32,16 @@ int xdpct_tc_nat(struct __sk_buff *skb)
 	if (!h)
 		return TC_ACT_OK;
 	__builtin_memcpy(&attrs, &h->attrs, sizeof(attrs));
-	r = handover(skb, &t, bpf_ntohl(p.tcp->seq), &attrs, &h->first_seq, &h->handoff_ns);
+	r = handover(skb, &t, bpf_ntohl(p.tcp->seq), &attrs, &h->ho);
 	switch (r) {
 	case HO_NO_LISTENER:
 		count(XDPCT_STAT_NAT_NO_LISTENER);
 		break;
 	case HO_NOT_FIRST:
 		count(XDPCT_STAT_NAT_DROP_NOT_FIRST);
+		return TC_ACT_SHOT;
+	case HO_TWIN:
+		count(XDPCT_STAT_NAT_DROP_TWIN);
 		return TC_ACT_SHOT;
 	case HO_FAIL:
 		count(XDPCT_STAT_NAT_HANDOFF_FAIL);

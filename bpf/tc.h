@@ -142,14 +142,16 @@ static __noinline int tc_handover(struct __sk_buff *skb, struct pkt *p,
 
 	pending_key(t, true, &pk);
 	pe = bpf_map_lookup_elem(&xdpct_pending, &pk);
-	r = handover(skb, t, bpf_ntohl(p->tcp->seq), attrs, pe ? &pe->first_seq : NULL,
-		     pe ? &pe->handoff_ns : NULL);
+	r = handover(skb, t, bpf_ntohl(p->tcp->seq), attrs, pe ? &pe->ho : NULL);
 	switch (r) {
 	case HO_NO_LISTENER:
 		count(XDPCT_STAT_TC_NO_LISTENER);
 		break; /* the kernel resets it, as for a closed port */
 	case HO_NOT_FIRST:
 		count(XDPCT_STAT_TC_DROP_NOT_FIRST);
+		return TC_ACT_SHOT;
+	case HO_TWIN:
+		count(XDPCT_STAT_TC_DROP_TWIN);
 		return TC_ACT_SHOT;
 	case HO_FAIL:
 		count(XDPCT_STAT_TC_HANDOFF_FAIL);

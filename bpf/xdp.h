@@ -348,7 +348,7 @@ static __noinline int xdp_cookie_flow(struct xdp_md *ctx, struct xdp_pkt *x,
 	struct pkt *p = &x->p;
 	struct xdpct_pending pe = {
 		.attrs = *a,
-		.first_seq = bpf_ntohl(p->tcp->seq),
+		.ho.first_seq = bpf_ntohl(p->tcp->seq),
 	};
 	__u64 now = now_ns();
 	const struct xdpct_profile *pr;
@@ -396,7 +396,7 @@ static __noinline int xdp_cookie_flow(struct xdp_md *ctx, struct xdp_pkt *x,
 		/* the listener is behind DNAT: the program on its namespace's
 		 * interface hands the ACK over with these (XDP metadata does
 		 * not survive forwarding) */
-		struct xdpct_handoff h = { .attrs = *a, .first_seq = pe.first_seq, .made_ns = now };
+		struct xdpct_handoff h = { .attrs = *a, .ho.first_seq = pe.ho.first_seq, .made_ns = now };
 		struct xdpct_handoff_key hk;
 
 		handoff_key(x->t, cookie + 1, &hk);

@@ -697,12 +697,20 @@ xdpct_key_from6(const struct xdpct_flow6_key *k6, struct xdpct_flow_key *k)
 	k->lport = k6->lport;
 }
 
+/* A cookie flow's handover so far (bpf/handover.h). */
+struct xdpct_handover_state {
+	__u32 first_seq;   /* client ISN + 1: the kernel starts the connection at
+			    * the handed-over segment's seq, so only this one may go */
+	__u32 handoff_cpu; /* where the last handoff ran: a twin of that segment
+			    * on another CPU can reach the listener before the child */
+	__u64 handoff_ns;  /* last bpf_sk_assign_tcp_reqsk() for this flow */
+};
+
 /* xdpct_pending: cookie flows until the listener's child exists. */
 struct xdpct_pending {
 	struct xdpct_req_attrs attrs; /* re-attached to every ACK while here */
-	__u32 first_seq; /* client ISN + 1: the kernel starts the connection at
-			  * the handed-over segment's seq, so only this one may go */
-	__u64 handoff_ns; /* last bpf_sk_assign_tcp_reqsk() for this flow */
+	__u32 pad;
+	struct xdpct_handover_state ho;
 };
 #define XDPCT_PENDING_MAX 65536
 
@@ -720,9 +728,9 @@ struct xdpct_handoff_key {
 };
 struct xdpct_handoff {
 	struct xdpct_req_attrs attrs;
-	__u32 first_seq;  /* as in struct xdpct_pending */
+	__u32 pad;
+	struct xdpct_handover_state ho;
 	__u64 made_ns;    /* when XDP stored it */
-	__u64 handoff_ns; /* last bpf_sk_assign_tcp_reqsk() for this flow */
 };
 #define XDPCT_HANDOFF_MAX 65536
 
@@ -920,6 +928,7 @@ struct xdpct_emit_args {
 	X(TC_HANDOFF_FAIL, tc_handoff_fail, "TC: bpf_sk_assign_tcp_reqsk failed") \
 	X(TC_HANDOFF_DUP, tc_handoff_dup, "TC: same-batch packet left to the child being made") \
 	X(TC_DROP_NOT_FIRST, tc_drop_not_first, "TC: dropped a later segment of a pending flow (client resends)") \
+	X(TC_DROP_TWIN, tc_drop_twin, "TC: dropped the first segment's twin, handed on another CPU") \
 	X(TC_NO_LISTENER, tc_no_listener, "TC: no listener for a cookie ACK") \
 	X(TC_CHILD_SEEN, tc_child_seen, "TC: child socket exists, flow established") \
 	X(TC_OUT_PACKETS, tc_out_packets, "TC egress: packets seen")         \
@@ -944,6 +953,7 @@ struct xdpct_emit_args {
 	X(NAT_HANDOFF_FAIL, nat_handoff_fail, "NAT: bpf_sk_assign_tcp_reqsk failed") \
 	X(NAT_HANDOFF_DUP, nat_handoff_dup, "NAT: same-batch packet left to the child being made") \
 	X(NAT_DROP_NOT_FIRST, nat_drop_not_first, "NAT: dropped a later segment of a pending flow (client resends)") \
+	X(NAT_DROP_TWIN, nat_drop_twin, "NAT: dropped the first segment's twin, handed on another CPU") \
 	X(NAT_NO_LISTENER, nat_no_listener, "NAT: no listener for a stored cookie ACK") \
 	X(NAT_CHILD_SEEN, nat_child_seen, "NAT: child socket exists, stored attributes removed") \
 	X(V_PASS_PROXY_SYN, pass_proxy_syn, "passed: valid cookie ACK of a proxy port, turned into the SYN to its server") \
@@ -982,7 +992,8 @@ static_assert(sizeof(struct xdpct_stat_counters) == XDPCT_STAT_MAX * sizeof(__u6
 	      "one u64 per counter id, in enum order");
 static_assert(sizeof(struct xdpct_meta) == 28, "meta fits 32 bytes, 4-aligned");
 static_assert(sizeof(struct xdpct_handoff_key) == 24, "handoff key: explicit padding");
-static_assert(sizeof(struct xdpct_handoff) == 40, "handoff value layout");
+static_assert(sizeof(struct xdpct_handoff) == 48, "handoff value layout");
+static_assert(sizeof(struct xdpct_pending) == 40, "pending value layout");
 static_assert(sizeof(struct xdpct_profile) == 12, "profile layout");
 static_assert(sizeof(struct xdpct_proxy) == 72, "proxy entry layout: explicit padding");
 static_assert(sizeof(struct xdpct_flow_key) == 40, "flow key layout");

@@ -3215,7 +3215,7 @@ static void step(void)
 		pe.attrs.mss = (uint16_t)rn(65536);
 		pe.attrs.rcv_tsval = (uint32_t)r64();
 		pe.attrs.sack_ok = 1;
-		pe.first_seq = s.seq;
+		pe.ho.first_seq = s.seq;
 		/* now and then without its pending-map entry (the LRU took
 		 * it): no attributes to hand over, ct_pending_lost */
 		if (flow_set(&k, tbl, &f) ||

@@ -8,6 +8,7 @@
  * tests/unit/siphash_ref.c and the layout in include/xdpct.h, never from
  * bpf/cookie.h; a cookie flow's entry from docs/conntrack.md (netfilter's
  * four numbers per side). Maps are not pinned. */
+#define _GNU_SOURCE /* sched_setaffinity(), sched_getcpu() */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,13 +17,17 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sched.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
 #include "xdpct.h"
 #include "xdpct.skel.h"
+#include "nat.skel.h"
+#include "livens.h"
 #include "check.h"
 #include "pktgen.h"
 #include "maputil.h"
@@ -1005,10 +1010,10 @@ static void ck_meta_and_flow(const struct res *r, const uint8_t *in, int len,
 	       hex((uint8_t *)&wk, sizeof(wk)))) {
 		CK(!memcmp(&pe.attrs, want, sizeof(*want)), "pending attrs %s, want %s",
 		   attrs_str(&pe.attrs), attrs_str(want));
-		CK(pe.handoff_ns == 0, "pending handoff_ns %llu, want 0 (XDP never hands off)",
-		   (unsigned long long)pe.handoff_ns);
-		CK(pe.first_seq == a->seq, "pending first_seq %u, want the ACK's seq %u",
-		   pe.first_seq, a->seq);
+		CK(pe.ho.handoff_ns == 0, "pending handoff_ns %llu, want 0 (XDP never hands off)",
+		   (unsigned long long)pe.ho.handoff_ns);
+		CK(pe.ho.first_seq == a->seq, "pending first_seq %u, want the ACK's seq %u",
+		   pe.ho.first_seq, a->seq);
 	}
 
 	n = flows_count();
@@ -1317,9 +1322,9 @@ static void test_nat(void)
 			       a.ack)) {
 				CK(!memcmp(&h.attrs, &want, sizeof(want)), "attrs %s, want %s",
 				   attrs_str(&h.attrs), attrs_str(&want));
-				CK(h.first_seq == a.seq, "first_seq %u, want %u", h.first_seq, a.seq);
-				CK(h.handoff_ns == 0, "handoff_ns %llu, want 0",
-				   (unsigned long long)h.handoff_ns);
+				CK(h.ho.first_seq == a.seq, "first_seq %u, want %u", h.ho.first_seq, a.seq);
+				CK(h.ho.handoff_ns == 0, "handoff_ns %llu, want 0",
+				   (unsigned long long)h.ho.handoff_ns);
 				CK(h.made_ns + 20000000 >= t0 && h.made_ns <= t1 + 20000000,
 				   "made_ns %llu outside the run [%llu, %llu] (coarse clock)",
 				   (unsigned long long)h.made_ns, (unsigned long long)t0,
@@ -4571,6 +4576,236 @@ static int setup(void)
 	return 0;
 }
 
+/* ---- the NAT handover program (bpf/nat.bpf.c), against real sockets ---- */
+
+static struct nat_bpf *nat_skel;
+
+/* One ACK through xdpct_tc_nat: its TC verdict, and each counter's move in
+ * d. -1 if the run failed. */
+static int nat_run(const uint8_t *frame, int n, uint64_t d[XDPCT_STAT_MAX])
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (uint32_t)n,
+		    .repeat = 1);
+	int fd = bpf_map__fd(nat_skel->maps.xdpct_stats);
+	uint64_t b[XDPCT_STAT_MAX], a[XDPCT_STAT_MAX];
+
+	xdpct_stats_sum(fd, b);
+	if (bpf_prog_test_run_opts(bpf_program__fd(nat_skel->progs.xdpct_tc_nat), &o))
+		return -1;
+	xdpct_stats_sum(fd, a);
+	for (int i = 0; i < XDPCT_STAT_MAX; i++)
+		d[i] = a[i] - b[i];
+	return (int)o.retval;
+}
+
+/* The counters that moved are exactly want (each by one). */
+static void nat_moved(const uint64_t d[XDPCT_STAT_MAX], int want)
+{
+	for (int i = 0; i < XDPCT_STAT_MAX; i++)
+		CK(d[i] == (i == want), "counter %s moved by %llu, want %d", stat_name[i],
+		   (unsigned long long)d[i], i == want);
+}
+
+/* The cookie flow's stored handover as XDP left it, the last handoff
+ * ago_ns back on CPU cpu (handoff_ns 0: none yet). */
+static void nat_store(const struct pg_spec *a, uint32_t cpu, uint64_t ago_ns, bool handed)
+{
+	struct xdpct_handoff_key k;
+	struct xdpct_handoff h;
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.raddr, a->saddr, a->family == 4 ? 4 : 16);
+	k.ack = a->ack;
+	k.rport = htons(a->sport);
+	k.family = (uint8_t)a->family;
+	memset(&h, 0, sizeof(h));
+	h.attrs.mss = 1400;
+	h.ho.first_seq = a->seq;
+	h.ho.handoff_cpu = cpu;
+	h.ho.handoff_ns = handed ? mono_ns() - ago_ns : 0;
+	h.made_ns = mono_ns() - ago_ns;
+	CK(!bpf_map_update_elem(bpf_map__fd(nat_skel->maps.xdpct_handoff), &k, &h, BPF_ANY),
+	   "store the handover: %s", strerror(errno));
+}
+
+static int tcp_socket(int family, uint16_t port, bool listening)
+{
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int one = 1, fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	memcpy(&s4.sin_addr, LIVENS_ADDR4, 4);
+	memcpy(&s6.sin6_addr, LIVENS_ADDR6, 16);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if ((family == 4 ? bind(fd, (struct sockaddr *)&s4, sizeof(s4)) :
+			   bind(fd, (struct sockaddr *)&s6, sizeof(s6))) ||
+	    (listening && listen(fd, 8))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A cookie ACK behind DNAT reaches the listener's namespace: handed over
+ * once; the client's first segment again (its bare ACK and first data
+ * share one seq) is left to the child being made when that handoff ran on
+ * this CPU, and dropped when it ran on another (the child may not exist
+ * when this one reaches TCP: the listener would reset the client); a later
+ * segment is dropped; once the child exists the stored handover goes. */
+static void test_nat_handover(void)
+{
+	char why[200];
+	int cpu, other, err;
+	cpu_set_t set;
+
+	ck_begin("xdp.nat_handover.setup");
+	if (livens_setup(why, sizeof(why))) {
+		ck_end();
+		ck_skip("xdp.nat_handover", why);
+		return;
+	}
+	nat_skel = nat_bpf__open();
+	if (!CK(nat_skel, "nat_bpf__open: %s", strerror(errno)))
+		return (void)ck_end();
+	{
+		struct bpf_map *map;
+
+		bpf_object__for_each_map(map, nat_skel->obj)
+			CK(!bpf_map__set_pin_path(map, NULL), "unpin %s", bpf_map__name(map));
+	}
+	err = nat_bpf__load(nat_skel);
+	if (!CK(!err, "nat_bpf__load: %s", strerror(-err))) {
+		nat_bpf__destroy(nat_skel);
+		return (void)ck_end();
+	}
+	/* test_run runs on this CPU: stay on one */
+	cpu = sched_getcpu();
+	other = cpu ^ 1;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	CK(cpu >= 0 && !sched_setaffinity(0, sizeof(set), &set), "pin to CPU %d: %s", cpu,
+	   strerror(errno));
+	if (!ck_end()) {
+		nat_bpf__destroy(nat_skel);
+		return;
+	}
+
+	for (int fm = 4; fm <= 6; fm += 2) {
+		uint16_t port = (uint16_t)(18000 + fm);
+		int lfd = tcp_socket(fm, port, true);
+		uint8_t buf[PG_MAX_FRAME];
+		uint64_t d[XDPCT_STAT_MAX];
+		struct pg_spec a;
+		int n, v;
+
+		ck_begin("xdp.nat_handover.%s.listener", fam(fm));
+		CK(lfd >= 0, "listen on port %u: %s", port, strerror(errno));
+		if (!ck_end())
+			continue;
+		base_spec(&a, fm, port);
+		memcpy(a.daddr, fm == 4 ? LIVENS_ADDR4 : LIVENS_ADDR6, fm == 4 ? 4 : 16);
+		a.flags = F_ACK;
+		a.ack = rnd32();
+		n = build(&a, buf, NULL);
+
+		ck_begin("xdp.nat_handover.%s.twin_same_cpu_left_to_child", fam(fm));
+		nat_store(&a, (uint32_t)cpu, 1000000, true);
+		v = nat_run(buf, n, d);
+		CK(v == 0, "TC verdict %d, want TC_ACT_OK", v);
+		nat_moved(d, S(NAT_HANDOFF_DUP));
+		ck_end();
+
+		ck_begin("xdp.nat_handover.%s.twin_other_cpu_dropped", fam(fm));
+		nat_store(&a, (uint32_t)other, 1000000, true);
+		v = nat_run(buf, n, d);
+		CK(v == 2, "TC verdict %d, want TC_ACT_SHOT", v);
+		nat_moved(d, S(NAT_DROP_TWIN));
+		ck_end();
+
+		ck_begin("xdp.nat_handover.%s.old_handoff_tried_again", fam(fm));
+		/* past the window: the first packet failed, hand this one over
+		 * (test_run's skb is not at TC ingress: the kfunc refuses it) */
+		nat_store(&a, (uint32_t)other, XDPCT_HANDOFF_DUP_NS + 5000000, true);
+		v = nat_run(buf, n, d);
+		CK(v == 0, "TC verdict %d, want TC_ACT_OK", v);
+		CK(d[S(NAT_HANDOFF)] + d[S(NAT_HANDOFF_FAIL)] == 1 && !d[S(NAT_DROP_TWIN)] &&
+		   !d[S(NAT_HANDOFF_DUP)], "handoff %llu, fail %llu, twin %llu, dup %llu: want one try",
+		   (unsigned long long)d[S(NAT_HANDOFF)], (unsigned long long)d[S(NAT_HANDOFF_FAIL)],
+		   (unsigned long long)d[S(NAT_DROP_TWIN)], (unsigned long long)d[S(NAT_HANDOFF_DUP)]);
+		ck_end();
+
+		ck_begin("xdp.nat_handover.%s.later_segment_dropped", fam(fm));
+		nat_store(&a, (uint32_t)cpu, 0, false);
+		a.seq += 1000;
+		n = build(&a, buf, NULL);
+		v = nat_run(buf, n, d);
+		CK(v == 2, "TC verdict %d, want TC_ACT_SHOT", v);
+		nat_moved(d, S(NAT_DROP_NOT_FIRST));
+		a.seq -= 1000;
+		n = build(&a, buf, NULL);
+		ck_end();
+
+		ck_begin("xdp.nat_handover.%s.no_listener", fam(fm));
+		{
+			struct pg_spec b = a;
+
+			b.dport = (uint16_t)(port + 100);
+			nat_store(&b, (uint32_t)cpu, 0, false);
+			n = build(&b, buf, NULL);
+			v = nat_run(buf, n, d);
+			CK(v == 0, "TC verdict %d, want TC_ACT_OK (the kernel resets it)", v);
+			nat_moved(d, S(NAT_NO_LISTENER));
+		}
+		ck_end();
+
+		ck_begin("xdp.nat_handover.%s.child_seen_entry_gone", fam(fm));
+		{
+			struct sockaddr_storage ss;
+			socklen_t sl = sizeof(ss);
+			struct xdpct_handoff_key k;
+			struct xdpct_handoff h;
+			int cfd = tcp_socket(fm, 0, false), afd = -1;
+			struct sockaddr_in6 to6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+			struct sockaddr_in to4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+			memcpy(&to4.sin_addr, LIVENS_ADDR4, 4);
+			memcpy(&to6.sin6_addr, LIVENS_ADDR6, 16);
+			if (CK(cfd >= 0 && !(fm == 4 ? connect(cfd, (struct sockaddr *)&to4, sizeof(to4)) :
+						      connect(cfd, (struct sockaddr *)&to6, sizeof(to6))) &&
+				   (afd = accept(lfd, NULL, NULL)) >= 0 &&
+				   !getsockname(cfd, (struct sockaddr *)&ss, &sl),
+			       "a real connection: %s", strerror(errno))) {
+				struct pg_spec c = a;
+
+				memcpy(c.saddr, fm == 4 ? LIVENS_ADDR4 : LIVENS_ADDR6, fm == 4 ? 4 : 16);
+				c.sport = ntohs(((struct sockaddr_in *)&ss)->sin_port); /* same offset in v6 */
+				nat_store(&c, (uint32_t)cpu, 1000000, true);
+				n = build(&c, buf, NULL);
+				v = nat_run(buf, n, d);
+				CK(v == 0, "TC verdict %d, want TC_ACT_OK", v);
+				nat_moved(d, S(NAT_CHILD_SEEN));
+				memset(&k, 0, sizeof(k));
+				memcpy(k.raddr, c.saddr, fm == 4 ? 4 : 16);
+				k.ack = c.ack;
+				k.rport = htons(c.sport);
+				k.family = (uint8_t)fm;
+				CK(bpf_map_lookup_elem(bpf_map__fd(nat_skel->maps.xdpct_handoff), &k, &h) &&
+					   errno == ENOENT,
+				   "the stored handover is still there");
+			}
+			if (afd >= 0)
+				close(afd);
+			if (cfd >= 0)
+				close(cfd);
+		}
+		ck_end();
+		close(lfd);
+	}
+	nat_bpf__destroy(nat_skel);
+}
+
 int main(void)
 {
 	uint64_t t0 = mono_ns();
@@ -4607,8 +4842,10 @@ int main(void)
 	test_acl();
 	test_synlimit();
 	test_auto();
+	/* last: this process in a network namespace of its own */
+	test_nat_handover();
 
-	/* xdpct_tc_in needs a real listener: covered by tests/e2e */
+	/* xdpct_tc_in needs its XDP metadata: covered by tests/e2e */
 	ck_begin("xdp.counters.one_verdict_per_packet");
 	CK(n_inv_bad == 0, "%d of %d packets broke it; first: %s", n_inv_bad, n_runs, inv_first);
 	ck_end();
