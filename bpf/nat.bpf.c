@@ -56,6 +56,9 @@ int xdpct_tc_nat(struct __sk_buff *skb)
 		bpf_map_delete_elem(&xdpct_handoff, &k);
 		count(XDPCT_STAT_NAT_CHILD_SEEN);
 		break;
+	case HO_WAIT:
+		count(XDPCT_STAT_NAT_WAIT);
+		break;
 	}
 	return TC_ACT_OK;
 }

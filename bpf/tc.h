@@ -171,6 +171,9 @@ static __noinline int tc_handover(struct __sk_buff *skb, struct pkt *p,
 			flow_child_made(f, &sc->ref);
 		bpf_map_delete_elem(&xdpct_pending, &pk);
 		break;
+	case HO_WAIT:
+		count(XDPCT_STAT_TC_WAIT);
+		break;
 	}
 	return TC_ACT_OK;
 }

@@ -931,6 +931,7 @@ struct xdpct_emit_args {
 	X(TC_DROP_TWIN, tc_drop_twin, "TC: dropped the first segment's twin, handed on another CPU") \
 	X(TC_NO_LISTENER, tc_no_listener, "TC: no listener for a cookie ACK") \
 	X(TC_CHILD_SEEN, tc_child_seen, "TC: child socket exists, flow established") \
+	X(TC_WAIT, tc_wait, "TC: a TIME_WAIT or request socket holds the tuple: the kernel decides") \
 	X(TC_OUT_PACKETS, tc_out_packets, "TC egress: packets seen")         \
 	X(TC_OUT_FLOW, tc_out_flow, "TC egress: packets of tracked flows")    \
 	X(TC_OUT_CT_NEW, tc_out_ct_new, "TC egress: SYNs that opened a tracked flow") \
@@ -956,6 +957,7 @@ struct xdpct_emit_args {
 	X(NAT_DROP_TWIN, nat_drop_twin, "NAT: dropped the first segment's twin, handed on another CPU") \
 	X(NAT_NO_LISTENER, nat_no_listener, "NAT: no listener for a stored cookie ACK") \
 	X(NAT_CHILD_SEEN, nat_child_seen, "NAT: child socket exists, stored attributes removed") \
+	X(NAT_WAIT, nat_wait, "NAT: a TIME_WAIT or request socket holds the tuple: the kernel decides") \
 	X(V_PASS_PROXY_SYN, pass_proxy_syn, "passed: valid cookie ACK of a proxy port, turned into the SYN to its server") \
 	X(V_DROP_PROXY_WAIT, drop_proxy_wait, "dropped: client segment of a proxied flow before its server answered") \
 	X(V_TX_PROXY_RST, tx_proxy_rst, "client segment answered with an RST: its server never answered the SYN") \

@@ -4794,6 +4794,28 @@ static void test_nat_handover(void)
 				CK(bpf_map_lookup_elem(bpf_map__fd(nat_skel->maps.xdpct_handoff), &k, &h) &&
 					   errno == ENOENT,
 				   "the stored handover is still there");
+				ck_end();
+
+				/* the server closes first: its end of the tuple
+				 * waits in TIME_WAIT, which answers the segment */
+				ck_begin("xdp.nat_handover.%s.time_wait_left_to_kernel", fam(fm));
+				{
+					char b[16];
+
+					shutdown(afd, SHUT_WR);
+					while (read(cfd, b, sizeof(b)) > 0)
+						;
+					close(cfd);
+					cfd = -1;
+					while (read(afd, b, sizeof(b)) > 0)
+						;
+					close(afd);
+					afd = -1;
+				}
+				nat_store(&c, (uint32_t)cpu, 0, false);
+				v = nat_run(buf, n, d);
+				CK(v == 0, "TC verdict %d, want TC_ACT_OK", v);
+				nat_moved(d, S(NAT_WAIT));
 			}
 			if (afd >= 0)
 				close(afd);
