@@ -318,8 +318,16 @@ __noinline int ct_ep_pair(const struct xdpct_flow *f)
  * Global, so that the calls stay out of the callers' paths. */
 __noinline int ct_update_ep(struct xdpct_flow *f, const struct ct_seg *s, int side, __u64 now)
 {
-	int ep = ct_ep_pair(f), r = ct_update(f, s, side, now);
+	int ep, r;
 
+	if (!f || !s)
+		return CT_INVALID;
+	/* no FIN before or in it: both ends' states stay 0, nothing to
+	 * compare (the established path's segments) */
+	if (!((f->tcp_flags[0] | f->tcp_flags[1] | s->flags) & TCP_FLAG_FIN))
+		return ct_update(f, s, side, now);
+	ep = ct_ep_pair(f);
+	r = ct_update(f, s, side, now);
 	return r | (ct_ep_pair(f) != ep) << 8;
 }
 
@@ -387,6 +395,15 @@ __noinline int ct_changed(const struct tuple *t, const struct flow_ref *r,
 		ct_event(r, f, CT_EV(XDPCT_EV_UPDATE, 0, o->old_state, 0));
 	}
 	return 0;
+}
+
+/* Whether ct_changed() has anything to do for outcome o, result res: not
+ * for most segments. XDP and TC egress ask first and skip the call; TC
+ * ingress's deferred segments (rare) call it as is: inlined there, the
+ * test costs that program's verification some 50,000 instructions. */
+static __always_inline bool ct_moved(const struct ct_outcome *o, int res)
+{
+	return res == CT_REOPENED || o->old_state != o->new_state || o->ep_changed;
 }
 
 #endif

@@ -265,7 +265,8 @@ int xdpct_tc_out(struct __sk_buff *skb)
 			return TC_ACT_OK;
 		}
 		if (r != CT_GONE) {
-			ct_changed(&sc->t, &sc->ref, f, &sc->o, r);
+			if (ct_moved(&sc->o, r))
+				ct_changed(&sc->t, &sc->ref, f, &sc->o, r);
 			if (r == CT_REOPENED) {
 				count(XDPCT_STAT_CT_REOPEN);
 				count(XDPCT_STAT_TC_OUT_CT_NEW);

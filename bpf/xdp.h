@@ -231,7 +231,8 @@ static __always_inline int xdp_flow_pkt(struct xdp_md *ctx, struct pkt *p,
 		r = CT_OK;
 		po->flags = f->flags;
 	}
-	ct_changed(&sc->t, &sc->ref, f, po, r | 1 << 8);
+	if (ct_moved(po, r))
+		ct_changed(&sc->t, &sc->ref, f, po, r | 1 << 8);
 	if (r == CT_REOPENED) {
 		/* a new connection on an old tuple goes to the kernel, which may
 		 * hold a TIME_WAIT socket for it; tracked from this SYN. Only a
