@@ -273,8 +273,13 @@ static __always_inline int flow_lock_word_wait(__u64 *w, __u32 tag)
  * gives up). */
 static __always_inline int flow_lock(struct xdpct_flow *f, const struct flow_ref *r, bool wait)
 {
-	int ret = wait ? flow_lock_word_wait((__u64 *)&f->tag, r->tag) :
-			 flow_lock_word((__u64 *)&f->tag, r->tag);
+	__u64 *w = (__u64 *)&f->tag, free = FLOW_LOCKWORD(r->tag, 0);
+	int ret;
+
+	/* a free lock, the common case: taken without a call */
+	if (!wait && __sync_val_compare_and_swap(w, free, FLOW_LOCKWORD(r->tag, 1)) == free)
+		return FLOW_LOCKED;
+	ret = wait ? flow_lock_word_wait(w, r->tag) : flow_lock_word(w, r->tag);
 
 	if (ret == FLOW_GONE)
 		count(XDPCT_STAT_CT_TAG_MISMATCH);
