@@ -4606,6 +4606,16 @@ static void nat_moved(const uint64_t d[XDPCT_STAT_MAX], int want)
 		   (unsigned long long)d[i], i == want);
 }
 
+/* The stored handover's key of the cookie ACK a. */
+static void nat_key(const struct pg_spec *a, struct xdpct_handoff_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->raddr, a->saddr, a->family == 4 ? 4 : 16);
+	k->ack = a->ack;
+	k->rport = htons(a->sport);
+	k->family = (uint8_t)a->family;
+}
+
 /* The cookie flow's stored handover as XDP left it, the last handoff
  * ago_ns back on CPU cpu (handoff_ns 0: none yet). */
 static void nat_store(const struct pg_spec *a, uint32_t cpu, uint64_t ago_ns, bool handed)
@@ -4613,11 +4623,7 @@ static void nat_store(const struct pg_spec *a, uint32_t cpu, uint64_t ago_ns, bo
 	struct xdpct_handoff_key k;
 	struct xdpct_handoff h;
 
-	memset(&k, 0, sizeof(k));
-	memcpy(k.raddr, a->saddr, a->family == 4 ? 4 : 16);
-	k.ack = a->ack;
-	k.rport = htons(a->sport);
-	k.family = (uint8_t)a->family;
+	nat_key(a, &k);
 	memset(&h, 0, sizeof(h));
 	h.attrs.mss = 1400;
 	h.ho.first_seq = a->seq;
@@ -4786,11 +4792,7 @@ static void test_nat_handover(void)
 				v = nat_run(buf, n, d);
 				CK(v == 0, "TC verdict %d, want TC_ACT_OK", v);
 				nat_moved(d, S(NAT_CHILD_SEEN));
-				memset(&k, 0, sizeof(k));
-				memcpy(k.raddr, c.saddr, fm == 4 ? 4 : 16);
-				k.ack = c.ack;
-				k.rport = htons(c.sport);
-				k.family = (uint8_t)fm;
+				nat_key(&c, &k);
 				CK(bpf_map_lookup_elem(bpf_map__fd(nat_skel->maps.xdpct_handoff), &k, &h) &&
 					   errno == ENOENT,
 				   "the stored handover is still there");
