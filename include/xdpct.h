@@ -871,9 +871,11 @@ struct xdpct_emit_args {
 };
 
 /* A second handoff of one flow within this time, while the listener's
- * accept queue has room, is a packet of the same receive batch as the
- * first: TC runs for the whole batch before TCP creates the child, and a
- * second reqsk would make the kernel drop that packet as a duplicate. */
+ * accept queue has room: on the first one's CPU, a packet of the same
+ * receive batch (TC runs for the whole batch before TCP creates the child,
+ * and a second reqsk would make the kernel drop it as a duplicate), left
+ * to the child; on another CPU, a twin that may reach TCP before the
+ * child exists, dropped (bpf/handover.h). */
 #define XDPCT_HANDOFF_DUP_NS (10 * 1000 * 1000ULL)
 
 /* xdpct_stats: counters by id, each a named field of struct
