@@ -322,10 +322,9 @@ __noinline int ct_update_ep(struct xdpct_flow *f, const struct ct_seg *s, int si
 
 	if (!f || !s)
 		return CT_INVALID;
-	/* no FIN yet: the ends follow the connection's state, whose change
-	 * has its own event (a first FIN moves it, or finds a closed entry
-	 * whose ends stay CLOSED). The established path's segments. */
-	if (!((f->tcp_flags[0] | f->tcp_flags[1]) & TCP_FLAG_FIN))
+	/* no FIN before or in it: both pairs would be 0, nothing moves (the
+	 * established path's segments) */
+	if (!((f->tcp_flags[0] | f->tcp_flags[1] | s->flags) & TCP_FLAG_FIN))
 		return ct_update(f, s, side, now);
 	ep = ct_ep_pair(f);
 	r = ct_update(f, s, side, now);

@@ -108,7 +108,7 @@ static __always_inline int handover(struct __sk_buff *skb, const struct tuple *t
 			r = HO_NOT_FIRST;
 		} else if (!tp) {
 			r = HO_FAIL;
-		} else if (hs && now - hs->handoff_ns < XDPCT_HANDOFF_DUP_NS &&
+		} else if (hs && now - *(volatile __u64 *)&hs->handoff_ns < XDPCT_HANDOFF_DUP_NS &&
 			   tp->inet_conn.icsk_inet.sk.sk_ack_backlog <
 				   tp->inet_conn.icsk_inet.sk.sk_max_ack_backlog) {
 			/* the previous packet will make the child; with room in
@@ -116,12 +116,16 @@ static __always_inline int handover(struct __sk_buff *skb, const struct tuple *t
 			 * this CPU it does so before this packet reaches TCP;
 			 * from another, this one may get there first, find only
 			 * the listener and be answered with a reset */
-			r = hs->handoff_cpu == cpu ? HO_DUP : HO_TWIN;
+			r = *(volatile __u32 *)&hs->handoff_cpu == cpu ? HO_DUP : HO_TWIN;
 		} else if (bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tp, attrs,
 						   sizeof(*attrs)) == 0) {
 			if (hs) {
-				hs->handoff_ns = now;
-				hs->handoff_cpu = cpu;
+				/* the CPU first: a reader on another CPU that sees
+				 * the new time sees its CPU, not the one before
+				 * (x86 keeps stores and loads in order; the loads
+				 * above read time, then CPU) */
+				*(volatile __u32 *)&hs->handoff_cpu = cpu;
+				*(volatile __u64 *)&hs->handoff_ns = now;
 			}
 			r = HO_HANDED;
 		} else {
