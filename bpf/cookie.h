@@ -13,18 +13,21 @@
 		v2 += v1; v1 = ROTL64(v1, 17); v1 ^= v2; v2 = ROTL64(v2, 32); \
 	} while (0)
 
-/* SipHash-2-4 of n little-endian 64-bit words (message length 8n bytes). */
+/* SipHash-2-4 of n little-endian 64-bit words and a final tail_len-byte
+ * (< 8) little-endian tail: a message of 8n + tail_len bytes. Data short
+ * enough for the final block rides there, one compression fewer. */
 static __always_inline __u64 siphash24(const struct xdpct_siphash_key *k,
-				       const __u64 *m, const int n)
+				       const __u64 *m, const int n, __u64 tail,
+				       const int tail_len)
 {
 	__u64 v0 = 0x736f6d6570736575ULL ^ k->k0;
 	__u64 v1 = 0x646f72616e646f6dULL ^ k->k1;
 	__u64 v2 = 0x6c7967656e657261ULL ^ k->k0;
 	__u64 v3 = 0x7465646279746573ULL ^ k->k1;
-	__u64 b = (__u64)(n * 8) << 56;
+	__u64 b = (__u64)(n * 8 + tail_len) << 56 | tail;
 
 #pragma unroll
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < 5; i++) {
 		if (i < n) {
 			v3 ^= m[i];
 			SIPROUND;
@@ -77,19 +80,19 @@ static __always_inline __u32 cookie_hash(const struct xdpct_siphash_key *k,
 		   (__u64)client_isn << 32;
 
 	if (t->family == 4) {
-		__u64 m[3] = {
-			(__u64)t->saddr[0] | (__u64)t->daddr[0] << 32, w1, data,
+		__u64 m[2] = {
+			(__u64)t->saddr[0] | (__u64)t->daddr[0] << 32, w1,
 		};
-		return (__u32)siphash24(k, m, 3);
+		return (__u32)siphash24(k, m, 2, data & 0xffff, 2);
 	} else {
 		__u64 m[6] = {
 			(__u64)t->saddr[0] | (__u64)t->saddr[1] << 32,
 			(__u64)t->saddr[2] | (__u64)t->saddr[3] << 32,
 			(__u64)t->daddr[0] | (__u64)t->daddr[1] << 32,
 			(__u64)t->daddr[2] | (__u64)t->daddr[3] << 32,
-			w1, data,
+			w1,
 		};
-		return (__u32)siphash24(k, m, 6);
+		return (__u32)siphash24(k, m, 5, data & 0xffff, 2);
 	}
 }
 

@@ -207,11 +207,12 @@ struct xdpct_siphash_key {
  *   without timestamps, XDPCT_CFG_NOTS_OPTIONS set:
  *                           hash:23 | sack:1 | wscale:4 | slot:2 | mss:2
  *                           (no ECN without timestamps, as Linux).
- * hash = low bits of SipHash-2-4(key, words), words = little-endian u64s:
+ * hash = low bits of SipHash-2-4(key, message), message = little-endian
+ * u64 words, then data as 2 little-endian bytes (the final block's tail):
  *   IPv4: w0 = saddr | daddr << 32 (raw network-order u32s as loaded)
  *         w1 = sport | dport << 16 (raw network-order u16s) | client_isn << 32
- *         w2 = data
- *   IPv6: w0,w1 = saddr, w2,w3 = daddr (raw 8-byte loads), w4 as w1, w5 = data
+ *         18 bytes in all
+ *   IPv6: w0,w1 = saddr, w2,w3 = daddr (raw 8-byte loads), w4 as w1; 42 bytes
  *   data = mss | slot << 2 | opts << 4 | layout << 10   (host order)
  *   opts = ecn << 5 | sack << 4 | wscale (0xf: none); without timestamps
  *          0x0f, or (with XDPCT_CFG_NOTS_OPTIONS) the ISN's sack and wscale;

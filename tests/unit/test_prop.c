@@ -607,8 +607,8 @@ static uint32_t ref_cookie(const struct xdpct_siphash_key *key, int family,
 	pg_wr16(m + n + 2, dport);
 	put_le(m + n + 4, isn, 4);
 	n += 8;
-	put_le(m + n, data, 8);
-	n += 8;
+	put_le(m + n, data, 2); /* the 2-byte tail */
+	n += 2;
 	h = (uint32_t)sipref_hash_k(key->k0, key->k1, m, n);
 	if (layout == L_NOTS_OPTS)
 		return (h & ((1u << 23) - 1)) << 9 | (opts & 0x1f) << 4 | slot << 2 | mss_idx;

@@ -1547,7 +1547,7 @@ static void put_le(uint8_t *p, uint64_t v, int n)
 static uint32_t ref_cookie(const struct xdpct_siphash_key *k, const struct ep *e,
 			   uint32_t isn, uint32_t mss_idx, uint32_t slot)
 {
-	uint8_t m[24];
+	uint8_t m[18];
 	uint64_t data = mss_idx | slot << 2 | (uint64_t)XDPCT_OPT_WSCALE_NONE << 4;
 	uint32_t h;
 
@@ -1556,7 +1556,7 @@ static uint32_t ref_cookie(const struct xdpct_siphash_key *k, const struct ep *e
 	pg_wr16(m + 8, e->rport);
 	pg_wr16(m + 10, PORT);
 	put_le(m + 12, isn, 4);
-	put_le(m + 16, data, 8);
+	put_le(m + 16, data, 2);
 	h = (uint32_t)sipref_hash_k(k->k0, k->k1, m, sizeof(m));
 	return (h & ((1u << 28) - 1)) << 4 | slot << 2 | mss_idx;
 }
