@@ -1073,10 +1073,11 @@ def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate
       "half); an RST of an unknown tuple (drop_no_flow); a 100-byte PSH|ACK of an "
       "established flow (state machine, PASS). The part_ cases are building blocks of xdpct's "
       "per-packet work, each in a program of its own: part_ktime_coarse one "
-      "bpf_ktime_get_coarse_ns() (the clock xdpct reads, in now_ns()), part_ktime one "
+      "bpf_ktime_get_coarse_ns() (the clock xdpct reads, in now_ns(), once per jiffy and "
+      "CPU: a cached reading otherwise), part_ktime one "
       "bpf_ktime_get_ns() (a TSC read, for comparison: xdpct does not call it), part_jiffies "
-      "one bpf_jiffies64() (inlined by the verifier into a load: a candidate clock, not "
-      "xdpct's), "
+      "one bpf_jiffies64() (inlined by the verifier into a load: what now_ns() compares "
+      "its cached reading's jiffy with), "
       "part_counter one per-CPU counter bumped (xdpct's count()), part_lru_hit one hit in "
       "an LRU hash shaped like xdpct_flows4.\n")
 
@@ -1432,7 +1433,7 @@ def bounds_text(tg, micro, mem, points, profiles, floods):
 
     if not byid["data_established"]["met"] and parts:
         m = byid["data_established"]["measured"]
-        blk = kc["net"] + lru["net"]
+        blk = lru["net"]
         rest = m - blk - 2 * cn["net"] if m is not None else None
         out.append(
             f"- **Data packet of an established flow** ({fmt(m, 1)} ns net): xdpct_xdp bumps a "
@@ -1440,13 +1441,15 @@ def bounds_text(tg, micro, mem, points, profiles, floods):
             "up the destination port in xdpct_ports (ARRAY) and the tuple in xdpct_flows4 "
             f"(one LRU-hash hit on a 12-byte key, {lru['net']:.0f} ns in part_lru_hit: "
             "`htab_lru_map_lookup_elem`, jhash, key compare), then, in xdp_flow_packet, reads "
-            f"the clock once (now_ns() = bpf_ktime_get_coarse_ns(), {kc['net']:.0f} ns in "
-            f"part_ktime_coarse{precise()}), runs the state machine (ct_update, a BPF-to-BPF "
+            "the clock once (now_ns(): bpf_ktime_get_coarse_ns(), "
+            f"{kc['net']:.0f} ns in part_ktime_coarse{precise()}, read once per jiffy and CPU, "
+            "a cached reading otherwise), runs the state machine (ct_update, a BPF-to-BPF "
             f"call) and bumps a second counter ({cn['net']:.0f} ns each in part_counter: the "
-            "JIT inlines per-CPU array lookups). The flow lookup and the clock read, which "
-            f"the path cannot drop, take {budget(m, TARGETS['data_established_net_ns'], blk)}"
-            + (f"; the remaining {rest:.0f} ns are the parse, the two array lookups and "
-               "ct_update." if rest is not None and rest > 0 else "."))
+            "JIT inlines per-CPU array lookups). The flow lookup, which the path cannot "
+            f"drop, takes {budget(m, TARGETS['data_established_net_ns'], blk)}"
+            + (f"; the remaining {rest:.0f} ns are the parse, the array lookups (the cached "
+               "clock reading's among them) and ct_update." if rest is not None and rest > 0
+               else "."))
     if not byid["synack_linux"]["met"] and parts:
         m = byid["synack_linux"]["measured"]
         blk = kc["net"]
@@ -1457,11 +1460,13 @@ def bounds_text(tg, micro, mem, points, profiles, floods):
             f"costs {lru['net']:.0f} ns above); answer_syn then parses the options "
             "(parse_opts: bpf_xdp_load_bytes into a per-CPU scratch copy, read directly in "
             "Linux's layout, walked by bpf_loop otherwise), "
-            f"reads the coarse clock once ({kc['net']:.0f} ns in part_ktime_coarse, no TSC "
-            "read; for the cookie's time slot and the TSval), runs SipHash-2-4 over 3 words (IPv4), shrinks the frame "
+            "reads the coarse clock (now_ns(): once per jiffy and CPU, a cached reading "
+            f"otherwise; {kc['net']:.0f} ns in part_ktime_coarse when it does; no TSC read; for "
+            "the cookie's time slot and the TSval), runs SipHash-2-4 over an 18-byte message "
+            "(IPv4: 2 words and the final block), shrinks the frame "
             "(bpf_xdp_adjust_tail), writes fresh IP and TCP headers and options with two "
             f"checksums, and bumps three per-CPU counters in all ({cn['net']:.0f} ns each). "
-            f"The clock read takes {budget(m, TARGETS['synack_linux_net_ns'], blk)}. "
+            f"A clock read (once per jiffy and CPU) takes {budget(m, TARGETS['synack_linux_net_ns'], blk)}. "
             "Measured with repeat=1 calls, which also charges the cold caches of a fresh "
             "syscall that floor_pass does not suffer.")
     sp = mc.get(("syn_synack_linux_spoofed", "calls"))

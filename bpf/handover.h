@@ -108,7 +108,7 @@ static __always_inline int handover(struct __sk_buff *skb, const struct tuple *t
 			r = HO_NOT_FIRST;
 		} else if (!tp) {
 			r = HO_FAIL;
-		} else if (hs && now - *(volatile __u64 *)&hs->handoff_ns < XDPCT_HANDOFF_DUP_NS &&
+		} else if (hs && ns_since(now, *(volatile __u64 *)&hs->handoff_ns) < XDPCT_HANDOFF_DUP_NS &&
 			   tp->inet_conn.icsk_inet.sk.sk_ack_backlog <
 				   tp->inet_conn.icsk_inet.sk.sk_max_ack_backlog) {
 			/* the previous packet will make the child; with room in

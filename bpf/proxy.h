@@ -484,11 +484,11 @@ __noinline int proxy_in_xdp(struct xdp_md *ctx, __u32 where)
 			count(XDPCT_STAT_V_DROP_PROXY_WAIT);
 			return XDP_DROP;
 		}
-		if (now - px->syn_ns > XDPCT_PROXY_TIMEOUT_NS) {
+		if (ns_since(now, px->syn_ns) > XDPCT_PROXY_TIMEOUT_NS) {
 			bpf_map_delete_elem(&xdpct_proxy, &h->k);
 			return proxy_rst_xdp(ctx, where);
 		}
-		if (now - px->resent_ns >= XDPCT_PROXY_RESEND_NS) {
+		if (ns_since(now, px->resent_ns) >= XDPCT_PROXY_RESEND_NS) {
 			px->resent_ns = now;
 			count(XDPCT_STAT_PROXY_SYN_RESENT);
 			r = proxy_syn_xdp(ctx, where, px);

@@ -507,6 +507,17 @@ struct xdpct_dir {
  * reused for another key while a program held a pointer to it is never
  * written for the old key (bpf_spin_lock is not allowed in LRU maps). */
 #define XDPCT_TICK_SHIFT 20
+/* The BPF clock reads CLOCK_MONOTONIC_COARSE once per jiffy and CPU
+ * (bpf/stats.h): a time it writes can be up to a tick (4 ms at HZ=250,
+ * 10 ms at HZ=100) behind what the clock said when it was written. */
+#define XDPCT_CLOCK_LAG_NS (20 * 1000 * 1000ULL)
+
+/* xdpct_clock (per CPU, one element, unpinned): the BPF clock's last
+ * reading on a CPU and the jiffy (bpf_jiffies64()) it was taken in. */
+struct xdpct_clock_cache {
+	__u64 jiffies;
+	__u64 ns;
+};
 /* How long TC waits for a held lock (bpf/flow.h) before it passes the
  * segment unapplied (ct_lock_busy); XDP spins briefly and defers to TC. */
 #define XDPCT_FLOW_LOCK_WAIT_NS 500000

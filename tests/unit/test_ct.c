@@ -829,7 +829,8 @@ static void ck_entry(struct conn *c, bool touched)
 	    (unsigned long long)f.bytes[L], w->packets[R], w->packets[L],
 	    (unsigned long long)w->bytes[R], (unsigned long long)w->bytes[L]);
 	if (touched && c->want.first_s == 0) { /* a new entry: times from the clock */
-		CKC(c, f.first_s >= r->t0 / 1000000000ULL && f.first_s <= r->t1 / 1000000000ULL,
+		CKC(c, f.first_s >= (r->t0 - XDPCT_CLOCK_LAG_NS) / 1000000000ULL &&
+			       f.first_s <= r->t1 / 1000000000ULL,
 		    "after %s: first_s %u, clock %llu s", r->what, f.first_s,
 		    (unsigned long long)(r->t1 / 1000000000ULL));
 		c->want.first_s = f.first_s;
@@ -837,7 +838,7 @@ static void ck_entry(struct conn *c, bool touched)
 	CKC(c, f.first_s == w->first_s, "after %s: first_s %u, want %u", r->what, f.first_s,
 	    w->first_s);
 	if (touched) {
-		CKC(c, f.last_tick >= (uint32_t)(r->t0 >> XDPCT_TICK_SHIFT) &&
+		CKC(c, f.last_tick >= (uint32_t)((r->t0 - XDPCT_CLOCK_LAG_NS) >> XDPCT_TICK_SHIFT) &&
 			       f.last_tick <= (uint32_t)(r->t1 >> XDPCT_TICK_SHIFT),
 		    "after %s: last_tick %u, clock %u..%u", r->what, f.last_tick,
 		    (uint32_t)(r->t0 >> XDPCT_TICK_SHIFT), (uint32_t)(r->t1 >> XDPCT_TICK_SHIFT));

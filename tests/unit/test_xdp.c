@@ -1030,11 +1030,12 @@ static void ck_meta_and_flow(const struct res *r, const uint8_t *in, int len,
 		CK(f.first_s == prev->first_s, "first_s moved: %u, was %u", f.first_s,
 		   prev->first_s);
 	} else {
-		CK(f.first_s >= t0 / 1000000000ULL && f.first_s <= t1 / 1000000000ULL,
+		CK(f.first_s >= (t0 - XDPCT_CLOCK_LAG_NS) / 1000000000ULL &&
+		   f.first_s <= t1 / 1000000000ULL,
 		   "first_s %u, test clock %llu..%llu s", f.first_s,
 		   (unsigned long long)(t0 / 1000000000ULL), (unsigned long long)(t1 / 1000000000ULL));
 	}
-	CK(f.last_tick >= (uint32_t)(t0 >> XDPCT_TICK_SHIFT) &&
+	CK(f.last_tick >= (uint32_t)((t0 - XDPCT_CLOCK_LAG_NS) >> XDPCT_TICK_SHIFT) &&
 	   f.last_tick <= (uint32_t)(t1 >> XDPCT_TICK_SHIFT),
 	   "last_tick %u, test clock %u..%u ticks", f.last_tick,
 	   (uint32_t)(t0 >> XDPCT_TICK_SHIFT), (uint32_t)(t1 >> XDPCT_TICK_SHIFT));
@@ -1325,7 +1326,7 @@ static void test_nat(void)
 				CK(h.ho.first_seq == a.seq, "first_seq %u, want %u", h.ho.first_seq, a.seq);
 				CK(h.ho.handoff_ns == 0, "handoff_ns %llu, want 0",
 				   (unsigned long long)h.ho.handoff_ns);
-				CK(h.made_ns + 20000000 >= t0 && h.made_ns <= t1 + 20000000,
+				CK(h.made_ns + XDPCT_CLOCK_LAG_NS >= t0 && h.made_ns <= t1 + 20000000,
 				   "made_ns %llu outside the run [%llu, %llu] (coarse clock)",
 				   (unsigned long long)h.made_ns, (unsigned long long)t0,
 				   (unsigned long long)t1);
@@ -4654,6 +4655,86 @@ static int tcp_socket(int family, uint16_t port, bool listening)
 	return fd;
 }
 
+/* now_ns() keeps one clock reading per CPU and jiffy (bpf/stats.h); a
+ * CPU's can be a tick behind the one that made a cookie. Just past a slot
+ * boundary, a cookie of now's slot is then one slot ahead of this CPU's
+ * reading: the clock itself decides it. A cookie two slots behind the
+ * reading stays stale without it. The reading is planted one slot back in
+ * this CPU's xdpct_clock element; a case where the jiffy turned before the
+ * ACK ran (the reading was not used) is run again. */
+static void clock_behind_case(int family, int age, int cpu, int ncpu)
+{
+	int fd = bpf_map__fd(skel->maps.xdpct_clock), cur = -1, tries = 0;
+	struct xdpct_clock_cache c[ncpu], planted;
+	uint8_t buf[PG_MAX_FRAME];
+	struct xdpct_req_attrs w;
+	static struct res r;
+	struct pg_spec a;
+	uint32_t zero = 0;
+	bool used = false;
+	int n;
+
+	ck_begin("xdp.clock_behind.%s.%s", fam(family),
+		 age == 3 ? "cookie_ahead_checked_on_clock" : "cookie_two_back_stale");
+	flows_clear();
+	do {
+		/* no reading: the SYN reads the clock (an earlier case's planted
+		 * one stays in effect until the jiffy turns) */
+		memset(c, 0, sizeof(c));
+		if (!CK(!bpf_map_update_elem(fd, &zero, c, BPF_ANY), "clear xdpct_clock: %s",
+			strerror(errno)))
+			break;
+		cur = current_slot(family); /* fills this CPU's reading */
+		if (!CK(cur >= 0, "no SYN-ACK to read the slot from") ||
+		    !CK(!bpf_map_lookup_elem(fd, &zero, c), "read xdpct_clock: %s", strerror(errno)))
+			break;
+		planted = c[cpu];
+		planted.ns -= 1ull << XDPCT_SLOT_SHIFT;
+		c[cpu] = planted;
+		if (!CK(!bpf_map_update_elem(fd, &zero, c, BPF_ANY), "write xdpct_clock: %s",
+			strerror(errno)))
+			break;
+		/* from the planted reading, now's slot is age 3 and the next
+		 * one (age 3 on the clock too) age 2 */
+		n = forged_ack(family, &K1, 3, (cur + (age == 3 ? 0 : 1)) & 3,
+			       XDPCT_OPT_WSCALE_NONE, L_NOTS, buf, &a);
+		run(buf, n, &r);
+		used = !bpf_map_lookup_elem(fd, &zero, c) && c[cpu].jiffies == planted.jiffies &&
+		       c[cpu].ns == planted.ns;
+	} while (!used && ++tries < 5);
+	if (CK(used, "the planted reading was never in effect (%d tries)", tries)) {
+		if (age == 3) {
+			attrs_from(family, 3, XDPCT_OPT_WSCALE_NONE, &a, L_NOTS, &w);
+			ck_verdict(&r, XDP_PASS, S(V_PASS_COOKIE), S(COOKIE_GOOD));
+		} else {
+			ck_verdict(&r, XDP_DROP, S(V_DROP_COOKIE_STALE), -1);
+			ck_no_flows();
+		}
+	}
+	ck_end();
+	flows_clear();
+}
+
+static void test_clock_behind(void)
+{
+	int cpu = sched_getcpu(), ncpu = libbpf_num_possible_cpus();
+	cpu_set_t set;
+
+	ck_begin("xdp.clock_behind.setup");
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	/* test_run runs on this CPU: the planted reading must be its */
+	CK(cpu >= 0 && ncpu > cpu && !sched_setaffinity(0, sizeof(set), &set),
+	   "pin to CPU %d: %s", cpu, strerror(errno));
+	if (!ck_end())
+		return;
+	set_cfg(CFG_ALL, &K1, NULL);
+	for (int f = 4; f <= 6; f += 2) {
+		clock_behind_case(f, 3, cpu, ncpu);
+		clock_behind_case(f, 2, cpu, ncpu);
+	}
+}
+
 /* A cookie ACK behind DNAT reaches the listener's namespace: handed over
  * once; the client's first segment again (its bare ACK and first data
  * share one seq) is left to the child being made when that handoff ran on
@@ -4725,6 +4806,14 @@ static void test_nat_handover(void)
 
 		ck_begin("xdp.nat_handover.%s.twin_other_cpu_dropped", fam(fm));
 		nat_store(&a, (uint32_t)other, 1000000, true);
+		v = nat_run(buf, n, d);
+		CK(v == 2, "TC verdict %d, want TC_ACT_SHOT", v);
+		nat_moved(d, S(NAT_DROP_TWIN));
+		ck_end();
+
+		ck_begin("xdp.nat_handover.%s.twin_other_cpu_clock_ahead_dropped", fam(fm));
+		/* that CPU's clock a tick ahead of this one's (bpf/stats.h) */
+		nat_store(&a, (uint32_t)other, -(uint64_t)XDPCT_CLOCK_LAG_NS / 4, true);
 		v = nat_run(buf, n, d);
 		CK(v == 2, "TC verdict %d, want TC_ACT_SHOT", v);
 		nat_moved(d, S(NAT_DROP_TWIN));
@@ -4866,6 +4955,7 @@ int main(void)
 	test_acl();
 	test_synlimit();
 	test_auto();
+	test_clock_behind();
 	/* last: this process in a network namespace of its own */
 	test_nat_handover();
 
