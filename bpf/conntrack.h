@@ -304,12 +304,11 @@ __noinline int ct_update(struct xdpct_flow *f, const struct ct_seg *s, int side,
 	return res;
 }
 
-/* Both ends' states (include/xdpct_ep.h), 4 bits each, once a side sent
- * a FIN (before, they follow the connection's state): 0 otherwise. Global,
- * so that its branches stay out of every caller's paths. */
+/* Both ends' states (include/xdpct_ep.h), 4 bits each. Global, so that
+ * its branches stay out of every caller's paths. */
 __noinline int ct_ep_pair(const struct xdpct_flow *f)
 {
-	if (!f || !((f->tcp_flags[0] | f->tcp_flags[1]) & TCP_FLAG_FIN))
+	if (!f)
 		return 0;
 	return xdpct_ep_state(f, XDPCT_LOCAL) | xdpct_ep_state(f, XDPCT_REMOTE) << 4;
 }
@@ -322,8 +321,8 @@ __noinline int ct_update_ep(struct xdpct_flow *f, const struct ct_seg *s, int si
 
 	if (!f || !s)
 		return CT_INVALID;
-	/* no FIN before or in it: both pairs would be 0, nothing moves (the
-	 * established path's segments) */
+	/* no FIN before or in it: the ends follow the connection's state,
+	 * whose own change says it all (the established path's segments) */
 	if (!((f->tcp_flags[0] | f->tcp_flags[1] | s->flags) & TCP_FLAG_FIN))
 		return ct_update(f, s, side, now);
 	ep = ct_ep_pair(f);

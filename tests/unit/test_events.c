@@ -677,6 +677,62 @@ static void t_simclose(int family)
 	ck_end();
 }
 
+/* 4c. An entry adopted in LAST_ACK (sock_diag gives the state, not which
+ * side sent a FIN: no FIN flags, so its ends follow the state) takes the
+ * remote's retransmitted FIN: the connection stays in LAST_ACK and the
+ * ends now come from the FIN flags, an UPDATE with old_state == state
+ * whose ends are the entry's. Catches an end-state comparison skipped
+ * when only the segment carries a FIN. */
+static void t_adopted_fin(int family)
+{
+	struct conn *c = &C;
+	struct xdpct_flow_key k;
+	struct xdpct_flow fl, got;
+	int err;
+
+	conn_init(c, family, PORT_OBS);
+	drain();
+	claim();
+	ck_begin("ev.%s.adopted_last_ack.fin_again_ends_moved", fam(family));
+	memset(&fl, 0, sizeof(fl));
+	fl.first_s = (uint32_t)(mono_ns() / 1000000000ULL) - 5;
+	fl.last_tick = (uint32_t)((mono_ns() - 5000000000ULL) >> XDPCT_TICK_SHIFT);
+	fl.state = XDPCT_CT_LAST_ACK;
+	fl.flags = XDPCT_FLOW_ADOPTED | XDPCT_FLOW_REMOTE_OPENED;
+	fl.wscale[R] = fl.wscale[L] = 0xf;
+	conn_key(c, &k);
+	if (family == 4) {
+		struct xdpct_flow4_key k4;
+
+		xdpct_key_to4(&k, &k4);
+		fl.tag = xdpct_key_tag4(&k4);
+		err = bpf_map_update_elem(obs4_fd, &k4, &fl, BPF_NOEXIST);
+	} else {
+		struct xdpct_flow6_key k6;
+
+		xdpct_key_to6(&k, &k6);
+		fl.tag = xdpct_key_tag6(&k6);
+		err = bpf_map_update_elem(obs6_fd, &k6, &fl, BPF_NOEXIST);
+	}
+	CK(!err, "insert the adopted entry: %s", strerror(errno));
+	/* the remote's FIN, sent before we were there: one seq below its next */
+	xmit(c, R, F_FIN | F_ACK, c->nxt[R] - 1, c->nxt[L], 0);
+	ck_update(c, XDPCT_CT_LAST_ACK, XDPCT_CT_LAST_ACK, -1, -1);
+	if (CK(!flow_read(c, &got), "no entry after the FIN") && evlog.n == 1) {
+		const struct xdpct_flow *e = &evlog.ev[0].flow;
+
+		CK(got.tcp_flags[R] & F_FIN, "the remote's FIN flag not set: 0x%x",
+		   got.tcp_flags[R]);
+		CK(xdpct_ep_state(e, XDPCT_REMOTE) == xdpct_ep_state(&got, XDPCT_REMOTE) &&
+			   xdpct_ep_state(e, XDPCT_LOCAL) == xdpct_ep_state(&got, XDPCT_LOCAL),
+		   "event ends %s/%s, entry's %s/%s", ep_name(xdpct_ep_state(e, XDPCT_REMOTE)),
+		   ep_name(xdpct_ep_state(e, XDPCT_LOCAL)),
+		   ep_name(xdpct_ep_state(&got, XDPCT_REMOTE)),
+		   ep_name(xdpct_ep_state(&got, XDPCT_LOCAL)));
+	}
+	ck_end();
+}
+
 /* 5. A valid cookie ACK on a protected port -> NEW, SYN_RECV, COOKIE |
  * PENDING, not OBSERVED (the SYN before it: a cookie SYN-ACK, no entry, no
  * event); the local side's first segment (its child exists) -> one UPDATE
@@ -1197,6 +1253,7 @@ int main(void)
 		t_open_local(f);
 		t_close(f);
 		t_simclose(f);
+		t_adopted_fin(f);
 		t_cookie(f);
 		t_reopen(f, R);
 		t_reopen(f, L);
