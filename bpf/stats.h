@@ -41,8 +41,11 @@ static __always_inline __u64 now_ns(void)
 		return c->ns;
 	ns = bpf_ktime_get_coarse_ns();
 	if (c && ns != c->ns) {
-		c->jiffies = j;
+		/* the reading before its jiffy: a program that ran in between
+		 * on this CPU never pairs the new jiffy with the old reading */
 		c->ns = ns;
+		asm volatile("" ::: "memory");
+		c->jiffies = j;
 	}
 	return ns;
 }
