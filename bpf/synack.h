@@ -260,7 +260,7 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 	struct tuple t;
 	__u32 cookie, isn, opts, ws, age, layout, ki;
 	bool has_ts, prev, other = false;
-	__u64 abs;
+	__u64 abs, now;
 
 	if (!cfg || !a)
 		return COOKIE_BAD;
@@ -272,11 +272,14 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 	/* the slot first: an expired one is refused without the hash, which
 	 * spares it for half of a flood's random cookies (valid or not, such
 	 * a cookie opens nothing) */
-	abs = cookie_abs_slot(cfg, now_ns());
+	now = now_ns();
+	abs = cookie_abs_slot(cfg, now);
 	age = xdpct_cookie_age(abs, cookie);
-	if (age == 3) {
-		/* a slot ahead: this CPU's clock may be a tick behind the one
-		 * that made the cookie (now_ns()); the clock itself decides */
+	if (age == 3 && ((abs + 1) << xdpct_slot_shift(cfg->slot_shift)) -
+				(now + cfg->clock_offset_ns) <= XDPCT_CLOCK_LAG_NS) {
+		/* a slot ahead, this CPU's reading just short of the next
+		 * slot: it may be a tick behind the CPU that made the cookie
+		 * (now_ns()); the clock itself decides */
 		abs = cookie_abs_slot(cfg, bpf_ktime_get_coarse_ns());
 		age = xdpct_cookie_age(abs, cookie);
 	}

@@ -4659,9 +4659,11 @@ static int tcp_socket(int family, uint16_t port, bool listening)
  * CPU's can be a tick behind the one that made a cookie. Just past a slot
  * boundary, a cookie of now's slot is then one slot ahead of this CPU's
  * reading: the clock itself decides it. A cookie two slots behind the
- * reading stays stale without it. The reading is planted one slot back in
- * this CPU's xdpct_clock element; a case where the jiffy turned before the
- * ACK ran (the reading was not used) is run again. */
+ * reading stays stale without it (age 2), and so does a cookie a slot
+ * ahead of a reading far from the boundary (age 4: none lags that far).
+ * The reading is planted in this CPU's xdpct_clock element; a case where
+ * the jiffy turned before the ACK ran (the reading was not used) is run
+ * again. */
 static void clock_behind_case(int family, int age, int cpu, int ncpu)
 {
 	int fd = bpf_map__fd(skel->maps.xdpct_clock), cur = -1, tries = 0;
@@ -4675,7 +4677,8 @@ static void clock_behind_case(int family, int age, int cpu, int ncpu)
 	int n;
 
 	ck_begin("xdp.clock_behind.%s.%s", fam(family),
-		 age == 3 ? "cookie_ahead_checked_on_clock" : "cookie_two_back_stale");
+		 age == 3 ? "cookie_ahead_checked_on_clock" :
+		 age == 2 ? "cookie_two_back_stale" : "cookie_ahead_far_from_boundary_stale");
 	flows_clear();
 	do {
 		/* no reading: the SYN reads the clock (an earlier case's planted
@@ -4688,15 +4691,22 @@ static void clock_behind_case(int family, int age, int cpu, int ncpu)
 		if (!CK(cur >= 0, "no SYN-ACK to read the slot from") ||
 		    !CK(!bpf_map_lookup_elem(fd, &zero, c), "read xdpct_clock: %s", strerror(errno)))
 			break;
+		/* a tick behind a slot boundary that the clock has passed;
+		 * far: a whole slot behind (no CPU lags that far: a cookie a
+		 * slot ahead of it is refused without asking the clock) */
 		planted = c[cpu];
-		planted.ns -= 1ull << XDPCT_SLOT_SHIFT;
+		if (age == 4)
+			planted.ns -= 1ull << XDPCT_SLOT_SHIFT;
+		else
+			planted.ns = (((planted.ns + clock_off) >> XDPCT_SLOT_SHIFT)
+				      << XDPCT_SLOT_SHIFT) - clock_off - XDPCT_CLOCK_LAG_NS / 4;
 		c[cpu] = planted;
 		if (!CK(!bpf_map_update_elem(fd, &zero, c, BPF_ANY), "write xdpct_clock: %s",
 			strerror(errno)))
 			break;
 		/* from the planted reading, now's slot is age 3 and the next
 		 * one (age 3 on the clock too) age 2 */
-		n = forged_ack(family, &K1, 3, (cur + (age == 3 ? 0 : 1)) & 3,
+		n = forged_ack(family, &K1, 3, (cur + (age == 2 ? 1 : 0)) & 3,
 			       XDPCT_OPT_WSCALE_NONE, L_NOTS, buf, &a);
 		run(buf, n, &r);
 		used = !bpf_map_lookup_elem(fd, &zero, c) && c[cpu].jiffies == planted.jiffies &&
@@ -4732,6 +4742,7 @@ static void test_clock_behind(void)
 	for (int f = 4; f <= 6; f += 2) {
 		clock_behind_case(f, 3, cpu, ncpu);
 		clock_behind_case(f, 2, cpu, ncpu);
+		clock_behind_case(f, 4, cpu, ncpu);
 	}
 }
 
