@@ -201,7 +201,9 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 	new_len = (where & 0x1f) + iphl + sizeof(struct tcphdr) + optlen;
 	eff_mss = our_mss - (has_ts ? 12 : 0);
 	win = eff_mss ? 65535 / eff_mss * eff_mss : 65535;
-	if (bpf_xdp_adjust_tail(ctx, (int)new_len - (int)(data_end - data)))
+	/* Linux's SYN options and ours take the same room: no call then */
+	if (new_len != (__u32)(data_end - data) &&
+	    bpf_xdp_adjust_tail(ctx, (int)new_len - (int)(data_end - data)))
 		goto err;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
