@@ -85,7 +85,7 @@ static __always_inline __u32 cookie_hash(const struct xdpct_siphash_key *k,
 		};
 		return (__u32)siphash24(k, m, 2, data & 0xffff, 2);
 	} else {
-		__u64 m[6] = {
+		__u64 m[5] = {
 			(__u64)t->saddr[0] | (__u64)t->saddr[1] << 32,
 			(__u64)t->saddr[2] | (__u64)t->saddr[3] << 32,
 			(__u64)t->daddr[0] | (__u64)t->daddr[1] << 32,

@@ -84,3 +84,29 @@ uint64_t sipref_hash_k(uint64_t k0, uint64_t k1, const uint8_t *msg, size_t len)
 	}
 	return sipref_hash(key, msg, len);
 }
+
+uint32_t sipref_cookie(const struct xdpct_siphash_key *k, int family, const uint8_t *saddr,
+		       const uint8_t *daddr, uint16_t sport, uint16_t dport, uint32_t isn,
+		       uint32_t mss_idx, uint32_t slot, uint32_t opts, int layout)
+{
+	uint8_t m[42];
+	int alen = family == 4 ? 4 : 16, n = 0, i;
+	uint32_t data = mss_idx | slot << 2 | opts << 4 | (uint32_t)layout << 10, h;
+
+	for (i = 0; i < alen; i++)
+		m[n++] = saddr[i];
+	for (i = 0; i < alen; i++)
+		m[n++] = daddr[i];
+	m[n++] = (uint8_t)(sport >> 8); /* ports as on the wire */
+	m[n++] = (uint8_t)sport;
+	m[n++] = (uint8_t)(dport >> 8);
+	m[n++] = (uint8_t)dport;
+	for (i = 0; i < 4; i++) /* the ISN's value, little-endian */
+		m[n++] = (uint8_t)(isn >> (8 * i));
+	m[n++] = (uint8_t)data; /* the 2-byte tail */
+	m[n++] = (uint8_t)(data >> 8);
+	h = (uint32_t)sipref_hash_k(k->k0, k->k1, m, (size_t)n);
+	if (layout == 2)
+		return (h & ((1u << 23) - 1)) << 9 | (opts & 0x1f) << 4 | slot << 2 | mss_idx;
+	return (h & ((1u << 28) - 1)) << 4 | slot << 2 | mss_idx;
+}

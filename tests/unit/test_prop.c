@@ -570,12 +570,6 @@ static uint32_t exp_mss_idx(int family, int client_mss)
 	return idx;
 }
 
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* Layouts: with timestamps hash:28 | slot:2 | mss:2, options in TSval; without,
  * hash:28 | slot:2 | mss:2 and no options; without and XDPCT_CFG_NOTS_OPTIONS,
  * hash:23 | sack:1 | wscale:4 | slot:2 | mss:2 (no ECN). The number is the
@@ -587,32 +581,6 @@ static int layout_of(bool ts)
 	if (ts)
 		return L_TS;
 	return conf.flags & XDPCT_CFG_NOTS_OPTIONS ? L_NOTS_OPTS : L_NOTS;
-}
-
-static uint32_t ref_cookie(const struct xdpct_siphash_key *key, int family,
-			   const uint8_t *saddr, const uint8_t *daddr, uint16_t sport,
-			   uint16_t dport, uint32_t isn, uint32_t mss_idx, uint32_t slot,
-			   uint32_t opts, int layout)
-{
-	uint8_t m[48];
-	int alen = family == 4 ? 4 : 16, n = 0;
-	uint64_t data = mss_idx | slot << 2 | opts << 4 | (uint64_t)layout << 10;
-	uint32_t h;
-
-	memcpy(m + n, saddr, alen);
-	n += alen;
-	memcpy(m + n, daddr, alen);
-	n += alen;
-	pg_wr16(m + n, sport);
-	pg_wr16(m + n + 2, dport);
-	put_le(m + n + 4, isn, 4);
-	n += 8;
-	put_le(m + n, data, 2); /* the 2-byte tail */
-	n += 2;
-	h = (uint32_t)sipref_hash_k(key->k0, key->k1, m, n);
-	if (layout == L_NOTS_OPTS)
-		return (h & ((1u << 23) - 1)) << 9 | (opts & 0x1f) << 4 | slot << 2 | mss_idx;
-	return (h & ((1u << 28) - 1)) << 4 | slot << 2 | mss_idx;
 }
 
 enum { CK_BAD, CK_STALE, CK_GOOD };
@@ -641,7 +609,7 @@ static int cookie_model(const struct op *o, uint64_t now_abs, bool *older)
 	if (!o->opt_ok)
 		return CK_BAD;
 	k = key_for(now_abs - age, older);
-	if (ref_cookie(k, o->family, o->saddr, o->daddr, o->sport, o->dport, isn, cookie & 3,
+	if (sipref_cookie(k, o->family, o->saddr, o->daddr, o->sport, o->dport, isn, cookie & 3,
 		       slot, ack_opts(o), layout_of(o->ts)) != cookie) {
 		*older = false;
 		return CK_BAD;
@@ -1547,7 +1515,7 @@ static void forged_ack(struct pg_spec *a)
 		k = w < 85 ? &conf.keys[k == &conf.keys[0]] : &key_dead;
 	isn = (uint32_t)r64();
 	a->seq = isn + 1;
-	a->ack = ref_cookie(k, a->family, a->saddr, a->daddr, a->sport, a->dport, isn, mss_idx,
+	a->ack = sipref_cookie(k, a->family, a->saddr, a->daddr, a->sport, a->dport, isn, mss_idx,
 			    (uint32_t)abs & 3, opts, layout) + 1;
 	memset(&a->opts, 0, sizeof(a->opts));
 	if (ts) {
@@ -1979,14 +1947,14 @@ static void check_synack(struct run *r, const struct op *q, uint64_t t0, uint64_
 		report(P_SYNACK, r, "cookie slot %u, clock %u..%u", slot, slot_of(t0), slot_of(t1));
 		return;
 	}
-	want = ref_cookie(key_for(abs, &older), fam, q->saddr, q->daddr, q->sport, q->dport,
+	want = sipref_cookie(key_for(abs, &older), fam, q->saddr, q->daddr, q->sport, q->dport,
 			  q->seq, mss_idx, slot, opts, layout);
 	if (a.seq != want) {
 		/* signed, but with another key: the key choice is wrong */
 		bool other = false;
 
 		for (int i = 0; i < 3; i++)
-			other |= a.seq == ref_cookie(i < 2 ? &conf.keys[i] : &key_dead, fam,
+			other |= a.seq == sipref_cookie(i < 2 ? &conf.keys[i] : &key_dead, fam,
 						     q->saddr, q->daddr, q->sport, q->dport,
 						     q->seq, mss_idx, slot, opts, layout);
 		report(other ? P_KEY_SEL : P_SYNACK, r,

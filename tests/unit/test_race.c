@@ -1536,29 +1536,13 @@ static void *rot_thread(void *arg)
 	return NULL;
 }
 
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* The cookie of a SYN without timestamps (layout 0: hash:28 | slot:2 |
  * mss:2, options "none"), from include/xdpct.h's description. */
 static uint32_t ref_cookie(const struct xdpct_siphash_key *k, const struct ep *e,
 			   uint32_t isn, uint32_t mss_idx, uint32_t slot)
 {
-	uint8_t m[18];
-	uint64_t data = mss_idx | slot << 2 | (uint64_t)XDPCT_OPT_WSCALE_NONE << 4;
-	uint32_t h;
-
-	memcpy(m, e->r, 4);
-	memcpy(m + 4, L4, 4);
-	pg_wr16(m + 8, e->rport);
-	pg_wr16(m + 10, PORT);
-	put_le(m + 12, isn, 4);
-	put_le(m + 16, data, 2);
-	h = (uint32_t)sipref_hash_k(k->k0, k->k1, m, sizeof(m));
-	return (h & ((1u << 28) - 1)) << 4 | slot << 2 | mss_idx;
+	return sipref_cookie(k, 4, e->r, L4, e->rport, PORT, isn, mss_idx, slot,
+			     XDPCT_OPT_WSCALE_NONE, 0);
 }
 
 static void *syn_thread(void *arg)

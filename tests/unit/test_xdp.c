@@ -452,12 +452,6 @@ static uint32_t exp_mss_idx(int family, int client_mss)
 	return idx;
 }
 
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* The cookie layouts: with timestamps hash:28 | slot:2 | mss:2 and the
  * options in TSval; without, hash:28 | slot:2 | mss:2 and no options; without
  * and with XDPCT_CFG_NOTS_OPTIONS, hash:23 | sack:1 | wscale:4 | slot:2 | mss:2.
@@ -468,34 +462,6 @@ static const char *const lay_name[L_MAX] = { "no_ts", "ts", "no_ts_opts" };
 static uint32_t lay_cfg(int layout)
 {
 	return CFG_ALL | (layout == L_NOTS_OPTS ? XDPCT_CFG_NOTS_OPTIONS : 0);
-}
-
-/* Message = the little-endian bytes of words w0..: the addresses and ports
- * in wire order, then client_isn (host order value, LE bytes), then data. */
-static uint32_t ref_cookie(const struct xdpct_siphash_key *k, int family,
-			   const uint8_t *saddr, const uint8_t *daddr, uint16_t sport,
-			   uint16_t dport, uint32_t isn, uint32_t mss_idx, uint32_t slot,
-			   uint32_t opts, int layout)
-{
-	uint8_t m[48];
-	int alen = family == 4 ? 4 : 16, n = 0;
-	uint64_t data = mss_idx | slot << 2 | opts << 4 | (uint64_t)layout << 10;
-	uint32_t h;
-
-	memcpy(m + n, saddr, alen);
-	n += alen;
-	memcpy(m + n, daddr, alen);
-	n += alen;
-	pg_wr16(m + n, sport);
-	pg_wr16(m + n + 2, dport);
-	put_le(m + n + 4, isn, 4);
-	n += 8;
-	put_le(m + n, data, 2); /* the 2-byte tail */
-	n += 2;
-	h = (uint32_t)sipref_hash_k(k->k0, k->k1, m, n);
-	if (layout == L_NOTS_OPTS)
-		return (h & ((1u << 23) - 1)) << 9 | (opts & 0x1f) << 4 | slot << 2 | mss_idx;
-	return (h & ((1u << 28) - 1)) << 4 | slot << 2 | mss_idx;
 }
 
 static uint32_t make_opts(bool has_ws, int ws, bool sack, bool ecn)
@@ -824,7 +790,7 @@ static void ck_synack(struct synack *sa, const struct res *r, uint64_t t0, uint6
 	CK(slot == slot_of(t0) || slot == slot_of(t1), "cookie slot %u, clock says %u..%u",
 	   slot, slot_of(t0), slot_of(t1));
 	/* the key of the SYN's slot (key_sel), never the other */
-	ref = ref_cookie(cfg_key_of((abs_slot(t1) & 3) == slot ? abs_slot(t1) : abs_slot(t0),
+	ref = sipref_cookie(cfg_key_of((abs_slot(t1) & 3) == slot ? abs_slot(t1) : abs_slot(t0),
 				    NULL),
 			 fam, s->saddr, s->daddr, s->sport, s->dport, s->seq, sa->mss_idx, slot,
 			 sa->opts, sa->layout);
@@ -2093,7 +2059,7 @@ static int forged_ack(int family, const struct xdpct_siphash_key *key, uint32_t 
 	base_spec(a, family, PORT);
 	a->flags = F_ACK;
 	a->seq = isn + 1;
-	cookie = ref_cookie(key, family, a->saddr, a->daddr, a->sport, a->dport, isn,
+	cookie = sipref_cookie(key, family, a->saddr, a->daddr, a->sport, a->dport, isn,
 			    mss_idx, slot, opts, layout);
 	a->ack = cookie + 1;
 	a->win = 1000;
