@@ -1429,8 +1429,23 @@ static void test_proxy(void)
 		ck_verdict(&r, XDP_DROP, S(V_DROP_PROXY_WAIT), -1);
 		ck_end();
 
-		ck_begin("xdp.proxy.syn_again_after_a_second.%s", fam(fm));
+		ck_begin("xdp.proxy.clock_ahead_still_waits.%s", fam(fm));
+		/* the SYN's times from a CPU whose clock is a tick ahead of this
+		 * one's (bpf/stats.h): neither resent nor timed out */
 		flow_key_expect(&a, &k);
+		if (CK(!bpf_map_lookup_elem(proxy_fd, &k, &px), "no entry")) {
+			struct xdpct_proxy was = px;
+
+			px.syn_ns = px.resent_ns = mono_ns() + XDPCT_CLOCK_LAG_NS / 4;
+			bpf_map_update_elem(proxy_fd, &k, &px, BPF_EXIST);
+			run(buf, n, &r);
+			ck_verdict(&r, XDP_DROP, S(V_DROP_PROXY_WAIT), -1);
+			CK(!bpf_map_lookup_elem(proxy_fd, &k, &px), "entry gone");
+			bpf_map_update_elem(proxy_fd, &k, &was, BPF_EXIST);
+		}
+		ck_end();
+
+		ck_begin("xdp.proxy.syn_again_after_a_second.%s", fam(fm));
 		if (CK(!bpf_map_lookup_elem(proxy_fd, &k, &px), "no entry")) {
 			px.resent_ns -= 2000000000ull;
 			bpf_map_update_elem(proxy_fd, &k, &px, BPF_EXIST);
