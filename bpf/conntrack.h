@@ -134,6 +134,49 @@ static __always_inline void ct_init_syn(struct xdpct_flow *f, int side,
 	f->bytes[(side ^ 1) & 1] = 0;
 }
 
+/* tcp_in_window's bounds: the segment's [seq, end) within what the sender
+ * may send and the receiver can still be waiting for, its ack neither
+ * beyond what the receiver sent nor far below it. */
+static __always_inline int ct_window_check(const struct xdpct_dir *snd,
+					   const struct xdpct_dir *rcv, __u32 seq,
+					   __u32 end, __u32 ack, bool rst)
+{
+	__u32 maxackwin = snd->maxwin > CT_MAXACKWIN_MIN ? snd->maxwin : CT_MAXACKWIN_MIN;
+
+	if (seq_after(seq, snd->maxend) || !seq_after(end, snd->end - rcv->maxwin - 1))
+		return rst ? CT_RST_WINDOW : CT_SEQ_WINDOW;
+	if (seq_after(ack, rcv->end) || !seq_after(ack, rcv->end - maxackwin - 1))
+		return CT_ACK_WINDOW;
+	return CT_OK;
+}
+
+/* tcp_in_window's updates once the verdict is in: the sender's end,
+ * window and ack, the receiver's window and bound. win: scaled.
+ * sent: the flags the sender sent before this segment. */
+static __always_inline void ct_window_move(struct xdpct_dir *snd, struct xdpct_dir *rcv,
+					   __u32 end, __u32 ack, __u32 win, __u8 flags,
+					   __u8 sent, bool snd_seen, bool rcv_seen, bool local)
+{
+	bool syn = flags & TCP_FLAG_SYN, has_ack = flags & TCP_FLAG_ACK;
+
+	if (snd->maxwin < win)
+		snd->maxwin = win;
+	if (seq_after(end, snd->end))
+		snd->end = end;
+	if (has_ack && (!(sent & TCP_FLAG_ACK) || seq_after(ack, snd->maxack)))
+		snd->maxack = ack; /* the first ACK is taken as is */
+	if (rcv_seen && seq_after(end, snd->maxend))
+		rcv->maxwin += end - snd->maxend;
+	/* a first SYN without ACK sets its own side only (netfilter): its ack
+	 * field means nothing */
+	if (!(syn && !has_ack && !snd_seen) && seq_after(ack + win, rcv->maxend - 1))
+		rcv->maxend = ack + win + !win;
+	if (local && has_ack && seq_after(ack, rcv->end))
+		rcv->end = ack; /* the local stack got what we did not see */
+	if (local && !syn && seq_after(snd->end, snd->maxend))
+		snd->maxend = snd->end; /* what the local stack sent it could send */
+}
+
 /* The transition for segment s sent by side, on f (locked by the caller).
  * The remote side's segments are checked as netfilter checks both sides';
  * the local stack's are its own truth: they always apply, and move our
@@ -144,8 +187,8 @@ __noinline int ct_update(struct xdpct_flow *f, const struct ct_seg *s, int side,
 			 __u64 now)
 {
 	struct xdpct_dir snd, rcv;
-	__u32 st, pkt, dir, idx, ns, seq, ack, end, win, maxackwin, shift;
-	bool local, syn, has_ack, rst, fin, snd_seen, rcv_seen, ok;
+	__u32 st, pkt, dir, idx, ns, seq, ack, end, win, shift;
+	bool local, syn, has_ack, rst, fin, snd_seen, rcv_seen;
 	int res = CT_OK;
 
 	if (!f || !s) /* arguments of global functions may be NULL */
@@ -210,30 +253,19 @@ __noinline int ct_update(struct xdpct_flow *f, const struct ct_seg *s, int side,
 	}
 
 	if (syn && !has_ack && !snd_seen) {
-		ok = true; /* a first SYN: nothing to check it against */
+		res = CT_OK; /* a first SYN: nothing to check it against */
 	} else {
 		if (!has_ack || (rst && ack == 0))
 			ack = rcv.end; /* no ACK: pretend it acks all (netfilter) */
 		if (seq == end && !rst)
 			seq = end = snd.end; /* no data: only the ack is checked */
-		maxackwin = snd.maxwin > CT_MAXACKWIN_MIN ? snd.maxwin : CT_MAXACKWIN_MIN;
-		ok = !seq_after(seq, snd.maxend) &&
-		     seq_after(end, snd.end - rcv.maxwin - 1);
-		if (!ok) {
-			res = rst ? CT_RST_WINDOW : CT_SEQ_WINDOW;
-		} else if (seq_after(ack, rcv.end) ||
-			   !seq_after(ack, rcv.end - maxackwin - 1)) {
-			/* a SYN-ACK must ack exactly the SYN (Linux, stricter
-			 * than netfilter's window): see below */
-			ok = false;
+		res = ct_window_check(&snd, &rcv, seq, end, ack, rst);
+		/* a SYN-ACK must ack exactly the SYN (Linux, stricter than
+		 * netfilter's window) */
+		if (res == CT_OK && syn && has_ack && rcv_seen && ack != rcv.end)
 			res = CT_ACK_WINDOW;
-		}
-		if (ok && syn && has_ack && rcv_seen && ack != rcv.end) {
-			ok = false;
-			res = CT_ACK_WINDOW;
-		}
 	}
-	if (!ok && !local)
+	if (res != CT_OK && !local)
 		return res;
 	res = CT_OK;
 
@@ -269,22 +301,8 @@ __noinline int ct_update(struct xdpct_flow *f, const struct ct_seg *s, int side,
 	/* the verdict is in: write */
 	if (!syn)
 		win <<= ct_scale(f, side);
-	if (snd.maxwin < win)
-		snd.maxwin = win;
-	if (seq_after(end, snd.end))
-		snd.end = end;
-	if (has_ack && (!(f->tcp_flags[side] & TCP_FLAG_ACK) || seq_after(ack, snd.maxack)))
-		snd.maxack = ack; /* the first ACK is taken as is */
-	if (rcv_seen && seq_after(end, snd.maxend))
-		rcv.maxwin += end - snd.maxend;
-	/* a first SYN without ACK sets its own side only (netfilter): its ack
-	 * field means nothing */
-	if (!(syn && !has_ack && !snd_seen) && seq_after(ack + win, rcv.maxend - 1))
-		rcv.maxend = ack + win + !win;
-	if (local && has_ack && seq_after(ack, rcv.end))
-		rcv.end = ack; /* the local stack got what we did not see */
-	if (local && !syn && seq_after(snd.end, snd.maxend))
-		snd.maxend = snd.end; /* what the local stack sent it could send */
+	ct_window_move(&snd, &rcv, end, ack, win, s->flags, f->tcp_flags[side], snd_seen,
+		       rcv_seen, local);
 	f->dir[side] = snd;
 	f->dir[side ^ 1] = rcv;
 	if (syn)
@@ -302,6 +320,44 @@ __noinline int ct_update(struct xdpct_flow *f, const struct ct_seg *s, int side,
 	if (ns < XDPCT_CT_MAX)
 		f->state = ns;
 	return res;
+}
+
+/* ct_update() for the established path's segment, in fewer steps: an
+ * ACK (PSH, URG, ECE, CWR aside) on an ESTABLISHED entry both sides sent
+ * on, inside the window. Netfilter's table keeps it ESTABLISHED, no
+ * refinement applies, the checksum is not needed, and no end's state
+ * moves (ESTABLISHED: neither side's FIN yet, which would have moved it). CT_OK: applied; -1: not that case, nothing
+ * written (ct_update() decides). Global: its stack is not on the
+ * callers'. */
+__noinline int ct_update_established(struct xdpct_flow *f, const struct ct_seg *s, int side,
+				     __u64 now)
+{
+	struct xdpct_dir *snd, *rcv;
+	__u32 seq, end;
+
+	if (!f || !s)
+		return -1;
+	side &= 1;
+	if (f->state != XDPCT_CT_ESTABLISHED ||
+	    (s->flags & ~(TCP_FLAG_PSH | TCP_FLAG_URG | TCP_FLAG_ECE | TCP_FLAG_CWR)) != TCP_FLAG_ACK ||
+	    (f->flags & (XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL)) !=
+		    (XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL))
+		return -1;
+	snd = &f->dir[side];
+	rcv = &f->dir[side ^ 1];
+	seq = s->seq;
+	end = seq + s->len;
+	if (!s->len)
+		seq = end = snd->end; /* no data: only the ack is checked */
+	if (ct_window_check(snd, rcv, seq, end, s->ack, false) != CT_OK)
+		return -1;
+	ct_window_move(snd, rcv, end, s->ack, (__u32)s->win << ct_scale(f, side), s->flags,
+		       f->tcp_flags[side], true, true, side == XDPCT_LOCAL);
+	f->tcp_flags[side] |= s->flags;
+	f->packets[side] += 1;
+	f->bytes[side] += s->ip_len;
+	f->last_tick = now >> XDPCT_TICK_SHIFT;
+	return CT_OK;
 }
 
 /* Both ends' states (include/xdpct_ep.h), 4 bits each. Global, so that
@@ -364,7 +420,9 @@ static __always_inline int ct_apply(struct xdpct_flow *f, const struct flow_ref 
 			r = CT_REOPENED;
 		}
 	} else {
-		r = ct_update_ep(f, s, side, now);
+		r = ct_update_established(f, s, side, now);
+		if (r < 0)
+			r = ct_update_ep(f, s, side, now);
 		o->ep_changed = r >> 8;
 		r &= 0xff;
 	}
