@@ -3068,24 +3068,30 @@ static void t_adopted_sync(int family)
 		maps_clear();
 	}
 
-	/* no socket (gone): the packet's numbers, as netfilter picks up */
-	snprintf(name, sizeof(name), "ct.%s.adopted_sync.no_socket_pickup", fam(family));
-	conn_init(c, family, K_PROT, true, "%s", name);
-	memcpy(c->raddr, family == 4 ? LIVE4 : LIVE6, family == 4 ? 4 : 16);
-	memcpy(c->laddr, c->raddr, 16);
-	step(c, "adopted");
-	adopted_established(c, &fl);
-	CKC(c, !flow_insert_user(c, &fl, true), "insert: %s", strerror(errno));
-	c->want = fl;
-	c->exists = true;
-	step(c, "first_ack_picked_up");
-	seg(c, R, F_ACK, 0);
-	ok(c, XDPCT_CT_ESTABLISHED);
-	step(c, "data");
-	seg(c, R, F_ACK | F_PSH, 100);
-	ok(c, XDPCT_CT_ESTABLISHED);
-	ck_end();
-	maps_clear();
+	/* no socket (gone): the packet's numbers, as netfilter picks up. At
+	 * zero: numbers the entry's empty windows would admit as they are */
+	for (int zero = 0; zero < 2; zero++) {
+		snprintf(name, sizeof(name), "ct.%s.adopted_sync.no_socket_pickup%s",
+			 fam(family), zero ? "_at_zero" : "");
+		conn_init(c, family, K_PROT, true, "%s", name);
+		memcpy(c->raddr, family == 4 ? LIVE4 : LIVE6, family == 4 ? 4 : 16);
+		memcpy(c->laddr, c->raddr, 16);
+		if (zero)
+			c->nxt[R] = c->nxt[L] = 0;
+		step(c, "adopted");
+		adopted_established(c, &fl);
+		CKC(c, !flow_insert_user(c, &fl, true), "insert: %s", strerror(errno));
+		c->want = fl;
+		c->exists = true;
+		step(c, zero ? "first_data_picked_up" : "first_ack_picked_up");
+		seg(c, R, zero ? F_ACK | F_PSH : F_ACK, zero ? 100 : 0);
+		ok(c, XDPCT_CT_ESTABLISHED);
+		step(c, "data");
+		seg(c, R, F_ACK | F_PSH, 100);
+		ok(c, XDPCT_CT_ESTABLISHED);
+		ck_end();
+		maps_clear();
+	}
 }
 
 /* ---- setup and main ---- */
