@@ -1438,17 +1438,22 @@ def bounds_text(tg, micro, mem, points, profiles, floods):
         out.append(
             f"- **Data packet of an established flow** ({fmt(m, 1)} ns net): xdpct_xdp bumps a "
             "per-CPU counter, looks up its config (ARRAY), parses Ethernet, IP and TCP, looks "
-            "up the destination port in xdpct_ports (ARRAY) and the tuple in xdpct_flows4 "
+            "up the destination port in xdpct_ports (ARRAY), the tuple's xdpct_seen bit (a "
+            "BPF-to-BPF call) and the tuple in xdpct_flows4 "
             f"(one LRU-hash hit on a 12-byte key, {lru['net']:.0f} ns in part_lru_hit: "
-            "`htab_lru_map_lookup_elem`, jhash, key compare), then, in xdp_flow_packet, reads "
+            "`htab_lru_map_lookup_elem`, jhash, key compare), then, in xdp_flow_packet (a "
+            "second call), reads "
             "the clock (now_ns(): a reading kept per CPU, taken again once per jiffy with "
             f"bpf_ktime_get_coarse_ns(), {kc['net']:.0f} ns in part_ktime_coarse"
-            f"{precise()}), runs the state machine (ct_update, a BPF-to-BPF "
-            f"call) and bumps a second counter ({cn['net']:.0f} ns each in part_counter: the "
+            f"{precise()}), takes the entry's lock, runs the state machine's shortcut for an "
+            "in-window ACK of an established flow (ct_update_established(), inlined: "
+            "netfilter's window checks and updates) and bumps a second counter "
+            f"({cn['net']:.0f} ns each in part_counter: the "
             "JIT inlines per-CPU array lookups). The flow lookup, which the path cannot "
             f"drop, takes {budget(m, TARGETS['data_established_net_ns'], blk)}"
             + (f"; the remaining {rest:.0f} ns are the parse, the array lookups (the cached "
-               "clock reading's among them) and ct_update." if rest is not None and rest > 0
+               "clock reading's among them), the xdpct_seen check, the two calls, the lock and "
+               "the window checks." if rest is not None and rest > 0
                else "."))
     if not byid["synack_linux"]["met"] and parts:
         m = byid["synack_linux"]["measured"]
