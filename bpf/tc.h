@@ -84,7 +84,7 @@ static __noinline int tc_deferred_ct(struct __sk_buff *skb, struct pkt *p,
 	}
 	skb_seg(skb, p, &sc->seg);
 	sc->seg.ip_len = p->ip_len; /* as XDP counts it */
-	r = ct_apply(f, &sc->ref, &sc->seg, XDPCT_REMOTE, now_ns(), &sc->o, true, true);
+	r = ct_apply(f, &sc->ref, &sc->seg, XDPCT_REMOTE, now_ns(), &sc->o, true, false);
 	if (r == CT_BUSY)
 		count(XDPCT_STAT_CT_LOCK_BUSY);
 	if (r == CT_GONE || r == CT_BUSY)
@@ -258,7 +258,7 @@ int xdpct_tc_out(struct __sk_buff *skb)
 
 	if (f) {
 		/* a local segment has nowhere else to go: it waits */
-		r = ct_apply(f, &sc->ref, &sc->seg, XDPCT_LOCAL, now, &sc->o, true, false);
+		r = ct_apply(f, &sc->ref, &sc->seg, XDPCT_LOCAL, now, &sc->o, true, true);
 		if (r == CT_BUSY) {
 			count(XDPCT_STAT_CT_LOCK_BUSY);
 			count(XDPCT_STAT_TC_OUT_FLOW);

@@ -205,12 +205,12 @@ static __always_inline int xdp_flow_pkt(struct xdp_md *ctx, struct pkt *p,
 		    (XDPCT_FLOW_SEEN_REMOTE | XDPCT_FLOW_SEEN_LOCAL) &&
 	    xdp_sync_adopted(ctx, sc, f) == FLOW_GONE)
 		goto gone;
-	r = ct_apply(f, &sc->ref, ps, XDPCT_REMOTE, now, po, false, false);
+	r = ct_apply(f, &sc->ref, ps, XDPCT_REMOTE, now, po, false, true);
 	if (r == CT_NEED_CSUM) {
 		/* a proxied segment is translated before TC ingress could
 		 * apply it: its sender's checksum is the server's to check */
 		if (sc->proxy || tcp_csum_xdp(ctx, (void *)p->tcp - data, p->tcp_len, &sc->t)) {
-			ps->csum_ok = 1;
+			ps->csum_ok = 1; /* a state change: no shortcut */
 			r = ct_apply(f, &sc->ref, ps, XDPCT_REMOTE, now, po, false, false);
 		} else {
 			/* partial (offloaded) or bad: TC ingress applies it if
