@@ -537,8 +537,19 @@ int main(int argc, char **argv)
 
 	if (getrandom(&cfg.keys[0], sizeof(cfg.keys[0]), 0) != sizeof(cfg.keys[0]))
 		die("getrandom");
+	/* as `xdpct attach` sets it up: this host's addresses in xdpct_local
+	 * (LOCAL_ONLY), the interface's MAC */
 	cfg.flags = XDPCT_CFG_ENABLED | XDPCT_CFG_SACK | XDPCT_CFG_TIMESTAMPS | XDPCT_CFG_WSCALE |
-		    XDPCT_CFG_ECN;
+		    XDPCT_CFG_ECN | XDPCT_CFG_LOCAL_ONLY;
+	memcpy(cfg.if_mac, SRV_MAC, 6);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		struct xdpct_local_key lk = { .family = fam };
+		uint8_t one = 1;
+
+		memcpy(lk.addr, fam == 4 ? SRV4 : SRV6, fam == 4 ? 4 : 16);
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.xdpct_local), &lk, &one, BPF_ANY))
+			die("xdpct_local: %s", strerror(errno));
+	}
 	cfg.mss4 = MSS4;
 	cfg.mss6 = MSS4 - 20;
 	cfg.wscale = WSCALE;

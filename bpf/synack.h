@@ -29,17 +29,49 @@ static __always_inline bool syn_ip_ect(void *data, void *data_end, __u32 where)
 	return (ip[1] >> 4) & 3;
 }
 
+/* Whether t's destination is in xdpct_local. One found is kept per CPU
+ * for the rest of the jiffy: a flood to one address pays a compare, not a
+ * hash lookup; an address userspace removes stops counting at most a tick
+ * later. Never a miss: another destination gets its lookup. Global:
+ * verified once, not at each caller's states. */
+__noinline int addr_in_local(const struct tuple *t)
+{
+	struct xdpct_local_key k = {};
+	struct xdpct_clock_cache *c;
+	__u32 zero = 0;
+	__u64 j;
+
+	if (!t)
+		return 0;
+	c = bpf_map_lookup_elem(&xdpct_clock, &zero);
+	j = bpf_jiffies64();
+	if (c && c->local_jiffies == j && c->local.family == t->family &&
+	    c->local.addr[0] == t->daddr[0] && c->local.addr[1] == t->daddr[1] &&
+	    c->local.addr[2] == t->daddr[2] && c->local.addr[3] == t->daddr[3])
+		return 1;
+	k.family = t->family;
+	__builtin_memcpy(k.addr, t->daddr, 16);
+	if (!bpf_map_lookup_elem(&xdpct_local, &k))
+		return 0;
+	if (c) {
+		/* the jiffy last: a program that ran in between on this CPU
+		 * never pairs it with a half-written address */
+		c->local_jiffies = 0;
+		asm volatile("" ::: "memory");
+		c->local = k;
+		asm volatile("" ::: "memory");
+		c->local_jiffies = j;
+	}
+	return 1;
+}
+
 /* Whether the destination is an address of this host (a router's or a
  * bridge's transit traffic is not ours to answer). */
 static __always_inline bool addr_local(const struct xdpct_config *cfg, const struct tuple *t)
 {
-	struct xdpct_local_key k = {};
-
 	if (!(cfg->flags & XDPCT_CFG_LOCAL_ONLY))
 		return true;
-	k.family = t->family;
-	__builtin_memcpy(k.addr, t->daddr, 16);
-	return bpf_map_lookup_elem(&xdpct_local, &k) != NULL;
+	return addr_in_local(t);
 }
 
 /* A profile by number (0: none, NULL). */

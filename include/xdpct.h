@@ -513,10 +513,15 @@ struct xdpct_dir {
 #define XDPCT_CLOCK_LAG_NS (20 * 1000 * 1000ULL)
 
 /* xdpct_clock (per CPU, one element, unpinned): the BPF clock's last
- * reading on a CPU and the jiffy (bpf_jiffies64()) it was taken in. */
+ * reading on a CPU and the jiffy (bpf_jiffies64()) it was taken in; and
+ * the last destination found in xdpct_local on that CPU, with its jiffy:
+ * taken as local, without the hash lookup, for the rest of that jiffy. */
 struct xdpct_clock_cache {
 	__u64 jiffies;
 	__u64 ns;
+	__u64 local_jiffies;
+	struct xdpct_local_key local;
+	__u32 pad;
 };
 /* How long TC waits for a held lock (bpf/flow.h) before it passes the
  * segment unapplied (ct_lock_busy); XDP spins briefly and defers to TC. */

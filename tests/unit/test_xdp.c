@@ -3141,6 +3141,153 @@ static void test_local_only(void)
 	set_cfg(CFG_ALL, &K1, NULL);
 }
 
+/* An RST of no flow to daddr (alen bytes, family f): dropped if the
+ * address is this host's, passed if not. */
+static int local_rst(int f, const uint8_t *daddr, uint8_t *b)
+{
+	struct pg_layout L;
+	struct pg_spec s;
+
+	base_spec(&s, f, PORT);
+	memcpy(s.daddr, daddr, f == 4 ? 4 : 16);
+	s.flags = F_RST;
+	return build(&s, b, &L);
+}
+
+/* cpu's element of xdpct_clock (every CPU's in c), 0 if read. */
+static int clock_read(int cpu, struct xdpct_clock_cache *c, struct xdpct_clock_cache *mine)
+{
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.xdpct_clock), &zero, c))
+		return -1;
+	*mine = c[cpu];
+	return 0;
+}
+
+/* addr_in_local()'s per-CPU memory of the last address found in
+ * xdpct_local: written with the jiffy; another address (the last word
+ * apart, or the same words of the other family) is looked up, never taken
+ * from it; a planted address is taken from it (the hash lookup skipped)
+ * within its jiffy; an address removed from xdpct_local stops counting
+ * once the jiffy has turned. Cases whose jiffy turned midway run again. */
+static void test_local_cache(void)
+{
+	static const uint8_t OTHER4[4] = { 10, 0, 0, 99 };
+	static const uint8_t OTHER6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					    0, 0x99 };
+	int cpu = sched_getcpu(), ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(skel->maps.xdpct_clock);
+	struct xdpct_clock_cache c[ncpu], was, now;
+	uint8_t b[PG_MAX_FRAME];
+	struct xdpct_local_key k;
+	static struct res r;
+	uint32_t zero = 0;
+	cpu_set_t set;
+	char nm[100];
+	int n, tries;
+	bool in_jiffy;
+
+	ck_begin("xdp.local_cache.setup");
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	/* test_run runs on this CPU: its element is the one read and planted */
+	CK(cpu >= 0 && ncpu > cpu && !sched_setaffinity(0, sizeof(set), &set),
+	   "pin to CPU %d: %s", cpu, strerror(errno));
+	if (!ck_end())
+		return;
+	flows_clear();
+	map_clear(local_fd);
+	set_cfg(CFG_ALL | XDPCT_CFG_LOCAL_ONLY, &K1, NULL);
+	for (int f = 4; f <= 6; f += 2) {
+		const uint8_t *srv = f == 4 ? SRV4 : SRV6, *other = f == 4 ? OTHER4 : OTHER6;
+		int alen = f == 4 ? 4 : 16;
+
+		CK(!set_local(f, srv), "xdpct_local write: %s", strerror(errno));
+		memset(&k, 0, sizeof(k));
+		k.family = (uint32_t)f;
+		memcpy(k.addr, srv, alen);
+
+		n = local_rst(f, srv, b);
+		snprintf(nm, sizeof(nm), "local_cache.%s.found_address_kept", fam(f));
+		expect_exact(nm, b, n, XDP_DROP, S(V_DROP_NO_FLOW), -1);
+		ck_begin("xdp.local_cache.%s.found_address_kept_read_back", fam(f));
+		if (CK(!clock_read(cpu, c, &now), "read xdpct_clock: %s", strerror(errno))) {
+			CK(now.local_jiffies != 0, "no jiffy with the address");
+			CK(!memcmp(&now.local, &k, sizeof(k)), "kept family %u, want %d and the address",
+			   now.local.family, f);
+		}
+		ck_end();
+
+		/* another address, the cached one fresh: looked up, not ours */
+		for (int other_family = 0; other_family < 2; other_family++) {
+			int of = other_family ? (f == 4 ? 6 : 4) : f;
+			uint8_t oa[16] = { 0 };
+
+			if (other_family) /* the same words, the other family */
+				memcpy(oa, srv, of == 4 ? 4 : 16);
+			else
+				memcpy(oa, other, alen);
+			if (other_family && of == 4 && memcmp(srv + 4, oa + 4, 12))
+				continue; /* SRV6's words are not an IPv4 address's */
+			snprintf(nm, sizeof(nm), "local_cache.%s.%s_looked_up", fam(f),
+				 other_family ? "same_words_other_family" : "other_address");
+			tries = 0;
+			ck_begin("xdp.%s", nm);
+			do {
+				n = local_rst(f, srv, b);
+				run(b, n, &r);
+				clock_read(cpu, c, &was);
+				n = local_rst(of, oa, b);
+				run(b, n, &r);
+				in_jiffy = !clock_read(cpu, c, &now) &&
+					   now.local_jiffies == was.local_jiffies &&
+					   !memcmp(&now.local, &k, sizeof(k));
+			} while (!in_jiffy && ++tries < 5);
+			if (CK(in_jiffy, "the jiffy turned in each of %d tries", tries))
+				ck_verdict(&r, XDP_PASS, S(V_PASS_NOT_LOCAL), -1);
+			ck_end();
+		}
+
+		/* planted: taken from the memory within its jiffy */
+		snprintf(nm, sizeof(nm), "local_cache.%s.planted_address_taken", fam(f));
+		tries = 0;
+		in_jiffy = false;
+		ck_begin("xdp.%s", nm);
+		do {
+			n = local_rst(f, srv, b);
+			run(b, n, &r);
+			if (!CK(!clock_read(cpu, c, &was), "read xdpct_clock: %s", strerror(errno)))
+				break;
+			memset(c[cpu].local.addr, 0, sizeof(c[cpu].local.addr));
+			memcpy(c[cpu].local.addr, other, alen);
+			if (!CK(!bpf_map_update_elem(fd, &zero, c, BPF_ANY), "write xdpct_clock: %s",
+				strerror(errno)))
+				break;
+			n = local_rst(f, other, b);
+			run(b, n, &r);
+			in_jiffy = !clock_read(cpu, c, &now) &&
+				   now.local_jiffies == was.local_jiffies;
+		} while (!in_jiffy && ++tries < 5);
+		if (CK(in_jiffy, "the jiffy turned in each of %d tries", tries))
+			ck_verdict(&r, XDP_DROP, S(V_DROP_NO_FLOW), -1);
+		ck_end();
+		flows_clear();
+
+		/* removed from xdpct_local: not ours once the jiffy turned */
+		n = local_rst(f, srv, b);
+		run(b, n, &r);
+		CK(!bpf_map_delete_elem(local_fd, &k), "xdpct_local delete: %s", strerror(errno));
+		usleep(30 * 1000); /* more than a tick at HZ >= 100 */
+		n = local_rst(f, srv, b);
+		snprintf(nm, sizeof(nm), "local_cache.%s.removed_address_gone_after_a_tick", fam(f));
+		expect_exact(nm, b, n, XDP_PASS, S(V_PASS_NOT_LOCAL), -1);
+	}
+	map_clear(local_fd);
+	set_cfg(CFG_ALL, &K1, NULL);
+	flows_clear();
+}
+
 /* Sources Linux never answers (martians) and frames not sent to this
  * host's MAC: no SYN-ACK (a reflection), no entry, on a protected port
  * dropped; the neighbours of each range answered. */
@@ -4943,6 +5090,7 @@ int main(void)
 	test_syn_bad_options();
 	test_flags_and_foreign();
 	test_local_only();
+	test_local_cache();
 	test_bad_sources();
 	test_acl();
 	test_synlimit();
