@@ -18,17 +18,24 @@ static __always_inline void flow_key(const struct tuple *t, bool remote_is_src,
 	__u16 rp = remote_is_src ? t->sport : t->dport;
 	__u16 lp = remote_is_src ? t->dport : t->sport;
 
+	/* the ports in one 32-bit store: xdpct_key_mix() and the map's hash
+	 * read them back as one word, which two 16-bit stores would not
+	 * forward to (the load waits for both to reach the cache) */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	__u32 ports = (__u32)rp | (__u32)lp << 16;
+#else
+	__u32 ports = (__u32)rp << 16 | lp;
+#endif
+
 	__builtin_memset(k, 0, sizeof(*k));
 	if (t->family == 4) {
 		k->k4.raddr = r[0];
 		k->k4.laddr = l[0];
-		k->k4.rport = rp;
-		k->k4.lport = lp;
+		*(__u32 *)&k->k4.rport = ports;
 	} else {
 		__builtin_memcpy(k->k6.raddr, r, 16);
 		__builtin_memcpy(k->k6.laddr, l, 16);
-		k->k6.rport = rp;
-		k->k6.lport = lp;
+		*(__u32 *)&k->k6.rport = ports;
 	}
 }
 
