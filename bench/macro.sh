@@ -41,7 +41,7 @@ CPU_SRV=1
 if ((QUICK)); then
 	RATES=${RATES-"100000 0"}
 	PASSES=${PASSES:-1}
-	DEFENDERS=${DEFENDERS:-"floor_tx kernel nft xdpct"}
+	DEFENDERS=${DEFENDERS:-"floor_tx xdpct kernel nft"}
 	EXTRA_MODES=${EXTRA_MODES-""}
 	MIN_WINDOW=1.5
 	LEGIT_N=200
@@ -50,7 +50,9 @@ if ((QUICK)); then
 else
 	RATES=${RATES-"50000 100000 200000 400000 1000000 0"}
 	PASSES=${PASSES:-3} # the extra floods are reported as medians of passes
-	DEFENDERS=${DEFENDERS:-"floor_drop floor_tx kernel nft xdpct"}
+	# xdpct next to its floors, in both orders of the passes: their
+	# ratio is taken seconds apart, not a whole round of peers apart
+	DEFENDERS=${DEFENDERS:-"floor_drop floor_tx xdpct kernel nft"}
 	EXTRA_MODES=${EXTRA_MODES-"ack rst fin mixed"}
 	MIN_WINDOW=4
 	LEGIT_N=200

@@ -1084,7 +1084,9 @@ def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate
     # macro
     w("## Macro: floods in a veth lab\n")
     w(f"Command: `{cmds.get('macro', 'bench/macro.sh RAW_DIR')}`; one flood per point and "
-      f"pass, defenders interleaved at each rate, {setup.get('passes', 1)} pass(es); the SYN "
+      f"pass, defenders interleaved at each rate in the order {setup.get('defenders', '?')} "
+      "(reversed every other pass: xdpct next to its floors either way, their ratio taken "
+      f"seconds apart), {setup.get('passes', 1)} pass(es); the SYN "
       "points pooled over them (sums of frames, CPU time and time; every legitimate "
       "connection), the other floods' CPU per packet their median. Setup in "
       "[Setup](#setup); per-pass figures in macro.json.\n")
