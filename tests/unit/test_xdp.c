@@ -3141,7 +3141,24 @@ static void test_local_only(void)
 	set_cfg(CFG_ALL, &K1, NULL);
 }
 
-/* An RST of no flow to daddr (alen bytes, family f): dropped if the
+/* Pins this process to the CPU it runs on, so that test_run runs there
+ * too and the per-CPU element read or planted is that CPU's: the CPU, or
+ * -1 (the check name failed). */
+static int pin_here(const char *name)
+{
+	int cpu = sched_getcpu(), ncpu = libbpf_num_possible_cpus();
+	cpu_set_t set;
+
+	ck_begin("%s", name);
+	CPU_ZERO(&set);
+	if (cpu >= 0)
+		CPU_SET(cpu, &set);
+	CK(cpu >= 0 && ncpu > cpu && !sched_setaffinity(0, sizeof(set), &set),
+	   "pin to CPU %d: %s", cpu, strerror(errno));
+	return ck_end() ? cpu : -1;
+}
+
+/* An RST of no flow to daddr (family f: 4 or 16 bytes): dropped if the
  * address is this host's, passed if not. */
 static int local_rst(int f, const uint8_t *daddr, uint8_t *b)
 {
@@ -3176,25 +3193,18 @@ static void test_local_cache(void)
 	static const uint8_t OTHER4[4] = { 10, 0, 0, 99 };
 	static const uint8_t OTHER6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 					    0, 0x99 };
-	int cpu = sched_getcpu(), ncpu = libbpf_num_possible_cpus();
+	int cpu = pin_here("xdp.local_cache.setup"), ncpu = libbpf_num_possible_cpus();
 	int fd = bpf_map__fd(skel->maps.xdpct_clock);
 	struct xdpct_clock_cache c[ncpu], was, now;
 	uint8_t b[PG_MAX_FRAME];
 	struct xdpct_local_key k;
 	static struct res r;
 	uint32_t zero = 0;
-	cpu_set_t set;
 	char nm[100];
 	int n, tries;
 	bool in_jiffy;
 
-	ck_begin("xdp.local_cache.setup");
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	/* test_run runs on this CPU: its element is the one read and planted */
-	CK(cpu >= 0 && ncpu > cpu && !sched_setaffinity(0, sizeof(set), &set),
-	   "pin to CPU %d: %s", cpu, strerror(errno));
-	if (!ck_end())
+	if (cpu < 0)
 		return;
 	flows_clear();
 	map_clear(local_fd);
@@ -4853,16 +4863,9 @@ static void clock_behind_case(int family, int age, int cpu, int ncpu)
 
 static void test_clock_behind(void)
 {
-	int cpu = sched_getcpu(), ncpu = libbpf_num_possible_cpus();
-	cpu_set_t set;
+	int cpu = pin_here("xdp.clock_behind.setup"), ncpu = libbpf_num_possible_cpus();
 
-	ck_begin("xdp.clock_behind.setup");
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	/* test_run runs on this CPU: the planted reading must be its */
-	CK(cpu >= 0 && ncpu > cpu && !sched_setaffinity(0, sizeof(set), &set),
-	   "pin to CPU %d: %s", cpu, strerror(errno));
-	if (!ck_end())
+	if (cpu < 0)
 		return;
 	set_cfg(CFG_ALL, &K1, NULL);
 	for (int f = 4; f <= 6; f += 2) {
