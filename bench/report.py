@@ -1061,7 +1061,12 @@ def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate
           f"{c['floor'] or '-'} | {fmt(fl['net'], 1) if fl else '-'} | "
           f"{ratio_s(c['ns'], fl['ns']) if fl else '-'} | {c['verdict']} |")
     w("")
-    w("Cases: SYN with no options / MSS only / Linux's options (MSS, SACK_PERM, TS, NOP, WS) "
+    w("The config is what `xdpct attach` sets on a default Linux: SACK, timestamps, window "
+      "scaling and ECN, the interface "
+      "MAC, and LOCAL_ONLY with the server's addresses in xdpct_local (a packet with no flow "
+      "asks whether its destination is this host's; the last address found is kept per CPU "
+      "for the rest of the jiffy, so a flood to one address pays a compare). "
+      "Cases: SYN with no options / MSS only / Linux's options (MSS, SACK_PERM, TS, NOP, WS) "
       "answered with a cookie SYN-ACK (the same frame every call; _rebuilt: the same frame "
       "rebuilt in userspace before each call, which cools the caches; _spoofed: rebuilt with "
       "a new random source each call, as in a flood, so the tuple's xdpct_seen bit is read "
