@@ -268,7 +268,7 @@ if [[ -n "$held" ]]; then
 	stats_snap "$IF_SRV"
 	assert_ge key_prev_cookie_counted "$(($(xstat cookie_prev_key) - prev0))" 1
 else
-	fail key_prev_still_valid "the held ACK came back stale $attempt times"
+	fail key_prev_still_valid "the held client was not in 4 s after the hold in $attempt attempts"
 fi
 
 # ---- stopping ----
