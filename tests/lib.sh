@@ -303,6 +303,12 @@ lab_down() {
 		done
 		ip netns del "$ns" 2>/dev/null
 	done
+	# LAB_KEEP=DIR: the logs of the run kept there (a flake's evidence)
+	# (its files, not what daemons keep in directories)
+	if [[ -n "$LAB_KEEP" && -n "$LAB_TMP" && -d "$LAB_TMP" ]]; then
+		local keep=$LAB_KEEP/${LAB_TMP##*/}
+		mkdir -p "$keep" && find "$LAB_TMP" -maxdepth 1 -type f -exec cp -t "$keep" {} +
+	fi
 	[[ -n "$LAB_TMP" && -d "$LAB_TMP" ]] && rm -rf "$LAB_TMP"
 	return 0
 }

@@ -173,6 +173,7 @@ struct fleet {
 	char key_path[300], leader_path[300], members_path[300], member_path[600], id[200];
 	char leader_val[240];
 	__s64 lease, member_lease;
+	__u64 step_from_ns;  /* CLOCK_MONOTONIC: a new leader's first step */
 	bool have_record, record_bad_logged;
 	struct fleet_record rec;
 	__u64 rec_rev;
@@ -216,8 +217,17 @@ static void etcd_up(struct fleet *f)
 
 static void set_leader(struct fleet *f, int on, const char *why)
 {
-	if (__atomic_exchange_n(&f->st->leader, on, __ATOMIC_RELAXED) != on)
-		info("fleet %s: %s", f->o.name, why);
+	if (__atomic_exchange_n(&f->st->leader, on, __ATOMIC_RELAXED) == on)
+		return;
+	info("fleet %s: %s", f->o.name, why);
+	/* A new leader waits one member lease before its first step: the
+	 * entries of members whose leases etcd let expire (etcd stopped,
+	 * restarted, or slow) are back by then, from every member alive. A
+	 * step counted without them could leave a box two steps behind,
+	 * signing with a key the others no longer check. */
+	if (on)
+		f->step_from_ns = clock_ns(CLOCK_MONOTONIC) +
+				  (__u64)f->o.lease_s * MEMBER_LEASE_FACTOR * 1000000000ull;
 }
 
 static void install(struct fleet *f)
@@ -387,7 +397,8 @@ static void rotate_if_due(struct fleet *f, __u64 now_real)
 	struct xdpct_siphash_key k;
 	int r;
 
-	if (!f->st->leader || !f->have_record || !f->rec_rev)
+	if (!f->st->leader || !f->have_record || !f->rec_rev ||
+	    clock_ns(CLOCK_MONOTONIC) < f->step_from_ns)
 		return;
 	if (!f->rec.has_next && now_real < f->rec.set_ns + f->o.rotate_ns)
 		return;
