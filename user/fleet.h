@@ -16,7 +16,9 @@
  * rotates in two steps, each only when every live member has installed
  * the record before it: stage (the next key into every member's idle key:
  * checked, not yet signing), then switch (the next key signs from the
- * next slot, the old one stays as the other key). A member that cannot
+ * next slot, the old one stays as the other key). A new leader takes its
+ * first step a member lease after it took the lead: members whose entries
+ * etcd dropped have reported again by then. A member that cannot
  * reach etcd keeps the keys it has and goes on serving; the fleet goes on
  * without it once its lease expires. */
 #ifndef XDPCT_FLEET_H
