@@ -310,11 +310,13 @@ __noinline int check_cookie(struct xdp_md *ctx, __u32 where,
 	abs = cookie_abs_slot(cfg, now);
 	age = xdpct_cookie_age(abs, cookie);
 	if (age == 3 && ((abs + 1) << xdpct_slot_shift(cfg->slot_shift)) -
-				(now + cfg->clock_offset_ns) <= XDPCT_CLOCK_LAG_NS) {
-		/* a slot ahead, this CPU's reading just short of the next
-		 * slot: it may be a tick behind the CPU that made the cookie
-		 * (now_ns()); the clock itself decides */
-		abs = cookie_abs_slot(cfg, bpf_ktime_get_coarse_ns());
+				(now + cfg->clock_offset_ns) <=
+			    COOKIE_CLOCK_LAG_NS(cfg)) {
+		/* a slot ahead, this CPU's reading short of the next slot:
+		 * it may be behind the CPU that made the cookie (now_ns():
+		 * a tick, or as long as a vCPU stalled between the jiffy and
+		 * the clock's update); the precise clock decides */
+		abs = cookie_abs_slot(cfg, bpf_ktime_get_ns());
 		age = xdpct_cookie_age(abs, cookie);
 	}
 	if (age > 1)

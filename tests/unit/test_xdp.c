@@ -4792,10 +4792,12 @@ static int tcp_socket(int family, uint16_t port, bool listening)
 }
 
 /* now_ns() keeps one clock reading per CPU and jiffy (bpf/stats.h); a
- * CPU's can be a tick behind the one that made a cookie. Just past a slot
+ * CPU's can be a tick behind the one that made a cookie, or more when a
+ * vCPU stalled between the jiffy and the clock's update. Just past a slot
  * boundary, a cookie of now's slot is then one slot ahead of this CPU's
- * reading: the clock itself decides it. A cookie two slots behind the
- * reading stays stale without it (age 2), and so does a cookie a slot
+ * reading: the clock itself decides it, for a reading a tick behind (age
+ * 3) and one a second behind (age 5: a stall). A cookie two slots behind
+ * the reading stays stale without it (age 2), and so does a cookie a slot
  * ahead of a reading far from the boundary (age 4: none lags that far).
  * The reading is planted in this CPU's xdpct_clock element; a case where
  * the jiffy turned before the ACK ran (the reading was not used) is run
@@ -4814,6 +4816,7 @@ static void clock_behind_case(int family, int age, int cpu, int ncpu)
 
 	ck_begin("xdp.clock_behind.%s.%s", fam(family),
 		 age == 3 ? "cookie_ahead_checked_on_clock" :
+		 age == 5 ? "cookie_ahead_of_stalled_reading_checked_on_clock" :
 		 age == 2 ? "cookie_two_back_stale" : "cookie_ahead_far_from_boundary_stale");
 	flows_clear();
 	do {
@@ -4835,7 +4838,8 @@ static void clock_behind_case(int family, int age, int cpu, int ncpu)
 			planted.ns -= 1ull << XDPCT_SLOT_SHIFT;
 		else
 			planted.ns = (((planted.ns + clock_off) >> XDPCT_SLOT_SHIFT)
-				      << XDPCT_SLOT_SHIFT) - clock_off - XDPCT_CLOCK_LAG_NS / 4;
+				      << XDPCT_SLOT_SHIFT) - clock_off -
+				     (age == 5 ? 1000000000ull : XDPCT_CLOCK_LAG_NS / 4);
 		c[cpu] = planted;
 		if (!CK(!bpf_map_update_elem(fd, &zero, c, BPF_ANY), "write xdpct_clock: %s",
 			strerror(errno)))
@@ -4849,7 +4853,7 @@ static void clock_behind_case(int family, int age, int cpu, int ncpu)
 		       c[cpu].ns == planted.ns;
 	} while (!used && ++tries < 5);
 	if (CK(used, "the planted reading was never in effect (%d tries)", tries)) {
-		if (age == 3) {
+		if (age == 3 || age == 5) {
 			attrs_from(family, 3, XDPCT_OPT_WSCALE_NONE, &a, L_NOTS, &w);
 			ck_verdict(&r, XDP_PASS, S(V_PASS_COOKIE), S(COOKIE_GOOD));
 		} else {
@@ -4870,6 +4874,7 @@ static void test_clock_behind(void)
 	set_cfg(CFG_ALL, &K1, NULL);
 	for (int f = 4; f <= 6; f += 2) {
 		clock_behind_case(f, 3, cpu, ncpu);
+		clock_behind_case(f, 5, cpu, ncpu);
 		clock_behind_case(f, 2, cpu, ncpu);
 		clock_behind_case(f, 4, cpu, ncpu);
 	}
