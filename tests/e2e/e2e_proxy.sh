@@ -136,6 +136,9 @@ ret0=$(srv_stat TcpRetransSegs)
 sd0=$(srv_stat TcpExtTCPSACKDiscard) sm0=$(srv_stat TcpExtTCPSackMerged) sf0=$(srv_stat TcpExtTCPSackShiftFallback)
 nl=$(clients $S4 $PORT 10 2m "$LAB_TMP/loss.j")
 assert_eq lossy_link_2mb_digests "$nl" 10
+# a rare failure (1 run in about 45): what broke, for the next one
+[[ "$nl" == 10 ]] || note "lossy: $(grep -v '"ok":true' "$LAB_TMP/loss.j" | head -3)" \
+	"$(tail -3 "$LAB_TMP/loss.j.err")" "$(rx stats "$IF_RC" | grep -i "drop\|proxy" | tr -s ' ' | tr '\n' ';')"
 lost_down=$(nft_dropped in_ns "$NS_RTR") lost_up=$(nft_dropped in_srv)
 retrans=$(diff_num "$(srv_stat TcpRetransSegs)" "$ret0")
 recov=$(diff_num "$(srv_stat TcpExtTCPSackRecovery)" "$sk0")

@@ -256,6 +256,15 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* The clock the cookie check asks about a cookie of the next slot. */
+static uint64_t precise_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 /* Slots of 2^shift ns: xdpct_config.slot_shift when within
  * XDPCT_SLOT_SHIFT_MIN..MAX, XDPCT_SLOT_SHIFT otherwise (include/xdpct.h). */
 static unsigned int shift_now(void)
@@ -2249,7 +2258,7 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 	bool pend_ack = false, pe_have = false, reopen = false, bad_src = false;
 	bool rst_exact = false, rst_below = false, synack_exact = true;
 	bool refused = false, challenged = false, deferred = false, own_change = false, vok;
-	uint64_t vmask = 0, t0, t1;
+	uint64_t vmask = 0, t0, t1, tm = 0, tp;
 
 	/* room for one more flow, before the model looks at the maps */
 	if (n_live >= MAX_LIVE)
@@ -2474,7 +2483,8 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 		 * when the bit says there may be one (none in this test) */
 		if ((q.flags & (F_ACK | F_RST | F_SYN)) == F_ACK) {
 			why = P_KEY_SEL;
-			ck0 = cookie_model(&q, abs_slot(mono_ns()), &older0);
+			tm = mono_ns();
+			ck0 = cookie_model(&q, abs_slot(tm), &older0);
 			vmask = cookie_vm(ck0);
 			lost_want = maybe && ck0 != CK_GOOD;
 			break;
@@ -2488,8 +2498,11 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 	run_frame(&r);
 	t1 = mono_ns();
 	last_run = &r;
-	if (ck0 >= 0 && abs_slot(t1) != abs_slot(t0)) { /* a slot turned: either */
-		ck1 = cookie_model(&q, abs_slot(t1), &older1);
+	/* a slot turned since the model's reading: either (a cookie of the
+	 * next slot asks the precise clock, a tick ahead of the BPF clock) */
+	tp = precise_ns();
+	if (ck0 >= 0 && abs_slot(tp) != abs_slot(tm)) {
+		ck1 = cookie_model(&q, abs_slot(tp), &older1);
 		vmask |= cookie_vm(ck1);
 	}
 	if (ck0 >= 0) /* the socket is looked for when the cookie failed */
