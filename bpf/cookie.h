@@ -160,14 +160,14 @@ static __always_inline __u32 mss_to_idx(int family, __u32 mss)
 	return idx;
 }
 
-/* The time slot of now (all of it: cookies carry its low 2 bits), on the
- * fleet's clock when there is one. */
 /* How far short of the next slot a CPU's reading may be when a cookie of
  * that slot reaches it, an eighth of a slot (134 ms to 17 s): a stalled
  * vCPU can leave a reading tens of ms behind, and the clock is asked
  * only for the 1/32 of random cookies that fall in the window. */
 #define COOKIE_CLOCK_LAG_NS(cfg) (1ull << (xdpct_slot_shift((cfg)->slot_shift) - 3))
 
+/* The time slot of now (all of it: cookies carry its low 2 bits), on the
+ * fleet's clock when there is one. */
 static __always_inline __u64 cookie_abs_slot(const struct xdpct_config *cfg, __u64 now)
 {
 	return (now + cfg->clock_offset_ns) >> xdpct_slot_shift(cfg->slot_shift);

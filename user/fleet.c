@@ -217,17 +217,22 @@ static void etcd_up(struct fleet *f)
 
 static void set_leader(struct fleet *f, int on, const char *why)
 {
+	unsigned int wait_s = f->o.lease_s * MEMBER_LEASE_FACTOR;
+
 	if (__atomic_exchange_n(&f->st->leader, on, __ATOMIC_RELAXED) == on)
 		return;
-	info("fleet %s: %s", f->o.name, why);
+	if (!on) {
+		info("fleet %s: %s", f->o.name, why);
+		return;
+	}
 	/* A new leader waits one member lease before its first step: the
 	 * entries of members whose leases etcd let expire (etcd stopped,
 	 * restarted, or slow) are back by then, from every member alive. A
 	 * step counted without them could leave a box two steps behind,
 	 * signing with a key the others no longer check. */
-	if (on)
-		f->step_from_ns = clock_ns(CLOCK_MONOTONIC) +
-				  (__u64)f->o.lease_s * MEMBER_LEASE_FACTOR * 1000000000ull;
+	f->step_from_ns = clock_ns(CLOCK_MONOTONIC) + (__u64)wait_s * 1000000000ull;
+	info("fleet %s: %s; its first step in %u s, once every member has reported", f->o.name,
+	     why, wait_s);
 }
 
 static void install(struct fleet *f)
