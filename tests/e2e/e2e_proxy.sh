@@ -138,7 +138,7 @@ nl=$(clients $S4 $PORT 10 2m "$LAB_TMP/loss.j")
 assert_eq lossy_link_2mb_digests "$nl" 10
 # a rare failure (1 run in about 45): what broke, for the next one
 [[ "$nl" == 10 ]] || note "lossy: $(grep -v '"ok":true' "$LAB_TMP/loss.j" | head -3)" \
-	"$(tail -3 "$LAB_TMP/loss.j.err")" "$(rx stats "$IF_RC" | grep -i "drop\|proxy" | tr -s ' ' | tr '\n' ';')"
+	"$(tail -3 "$LAB_TMP/loss.j.err")" "$(rx stats "$IF_RC" | awk '/drop|proxy/ && $NF != 0 { printf "%s %s; ", $1, $NF }')"
 lost_down=$(nft_dropped in_ns "$NS_RTR") lost_up=$(nft_dropped in_srv)
 retrans=$(diff_num "$(srv_stat TcpRetransSegs)" "$ret0")
 recov=$(diff_num "$(srv_stat TcpExtTCPSackRecovery)" "$sk0")

@@ -248,21 +248,17 @@ static bool watched(uint16_t sport, uint16_t dport)
 	       (conf.flags & XDPCT_CFG_TRACK_ALL);
 }
 
-static uint64_t mono_ns(void)
+static uint64_t clock_read_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* the BPF clock */
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* The clock the cookie check asks about a cookie of the next slot. */
-static uint64_t precise_ns(void)
+static uint64_t mono_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return clock_read_ns(CLOCK_MONOTONIC_COARSE); /* the BPF clock */
 }
 
 /* Slots of 2^shift ns: xdpct_config.slot_shift when within
@@ -2500,7 +2496,7 @@ static void one(const char *kind, const uint8_t *in, int len, const struct pg_sp
 	last_run = &r;
 	/* a slot turned since the model's reading: either (a cookie of the
 	 * next slot asks the precise clock, a tick ahead of the BPF clock) */
-	tp = precise_ns();
+	tp = clock_read_ns(CLOCK_MONOTONIC); /* bpf_ktime_get_ns() */
 	if (ck0 >= 0 && abs_slot(tp) != abs_slot(tm)) {
 		ck1 = cookie_model(&q, abs_slot(tp), &older1);
 		vmask |= cookie_vm(ck1);
