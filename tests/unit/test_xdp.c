@@ -4798,7 +4798,8 @@ static int tcp_socket(int family, uint16_t port, bool listening)
  * reading: the clock itself decides it, for a reading a tick behind (age
  * 3) and one a second behind (age 5: a stall). A cookie two slots behind
  * the reading stays stale without it (age 2), and so does a cookie a slot
- * ahead of a reading far from the boundary (age 4: none lags that far).
+ * ahead of a reading half a slot short of the boundary (age 4: past the
+ * eighth of a slot in which the clock is asked).
  * The reading is planted in this CPU's xdpct_clock element; a case where
  * the jiffy turned before the ACK ran (the reading was not used) is run
  * again. */
@@ -4830,16 +4831,15 @@ static void clock_behind_case(int family, int age, int cpu, int ncpu)
 		if (!CK(cur >= 0, "no SYN-ACK to read the slot from") ||
 		    !CK(!bpf_map_lookup_elem(fd, &zero, c), "read xdpct_clock: %s", strerror(errno)))
 			break;
-		/* a tick behind a slot boundary that the clock has passed;
-		 * far: a whole slot behind (no CPU lags that far: a cookie a
-		 * slot ahead of it is refused without asking the clock) */
+		/* behind the slot boundary that the clock has passed: a tick,
+		 * a second (a stall), or half a slot (no CPU lags that far: a
+		 * cookie a slot ahead of it is refused without asking the
+		 * clock, wherever in its slot the clock is) */
 		planted = c[cpu];
-		if (age == 4)
-			planted.ns -= 1ull << XDPCT_SLOT_SHIFT;
-		else
-			planted.ns = (((planted.ns + clock_off) >> XDPCT_SLOT_SHIFT)
-				      << XDPCT_SLOT_SHIFT) - clock_off -
-				     (age == 5 ? 1000000000ull : XDPCT_CLOCK_LAG_NS / 4);
+		planted.ns = (((planted.ns + clock_off) >> XDPCT_SLOT_SHIFT) << XDPCT_SLOT_SHIFT) -
+			     clock_off -
+			     (age == 4 ? 1ull << (XDPCT_SLOT_SHIFT - 1) :
+			      age == 5 ? 1000000000ull : XDPCT_CLOCK_LAG_NS / 4);
 		c[cpu] = planted;
 		if (!CK(!bpf_map_update_elem(fd, &zero, c, BPF_ANY), "write xdpct_clock: %s",
 			strerror(errno)))
