@@ -294,17 +294,9 @@ __noinline int proxy_syn_xdp(struct xdp_md *ctx, __u32 where, const struct xdpct
 		goto err;
 	if ((void *)(tcp + 1) > data_end)
 		goto err;
-	tcp->source = tp->sport;
-	tcp->dest = tp->dport;
-	tcp->seq = bpf_htonl(px->isn);
-	tcp->ack_seq = 0;
-	((__u8 *)tcp)[12] = (sizeof(*tcp) + optlen) / 4 << 4;
-	((__u8 *)tcp)[13] = TCP_FLAG_SYN |
-			    (px->attrs.ecn_ok ? TCP_FLAG_ECE | TCP_FLAG_CWR : 0);
-	tcp->window = bpf_htons(win);
-	tcp->check = 0;
-	tcp->urg_ptr = 0;
-	sum = tcp_hdr_sum(tcp, tp->saddr, tp->daddr, tp->family, sizeof(*tcp) + optlen);
+	sum = tcp_hdr_put(tcp, tp->sport, tp->dport, bpf_htonl(px->isn), 0,
+			  TCP_FLAG_SYN | (px->attrs.ecn_ok ? TCP_FLAG_ECE | TCP_FLAG_CWR : 0), win,
+			  tp->saddr, tp->daddr, tp->family, sizeof(*tcp) + optlen);
 	op = (__u32 *)(tcp + 1);
 	if (put_opt(&op, data_end, bpf_htonl(0x02040000 | px->attrs.mss), &sum))
 		goto err;
@@ -401,16 +393,8 @@ static __always_inline int proxy_rst_xdp(struct xdp_md *ctx, __u32 where)
 		goto err;
 	if ((void *)(tcp + 1) > data_end)
 		goto err;
-	tcp->source = tp->dport;
-	tcp->dest = tp->sport;
-	tcp->seq = seq;
-	tcp->ack_seq = 0;
-	((__u8 *)tcp)[12] = 5 << 4;
-	((__u8 *)tcp)[13] = TCP_FLAG_RST;
-	tcp->window = 0;
-	tcp->check = 0;
-	tcp->urg_ptr = 0;
-	tcp->check = csum_fold64(tcp_hdr_sum(tcp, tp->daddr, tp->saddr, tp->family, sizeof(*tcp)));
+	tcp->check = csum_fold64(tcp_hdr_put(tcp, tp->dport, tp->sport, seq, 0, TCP_FLAG_RST, 0,
+					     tp->daddr, tp->saddr, tp->family, sizeof(*tcp)));
 	count(XDPCT_STAT_V_TX_PROXY_RST);
 	return XDP_TX;
 err:

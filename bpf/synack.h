@@ -104,21 +104,20 @@ static __always_inline struct tcphdr *ip_rewrite(void *data, void *data_end, __u
 	if (family == 4) {
 		struct iphdr *ip = data + (l3 & 0x1f);
 		__u32 *w = (__u32 *)ip;
+		/* version 4, IHL 5, TOS 0, length; ID 0, DF; TTL, TCP, check 0 */
+		__u32 w0 = bpf_htonl(0x45000000 | (sizeof(*ip) + tcp_len));
+		__u32 w1 = bpf_htonl(0x4000), w2 = bpf_htonl((__u32)ttl << 24 | IPPROTO_TCP << 16);
 
 		if ((void *)(ip + 1) > data_end)
 			return NULL;
-		ip->version = 4;
-		ip->ihl = 5;
-		ip->tos = 0;
-		ip->tot_len = bpf_htons(sizeof(*ip) + tcp_len);
-		ip->id = 0;
-		ip->frag_off = bpf_htons(0x4000); /* DF */
-		ip->ttl = ttl;
-		ip->protocol = IPPROTO_TCP;
-		ip->check = 0;
-		ip->saddr = saddr[0];
-		ip->daddr = daddr[0];
-		ip->check = csum_fold64((__u64)w[0] + w[1] + w[2] + w[3] + w[4]);
+		/* whole words, and the checksum of the values written, not
+		 * of loads of them: a load over narrower stores waits for them */
+		w[0] = w0;
+		w[1] = w1;
+		w[2] = w2;
+		w[3] = saddr[0];
+		w[4] = daddr[0];
+		ip->check = csum_fold64((__u64)w0 + w1 + w2 + saddr[0] + daddr[0]);
 		return (void *)(ip + 1);
 	} else {
 		struct ipv6hdr *ip6 = data + (l3 & 0x1f);
@@ -135,13 +134,26 @@ static __always_inline struct tcphdr *ip_rewrite(void *data, void *data_end, __u
 	}
 }
 
-/* The TCP checksum's sum over the pseudo-header and the 20-byte header. */
-static __always_inline __u64 tcp_hdr_sum(const struct tcphdr *tcp, const __u32 *saddr,
-					 const __u32 *daddr, int family, __u32 tcp_len)
+/* Writes a 20-byte TCP header, checksum and urgent pointer 0, as whole
+ * words; returns the TCP checksum's sum over the pseudo-header (saddr to
+ * daddr, tcp_len bytes) and these words, summed from the values, not
+ * loaded back. Ports and numbers in network order, as they go out. */
+static __always_inline __u64 tcp_hdr_put(struct tcphdr *tcp, __be16 sport, __be16 dport,
+					 __be32 seq, __be32 ack, __u8 flags, __u16 win,
+					 const __u32 *saddr, const __u32 *daddr, int family,
+					 __u32 tcp_len)
 {
-	const __u32 *w = (const __u32 *)tcp;
+	__u32 *w = (__u32 *)tcp;
+	/* the ports as a load of them would read them (little-endian) */
+	__u32 w0 = (__u32)sport | (__u32)dport << 16;
+	__u32 w3 = bpf_htonl(tcp_len / 4 << 28 | (__u32)flags << 16 | win);
 
-	return csum_pseudo(saddr, daddr, family, tcp_len) + w[0] + w[1] + w[2] + w[3] + w[4];
+	w[0] = w0;
+	w[1] = seq;
+	w[2] = ack;
+	w[3] = w3;
+	w[4] = 0;
+	return csum_pseudo(saddr, daddr, family, tcp_len) + w0 + seq + ack + w3;
 }
 
 /* where = pkt_where(): l3 offset, l4 offset and family in one argument,
@@ -249,17 +261,9 @@ __noinline int answer_syn(struct xdp_md *ctx, __u32 where,
 		goto err;
 	if ((void *)(tcp + 1) > data_end)
 		goto err;
-	tcp->source = t.dport;
-	tcp->dest = t.sport;
-	tcp->seq = bpf_htonl(cookie);
-	tcp->ack_seq = bpf_htonl(client_isn + 1);
-	((__u8 *)tcp)[12] = (sizeof(*tcp) + optlen) / 4 << 4;
-	((__u8 *)tcp)[13] = TCP_FLAG_SYN | TCP_FLAG_ACK | (ecn ? TCP_FLAG_ECE : 0);
-	tcp->window = bpf_htons(win);
-	tcp->check = 0;
-	tcp->urg_ptr = 0;
-
-	sum = tcp_hdr_sum(tcp, t.daddr, t.saddr, t.family, sizeof(*tcp) + optlen);
+	sum = tcp_hdr_put(tcp, t.dport, t.sport, bpf_htonl(cookie), bpf_htonl(client_isn + 1),
+			  TCP_FLAG_SYN | TCP_FLAG_ACK | (ecn ? TCP_FLAG_ECE : 0), win, t.daddr,
+			  t.saddr, t.family, sizeof(*tcp) + optlen);
 	op = (__u32 *)(tcp + 1);
 	if (put_opt(&op, data_end, bpf_htonl(0x02040000 | our_mss), &sum))
 		goto err;
