@@ -24,7 +24,8 @@
 # MACs + XDP_TX; no legit clients), kernel (tcp_syncookies=1, backlog
 # 4096), nft (SYNPROXY), xdpct.
 # Extra floods: ack (random cookies), rst, fin (FIN|ACK of unknown tuples)
-# against floor_drop (their floor: nothing to answer) and the peers; mixed
+# against floor_drop (their floor: nothing to answer), floor_read (the
+# headers read, then XDP_DROP) and the peers; mixed
 # (SYN, ACK, RST in turn) against the peers only, legit clients meanwhile.
 # shellcheck source=tests/lib.sh
 TEST_NAME=bench_macro
@@ -146,7 +147,7 @@ NFT_RULES="table ip sp {
 
 defender_up() {
 	case $1 in
-	floor_drop | floor_tx)
+	floor_drop | floor_read | floor_tx)
 		srv_xdp "$IF_SRVA" "$1" && srv_xdp "$IF_SRV" floor_pass ;;
 	kernel)
 		srv_xdp "$IF_SRVA" floor_pass && srv_xdp "$IF_SRV" floor_pass ;;
@@ -277,14 +278,19 @@ EOF
 
 # extra_defenders MODE ORDER: who faces an extra flood, in ORDER. ACK, RST
 # and FIN floods need no answer: their floor is XDP_DROP (floor_drop, also
-# when ORDER names only floor_tx); the mixed flood carries the legitimate
-# clients' points, which no floor serves.
+# when ORDER names only floor_tx), next to floor_read (the headers read,
+# then XDP_DROP: the first touch of the frame, which floor_drop never
+# pays); the mixed flood carries the legitimate clients' points, which no
+# floor serves.
 extra_defenders() {
-	local d out=" "
+	local d f out=" "
 	for d in $2; do
 		if [[ $d == floor_* ]]; then
 			[[ $1 == mixed ]] && continue
-			d=floor_drop
+			for f in floor_drop floor_read; do
+				[[ $out == *" $f "* ]] || out+="$f "
+			done
+			continue
 		fi
 		[[ $out == *" $d "* ]] || out+="$d "
 	done
@@ -314,7 +320,7 @@ jstr() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
 	printf '"legit_cmd":%s,' "$(jstr "nsenter --net=/run/netns/CLIENT_NS -- nice -n -10 taskset -c $CPU_GEN build/tcppeer connect --addr $SRV4 --port $PORT --count $LEGIT_N --parallel $LEGIT_PAR --interval $LEGIT_INTERVAL --timeout $LEGIT_TIMEOUT --json")"
 	printf '"server_cmd":%s,' "$(jstr "nsenter --net=/run/netns/SERVER_NS -- taskset -c $CPU_SRV build/tcppeer serve --port $PORT --backlog 4096")"
 	printf '"xdpct_cmd":%s,' "$(jstr "xdpct attach SERVER_VETH --ports $PORT; xdpct attach SERVER_CLIENT_VETH --ports $PORT")"
-	printf '"floor_cmd":%s,' "$(jstr "ip -force -n SERVER_NS link set dev SERVER_VETH xdp obj build/bench/floors.bpf.o program floor_drop|floor_tx|floor_pass")"
+	printf '"floor_cmd":%s,' "$(jstr "ip -force -n SERVER_NS link set dev SERVER_VETH xdp obj build/bench/floors.bpf.o program floor_drop|floor_read|floor_tx|floor_pass")"
 	printf '"versions":{"clang":%s,"libbpf":%s,"iproute2":%s,"gnuplot":%s},' \
 		"$(jstr "$(clang --version | head -n 1)")" "$(jstr "$(pkg-config --modversion libbpf)")" \
 		"$(jstr "$(ip -V)")" "$(jstr "$(gnuplot --version 2>/dev/null)")"

@@ -566,11 +566,14 @@ int main(int argc, char **argv)
 	int pass = bpf_program__fd(floors->progs.floor_pass);
 	int drop = bpf_program__fd(floors->progs.floor_drop);
 	int tx = bpf_program__fd(floors->progs.floor_tx);
+	int rd = bpf_program__fd(floors->progs.floor_read);
 
 	/* floors, both methods */
 	add("floor_pass", pass, M_REPEAT, &f, XDP_PASS, NULL, NULL);
 	add("floor_drop", drop, M_REPEAT, &f, XDP_DROP, NULL, NULL);
 	add("floor_tx", tx, M_REPEAT, &f, XDP_TX, NULL, NULL);
+	/* the headers read, then dropped: on a warm frame, next to floor_drop */
+	add("floor_read", rd, M_REPEAT, &f, XDP_DROP, NULL, NULL);
 	add("floor_pass", pass, M_CALLS, &f, XDP_PASS, NULL, NULL);
 	add("floor_drop", drop, M_CALLS, &f, XDP_DROP, NULL, NULL);
 	add("floor_tx", tx, M_CALLS, &f, XDP_TX, NULL, NULL);

@@ -26,9 +26,10 @@ import subprocess
 import sys
 
 PEERS = ["kernel", "nft", "xdpct"]
-FLOORS = ["floor_drop", "floor_tx"]
+FLOORS = ["floor_drop", "floor_read", "floor_tx"]
 NAMES = {
     "floor_drop": "floor: XDP_DROP",
+    "floor_read": "floor: read the headers + XDP_DROP",
     "floor_tx": "floor: swap MACs + XDP_TX",
     "kernel": "kernel alone (syncookies=1)",
     "nft": "nftables SYNPROXY",
@@ -221,8 +222,9 @@ def flood_summary(points, mode):
     packet, the median of its passes and each pass's figure, and the
     ratios paired pass by pass (the median of the per-pass ratios: a drift
     that hits one pass cancels): xdpct's to floor_drop, nft and the
-    kernel, everyone's to floor_drop (vs_floor_drop), and floor_drop/nft,
-    what any XDP program's ratio to nft is bounded by."""
+    kernel, everyone's to floor_drop (vs_floor_drop), floor_drop/nft,
+    what any XDP program's ratio to nft is bounded by, and xdpct's to
+    floor_read with floor_read/floor_drop: what reading the frame costs."""
     defs = {d: one(points, d, 0, mode=mode) for d in FLOORS + PEERS}
     defs = {d: p for d, p in defs.items() if p}
     if not defs:
@@ -246,7 +248,8 @@ def flood_summary(points, mode):
             "legit_by_pass": [(bp.get(n) or {}).get("legit") for n in passes] if lg else None,
         }
     for num, den in (("xdpct", "floor_drop"), ("xdpct", "nft"), ("xdpct", "kernel"),
-                     ("floor_drop", "nft")):
+                     ("floor_drop", "nft"), ("xdpct", "floor_read"),
+                     ("floor_read", "floor_drop")):
         a, b = out["defenders"].get(num), out["defenders"].get(den)
         if not a or not b:
             continue
@@ -331,7 +334,7 @@ def plot(points, out_png, raw):
     dat = os.path.join(raw, "plot")
     os.makedirs(dat, exist_ok=True)
     series = []
-    for d in FLOORS[1:] + PEERS:
+    for d in [f for f in FLOORS if f != "floor_drop"] + PEERS:
         pts = sorted(by(points, d), key=lambda p: p["offered_pps"] or 0)
         if not pts:
             continue
@@ -378,7 +381,7 @@ def plot(points, out_png, raw):
     return gnuplot(g)
 
 
-STYLE_COLORS = {"floor_drop": "#999999", "floor_tx": "#999999", "kernel": "#d62728",
+STYLE_COLORS = {"floor_drop": "#999999", "floor_read": "#777777", "floor_tx": "#999999", "kernel": "#d62728",
                 "nft": "#1f77b4", "xdpct": "#2ca02c", "none": "#cccccc", "floor": "#999999"}
 
 
@@ -923,7 +926,11 @@ def render_floods(w, floods, plots=None):
         w(f"Floods that need no answer, at the maximum rate, in each of {npass} "
           f"pass{'' if npass == 1 else 'es'} after the SYN sweep (defenders in the pass's "
           "order): ACK with random cookies, bare RST, FIN|ACK of tuples nobody knows; "
-          "the floor is XDP_DROP (floor_drop). **CPU/pkt** = the median over passes of the "
+          "the floor is XDP_DROP (floor_drop), which never reads the frame; floor_read reads "
+          "the headers a TCP filter reads (EtherType, IPv4, ports, flags, numbers), then "
+          "drops: the first touch of the frame's bytes, a cache line the generator's CPU "
+          "wrote, which every program that looks at a packet pays. "
+          "**CPU/pkt** = the median over passes of the "
           "server's CPU per delivered packet (each pass's figure after it, and in "
           "macro.json); the other columns pool the passes; the legitimate clients run "
           "meanwhile, except under the floor.\n")
@@ -951,11 +958,12 @@ def render_floods(w, floods, plots=None):
         w("xdpct's CPU per packet against the floor and the peers, pass by pass (same pass, "
           "so a drift of the shared machine hits both sides); verdicts on the median of the "
           "per-pass ratios. floor_drop / nft is the lowest ratio to nftables any XDP "
-          "program reaches in this lab.\n")
+          "program reaches in this lab; floor_read / floor_drop what reading the frame "
+          "costs, and xdpct / floor_read xdpct's work beyond that read.\n")
         w(f"| flood | xdpct / floor_drop | target <= {TARGETS['flood_cpu_vs_floor_drop']:g} "
           f"| xdpct / nft | target <= {TARGETS['flood_cpu_vs_nft']:g} | xdpct / kernel "
-          "| floor_drop / nft |")
-        w("|---|---:|---|---:|---|---:|---:|")
+          "| floor_drop / nft | floor_read / floor_drop | xdpct / floor_read |")
+        w("|---|---:|---|---:|---|---:|---:|---:|---:|")
         for m in kinds:
             r = floods[m]["ratios"]
 
@@ -972,7 +980,8 @@ def render_floods(w, floods, plots=None):
             w(f"| {m.upper()} | {cell('xdpct/floor_drop')} | "
               f"{vd('xdpct/floor_drop', TARGETS['flood_cpu_vs_floor_drop'])} | "
               f"{cell('xdpct/nft')} | {vd('xdpct/nft', TARGETS['flood_cpu_vs_nft'])} | "
-              f"{cell('xdpct/kernel')} | {cell('floor_drop/nft')} |")
+              f"{cell('xdpct/kernel')} | {cell('floor_drop/nft')} | "
+              f"{cell('floor_read/floor_drop')} | {cell('xdpct/floor_read')} |")
         w("")
     mx = floods.get(MIXED)
     if mx:
@@ -1370,6 +1379,15 @@ def flood_bounds(byid, mc, floods, points):
             txt += (f"the remaining {rest:,.0f} ns are not in the program as test_run times "
                     "it, on one warm frame: the live path, a new frame each packet. "
                     if rest > 0 else "that accounts for the gap. ")
+        rd = dd.get("floor_read")
+        rr = floods[m]["ratios"]
+        if rd and (rr.get("floor_read/floor_drop") or {}).get("median") is not None:
+            txt += (f"Reading the frame's headers and dropping it (floor_read) costs "
+                    f"{fmt(rd['cpu_ns_per_pkt_median'])} ns, "
+                    f"{rr['floor_read/floor_drop']['median']:.2f}x XDP_DROP: the first touch "
+                    "of a cache line the generator's CPU wrote, which XDP_DROP never pays "
+                    "and every program that reads a packet does; against that floor xdpct "
+                    f"is at {rr['xdpct/floor_read']['median']:.2f}x. ")
         txt += f"Load: {load_s('xdpct', x)}; {load_s('floor_drop', fl)}."
         out.append(txt)
     t = byid.get("flood_cpu_vs_nft")
