@@ -223,7 +223,8 @@ clean:
 # bench-build and run by hand: its figures are in docs/conntrack.md.
 BENCH_BUILD := $(BUILD)/bench
 BENCH_DEB_PKGS := nftables gnuplot-nox linux-perf python3 procps util-linux iproute2
-BENCH_BINS := $(BENCH_BUILD)/flood $(BENCH_BUILD)/micro $(BENCH_BUILD)/mem $(BENCH_BUILD)/evict
+BENCH_BINS := $(BENCH_BUILD)/flood $(BENCH_BUILD)/micro $(BENCH_BUILD)/mem $(BENCH_BUILD)/evict \
+              $(BENCH_BUILD)/jitlines
 BENCH_SKELS := $(BENCH_BUILD)/gen.skel.h $(BENCH_BUILD)/floors.skel.h
 
 .PHONY: bench bench-deps bench-build
@@ -257,6 +258,12 @@ $(BENCH_BUILD)/micro: bench/micro.c $(UNIT_LIB) tests/unit/pktgen.h $(SKELS) $(B
 	$(CC) $(BENCH_CFLAGS) -Itests/unit $< tests/unit/pktgen.c -o $@ $(USER_LIBS)
 
 $(BENCH_BUILD)/mem: bench/mem.c $(SKELS)
+	$(CC) $(BENCH_CFLAGS) $< -o $@ $(USER_LIBS)
+
+# Line info of a loaded program's JIT code, for per-line profiles
+# (bench/profile_lines.py).
+$(BENCH_BUILD)/jitlines: bench/jitlines.c
+	@mkdir -p $(BENCH_BUILD)
 	$(CC) $(BENCH_CFLAGS) $< -o $@ $(USER_LIBS)
 
 # Times the CLI's own passes and wheel (user/evict.c): linked with its code.

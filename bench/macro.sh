@@ -8,7 +8,7 @@
 # Overrides: RATES="50000 0" (SYN/s, 0 = maximum), DEFENDERS, PASSES,
 # EXTRA_MODES="ack rst fin mixed" (floods at the maximum rate after the SYN
 # sweep of each pass; QUICK: none), PROFILE=0|1 (an extra perf-sampled
-# flood at the maximum per defender).
+# flood at the maximum per defender; xdpct's also line by line).
 # Writes RAW_DIR/points.jsonl (one object per flood) and RAW_DIR/setup.json;
 # bench/report.py turns them into bench/results/macro.json.
 #
@@ -35,6 +35,7 @@ RAW=${1:?usage: bench/macro.sh RAW_DIR}
 QUICK=${QUICK:-0}
 FLOOD=$BUILD/bench/flood
 FLOORS=$BUILD/bench/floors.bpf.o
+JITLINES=$BUILD/bench/jitlines
 PORT=8080
 CPU_GEN=0
 CPU_SRV=1
@@ -71,7 +72,7 @@ done
 mkdir -p "$RAW" || exit 2
 : >"$RAW/points.jsonl"
 ((NPROC >= 2)) || die "needs 2 CPUs (generator and server apart), have $NPROC" cpus
-need_build "$XDPCT" "$TCPPEER" "$FLOOD" "$FLOORS"
+need_build "$XDPCT" "$TCPPEER" "$FLOOD" "$FLOORS" "$JITLINES"
 command -v nft >/dev/null || die "nft missing (make bench installs nftables)" nft
 
 lab_up attacker
@@ -249,6 +250,7 @@ one_point() {
 		# renormalises), other tenants of a shared machine show up too
 		perf report -i "$RAW/perf.$def.data" --stdio --no-children --sort comm,sym \
 			--percent-limit 0.1 2>/dev/null | grep '%' >"$RAW/profile.$def.txt"
+		[[ $def == xdpct ]] && profile_lines "$def"
 		rm -f "$RAW/perf.$def.data"
 	fi
 	python3 - "$def" "$mode" "$rate" "$fj" "$lj" "$overlap" "$legit" \
@@ -274,6 +276,24 @@ EOF
 	local sp
 	sp=$(json_num synack_pps <"$fj")
 	note "$def $mode rate=$rate: $(json_val pps <"$fj") pps sent, $(json_val ring_drops <"$fj") ring drops, synack/s ${sp:-0}, server threads $(json_val threads_cpu_s <"$fj") s; legit $(grep -c '"ok":true' "$lj")/$LEGIT_N"
+}
+
+# profile_lines DEF: the samples of RAW/perf.DEF.data in the server's
+# threads folded into the source lines of the XDP program on the attacker
+# link, read while it is loaded (build/bench/jitlines,
+# bench/profile_lines.py): RAW/profile_lines.DEF.{txt,json}.
+profile_lines() {
+	local id
+	id=$(ip -n "$NS_SRV" -j link show dev "$IF_SRVA" | python3 -c \
+		'import json, sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])' 2>/dev/null)
+	if [[ -z $id ]] || ! "$JITLINES" "$id" >"$RAW/jitlines.$1.txt"; then
+		note "no line profile for $1: no XDP program id on $IF_SRVA, or jitlines failed"
+		return 0
+	fi
+	perf script -i "$RAW/perf.$1.data" -F comm,ip,sym,symoff 2>/dev/null |
+		python3 bench/profile_lines.py "$RAW/jitlines.$1.txt" \
+			--comm "${SERVER_COMM_A:0:15},${SERVER_COMM_C:0:15},ksoftirqd/$CPU_SRV" \
+			--json "$RAW/profile_lines.$1.json" >"$RAW/profile_lines.$1.txt"
 }
 
 # extra_defenders MODE ORDER: who faces an extra flood, in ORDER. ACK, RST

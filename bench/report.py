@@ -249,7 +249,7 @@ def flood_summary(points, mode):
         }
     for num, den in (("xdpct", "floor_drop"), ("xdpct", "nft"), ("xdpct", "kernel"),
                      ("floor_drop", "nft"), ("xdpct", "floor_read"),
-                     ("floor_read", "floor_drop")):
+                     ("floor_read", "floor_drop"), ("floor_read", "nft")):
         a, b = out["defenders"].get(num), out["defenders"].get(den)
         if not a or not b:
             continue
@@ -285,6 +285,8 @@ def json_safe(o):
 
 
 # ---- profiles ----
+
+LINES_KEY = "xdpct_lines"  # profile.json: xdpct's profile by source line
 
 def read_profile(path, comms=None):
     """perf report lines "PCT% [COMM] [k] SYM"; with comms, only the
@@ -502,6 +504,11 @@ def main():
     profiles.update({k: read_profile(os.path.join(a.raw, f"profile.micro.{k}.txt"))
                      for k in ("data_established", "syn_synack_linux")})
     profiles = {k: v for k, v in profiles.items() if v}
+    lines = load(os.path.join(a.raw, "macro", "profile_lines.xdpct.json"))
+    if lines and lines.get("lines"):
+        profiles[LINES_KEY] = [
+            {"pct": 100 * x["of_all"], "pct_bpf": 100 * x["of_bpf"], "sym": x["symbol"],
+             "line": x["line"], "source": x["source"]} for x in lines["lines"][:40]]
 
     rates = setup.get("rates", [])
     rate_order = [r for r in rates if r] + [0]
@@ -679,7 +686,11 @@ def rerender(a):
     mem = load(os.path.join(a.out, "memory.json"))
     tax = load(os.path.join(a.out, "tax.json"))
     setup, points = macro["setup"], macro["points"]
-    floods = summary.get("floods") or macro.get("floods") or {}
+    # the flood summaries again from the points: a ratio the report added
+    # since the run is there too
+    floods = {m: flood_summary(points, m) for m in FLOODS + [MIXED]}
+    floods = {m: f for m, f in floods.items() if f} or \
+        summary.get("floods") or macro.get("floods") or {}
     rates = setup.get("rates", [])
     rate_order = list(dict.fromkeys([r for r in rates if r] + [0]))
     os.makedirs(a.raw, exist_ok=True)
@@ -1227,18 +1238,36 @@ def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate
     # profiles
     if profiles:
         w("## Profiles\n")
-        w("perf, `-e cpu-clock`, symbols above 1%. Macro: the server CPU during an extra "
-          "flood at the maximum rate per defender (`perf record -C 1 -F 4999 -- sleep 2`, "
-          "not one of the points above). Micro: `perf record -e cpu-clock -F 20000 -- "
+        w("perf, `-e cpu-clock`, symbols above 1%. Macro: the server CPU during a SYN "
+          "flood at the maximum rate per defender, one more than the points above (`perf "
+          "record -C 1 -F 4999 -- sleep 2`). Micro: `perf record -e cpu-clock -F 20000 -- "
           "build/bench/micro --only CASE ...` (harness symbols such as bpf_test_run, "
           "__local_bh_enable_ip and floor_pass are the test_run loop).\n")
         for k, rows in profiles.items():
+            if k == LINES_KEY:
+                continue
             w(f"<details><summary>{NAMES.get(k, 'micro: ' + k)}</summary>\n")
             w("| % | symbol |")
             w("|---:|---|")
             for r in rows[:20]:
                 sym = r["sym"] if r["sym"].startswith("(") else f"`{r['sym']}`"
                 w(f"| {r['pct']:.1f} | {sym} |")
+            w("\n</details>\n")
+        rows = profiles.get(LINES_KEY)
+        if rows:
+            w("<details><summary>xdpct, line by line</summary>\n")
+            w("The same samples of xdpct's profile that fell in its BPF code, by the source "
+              "line their JIT code comes from (build/bench/jitlines while the program was "
+              "loaded, bench/profile_lines.py): the share of the server threads' samples, "
+              "and of those in BPF code. A sample lands on the instruction after a stalled "
+              "one: a load's cost shows on the line that uses what it loaded; line 0 is code the "
+              "compiler tied to no line.\n")
+            w("| % | % of BPF | function | line | source |")
+            w("|---:|---:|---|---|---|")
+            for x in rows[:25]:
+                fn = x["sym"].split("_", 3)[-1] if x["sym"].startswith("bpf_prog_") else x["sym"]
+                src = x["source"].replace("|", "\\|")
+                w(f"| {x['pct']:.1f} | {x['pct_bpf']:.1f} | `{fn}` | {x['line']} | `{src}` |")
             w("\n</details>\n")
 
     # setup
@@ -1408,6 +1437,15 @@ def flood_bounds(byid, mc, floods, points):
                        if fr > TARGETS["flood_cpu_vs_nft"] else
                        "below the target: the difference is xdpct's own work above the "
                        "floor. "))
+        rd, rn = dd.get("floor_read"), (r.get("floor_read/nft") or {}).get("median")
+        if rd and rn is not None:
+            left = TARGETS["flood_cpu_vs_nft"] * n["cpu_ns_per_pkt_median"] - \
+                rd["cpu_ns_per_pkt_median"]
+            txt += (f"Reading the frame's headers and dropping it (floor_read) spends "
+                    f"{fmt(rd['cpu_ns_per_pkt_median'])} ns, {rn:.2f} of nftables' figure, "
+                    f"which leaves {fmt(left)} ns of work per packet under the target; xdpct "
+                    f"spends {fmt(x['cpu_ns_per_pkt_median'] - rd['cpu_ns_per_pkt_median'])} "
+                    "ns above floor_read. ")
         txt += f"Load: {load_s('nft', n)}; {load_s('xdpct', x)}."
         out.append(txt)
     t = byid.get("legit_mixed")
