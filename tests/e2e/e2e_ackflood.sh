@@ -13,7 +13,12 @@
 #     too. E[accepted] = N * 2^-28 / 2; the check is accepted <= E +
 #     6 sqrt(E) + 3 (Poisson tail below 1e-7 for E < 0.1). A stale slot is
 #     refused before the hash: half of the verdicts are drop_cookie_stale
-#     (within 6 standard deviations of N / 2).
+#     (within 6 standard deviations of N / 2, and up to 1% of N fewer: for
+#     the tick or so after a slot boundary in which a CPU's cached clock
+#     reading still lags (longer if a vCPU stalled), the next slot's
+#     cookies are checked on the precise clock, live there, and hashed:
+#     then 1/4 of the cookies are stale, not 1/2; seen: 9,025 fewer of
+#     6.09M, a 0.77 s flood over one boundary).
 #     Such a bound alone cannot see a weakened cookie (with E ~ 0.002 a
 #     cookie cut to 19 bits passes it most of the time): this part
 #     measures; part 2 has the power.
@@ -178,10 +183,13 @@ judge() { # TAG BITS SENT RING_DROPS MIN_VERDICTS
 	note "$tag: sent $sent - verdicts $v = $((sent - v)) frames refused by the ring (counted $rdrops)"
 	assert_ge "${tag}_at_least_n" "$v" "$5"
 	assert_le "${tag}_accepted_within_bound" "$good" "$bound"
-	# the slot bits of random cookies: 2 of 4 stale
-	local sd
+	# the slot bits of random cookies: 2 of 4 stale, fewer just after a
+	# slot boundary while a CPU's reading lags the precise clock
+	# (bpf/synack.h check_cookie): up to 1% of the verdicts
+	local sd lag
 	sd=$(awk -v n="$v" 'BEGIN { printf "%d\n", 6 * sqrt(n) / 2 + 3 }')
-	assert_ge "${tag}_stale_about_half" "$stale" $((v / 2 - sd))
+	lag=$((v / 100))
+	assert_ge "${tag}_stale_about_half" "$stale" $((v / 2 - sd - lag))
 	assert_le "${tag}_stale_at_most_half" "$stale" $((v / 2 + sd))
 	assert_eq "${tag}_pass_is_good" "$pc" "$good"
 	nf=$(flows_count "$IF_SRVA")

@@ -209,8 +209,14 @@ e1=$(key_epoch)
 if isnum "$e0" && isnum "$e1" && ((e1 == e0 + 1)); then pass key_rotates; else
 	fail key_rotates "epoch $e0 -> $e1 in 60 s"
 fi
-key_sel() { timeout 10 bpftool -j map dump pinned "$(pin_of "$IF_SRV")/xdpct_config" 2>/dev/null |
-	json_num key_sel; }
+# key_read: KEY_E and KEY_S, the key epoch and key_sel of one read of the
+# config map: read apart, a rotation could fall between them (it stores
+# key_sel, then the epoch: user/config.c config_commit)
+key_read() {
+	local j
+	j=$(timeout 10 bpftool -j map dump pinned "$(pin_of "$IF_SRV")/xdpct_config" 2>/dev/null)
+	KEY_E=$(json_num key_epoch <<<"$j") KEY_S=$(json_num key_sel <<<"$j")
+}
 # shellcheck disable=SC2317 # called through wait_until
 key_age_ge() { awk -v a="$(status_j | json_val key_age_s)" -v m="$1" 'BEGIN { exit !(a != "" && a >= m) }'; }
 # shellcheck disable=SC2317 # called through wait_until
@@ -237,12 +243,14 @@ held=''
 for attempt in 1 2 3; do
 	hold_rule || fail key_hold_rule "nft in the client ns"
 	wait_until $((ROT + 2)) key_age_ge "$(awk -v r=$ROT 'BEGIN { print r - 0.3 }')"
-	e_syn=$(key_epoch) sel_syn=$(key_sel)
+	key_read
+	e_syn=$KEY_E sel_syn=$KEY_S
 	bg_ns "$NS_CLI" "$LAB_TMP/key.j" "$TCPPEER" connect --addr "$SRV4" --port $P_KEY --up 10k \
 		--down 10k --timeout 15 --json
 	KEY_CLI=$BG_PID
 	wait_until $((ROT + 2)) epoch_not "$e_syn"
-	e2=$(key_epoch) sel2=$(key_sel)
+	key_read
+	e2=$KEY_E sel2=$KEY_S
 	in_cli nft delete table inet xdpct_run_test
 	note "attempt $attempt: client held from epoch $e_syn (key_sel $sel_syn) to $e2 (key_sel $sel2)"
 	# the client's own fate, not xdpct's stale count: the earlier cases'
