@@ -25,23 +25,25 @@ static int die(const char *what)
 	return 1;
 }
 
-/* The symbol /proc/kallsyms gives the JIT image at addr, or NULL. */
-static const char *ksym_at(unsigned long long addr, char *name, size_t n)
+/* names[j] = the symbol /proc/kallsyms gives the JIT image at addr[j]
+ * (one pass over the file), "funcJ" where it has none. */
+static void ksyms_at(const __u64 *addr, __u32 n, char (*names)[256])
 {
 	char line[512], sym[256], type;
 	unsigned long long a;
 	FILE *f = fopen("/proc/kallsyms", "r");
+	__u32 j;
 
+	for (j = 0; j < n; j++)
+		snprintf(names[j], sizeof(names[j]), "func%u", j);
 	if (!f)
-		return NULL;
+		return;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx %c %255s", &a, &type, sym) == 3 && a == addr) {
-			snprintf(name, n, "%s", sym);
-			fclose(f);
-			return name;
-		}
+		if (sscanf(line, "%llx %c %255s", &a, &type, sym) == 3)
+			for (j = 0; j < n; j++)
+				if (a == addr[j])
+					snprintf(names[j], sizeof(names[j]), "%s", sym);
 	fclose(f);
-	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -102,9 +104,7 @@ int main(int argc, char **argv)
 	btf = btf__load_from_kernel_by_id(info.btf_id);
 	if (!btf)
 		return die("program BTF");
-	for (j = 0; j < nfunc; j++)
-		if (!ksym_at(ksym[j], names[j], sizeof(names[j])))
-			snprintf(names[j], sizeof(names[j]), "func%u", j);
+	ksyms_at(ksym, nfunc, names);
 	for (i = 0; i < nline; i++) {
 		const char *file = btf__name_by_offset(btf, line[i].file_name_off);
 		const char *src = btf__name_by_offset(btf, line[i].line_off);

@@ -137,7 +137,8 @@ static __always_inline struct tcphdr *ip_rewrite(void *data, void *data_end, __u
 /* Writes a 20-byte TCP header, checksum and urgent pointer 0, as whole
  * words; returns the TCP checksum's sum over the pseudo-header (saddr to
  * daddr, tcp_len bytes) and these words, summed from the values, not
- * loaded back. Ports and numbers in network order, as they go out. */
+ * loaded back. Ports, seq and ack in network order, as they go out;
+ * flags and window in host order. */
 static __always_inline __u64 tcp_hdr_put(struct tcphdr *tcp, __be16 sport, __be16 dport,
 					 __be32 seq, __be32 ack, __u8 flags, __u16 win,
 					 const __u32 *saddr, const __u32 *daddr, int family,
