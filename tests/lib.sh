@@ -414,12 +414,13 @@ stats_snap() {
 xstat() { json_num "$1" <<<"$XSTATS"; }
 
 # flows_count IFACE: entries in the pinned flow tables, IPv4 + IPv6 ("" if
-# unreadable). JSON dump: one raw "key":[...] per entry.
+# unreadable). build/mapfill walks the keys: bpftool's JSON dump of every
+# entry took about 1 s per 8k entries here.
 flows_count() {
-	local out m n=0
+	local m c n=0
 	for m in xdpct_flows4 xdpct_flows6; do
-		out=$(timeout 20 bpftool -j map dump pinned "$(pin_of "$1")/$m" 2>/dev/null) || return 1
-		n=$((n + $(grep -o '"key":\[' <<<"$out" | wc -l)))
+		c=$("$BUILD/mapfill" count "$(pin_of "$1")/$m" 2>/dev/null) && isnum "$c" || return 1
+		n=$((n + c))
 	done
 	echo "$n"
 }

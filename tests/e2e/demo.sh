@@ -18,7 +18,7 @@ show_stats() {
 	in_srv "$XDPCT" stats "$1" | awk 'NR == 1 || $2 != 0'
 }
 
-need_build "$XDPCT" "$TCPPEER" "$SYNFLOOD"
+need_build "$XDPCT" "$TCPPEER" "$SYNFLOOD" "$BUILD/mapfill"
 say "lab: client ns $NS_CLI, server ns $NS_SRV, attacker ns $NS_ATK"
 lab_up attacker
 cat <<EOF

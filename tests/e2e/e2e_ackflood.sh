@@ -84,7 +84,7 @@ CRAFT_S=${ACKFLOOD_CRAFT_S:-0.3}    # 30k frames: 10k valid, 10k stale, 10k near
 FLOOD=$BUILD/bench/flood
 N_LEGIT=20
 
-need_build "$XDPCT" "$TCPPEER" "$SYNFLOOD"
+need_build "$XDPCT" "$TCPPEER" "$SYNFLOOD" "$BUILD/mapfill"
 # bench/ is outside `make all`: build (or rebuild) the generator here
 make -s -C "$ROOT" build/bench/flood >/dev/null 2>&1 || true
 need_build "$FLOOD"
@@ -323,7 +323,8 @@ crafted() {
 	shift 3
 	[[ " $* " == *" --at-slot "* ]] && at=1
 	SCENARIO='' X=''
-	if ! cfg_read; then
+	# CFG_FRESH=1: the caller has just read the config (the slot is short)
+	if [[ ${CFG_FRESH:-0} != 1 ]] && ! cfg_read; then
 		fail "crafted_${tag}_config" "cannot read xdpct_config"
 		return 1
 	fi
@@ -458,6 +459,12 @@ rotate() { # TAG
 	fi
 }
 e1=$EPOCH i1=$((KEY_SEL & 1))
+# rotation 1 just past a slot's start t: less than KEY_BOUNDARY_MARGIN_NS
+# (user/config.c) is left of the slot, so the new key signs from slot t + 2
+# and all of slot t + 1, the old key's last, is ahead for the crafted flood
+# (rotated anywhere, that slot was often over before the flood began)
+wait_slot $(($(slot_now) + 1))
+sleep 0.1
 t0=$(slot_now)
 rotate 1
 t1=$(slot_now)
@@ -472,15 +479,8 @@ if isnum "$t0" && isnum "$t1" && ((S2 >= t0 + 1 && S2 <= t1 + 2)); then
 else
 	fail rotate_1_from_next_slot "first slot $S2, rotated between slots ${t0:-?} and ${t1:-?}"
 fi
-# until the new key's first slot, SYN-ACKs are still signed with the old key
-ta=$(slot_now)
-control valid_cookie_accepted_before_new_keys_slot
-tb=$(slot_now)
-if ! isnum "$ta" || ! isnum "$tb" || ((tb >= S2)); then
-	note "the connection above ended in slot ${tb:-?}, the new key's first ($S2): not a test of the old key"
-fi
-# a second rotation within the slot is refused: the old key still signs
-# cookies of valid slots, the new one's slot has not begun
+# a second rotation up to slot S2 is refused: the old key still signs
+# cookies of valid slots, the new one's first slot is not past
 xdpct_srv config --ifname "$IF_SRVA" --ports "$PORT,$CPORT" >"$LAB_TMP/config.again.out" 2>&1
 rc=$?
 ta=$(slot_now)
@@ -495,19 +495,27 @@ else
 	# it may have rotated: go on with the keys in the map
 	K1=$KEY_OLD K2=$KEY_NEW S2=$SEL_S
 fi
+# until the new key's first slot, SYN-ACKs are still signed with the old key
+ta=$(slot_now)
+control valid_cookie_accepted_before_new_keys_slot
+tb=$(slot_now)
+if ! isnum "$ta" || ! isnum "$tb" || ((tb >= S2)); then
+	note "the connection above ended in slot ${tb:-?}, the new key's first ($S2): not a test of the old key"
+fi
 
 # slot S2 - 1: the old key signs; its cookies get in, counted as previous;
 # the new key's do not yet
 args=$(at_slot $((S2 - 1)))
 if [[ -n "$args" ]]; then
 	# shellcheck disable=SC2086
-	crafted rot1_before "$K1" "$K2" $args
+	CFG_FRESH=1 crafted rot1_before "$K1" "$K2" $args
 	rc=$?
 	((rc == 0)) && assert_eq crafted_rot1_before_scenario "$SCENARIO" "$(scenario old new -1)"
 	((rc == 3)) && skip crafted_rot1_before "slot $((S2 - 1)) missed"
 else
 	skip crafted_rot1_before "slot $((S2 - 1)) already over"
 fi
+
 control valid_cookie_accepted_after_rotation_1
 
 # a second rotation, from slot S2 + 1 on: the first key is gone

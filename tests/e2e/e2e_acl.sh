@@ -13,7 +13,7 @@ ALLOW4=10.200.1.3 DENY4=10.200.1.4 LATE4=10.200.1.5
 ALLOW6=fd00:200::3 DENY6=fd00:200::4
 FLOOD_NET=10.201.0.0/16
 
-need_build "$XDPCT" "$TCPPEER" "$SYNFLOOD" "$BUILD/segsend"
+need_build "$XDPCT" "$TCPPEER" "$SYNFLOOD" "$BUILD/segsend" "$BUILD/mapfill"
 lab_up attacker
 for a in $ALLOW4 $DENY4 $LATE4; do
 	in_cli ip addr add "$a/24" dev "$IF_CLI" || die "client address $a"

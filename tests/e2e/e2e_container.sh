@@ -57,7 +57,7 @@ FLOOD_S=${FLOOD_S:-12} # long enough to cover the clients
 N_CLI=${N_CLI:-10}     # clients per published port and family
 BYTES=${BYTES:-1M}     # each way, per client
 
-need_build "$XDPCT" "$TCPPEER" "$SYNFLOOD" "$BUILD/tcxprogs"
+need_build "$XDPCT" "$TCPPEER" "$SYNFLOOD" "$BUILD/tcxprogs" "$BUILD/mapfill"
 command -v nft >/dev/null || die "nft missing (make deps)" setup
 
 # ---- cleanup: lab_down, then the pin directories of our namespaces ----

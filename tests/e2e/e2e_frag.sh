@@ -20,7 +20,7 @@ PORT=8080
 OPEN=8081
 FRAGPROBE=${FRAGPROBE:-$BUILD/fragprobe}
 
-need_build "$XDPCT" "$FRAGPROBE" "$TCPPEER"
+need_build "$XDPCT" "$FRAGPROBE" "$TCPPEER" "$BUILD/mapfill"
 lab_up
 
 # The client's kernel answers SYN-ACKs it has no socket for with a RST;

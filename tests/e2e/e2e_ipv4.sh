@@ -21,7 +21,7 @@ else
 	CAPF="ip6 and tcp port $PORT and (ip6[53] & 3 != 0)"
 fi
 
-need_build "$XDPCT" "$TCPPEER"
+need_build "$XDPCT" "$TCPPEER" "$BUILD/mapfill"
 lab_up
 
 if ! xdpct_attach "$IF_SRV" "$PORT" >"$LAB_TMP/attach.out" 2>"$LAB_TMP/attach.err"; then

@@ -24,7 +24,7 @@ DEAD_S=${KILLFLOOD_DEAD_S:-1.5}          # how long no run is alive
 N_LEGIT=10
 FLOOD=$BUILD/bench/flood
 
-need_build "$XDPCT" "$TCPPEER"
+need_build "$XDPCT" "$TCPPEER" "$BUILD/mapfill"
 command -v curl >/dev/null || die "curl missing (make deps)" setup
 if [[ ! -x "$FLOOD" ]]; then # bench/ is outside `make all`
 	make -s -C "$ROOT" build/bench/flood >/dev/null 2>&1 || true
