@@ -8,7 +8,10 @@
 # Overrides: RATES="50000 0" (SYN/s, 0 = maximum), DEFENDERS, PASSES,
 # EXTRA_MODES="ack rst fin mixed" (floods at the maximum rate after the SYN
 # sweep of each pass; QUICK: none), PROFILE=0|1 (an extra perf-sampled
-# flood at the maximum per defender; xdpct's also line by line).
+# flood at the maximum per defender; xdpct's also line by line),
+# PROFILE_MODES="syn rst" (the kinds of those floods: SYN for every
+# defender but floor_drop; ACK, RST or FIN for floor_read and xdpct, files
+# named DEF.MODE; default: syn, and rst when EXTRA_MODES has it).
 # Writes RAW_DIR/points.jsonl (one object per flood) and RAW_DIR/setup.json;
 # bench/report.py turns them into bench/results/macro.json.
 #
@@ -62,6 +65,13 @@ else
 	LEGIT_INTERVAL=0.04
 fi
 PROFILE=${PROFILE:-$((QUICK ? 0 : 1))}
+if [[ -z ${PROFILE_MODES:-} ]]; then
+	PROFILE_MODES=syn
+	[[ " $EXTRA_MODES " == *" rst "* ]] && PROFILE_MODES+=" rst"
+fi
+for m in $PROFILE_MODES; do
+	[[ $m == @(syn|ack|rst|fin) ]] || die "PROFILE_MODES: $m is not syn, ack, rst or fin" setup
+done
 WARMUP=0.6       # flood start -> legit clients (the flood attaches its sink first)
 LEGIT_TIMEOUT=5  # per connect; a failure, not a hang
 NPROC=$(nproc)
@@ -198,7 +208,8 @@ counters_json() { # BEFORE_FILE AFTER_FILE -> {"name":delta,...}
 # server CPU with perf (a separate point: sampling costs CPU too).
 one_point() {
 	local def=$1 mode=$2 rate=$3 prof=${4:-} legit=1 fj="$LAB_TMP/flood.j" lj="$LAB_TMP/legit.j"
-	local fpid t_start t_legit_end overlap=0 rc ppid=
+	local fpid t_start t_legit_end overlap=0 rc ppid= tag=$1
+	[[ $mode != syn ]] && tag+=.$mode
 	[[ $def == floor_* ]] && legit=0
 	snap_counters "$def" >"$LAB_TMP/c0"
 	rm -f "$fj" "$lj"
@@ -218,7 +229,7 @@ one_point() {
 	t_start=$(date +%s.%N)
 	sleep $WARMUP
 	if [[ -n $prof ]]; then
-		perf record -q -C $CPU_SRV -e cpu-clock -F 4999 -o "$RAW/perf.$def.data" -- sleep 2 \
+		perf record -q -C $CPU_SRV -e cpu-clock -F 4999 -o "$RAW/perf.$tag.data" -- sleep 2 \
 			>/dev/null 2>&1 &
 		ppid=$!
 		LAB_PIDS+=("$ppid")
@@ -248,10 +259,10 @@ one_point() {
 	if [[ -n $prof ]]; then
 		# all of CPU 1 was sampled: keep the server's threads (report.py
 		# renormalises), other tenants of a shared machine show up too
-		perf report -i "$RAW/perf.$def.data" --stdio --no-children --sort comm,sym \
-			--percent-limit 0.1 2>/dev/null | grep '%' >"$RAW/profile.$def.txt"
-		[[ $def == xdpct ]] && profile_lines "$def"
-		rm -f "$RAW/perf.$def.data"
+		perf report -i "$RAW/perf.$tag.data" --stdio --no-children --sort comm,sym \
+			--percent-limit 0.1 2>/dev/null | grep '%' >"$RAW/profile.$tag.txt"
+		[[ $def == xdpct ]] && profile_lines "$tag"
+		rm -f "$RAW/perf.$tag.data"
 	fi
 	python3 - "$def" "$mode" "$rate" "$fj" "$lj" "$overlap" "$legit" \
 		"$(counters_json "$LAB_TMP/c0" "$LAB_TMP/c1")" "${prof:+1}" "$PASS" >>"$RAW/points.jsonl" <<'EOF'
@@ -278,10 +289,10 @@ EOF
 	note "$def $mode rate=$rate: $(json_val pps <"$fj") pps sent, $(json_val ring_drops <"$fj") ring drops, synack/s ${sp:-0}, server threads $(json_val threads_cpu_s <"$fj") s; legit $(grep -c '"ok":true' "$lj")/$LEGIT_N"
 }
 
-# profile_lines DEF: the samples of RAW/perf.DEF.data in the server's
+# profile_lines TAG: the samples of RAW/perf.TAG.data in the server's
 # threads folded into the source lines of the XDP program on the attacker
 # link, read while it is loaded (build/bench/jitlines,
-# bench/profile_lines.py): RAW/profile_lines.DEF.{txt,json}.
+# bench/profile_lines.py): RAW/profile_lines.TAG.{txt,json}.
 profile_lines() {
 	local id
 	id=$(ip -n "$NS_SRV" -j link show dev "$IF_SRVA" | python3 -c \
@@ -384,10 +395,12 @@ for pass in $(seq "$PASSES"); do
 done
 PASS=0 # the profiles: apart from the passes
 if ((PROFILE)) && command -v perf >/dev/null; then
-	for def in $DEFENDERS; do
-		[[ $def == floor_drop ]] && continue
-		switch_to "$def" || continue
-		one_point "$def" syn 0 profile
+	for mode in $PROFILE_MODES; do
+		if [[ $mode == syn ]]; then defs=${DEFENDERS/floor_drop/}; else defs="floor_read xdpct"; fi
+		for def in $defs; do
+			switch_to "$def" || continue
+			one_point "$def" "$mode" 0 profile
+		done
 	done
 fi
 [[ -n $CUR ]] && defender_down "$CUR"

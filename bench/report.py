@@ -504,11 +504,18 @@ def main():
     profiles.update({k: read_profile(os.path.join(a.raw, f"profile.micro.{k}.txt"))
                      for k in ("data_established", "syn_synack_linux")})
     profiles = {k: v for k, v in profiles.items() if v}
-    lines = load(os.path.join(a.raw, "macro", "profile_lines.xdpct.json"))
-    if lines and lines.get("lines"):
-        profiles[LINES_KEY] = [
-            {"pct": 100 * x["of_all"], "pct_bpf": 100 * x["of_bpf"], "sym": x["symbol"],
-             "line": x["line"], "source": x["source"]} for x in lines["lines"][:40]]
+    # the other floods' profiles (PROFILE_MODES): floor_read's and xdpct's
+    for m in FLOODS:
+        profiles.update({f"{d}.{m}": read_profile(
+            os.path.join(a.raw, "macro", f"profile.{d}.{m}.txt"), comms)
+            for d in ("floor_read", "xdpct")})
+    profiles = {k: v for k, v in profiles.items() if v}
+    for m in [""] + FLOODS:
+        lines = load(os.path.join(a.raw, "macro", f"profile_lines.xdpct{'.' + m if m else ''}.json"), {})
+        if lines and lines.get("lines"):
+            profiles[LINES_KEY + ("." + m if m else "")] = [
+                {"pct": 100 * x["of_all"], "pct_bpf": 100 * x["of_bpf"], "sym": x["symbol"],
+                 "line": x["line"], "source": x["source"]} for x in lines["lines"][:40]]
 
     rates = setup.get("rates", [])
     rate_order = [r for r in rates if r] + [0]
@@ -1239,23 +1246,32 @@ def render(a, quick, micro, mem, setup, cmds, points, tg, ratios, profiles, rate
     if profiles:
         w("## Profiles\n")
         w("perf, `-e cpu-clock`, symbols above 1%. Macro: the server CPU during a SYN "
-          "flood at the maximum rate per defender, one more than the points above (`perf "
+          "flood at the maximum rate per defender, and a RST flood for floor_read and xdpct "
+          "(bench/macro.sh PROFILE_MODES), one more than the points above (`perf "
           "record -C 1 -F 4999 -- sleep 2`). Micro: `perf record -e cpu-clock -F 20000 -- "
           "build/bench/micro --only CASE ...` (harness symbols such as bpf_test_run, "
           "__local_bh_enable_ip and floor_pass are the test_run loop).\n")
+        def title(k):
+            d, _, m = k.partition(".")
+            if m in FLOOD_NAMES:
+                return f"{NAMES.get(d, d)}, {FLOOD_NAMES[m]} flood"
+            return NAMES.get(k, "micro: " + k)
+
         for k, rows in profiles.items():
-            if k == LINES_KEY:
+            if k.startswith(LINES_KEY):
                 continue
-            w(f"<details><summary>{NAMES.get(k, 'micro: ' + k)}</summary>\n")
+            w(f"<details><summary>{title(k)}</summary>\n")
             w("| % | symbol |")
             w("|---:|---|")
             for r in rows[:20]:
                 sym = r["sym"] if r["sym"].startswith("(") else f"`{r['sym']}`"
                 w(f"| {r['pct']:.1f} | {sym} |")
             w("\n</details>\n")
-        rows = profiles.get(LINES_KEY)
-        if rows:
-            w("<details><summary>xdpct, line by line</summary>\n")
+        for k, rows in profiles.items():
+            if not k.startswith(LINES_KEY):
+                continue
+            m = k[len(LINES_KEY) + 1:]
+            w(f"<details><summary>xdpct, line by line{', ' + FLOOD_NAMES[m] + ' flood' if m in FLOOD_NAMES else ''}</summary>\n")
             w("The same samples of xdpct's profile that fell in its BPF code, by the source "
               "line their JIT code comes from (build/bench/jitlines while the program was "
               "loaded, bench/profile_lines.py): the share of the server threads' samples, "
@@ -1360,7 +1376,7 @@ def profile_groups(rows):
     return sorted(g.items(), key=lambda kv: -kv[1])
 
 
-def flood_bounds(byid, mc, floods, points):
+def flood_bounds(byid, mc, floods, points, profiles=None):
     """What bounds the missed flood targets: the floor, xdpct's program as
     test_run times it, the load (ring drops, CPU 1 busy)."""
     out = []
@@ -1417,6 +1433,11 @@ def flood_bounds(byid, mc, floods, points):
                     "of a cache line the generator's CPU wrote, which XDP_DROP never pays "
                     "and every program that reads a packet does; against that floor xdpct "
                     f"is at {rr['xdpct/floor_read']['median']:.2f}x. ")
+        top = ((profiles or {}).get(f"{LINES_KEY}.{m}") or [None])[0]
+        if top:
+            txt += (f"In xdpct's line profile of this flood (Profiles), one line takes "
+                    f"{top['pct']:.1f}% of the server threads' samples: {top['line']} "
+                    f"(`{top['source'].strip()}`). ")
         txt += f"Load: {load_s('xdpct', x)}; {load_s('floor_drop', fl)}."
         out.append(txt)
     t = byid.get("flood_cpu_vs_nft")
@@ -1575,7 +1596,7 @@ def bounds_text(tg, micro, mem, points, profiles, floods):
                    "max; with 2 vCPUs the generator, the attacker's NAPI and the client share "
                    "CPU 0, so the client's own CPU is contended at the maximum rate (a lab "
                    "limit, not the server's).")
-    out += flood_bounds(byid, mc, floods, points)
+    out += flood_bounds(byid, mc, floods, points, profiles)
     kb = byid["bytes_per_conn"].get("kernel_bytes_per_entry")
     if kb:
         kv = byid["bytes_per_conn"]["measured"]
