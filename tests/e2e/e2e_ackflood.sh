@@ -47,9 +47,10 @@
 #     - before any rotation: the key accepted at both ages, a key never
 #       configured rejected;
 #     - `xdpct config` rotates: the new key in the unused index, the old
-#       one kept, S = the next slot or the one after, epoch + 1; a second
-#       config in the same slot is refused ("cookie key kept", map
-#       unchanged);
+#       one kept, S = the next slot or the one after, epoch + 1 (the test
+#       rotates just past a slot's start, so that S - 1 is a whole slot
+#       ahead); a second config before slot S is past is refused ("cookie
+#       key kept", map unchanged);
 #     - in slot S - 1 the old key's cookies are accepted at both ages and
 #       counted in cookie_prev_key, the new key's rejected (not in force
 #       yet); a real client connects right after the rotation, before the
