@@ -1433,9 +1433,12 @@ def flood_bounds(byid, mc, floods, points, profiles=None):
                     "of a cache line the generator's CPU wrote, which XDP_DROP never pays "
                     "and every program that reads a packet does; against that floor xdpct "
                     f"is at {rr['xdpct/floor_read']['median']:.2f}x. ")
-        top = ((profiles or {}).get(f"{LINES_KEY}.{m}") or [None])[0]
-        if top:
-            txt += (f"In xdpct's line profile of this flood (Profiles), one line takes "
+        # this flood's line profile, else another one's without an answer
+        pm = next((k for k in [m] + FLOODS if f"{LINES_KEY}.{k}" in (profiles or {})), None)
+        if pm:
+            top = profiles[f"{LINES_KEY}.{pm}"][0]
+            txt += (f"In xdpct's line profile of a{'n' if pm in ('ack', 'rst') else ''} "
+                    f"{FLOOD_NAMES[pm]} flood (Profiles), one line takes "
                     f"{top['pct']:.1f}% of the server threads' samples: {top['line']} "
                     f"(`{top['source'].strip()}`). ")
         txt += f"Load: {load_s('xdpct', x)}; {load_s('floor_drop', fl)}."
