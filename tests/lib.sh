@@ -419,7 +419,7 @@ xstat() { json_num "$1" <<<"$XSTATS"; }
 flows_count() {
 	local m c n=0
 	for m in xdpct_flows4 xdpct_flows6; do
-		c=$("$BUILD/mapfill" count "$(pin_of "$1")/$m" 2>/dev/null) && isnum "$c" || return 1
+		c=$(timeout 20 "$BUILD/mapfill" count "$(pin_of "$1")/$m" 2>/dev/null) && isnum "$c" || return 1
 		n=$((n + c))
 	done
 	echo "$n"
