@@ -383,6 +383,10 @@ xdpct_srv() { in_srv timeout 30 "$XDPCT" "$@"; }
 # the server's), as xdpct tells it (a namespace's pins are under
 # $PIN_ROOT/netns:COOKIE/)
 pin_of() { in_ns "${2:-$NS_SRV}" "$XDPCT" pin-dir "$1"; }
+# config_json PIN_DIR: bpftool's JSON dump of the pinned xdpct_config (keys,
+# key_sel, key_epoch, flags, slot_shift...), "" if unreadable; one read, so
+# that fields taken from it agree (a rotation stores key_sel, then the epoch)
+config_json() { timeout 10 bpftool -j map dump pinned "$1/xdpct_config" 2>/dev/null; }
 
 # xdpct_attach IFACE PORTS [extra args]: attach in the server ns.
 xdpct_attach() {

@@ -266,7 +266,7 @@ note "summary: TS flood accepted $ACC_TS of $delivered delivered; no-TS flood ac
 # the slots from SEL_S on), KEY_OLD (of those before), SLOT_SHIFT, EPOCH
 cfg_read() {
 	local j
-	j=$(timeout 10 bpftool -j map dump pinned "$(pin_of "$IF_SRVA")/xdpct_config" 2>/dev/null)
+	j=$(config_json "$(pin_of "$IF_SRVA")")
 	nth() { grep -o "\"$1\": *[0-9]*" <<<"$j" | sed -n "${2}p" | grep -o '[0-9]*$'; }
 	CFG_FLAGS=$(json_num flags <<<"$j")
 	KEYS0=$(nth k0 1):$(nth k1 1) # keys[0], keys[1]: first in struct xdpct_config
@@ -562,7 +562,7 @@ isnum "$X" && assert_eq crafted_nots_options_scenario "$SCENARIO" "$(scenario ol
 # new key a first slot after the current one
 sel_read() { # "EPOCH KEY_SEL"
 	local j
-	j=$(timeout 10 bpftool -j map dump pinned "$(pin_of "$IF_SRVA")/xdpct_config" 2>/dev/null)
+	j=$(config_json "$(pin_of "$IF_SRVA")")
 	echo "$(json_num key_epoch <<<"$j") $(json_num key_sel <<<"$j")"
 }
 cfg_read

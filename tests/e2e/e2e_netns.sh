@@ -71,8 +71,7 @@ print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])'
 }
 map_id() { bpftool -j map show pinned "$1" 2>/dev/null | json_num id; }
 keys_of() { # PIN: the cookie keys in its config map
-	timeout 10 bpftool -j map dump pinned "$1/xdpct_config" 2>/dev/null |
-		grep -o '"k[01]": *[0-9]*' | tr -d ' \n'
+	config_json "$1" | grep -o '"k[01]": *[0-9]*' | tr -d ' \n'
 }
 connect() { # CLIENT_NS PORT
 	in_ns "$1" timeout 20 "$TCPPEER" connect --addr "$SRV4" --port "$2" --up 16k --down 16k \

@@ -210,11 +210,10 @@ if isnum "$e0" && isnum "$e1" && ((e1 == e0 + 1)); then pass key_rotates; else
 	fail key_rotates "epoch $e0 -> $e1 in 60 s"
 fi
 # key_read: KEY_E and KEY_S, the key epoch and key_sel of one read of the
-# config map: read apart, a rotation could fall between them (it stores
-# key_sel, then the epoch: user/config.c config_commit)
+# config map (config_json): read apart, a rotation could fall between them
 key_read() {
 	local j
-	j=$(timeout 10 bpftool -j map dump pinned "$(pin_of "$IF_SRV")/xdpct_config" 2>/dev/null)
+	j=$(config_json "$(pin_of "$IF_SRV")")
 	KEY_E=$(json_num key_epoch <<<"$j") KEY_S=$(json_num key_sel <<<"$j")
 }
 # shellcheck disable=SC2317 # called through wait_until
